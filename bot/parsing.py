@@ -1,0 +1,270 @@
+"""Reading article files into `Article`s.
+
+Content comes from people and converters, not from a schema validator, so the
+reader is forgiving where the intent is clear (a heading typed `##Öne
+çıkanlar`, entities such as `&#39;` in front matter, links that only make
+sense on a website) and loud where it is not: a file it cannot use is skipped
+with a `LoadIssue` naming the file and the reason, and the rest still loads.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import frontmatter
+import yaml
+
+from .articles import Article, KnowledgeBase, LoadIssue, Section
+from .languages import is_language_code
+
+log = logging.getLogger(__name__)
+
+LanguageGuesser = Callable[[str], str | None]
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?!#)\s*(.*?)(?:\s+#+)?\s*$")
+_BULLET = re.compile(r"^ {0,3}(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_SPACE = re.compile(r"\s+")
+
+
+def inline_text(markdown: str) -> str:
+    """What a reader sees of one line of inline markdown: link text, not link targets."""
+    text = _IMAGE.sub(r"\1", markdown)
+    text = _LINK.sub(r"\1", text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _TAG.sub("", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    return _SPACE.sub(" ", html.unescape(text)).strip()
+
+
+@dataclass
+class _Block:
+    kind: str
+    """"heading", "paragraph" or "list"."""
+    text: str = ""
+    level: int = 0
+    items: list[str] = field(default_factory=list)
+
+
+def _blocks(body: str) -> list[_Block]:
+    """Split a markdown body into headings, paragraphs and bullet lists.
+
+    A list goes on across blank lines while the next line is still a bullet,
+    since converters often put a blank line between items.
+    """
+    blocks: list[_Block] = []
+    lines: list[str] = []
+    current_list: _Block | None = None
+
+    def flush_paragraph() -> None:
+        if lines:
+            blocks.append(_Block("paragraph", inline_text(" ".join(lines))))
+            lines.clear()
+
+    for raw in body.splitlines():
+        line = raw.rstrip()
+        if not line.strip():
+            flush_paragraph()
+            continue
+        heading = _HEADING.match(line)
+        if heading and heading.group(2):
+            flush_paragraph()
+            current_list = None
+            blocks.append(_Block("heading", inline_text(heading.group(2)), level=len(heading.group(1))))
+            continue
+        bullet = _BULLET.match(line)
+        if bullet:
+            flush_paragraph()
+            if current_list is None or blocks[-1] is not current_list:
+                current_list = _Block("list")
+                blocks.append(current_list)
+            current_list.items.append(inline_text(bullet.group(1)))
+            continue
+        if current_list is not None and blocks[-1] is current_list and raw[:1].isspace() and not lines:
+            current_list.items[-1] = f"{current_list.items[-1]} {inline_text(line)}"
+            continue
+        current_list = None
+        lines.append(line.strip())
+    flush_paragraph()
+    return [b for b in blocks if b.text or b.items]
+
+
+@dataclass
+class _Draft:
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    lists: list[list[str]] = field(default_factory=list)
+    only_lists: bool = True
+
+
+def _structure(blocks: list[_Block], fallback_title: str) -> tuple[str, list[_Draft]]:
+    """Group blocks into the H1 title and sections; text before any H2 gets the title as heading."""
+    title = ""
+    drafts: list[_Draft] = []
+    for block in blocks:
+        if block.kind == "heading":
+            if block.level == 1 and not title:
+                title = block.text
+            else:
+                drafts.append(_Draft(block.text))
+            continue
+        if not drafts:
+            drafts.append(_Draft(title or fallback_title))
+        draft = drafts[-1]
+        if block.kind == "list":
+            draft.lists.append(block.items)
+        else:
+            draft.paragraphs.append(block.text)
+            draft.only_lists = False
+    return title, drafts
+
+
+def _split_highlights(drafts: list[_Draft]) -> tuple[list[Section], list[str], str]:
+    """The closing all-bullets section is the highlights, whatever its heading says."""
+    highlights: list[str] = []
+    highlights_heading = ""
+    if drafts and drafts[-1].only_lists and drafts[-1].lists:
+        last = drafts.pop()
+        highlights = [item for items in last.lists for item in items]
+        highlights_heading = last.heading
+    sections = []
+    for draft in drafts:
+        paragraphs = list(draft.paragraphs)
+        paragraphs += ["\n".join(f"• {item}" for item in items) for items in draft.lists]
+        if paragraphs:
+            sections.append(Section(draft.heading, tuple(paragraphs)))
+    return sections, highlights, highlights_heading
+
+
+def _text_field(value: object) -> str:
+    return inline_text(str(value)) if value is not None else ""
+
+
+def _keywords(value: object) -> tuple[str, ...]:
+    items: Iterable[object]
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else str(value).split(",")
+    return tuple(k for k in (_text_field(i) for i in items) if k)
+
+
+def _language_code(value: object) -> str | None:
+    code = str(value).strip().lower().replace("_", "-").split("-")[0]
+    return code if code.isalpha() and 2 <= len(code) <= 3 else None
+
+
+def _name_parts(path: Path) -> tuple[str, str | None]:
+    """Slug and language from a file name such as `account-manager.tr.md`."""
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    slug, _, tail = stem.rpartition(".")
+    if slug and is_language_code(tail.lower()):
+        return slug, tail.lower()
+    return stem, None
+
+
+class _Skip(Exception):
+    """A reason to leave a file out, worded for the content owner."""
+
+
+def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tuple[Article, list[str]]:
+    """One article and the warnings about it; raises `_Skip` when the file is unusable."""
+    try:
+        post = frontmatter.loads(text)
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise _Skip(f"front matter is not valid YAML{where}: {getattr(error, 'problem', None) or error}") from None
+    meta = post.metadata if isinstance(post.metadata, dict) else {}
+    body = post.content
+    if not body.strip():
+        raise _Skip("the article has no body text")
+
+    warnings: list[str] = []
+    slug, file_lang = _name_parts(path)
+    h1_title, drafts = _structure(_blocks(body), slug)
+    sections, highlights, highlights_heading = _split_highlights(drafts)
+    if not sections:
+        raise _Skip("no paragraphs found under any heading")
+
+    title = _text_field(meta.get("title")) or h1_title
+    if not title:
+        warnings.append("no title in the front matter and no '# heading'; using the file name")
+        title = slug
+    if not highlights:
+        warnings.append("no closing bullet list, so the article has no highlights")
+
+    lang = _language_code(meta["lang"]) if meta.get("lang") else None
+    if meta.get("lang") and not lang:
+        warnings.append(f"front matter lang {meta['lang']!r} is not a language code; ignored")
+    lang = lang or file_lang
+    if not lang:
+        sample = " ".join([title] + [p for s in sections for p in s.paragraphs][:5])
+        lang = guess_language(sample)
+        if not lang:
+            raise _Skip("language unknown: name the file SLUG.LANG.md or add 'lang:' to the front matter")
+        warnings.append(f"language not given; detected as {lang!r} from the text")
+
+    article = Article(
+        key=str(meta.get("translationKey") or slug),
+        lang=lang,
+        title=title,
+        description=_text_field(meta.get("description")),
+        keywords=_keywords(meta.get("keywords")),
+        sections=tuple(sections),
+        highlights=tuple(highlights),
+        highlights_heading=highlights_heading,
+        path=path,
+    )
+    return article, warnings
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _Skip(f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})") from None
+
+
+def content_files(content_dir: Path) -> list[Path]:
+    """Every markdown file below `content_dir`, hidden folders excepted, in a stable order."""
+    return sorted(
+        p for p in content_dir.rglob("*.md") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
+    )
+
+
+def load_knowledge_base(content_dir: Path, guess_language: LanguageGuesser) -> KnowledgeBase:
+    """Parse every article under `content_dir`; problems become `LoadIssue`s, never exceptions."""
+    kb = KnowledgeBase()
+    if not content_dir.is_dir():
+        kb.issues.append(LoadIssue(content_dir, "content folder does not exist", skipped=True))
+        return kb
+    seen: dict[tuple[str, str], Path] = {}
+    for path in content_files(content_dir):
+        try:
+            article, warnings = parse_article(path, _read_text(path), guess_language)
+        except _Skip as reason:
+            kb.issues.append(LoadIssue(path, str(reason), skipped=True))
+            continue
+        except OSError as error:
+            kb.issues.append(LoadIssue(path, f"cannot be read: {error.strerror or error}", skipped=True))
+            continue
+        kb.issues.extend(LoadIssue(path, w, skipped=False) for w in warnings)
+        first = seen.get((article.key, article.lang))
+        if first:
+            kb.issues.append(LoadIssue(path, f"same article and language as {first.name}; kept that one", skipped=True))
+            continue
+        seen[(article.key, article.lang)] = path
+        kb.articles.append(article)
+    for issue in kb.issues:
+        log.warning("%s", issue)
+    return kb
