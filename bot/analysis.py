@@ -1,0 +1,100 @@
+"""Turning text in one language into the terms the index and the query share.
+
+A word becomes `fold(stem(lower(word)))`: stemmed while it still has its
+diacritics (Snowball needs them), folded after, so that "aralığı" and an
+unaccented "araligi" can meet. Stop words and word frequencies come from
+stopwordsiso and wordfreq rather than hand-made lists: frequency says how much
+a word tells about a question ("nedir" little, "maaş" a lot) in any language
+those libraries cover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+import stopwordsiso
+import wordfreq
+
+from .languages import profile
+from .textnorm import fold, normalize
+
+_MIN_COMPOUND = 8
+_MIN_PART = 3
+_KNOWN_ZIPF = 3.0
+_LINKS = ("s", "e")
+
+
+@dataclass(frozen=True)
+class Token:
+    surface: str
+    """The word lowered but not folded, as stemmers want it."""
+    folded: str
+    term: str
+    """The index term: stemmed, then folded."""
+    stop: bool
+
+
+class Analyzer:
+    """Everything language-specific about turning words into terms, for one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._profile = profile(lang)
+        algorithm = self._profile.snowball
+        self._stemmer = Stemmer.Stemmer(algorithm, 50_000) if algorithm else None
+        self.stopwords = frozenset(fold(w) for w in self._stopword_list())
+        self._has_frequencies = lang in wordfreq.available_languages(wordlist="small")
+        self.term = lru_cache(maxsize=100_000)(self._term)
+        self.importance = lru_cache(maxsize=50_000)(self._importance)
+
+    def _stopword_list(self) -> set[str]:
+        return stopwordsiso.stopwords(self.lang) if stopwordsiso.has_lang(self.lang) else set()
+
+    def stem(self, word: str) -> str:
+        return self._stemmer.stemWord(word) if self._stemmer else word
+
+    def _term(self, word: str) -> str:
+        return fold(self.stem(word))
+
+    def tokens(self, text: str) -> list[Token]:
+        return [self.token(w) for w in normalize(text, self.lang)]
+
+    def token(self, word: str) -> Token:
+        folded = fold(word)
+        return Token(word, folded, self.term(word), folded in self.stopwords)
+
+    def folded_term(self, word: str) -> str:
+        """The term of a word after folding: how an unaccented inflected word ("araligi") stems."""
+        return fold(self.stem(fold(word)))
+
+    def zipf(self, word: str) -> float:
+        """How common `word` is in the language at large (0 when unknown or uncommon)."""
+        if not self._has_frequencies:
+            return 0.0
+        return wordfreq.zipf_frequency(word, self.lang, wordlist="small")
+
+    def _importance(self, word: str) -> float:
+        """How much `word` says about what a question is after, from 0.5 (very common) to 4 (rare)."""
+        if fold(word) in self.stopwords:
+            return 0.0
+        return min(4.0, max(0.5, 7.0 - self.zipf(word)))
+
+    def compound_parts(self, word: str) -> tuple[str, ...]:
+        """The two parts of a compound such as "lønintervallet" (løn + intervallet), else ().
+
+        Only for languages that write compounds as one word; both parts must be
+        words the language commonly uses, and a linking "s" or "e" is allowed.
+        """
+        if not self._profile.compounds or len(word) < _MIN_COMPOUND:
+            return ()
+        best: tuple[float, tuple[str, ...]] = (0.0, ())
+        for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
+            head, tail = word[:cut], word[cut:]
+            heads = [head] + [head[:-1] for link in _LINKS if head.endswith(link) and len(head) > _MIN_PART]
+            for h in heads:
+                strength = min(self.zipf(h), self.zipf(tail))
+                if strength >= _KNOWN_ZIPF and strength > best[0]:
+                    best = (strength, (h, tail))
+        return best[1]

@@ -1,0 +1,120 @@
+"""Command line: `ask` questions, `check` the content.
+
+A thin shell over the search core, so the tests, the benchmarks and a content
+owner at a terminal all get exactly the answers the bot would give.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from .articles import KnowledgeBase
+from .config import Settings
+from .knowledge import load_searcher
+from .langdetect import guess_article_language
+from .messages import message
+from .parsing import load_knowledge_base
+from .search import Answer, Conversation, Searcher
+
+
+def answer_json(answer: Answer) -> str:
+    """The `ask --json` contract: one object per question, keys fixed."""
+    return json.dumps(
+        {
+            "question": answer.question,
+            "language": answer.language,
+            "kind": answer.kind,
+            "text": answer.text,
+            "article": answer.article.title if answer.article else None,
+            "section": answer.section_heading,
+            "score": answer.score,
+            "suggestions": [s.heading for s in answer.suggestions],
+        },
+        ensure_ascii=False,
+    )
+
+
+def answer_readable(answer: Answer) -> str:
+    if answer.kind == "none":
+        lines = [f"[{answer.language}] {answer.text}"]
+        if answer.suggestions:
+            lines.append(message(answer.language, "try_asking"))
+            lines += [f"  - {s.heading}" for s in answer.suggestions]
+        return "\n".join(lines)
+    where = f"{answer.article.title} › {answer.section_heading}" if answer.article else ""
+    return f"[{answer.language}] {where}  (score {answer.score:.2f})\n{answer.text}"
+
+
+def _questions(args: argparse.Namespace) -> Iterable[str]:
+    if args.question:
+        yield " ".join(args.question)
+        return
+    for line in sys.stdin:
+        yield line.rstrip("\n")
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    searcher = load_searcher(settings)
+    if not searcher.languages:
+        print(f"no articles found in {settings.content_dir}", file=sys.stderr)
+        return 1
+    if args.lang and args.lang not in searcher.languages:
+        print(f"unknown language {args.lang!r}; the content has: {', '.join(searcher.languages)}", file=sys.stderr)
+        return 2
+    conversation = Conversation()
+    render = answer_json if args.json else answer_readable
+    for question in _questions(args):
+        answer = searcher.answer(question, language=args.lang, conversation=conversation)
+        print(render(answer), flush=True)
+    return 0
+
+
+def check_report(kb: KnowledgeBase) -> list[str]:
+    lines: list[str] = []
+    for article in sorted(kb.articles, key=lambda a: (a.key, a.lang)):
+        lines.append(f"{article.key} [{article.lang}] {article.title!r} ({article.path})")
+        for section in article.sections:
+            lines.append(f"    § {section.heading} ({len(section.paragraphs)} paragraphs)")
+        if article.highlights:
+            lines.append(f"    ★ {article.highlights_heading} ({len(article.highlights)} highlights)")
+    by_key: dict[str, list[str]] = {}
+    for article in kb.articles:
+        by_key.setdefault(article.key, []).append(article.lang)
+    lines.append(f"{len(kb.articles)} articles, {len(by_key)} topics, languages: {', '.join(kb.languages) or 'none'}")
+    lines += [str(issue) for issue in kb.issues]
+    return lines
+
+
+def run_check(args: argparse.Namespace, settings: Settings) -> int:
+    kb = load_knowledge_base(settings.content_dir, guess_article_language)
+    print("\n".join(check_report(kb)))
+    skipped = [i for i in kb.issues if i.skipped]
+    return 1 if skipped or not kb.articles else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--content-dir", type=Path, help="article folder (default: CONTENT_DIR, else ./seeds)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    ask = commands.add_parser("ask", help="answer questions (from the arguments, else one per line on stdin)")
+    ask.add_argument("question", nargs="*", help="the question; omit to read questions from standard input")
+    ask.add_argument("--lang", help="language for questions too short to tell (ISO 639-1)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.set_defaults(run=run_ask)
+    check = commands.add_parser("check", help="validate the content folder and list what was found")
+    check.set_defaults(run=run_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    if args.content_dir:
+        settings = Settings(args.content_dir, settings.cache_dir, settings.default_language, settings.log_level)
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return args.run(args, settings)

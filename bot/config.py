@@ -1,0 +1,34 @@
+"""Settings from the environment, resolved once, with the defaults a local checkout needs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+_PACKAGE_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _default_content_dir() -> Path:
+    """`seeds/` of the working directory, else of the checkout this package was installed from."""
+    local = Path.cwd() / "seeds"
+    return local if local.is_dir() or not _PACKAGE_SEEDS.is_dir() else _PACKAGE_SEEDS
+
+
+@dataclass(frozen=True)
+class Settings:
+    content_dir: Path
+    cache_dir: Path | None
+    default_language: str
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        cache = env.get("CACHE_DIR", "data/cache")
+        return cls(
+            content_dir=Path(env["CONTENT_DIR"]) if env.get("CONTENT_DIR") else _default_content_dir(),
+            cache_dir=Path(cache) if cache else None,
+            default_language=env.get("DEFAULT_LANGUAGE", "en").strip().lower() or "en",
+            log_level=env.get("LOG_LEVEL", "WARNING").upper(),
+        )

@@ -1,0 +1,260 @@
+"""Per-language search index over paragraphs and highlights, and its cache on disk.
+
+A *unit* is what an answer can be: one paragraph, or an article's highlights.
+Each unit is scored with BM25F over three fields: its own text, its section
+heading (headings state the question a section answers, so they weigh most),
+and its article's title, description and keywords (what tells articles apart
+in a large knowledge base). Weights are computed once at build time and kept in
+compressed-sparse-row numpy arrays, so a query touches only the postings of
+its own terms: a few array operations, however large the knowledge base.
+
+Building from thousands of files takes seconds, so the built index is pickled
+under the cache folder, keyed by a fingerprint of every content file's name,
+size and modification time; any change to the content rebuilds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import pickle
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .analysis import Analyzer
+from .articles import Article, KnowledgeBase
+from .parsing import LanguageGuesser, content_files, load_knowledge_base
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+"""Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
+
+HIGHLIGHTS = -1
+"""`section` and `paragraph` value of a highlights unit."""
+
+K1 = 1.2
+PART_WEIGHT = 0.5
+"""A compound's parts ("løn" in "lønintervallet") count half a word each."""
+
+
+@dataclass(frozen=True)
+class _Field:
+    weight: float
+    b: float
+
+
+_BODY = _Field(1.0, 0.75)
+_HEADING = _Field(2.0, 0.3)
+_TITLE = _Field(0.4, 0.3)
+
+
+@dataclass
+class LanguageIndex:
+    lang: str
+    unit_article: np.ndarray
+    """Index into `SearchIndex.articles` of each unit's article."""
+    unit_section: np.ndarray
+    unit_paragraph: np.ndarray
+    terms: dict[str, int]
+    offsets: np.ndarray
+    post_units: np.ndarray
+    post_weights: np.ndarray
+    aliases: dict[str, tuple[int, ...]]
+    """Terms reachable from the folded-then-stemmed form of a word, for input typed without diacritics."""
+
+    @property
+    def unit_count(self) -> int:
+        return len(self.unit_article)
+
+    def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.offsets[term_id], self.offsets[term_id + 1]
+        return self.post_units[start:end], self.post_weights[start:end]
+
+    def document_frequency(self, term_id: int) -> int:
+        return int(self.offsets[term_id + 1] - self.offsets[term_id])
+
+
+@dataclass
+class SearchIndex:
+    """The knowledge base together with one `LanguageIndex` per language it has."""
+
+    kb: KnowledgeBase
+    by_lang: dict[str, LanguageIndex]
+    fingerprint: str
+
+    @property
+    def articles(self) -> list[Article]:
+        return self.kb.articles
+
+
+def unit_text(article: Article, section: int, paragraph: int) -> str:
+    if section == HIGHLIGHTS:
+        return "\n".join(article.highlights)
+    return article.sections[section].paragraphs[paragraph]
+
+
+def unit_heading(article: Article, section: int) -> str:
+    return article.highlights_heading if section == HIGHLIGHTS else article.sections[section].heading
+
+
+class _TermCounter:
+    """Counts terms of texts in one language, remembering every surface word for the alias table."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.surfaces: set[str] = set()
+
+    def count(self, text: str) -> tuple[Counter[str], int]:
+        counts: Counter[str] = Counter()
+        tokens = self.analyzer.tokens(text)
+        for token in tokens:
+            self.surfaces.add(token.surface)
+            counts[token.term] += 1
+            for part in self.analyzer.compound_parts(token.surface):
+                counts[self.analyzer.term(part)] += PART_WEIGHT
+        return counts, len(tokens)
+
+
+def _article_fields(article: Article) -> str:
+    return " ".join([article.title, article.description, *article.keywords])
+
+
+def build_language_index(lang: str, articles: list[tuple[int, Article]]) -> LanguageIndex:
+    analyzer = Analyzer(lang)
+    counter = _TermCounter(analyzer)
+    units: list[tuple[int, int, int]] = []
+    fields: list[tuple[tuple[Counter[str], int], tuple[Counter[str], int], tuple[Counter[str], int]]] = []
+    for article_id, article in articles:
+        title = counter.count(_article_fields(article))
+        parts = [(s, section.heading, section.paragraphs) for s, section in enumerate(article.sections)]
+        if article.highlights:
+            parts.append((HIGHLIGHTS, article.highlights_heading, ("\n".join(article.highlights),)))
+        for s, heading_text, paragraphs in parts:
+            heading = counter.count(heading_text)
+            for p, text in enumerate(paragraphs):
+                units.append((article_id, s, p if s != HIGHLIGHTS else HIGHLIGHTS))
+                fields.append((counter.count(text), heading, title))
+
+    averages = [max(1.0, sum(f[i][1] for f in fields) / max(1, len(fields))) for i in range(3)]
+    terms: dict[str, int] = {}
+    term_ids: list[int] = []
+    unit_ids: list[int] = []
+    pseudo_tf: list[float] = []
+    for unit_id, unit_fields in enumerate(fields):
+        combined: dict[str, float] = {}
+        for (counts, length), spec, average in zip(unit_fields, (_BODY, _HEADING, _TITLE), averages):
+            norm = spec.weight / (1 - spec.b + spec.b * length / average)
+            for term, tf in counts.items():
+                combined[term] = combined.get(term, 0.0) + tf * norm
+        for term, tf in combined.items():
+            term_ids.append(terms.setdefault(term, len(terms)))
+            unit_ids.append(unit_id)
+            pseudo_tf.append(tf)
+
+    tids = np.asarray(term_ids, dtype=np.int32)
+    tf_array = np.asarray(pseudo_tf, dtype=np.float32)
+    df = np.bincount(tids, minlength=len(terms))
+    idf = np.log1p((len(units) - df + 0.5) / (df + 0.5)).astype(np.float32)
+    weights = idf[tids] * tf_array * (K1 + 1) / (K1 + tf_array)
+    order = np.argsort(tids, kind="stable")
+    offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum(df, out=offsets[1:])
+
+    aliases: dict[str, set[int]] = {}
+    for surface in counter.surfaces:
+        term = analyzer.term(surface)
+        key = analyzer.folded_term(surface)
+        if key != term and term in terms:
+            aliases.setdefault(key, set()).add(terms[term])
+
+    unit_array = np.asarray(units, dtype=np.int32).reshape(-1, 3)
+    return LanguageIndex(
+        lang=lang,
+        unit_article=unit_array[:, 0].copy(),
+        unit_section=unit_array[:, 1].astype(np.int16),
+        unit_paragraph=unit_array[:, 2].astype(np.int16),
+        terms=terms,
+        offsets=offsets,
+        post_units=np.asarray(unit_ids, dtype=np.int32)[order],
+        post_weights=weights[order].astype(np.float32),
+        aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
+    )
+
+
+def build_index(kb: KnowledgeBase, fingerprint: str = "") -> SearchIndex:
+    by_lang: dict[str, list[tuple[int, Article]]] = {}
+    for article_id, article in enumerate(kb.articles):
+        by_lang.setdefault(article.lang, []).append((article_id, article))
+    indexes = {lang: build_language_index(lang, items) for lang, items in sorted(by_lang.items())}
+    return SearchIndex(kb, indexes, fingerprint)
+
+
+def content_fingerprint(content_dir: Path) -> str:
+    """Changes whenever a content file is added, removed, renamed or modified."""
+    digest = hashlib.sha256(f"format {FORMAT}\n".encode())
+    for path in content_files(content_dir) if content_dir.is_dir() else []:
+        stat = path.stat()
+        digest.update(f"{path.relative_to(content_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _cache_path(cache_dir: Path, content_dir: Path) -> Path:
+    name = hashlib.sha256(str(content_dir.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / f"index-{name}.pickle"
+
+
+def _read_cache(path: Path, fingerprint: str) -> SearchIndex | None:
+    try:
+        with path.open("rb") as handle:
+            cached = pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+        log.warning("index cache %s unreadable (%s); rebuilding", path, error)
+        return None
+    if isinstance(cached, SearchIndex) and cached.fingerprint == fingerprint:
+        return cached
+    return None
+
+
+def _write_cache(path: Path, index: SearchIndex) -> None:
+    """Write atomically, so a concurrent reader never sees half a file; failure only costs speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
+            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+    except OSError as error:
+        log.warning("could not write index cache %s: %s", path, error)
+
+
+def load_index(
+    content_dir: Path,
+    cache_dir: Path | None,
+    guess_language: LanguageGuesser,
+    on_build: Callable[[], None] | None = None,
+) -> SearchIndex:
+    """The index of `content_dir`, from the cache when it is still current."""
+    fingerprint = content_fingerprint(content_dir)
+    path = _cache_path(cache_dir, content_dir) if cache_dir else None
+    if path and (cached := _read_cache(path, fingerprint)):
+        return cached
+    if on_build:
+        on_build()
+    index = build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
+    if path:
+        _write_cache(path, index)
+    return index
+
+
+def idf_of(index: LanguageIndex, term_id: int) -> float:
+    df = index.document_frequency(term_id)
+    return math.log1p((index.unit_count - df + 0.5) / (df + 0.5))

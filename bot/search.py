@@ -1,0 +1,442 @@
+"""Answering a question from the index: detect, normalise, match, decide.
+
+The path a question takes:
+
+1. language: lingua among the content's languages; when it is unsure, every
+   plausible language is searched and the best answer wins, ties going to the
+   caller's fallback order (chosen language, hint, previous, default);
+2. words: each content word is *resolved* to index terms, strictest first:
+   the exact term, the same word typed without diacritics, the parts of a
+   compound, a longer inflection of a known stem, then a typo within a budget
+   that grows with word length (none up to 4 letters, 1 up to 8, then 2, as
+   Meilisearch does); looser matches count for less;
+3. ranking: BM25F over paragraph, heading and title, then a rerank of the top
+   candidates by how much of the question they cover and how closely the
+   question restates their section heading (question words such as "what
+   does ... do" live in headings, not in paragraphs);
+4. decision: the answer's *confidence* is the share of the question's meaning
+   (word weights from general word frequency) that the answer accounts for;
+   below `THRESHOLD` the reply is "no answer" with suggestions, so an
+   out-of-scope question is not answered with the least bad paragraph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from .analysis import Analyzer, Token
+from .articles import Article
+from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
+from .langdetect import QuestionLanguageDetector, pick_fallback
+from .messages import cues, message
+from .textnorm import fold
+
+THRESHOLD = 0.6
+"""Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
+CANDIDATES = 24
+PLAUSIBLE = 0.05
+"""Lingua confidence from which a language is searched when detection is unsure."""
+TIE = 0.05
+
+EXACT, ALIAS, PART, PREFIX = 1.0, 0.95, 0.8, 0.8
+TYPO_STRENGTH = {1: 0.85, 2: 0.7}
+MIN_PREFIX = 5
+
+COVERAGE_WEIGHT, RELEVANCE_WEIGHT, HEADING_WEIGHT = 1.0, 0.35, 0.6
+STOPWORD_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    article_id: int
+    section: int
+    heading: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    language: str
+    kind: str
+    """"paragraph", "highlights" or "none"."""
+    text: str
+    """Exactly what the reader is shown."""
+    article_id: int | None = None
+    article: Article | None = None
+    section: int | None = None
+    """Section index in `article`, or `HIGHLIGHTS`."""
+    paragraph: int | None = None
+    score: float = 0.0
+    suggestions: tuple[Suggestion, ...] = ()
+    matched_words: tuple[str, ...] = ()
+    """Folded words of the question that the answer matched, for emphasis."""
+
+    @property
+    def section_heading(self) -> str | None:
+        if self.article is None or self.section is None:
+            return None
+        return unit_heading(self.article, self.section)
+
+
+@dataclass
+class Conversation:
+    """What one asker said before: the fallbacks for short, ambiguous follow-ups."""
+
+    language: str | None = None
+    article_id: int | None = None
+
+
+@dataclass
+class _Group:
+    """One word of the question and the index terms it resolved to."""
+
+    token: Token
+    weight: float
+    terms: list[tuple[int, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Ranked:
+    lang: str
+    unit: int | None
+    confidence: float
+    summary: bool
+    groups: list[_Group]
+    candidates: list[int]
+
+
+class _TypoIndex:
+    """Index terms bucketed by first letter and length, so a typo lookup scans a few hundred, not all."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self._buckets: dict[tuple[str, int], list[str]] = {}
+        for key in keys:
+            self._buckets.setdefault((key[:1], len(key)), []).append(key)
+
+    def nearest(self, word: str, budget: int) -> tuple[list[str], int]:
+        best: list[str] = []
+        best_distance = budget + 1
+        for length in range(len(word) - budget, len(word) + budget + 1):
+            bucket = self._buckets.get((word[:1], length))
+            if not bucket:
+                continue
+            for key, distance, _ in process.extract(
+                word, bucket, scorer=DamerauLevenshtein.distance, score_cutoff=budget, limit=None
+            ):
+                if distance < best_distance:
+                    best, best_distance = [key], distance
+                elif distance == best_distance:
+                    best.append(key)
+        return best, best_distance
+
+
+def typo_budget(word: str) -> int:
+    return 0 if len(word) <= 4 else 1 if len(word) <= 8 else 2
+
+
+class Searcher:
+    """Answers questions against one `SearchIndex`; safe to share, holds no per-user state."""
+
+    def __init__(self, index: SearchIndex, default_language: str = "en") -> None:
+        self.index = index
+        self.languages = sorted(index.by_lang)
+        self.default_language = default_language
+        self.detector = QuestionLanguageDetector(self.languages)
+        self.analyzers = {lang: Analyzer(lang) for lang in self.languages}
+        self._typos = {
+            lang: _TypoIndex([*idx.terms, *idx.aliases]) for lang, idx in index.by_lang.items()
+        }
+        self._summary_cues = {lang: self._cue_tokens(lang) for lang in self.languages}
+        self._main_article = self._pick_main_articles()
+
+    def _cue_tokens(self, lang: str) -> list[set[str]]:
+        analyzer = self.analyzers[lang]
+        return [{t.term for t in analyzer.tokens(cue)} for cue in cues(lang, "summary_cues")]
+
+    def _pick_main_articles(self) -> dict[str, int]:
+        """Per language, the article with the most translations (then the first by key)."""
+        counts = {key: len(self.index.kb.translations(key)) for key in {a.key for a in self.index.articles}}
+        best: dict[str, tuple[int, str, int]] = {}
+        for article_id, article in enumerate(self.index.articles):
+            rank = (-counts[article.key], article.key, article_id)
+            if article.lang not in best or rank < best[article.lang]:
+                best[article.lang] = rank
+        return {lang: rank[2] for lang, rank in best.items()}
+
+    def main_article(self, lang: str) -> int | None:
+        return self._main_article.get(lang)
+
+    # -- language ---------------------------------------------------------
+
+    def answer(
+        self,
+        question: str,
+        *,
+        language: str | None = None,
+        hint: str | None = None,
+        conversation: Conversation | None = None,
+    ) -> Answer:
+        """The answer to `question`; `language` and `hint` only settle ambiguous questions."""
+        conversation = conversation or Conversation()
+        preferences = (language, hint, conversation.language, self.default_language)
+        guess = self.detector.guess(question)
+        if guess.confident:
+            candidates = [guess.best]
+        else:
+            plausible = [lang for lang, value in guess.ranked if value >= PLAUSIBLE]
+            candidates = [lang for lang in self.languages if lang in plausible or self._knows_words(lang, question)]
+        results = [self._rank(lang, question) for lang in candidates if lang]
+        chosen = self._choose(results, guess.best, preferences)
+        if chosen is None:
+            fallback = pick_fallback(self.languages, *preferences) or guess.best or self.languages[0]
+            chosen = self._rank(fallback, question) if fallback in self.index.by_lang else None
+        answer = self._compose(question, chosen, conversation, fallback_language=pick_fallback(self.languages, *preferences))
+        conversation.language = answer.language
+        if answer.article_id is not None:
+            conversation.article_id = answer.article_id
+        return answer
+
+    def _knows_words(self, lang: str, question: str) -> bool:
+        """Whether any content word of the question is a word of this language's content."""
+        idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
+        return any(
+            t.term in idx.terms or analyzer.folded_term(t.surface) in idx.aliases
+            for t in analyzer.tokens(question)
+            if not t.stop and len(t.folded) > 1
+        )
+
+    def _choose(self, results: list[_Ranked], detected: str | None, preferences: tuple[str | None, ...]) -> _Ranked | None:
+        answered = [r for r in results if r.unit is not None and r.confidence >= THRESHOLD]
+        pool = answered or results
+        if not pool:
+            return None
+        top = max(r.confidence for r in pool)
+        tied = [r for r in pool if r.confidence >= top - TIE]
+        if len(tied) == 1:
+            return tied[0]
+        by_lang = {r.lang: r for r in tied}
+        lang = pick_fallback(by_lang, *preferences) or (detected if detected in by_lang else tied[0].lang)
+        return by_lang[lang]
+
+    # -- matching ---------------------------------------------------------
+
+    def _resolve(self, idx: LanguageIndex, analyzer: Analyzer, token: Token) -> list[tuple[int, float]]:
+        """Index terms `token` stands for, with how strictly it matched them."""
+        term_id = idx.terms.get(token.term)
+        if term_id is not None:
+            return [(term_id, EXACT)]
+        key = analyzer.folded_term(token.surface)
+        found = {t: ALIAS for t in idx.aliases.get(key, ())}
+        if key in idx.terms:
+            found[idx.terms[key]] = ALIAS
+        if found:
+            return list(found.items())
+        for cut in range(len(token.term) - 1, max(MIN_PREFIX, (len(token.term) * 3 + 4) // 5) - 1, -1):
+            term_id = idx.terms.get(token.term[:cut])
+            if term_id is not None:
+                return [(term_id, PREFIX)]
+        budget = typo_budget(token.folded)
+        if budget:
+            keys, distance = self._typos[idx.lang].nearest(token.term, budget)
+            resolved: dict[int, float] = {}
+            for k in keys:
+                for t in ([idx.terms[k]] if k in idx.terms else idx.aliases.get(k, ())):
+                    resolved[t] = TYPO_STRENGTH[distance]
+            return list(resolved.items())
+        return []
+
+    def _groups(self, lang: str, tokens: list[Token]) -> list[_Group]:
+        idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
+        content = [t for t in tokens if not t.stop] or tokens
+        groups: list[_Group] = []
+        for token in content:
+            weight = analyzer.importance(token.surface) or STOPWORD_WEIGHT
+            terms = self._resolve(idx, analyzer, token)
+            parts = () if terms and terms[0][1] >= ALIAS else analyzer.compound_parts(token.surface)
+            if parts:
+                for part in parts:
+                    part_token = analyzer.token(part)
+                    part_terms = [(t, s * PART) for t, s in self._resolve(idx, analyzer, part_token)]
+                    groups.append(_Group(part_token, weight / len(parts), part_terms))
+                continue
+            groups.append(_Group(token, weight, terms))
+        return groups
+
+    def _is_summary(self, lang: str, tokens: list[Token]) -> tuple[bool, list[Token]]:
+        """Whether the question asks for the key points, and its words other than the cue."""
+        terms = {t.term for t in tokens}
+        for cue in self._summary_cues[lang]:
+            if cue and cue <= terms:
+                return True, [t for t in tokens if t.term not in cue]
+        return False, tokens
+
+    def _rank(self, lang: str, question: str) -> _Ranked:
+        idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
+        tokens = analyzer.tokens(question)
+        summary, rest = self._is_summary(lang, tokens)
+        groups = self._groups(lang, rest) if rest else []
+        scores = np.zeros(idx.unit_count, dtype=np.float32)
+        covered = np.zeros(idx.unit_count, dtype=np.float32)
+        for group in groups:
+            if len(group.terms) == 1:
+                term_id, strength = group.terms[0]
+                units, weights = idx.postings(term_id)
+                scores[units] += group.weight * strength * weights
+                covered[units] += group.weight * strength
+            elif group.terms:
+                best = np.zeros(idx.unit_count, dtype=np.float32)
+                hit = np.zeros(idx.unit_count, dtype=np.float32)
+                for term_id, strength in group.terms:
+                    units, weights = idx.postings(term_id)
+                    best[units] = np.maximum(best[units], strength * weights)
+                    hit[units] = np.maximum(hit[units], strength)
+                scores += group.weight * best
+                covered += group.weight * hit
+        total = sum(g.weight for g in groups)
+        nonzero = int(np.count_nonzero(scores))
+        if not nonzero:
+            return _Ranked(lang, None, 0.0, summary, groups, [])
+        k = min(CANDIDATES, nonzero)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        peak = float(scores[top[0]])
+        best_unit, best_final, best_conf = None, -1.0, 0.0
+        finals: list[tuple[float, int]] = []
+        for unit in top.tolist():
+            coverage = float(covered[unit]) / total if total else 0.0
+            heading = self._heading_similarity(lang, tokens, idx, unit)
+            final = COVERAGE_WEIGHT * coverage + RELEVANCE_WEIGHT * float(scores[unit]) / peak + HEADING_WEIGHT * heading
+            finals.append((final, unit))
+            if final > best_final:
+                best_unit, best_final, best_conf = unit, final, max(coverage, heading)
+        ordered = [u for _, u in sorted(finals, key=lambda item: -item[0])]
+        return _Ranked(lang, best_unit, min(1.0, best_conf), summary, groups, ordered)
+
+    def _heading_similarity(self, lang: str, tokens: list[Token], idx: LanguageIndex, unit: int) -> float:
+        """Weighted Dice overlap of the question with the unit's section heading, stop words included."""
+        article = self.index.articles[int(idx.unit_article[unit])]
+        heading = self.analyzers[lang].tokens(unit_heading(article, int(idx.unit_section[unit])))
+        if not heading or not tokens:
+            return 0.0
+
+        def weight(t: Token) -> float:
+            return STOPWORD_WEIGHT if t.stop else 1.0
+
+        heading_keys = {t.term for t in heading} | {t.folded for t in heading}
+        shared = sum(weight(t) for t in tokens if t.term in heading_keys or t.folded in heading_keys)
+        return 2 * shared / (sum(map(weight, tokens)) + sum(map(weight, heading)))
+
+    # -- the reply --------------------------------------------------------
+
+    def _compose(self, question: str, ranked: _Ranked | None, conversation: Conversation, fallback_language: str | None) -> Answer:
+        if ranked is None:
+            lang = fallback_language or self.languages[0]
+            return Answer(question, lang, "none", message(lang, "no_answer"), suggestions=self._suggest(lang, [], None, conversation))
+        lang = ranked.lang
+        idx = self.index.by_lang[lang]
+        answered = ranked.unit is not None and ranked.confidence >= THRESHOLD
+        if ranked.summary:
+            if answered:
+                article_id = int(idx.unit_article[ranked.unit])
+            elif not ranked.groups:
+                article_id = self._context_article(lang, conversation)
+            else:
+                article_id = None
+            if article_id is not None and self.index.articles[article_id].highlights:
+                return self._highlights(question, lang, article_id, ranked)
+        if not answered:
+            return Answer(
+                question,
+                lang,
+                "none",
+                message(lang, "no_answer"),
+                score=round(ranked.confidence, 3),
+                suggestions=self._suggest(lang, ranked.candidates, None, conversation),
+            )
+        unit = ranked.unit
+        article_id = int(idx.unit_article[unit])
+        article = self.index.articles[article_id]
+        section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
+        if section == HIGHLIGHTS:
+            return self._highlights(question, lang, article_id, ranked)
+        return Answer(
+            question,
+            lang,
+            "paragraph",
+            unit_text(article, section, paragraph),
+            article_id=article_id,
+            article=article,
+            section=section,
+            paragraph=paragraph,
+            score=round(ranked.confidence, 3),
+            suggestions=self._suggest(lang, ranked.candidates, (article_id, section), conversation),
+            matched_words=self._matched(ranked),
+        )
+
+    def _highlights(self, question: str, lang: str, article_id: int, ranked: _Ranked) -> Answer:
+        article = self.index.articles[article_id]
+        return Answer(
+            question,
+            lang,
+            "highlights",
+            highlights_text(article),
+            article_id=article_id,
+            article=article,
+            section=HIGHLIGHTS,
+            score=round(max(ranked.confidence, THRESHOLD if ranked.summary else 0.0), 3),
+            suggestions=self._suggest(lang, ranked.candidates, (article_id, HIGHLIGHTS), Conversation()),
+            matched_words=self._matched(ranked),
+        )
+
+    def highlights(self, article_id: int) -> Answer:
+        """The highlights of one article, as an answer (for `/highlights` without a question)."""
+        article = self.index.articles[article_id]
+        return Answer("", article.lang, "highlights", highlights_text(article), article_id=article_id, article=article, section=HIGHLIGHTS, score=1.0)
+
+    def _context_article(self, lang: str, conversation: Conversation) -> int | None:
+        """The article the asker was last reading, in `lang` if it exists there, else the main one."""
+        if conversation.article_id is not None:
+            key = self.index.articles[conversation.article_id].key
+            translated = self.index.kb.translations(key).get(lang)
+            if translated is not None:
+                return self.index.articles.index(translated)
+        return self.main_article(lang)
+
+    @staticmethod
+    def _matched(ranked: _Ranked) -> tuple[str, ...]:
+        return tuple(g.token.folded for g in ranked.groups if g.terms)
+
+    def _suggest(
+        self, lang: str, candidates: list[int], exclude: tuple[int, int] | None, conversation: Conversation
+    ) -> tuple[Suggestion, ...]:
+        """Up to three other sections worth asking about: the nearest misses first, then the article's own."""
+        idx = self.index.by_lang.get(lang)
+        if idx is None:
+            return ()
+        seen: set[tuple[int, int]] = {exclude} if exclude else set()
+        out: list[Suggestion] = []
+
+        def add(article_id: int, section: int) -> None:
+            if (article_id, section) in seen or len(out) >= 3:
+                return
+            seen.add((article_id, section))
+            out.append(Suggestion(article_id, section, unit_heading(self.index.articles[article_id], section)))
+
+        for unit in candidates:
+            section = int(idx.unit_section[unit])
+            if section != HIGHLIGHTS:
+                add(int(idx.unit_article[unit]), section)
+        fallback = exclude[0] if exclude else self._context_article(lang, conversation)
+        if fallback is not None:
+            for section in range(len(self.index.articles[fallback].sections)):
+                add(fallback, section)
+        return tuple(out)
+
+
+def highlights_text(article: Article) -> str:
+    return "\n".join(f"• {item}" for item in article.highlights)
