@@ -62,8 +62,10 @@ class Analyzer:
         return [self.token(w) for w in normalize(text, self.lang)]
 
     def token(self, word: str) -> Token:
+        """A word with its term; it is a stop word also when it inflects one ("nedir" → "ne")."""
         folded = fold(word)
-        return Token(word, folded, self.term(word), folded in self.stopwords)
+        term = self.term(word)
+        return Token(word, folded, term, folded in self.stopwords or term in self.stopwords)
 
     def folded_term(self, word: str) -> str:
         """The term of a word after folding: how an unaccented inflected word ("araligi") stems."""
@@ -77,7 +79,7 @@ class Analyzer:
 
     def _importance(self, word: str) -> float:
         """How much `word` says about what a question is after, from 0.5 (very common) to 4 (rare)."""
-        if fold(word) in self.stopwords:
+        if self.token(word).stop:
             return 0.0
         return min(4.0, max(0.5, 7.0 - self.zipf(word)))
 

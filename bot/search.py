@@ -22,6 +22,7 @@ The path a question takes:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,9 +47,16 @@ TIE = 0.05
 EXACT, ALIAS, PART, PREFIX = 1.0, 0.95, 0.8, 0.8
 TYPO_STRENGTH = {1: 0.85, 2: 0.7}
 MIN_PREFIX = 5
+MAX_EXTENSIONS = 8
 
 COVERAGE_WEIGHT, RELEVANCE_WEIGHT, HEADING_WEIGHT = 1.0, 0.35, 0.6
 STOPWORD_WEIGHT = 0.5
+ELSEWHERE_WEIGHT = 0.5
+"""How much a question word counts against an answer when the knowledge base has it elsewhere.
+
+A word found nowhere ("pizza") suggests the question is out of scope and
+counts in full; a word found in other paragraphs ("necessary") only shows the
+answer is not a perfect fit."""
 
 
 @dataclass(frozen=True)
@@ -110,13 +118,29 @@ class _Ranked:
     candidates: list[int]
 
 
-class _TypoIndex:
-    """Index terms bucketed by first letter and length, so a typo lookup scans a few hundred, not all."""
+class _Vocabulary:
+    """Lookups over one language's terms that a dict cannot answer: typos and shared prefixes.
+
+    Typo candidates are bucketed by first letter and length, so a lookup scans
+    a few hundred terms, not all; a typo on the first letter is not corrected,
+    as in Meilisearch.
+    """
 
     def __init__(self, keys: Sequence[str]) -> None:
         self._buckets: dict[tuple[str, int], list[str]] = {}
         for key in keys:
             self._buckets.setdefault((key[:1], len(key)), []).append(key)
+        self._sorted = sorted(keys)
+
+    def extensions(self, prefix: str, limit: int) -> list[str]:
+        """Terms that begin with `prefix` ("diplo" → "diploma"), none if more than `limit` do."""
+        start = bisect_left(self._sorted, prefix)
+        found: list[str] = []
+        for key in self._sorted[start : start + limit + 1]:
+            if not key.startswith(prefix):
+                break
+            found.append(key)
+        return found if len(found) <= limit else []
 
     def nearest(self, word: str, budget: int) -> tuple[list[str], int]:
         best: list[str] = []
@@ -148,8 +172,8 @@ class Searcher:
         self.default_language = default_language
         self.detector = QuestionLanguageDetector(self.languages)
         self.analyzers = {lang: Analyzer(lang) for lang in self.languages}
-        self._typos = {
-            lang: _TypoIndex([*idx.terms, *idx.aliases]) for lang, idx in index.by_lang.items()
+        self._vocabularies = {
+            lang: _Vocabulary([*idx.terms, *idx.aliases]) for lang, idx in index.by_lang.items()
         }
         self._summary_cues = {lang: self._cue_tokens(lang) for lang in self.languages}
         self._main_article = self._pick_main_articles()
@@ -236,19 +260,25 @@ class Searcher:
             found[idx.terms[key]] = ALIAS
         if found:
             return list(found.items())
-        for cut in range(len(token.term) - 1, max(MIN_PREFIX, (len(token.term) * 3 + 4) // 5) - 1, -1):
-            term_id = idx.terms.get(token.term[:cut])
-            if term_id is not None:
-                return [(term_id, PREFIX)]
+        vocabulary = self._vocabularies[idx.lang]
         budget = typo_budget(token.folded)
         if budget:
-            keys, distance = self._typos[idx.lang].nearest(token.term, budget)
-            resolved: dict[int, float] = {}
-            for k in keys:
-                for t in ([idx.terms[k]] if k in idx.terms else idx.aliases.get(k, ())):
-                    resolved[t] = TYPO_STRENGTH[distance]
-            return list(resolved.items())
-        return []
+            keys, distance = vocabulary.nearest(token.term, budget)
+            if keys:
+                return self._term_ids(idx, keys, TYPO_STRENGTH[distance])
+        if len(token.term) < MIN_PREFIX:
+            return []
+        longer = vocabulary.extensions(token.term, MAX_EXTENSIONS)
+        shorter = [token.term[:cut] for cut in range(len(token.term) - 1, MIN_PREFIX - 1, -1) if token.term[:cut] in idx.terms]
+        return self._term_ids(idx, longer + shorter[:1], PREFIX)
+
+    @staticmethod
+    def _term_ids(idx: LanguageIndex, keys: list[str], strength: float) -> list[tuple[int, float]]:
+        resolved: dict[int, float] = {}
+        for key in keys:
+            for term_id in [idx.terms[key]] if key in idx.terms else idx.aliases.get(key, ()):
+                resolved[term_id] = strength
+        return list(resolved.items())
 
     def _groups(self, lang: str, tokens: list[Token]) -> list[_Group]:
         idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
@@ -282,22 +312,19 @@ class Searcher:
         groups = self._groups(lang, rest) if rest else []
         scores = np.zeros(idx.unit_count, dtype=np.float32)
         covered = np.zeros(idx.unit_count, dtype=np.float32)
+        hit_weight = np.zeros(idx.unit_count, dtype=np.float32)
         for group in groups:
-            if len(group.terms) == 1:
-                term_id, strength = group.terms[0]
+            best = np.zeros(idx.unit_count, dtype=np.float32)
+            hit = np.zeros(idx.unit_count, dtype=np.float32)
+            for term_id, strength in group.terms:
                 units, weights = idx.postings(term_id)
-                scores[units] += group.weight * strength * weights
-                covered[units] += group.weight * strength
-            elif group.terms:
-                best = np.zeros(idx.unit_count, dtype=np.float32)
-                hit = np.zeros(idx.unit_count, dtype=np.float32)
-                for term_id, strength in group.terms:
-                    units, weights = idx.postings(term_id)
-                    best[units] = np.maximum(best[units], strength * weights)
-                    hit[units] = np.maximum(hit[units], strength)
-                scores += group.weight * best
-                covered += group.weight * hit
-        total = sum(g.weight for g in groups)
+                best[units] = np.maximum(best[units], strength * weights)
+                hit[units] = np.maximum(hit[units], min(1.0, strength / PREFIX))
+            scores += group.weight * best
+            covered += group.weight * hit
+            hit_weight += group.weight * (hit > 0)
+        unresolved = sum(g.weight for g in groups if not g.terms)
+        elsewhere = ELSEWHERE_WEIGHT * sum(g.weight for g in groups if g.terms)
         nonzero = int(np.count_nonzero(scores))
         if not nonzero:
             return _Ranked(lang, None, 0.0, summary, groups, [])
@@ -308,7 +335,8 @@ class Searcher:
         best_unit, best_final, best_conf = None, -1.0, 0.0
         finals: list[tuple[float, int]] = []
         for unit in top.tolist():
-            coverage = float(covered[unit]) / total if total else 0.0
+            denominator = unresolved + elsewhere + (1 - ELSEWHERE_WEIGHT) * float(hit_weight[unit])
+            coverage = float(covered[unit]) / denominator if denominator else 0.0
             heading = self._heading_similarity(lang, tokens, idx, unit)
             final = COVERAGE_WEIGHT * coverage + RELEVANCE_WEIGHT * float(scores[unit]) / peak + HEADING_WEIGHT * heading
             finals.append((final, unit))
@@ -343,7 +371,7 @@ class Searcher:
         if ranked.summary:
             if answered:
                 article_id = int(idx.unit_article[ranked.unit])
-            elif not ranked.groups:
+            elif not any(g.terms for g in ranked.groups):
                 article_id = self._context_article(lang, conversation)
             else:
                 article_id = None

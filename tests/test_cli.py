@@ -1,0 +1,83 @@
+"""The `ask` and `check` commands as scripts and people use them."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+from .conftest import SEEDS, WriteFile
+
+KEYS = {"question", "language", "kind", "text", "article", "section", "score", "suggestions"}
+
+
+@pytest.fixture(autouse=True)
+def seeds_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CONTENT_DIR", str(SEEDS))
+    monkeypatch.setenv("CACHE_DIR", str(tmp_path / "cache"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_json_answers_each_stdin_line_in_order(capsys, monkeypatch) -> None:
+    code, out, _ = run(capsys, "ask", "--json", stdin="maaş aralığı nedir\nрецепт пиццы\n\nriassunto\n", monkeypatch=monkeypatch)
+    assert code == 0
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert [a["question"] for a in answers] == ["maaş aralığı nedir", "рецепт пиццы", "", "riassunto"]
+    assert all(set(a) == KEYS for a in answers)
+    assert [a["kind"] for a in answers] == ["paragraph", "none", "none", "highlights"]
+    assert [a["language"] for a in answers[:2]] == ["tr", "ru"]
+    first = answers[0]
+    assert first["article"] == "Muhasebe Müdürü" and first["section"] == "Hesap Yöneticisi Rolleri Örnekleri"
+    assert "45.000 ila 85.000" in first["text"]
+    assert answers[1]["suggestions"] and answers[1]["article"] is None
+
+
+def test_ask_with_arguments_prints_a_readable_answer(capsys) -> None:
+    code, out, _ = run(capsys, "ask", "fascia", "di", "stipendio")
+    assert code == 0
+    assert out.startswith("[it] Account Manager › Esempi di ruoli di Account Manager")
+    assert "$ 45.000" in out
+
+
+def test_ask_lang_settles_ambiguous_questions_and_rejects_unknown_codes(capsys) -> None:
+    code, out, _ = run(capsys, "ask", "--json", "--lang", "da", "account manager")
+    assert code == 0 and json.loads(out)["language"] == "da"
+    code, _, err = run(capsys, "ask", "--lang", "xx", "account manager")
+    assert code == 2
+    assert "ar, da, it, ru, tr" in err
+
+
+def test_ask_uses_and_survives_the_index_cache(capsys, tmp_path: Path) -> None:
+    for _ in range(2):
+        code, out, _ = run(capsys, "ask", "--json", "maas araligi")
+        assert code == 0 and json.loads(out)["kind"] == "paragraph"
+    assert list((tmp_path / "cache").glob("index-*.pickle"))
+
+
+def test_check_lists_sections_and_highlights(capsys) -> None:
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert "account-manager [tr] 'Muhasebe Müdürü'" in out
+    assert "★ Öne çıkanlar (3 highlights)" in out
+    assert "5 articles, 1 topics, languages: ar, da, it, ru, tr" in out
+
+
+def test_check_fails_and_names_the_broken_file(capsys, monkeypatch, write: WriteFile, content: Path) -> None:
+    write("ok.it.md", "---\ntitle: Buono\n---\n## S\nTesto.\n")
+    write("bad.it.md", "---\ntitle: [oops\n---\n## S\nTesto.\n")
+    monkeypatch.setenv("CONTENT_DIR", str(content))
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert "bad.it.md: skipped: front matter is not valid YAML" in out
+    assert "1 articles" in out

@@ -1,0 +1,133 @@
+"""Reading real-world article files: quirks handled, broken files reported and skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.articles import KnowledgeBase
+from bot.parsing import inline_text, load_knowledge_base
+
+from .conftest import WriteFile
+
+
+def never_guess(_: str) -> str | None:
+    return None
+
+
+def load(folder: Path) -> KnowledgeBase:
+    return load_knowledge_base(folder, never_guess)
+
+
+def test_seed_articles_all_load_with_sections_and_highlights(seeds_dir: Path) -> None:
+    kb = load(seeds_dir)
+    assert kb.issues == []
+    assert kb.languages == ["ar", "da", "it", "ru", "tr"]
+    assert set(kb.translations("account-manager")) == {"ar", "da", "it", "ru", "tr"}
+    for article in kb.articles:
+        assert [len(s.paragraphs) for s in article.sections] == [1, 3, 6]
+        assert len(article.highlights) == 3
+
+
+def test_heading_without_space_is_a_heading(seeds_dir: Path) -> None:
+    kb = load(seeds_dir)
+    assert kb.translations("account-manager")["tr"].highlights_heading == "Öne çıkanlar"
+    assert kb.translations("account-manager")["da"].highlights_heading == "Højdepunkter"
+
+
+def test_front_matter_entities_are_unescaped(seeds_dir: Path) -> None:
+    italian = load(seeds_dir).translations("account-manager")["it"]
+    assert "dell'account" in italian.description
+    assert "&#39;" not in italian.description
+
+
+def test_links_read_as_their_text(seeds_dir: Path) -> None:
+    italian = load(seeds_dir).translations("account-manager")["it"]
+    paragraph = italian.sections[2].paragraphs[0]
+    assert "ritorno sull'investimento per" in paragraph
+    assert "/returnoninvestment" not in paragraph and "[" not in paragraph
+
+
+def test_inline_markdown_is_reduced_to_what_a_reader_sees() -> None:
+    assert inline_text("**Bold** and *it* with `code`, ![alt](x.png) <b>tag</b> &amp; [link](/x)") == (
+        "Bold and it with code, alt tag & link"
+    )
+
+
+def test_closing_bullet_list_is_the_highlights_whatever_its_heading(write: WriteFile, content: Path) -> None:
+    write(
+        "topic.de.md",
+        """
+        ---
+        title: Thema
+        ---
+        # Thema
+        ## Erster Teil
+        Ein Absatz.
+
+        - nicht die Highlights, denn es folgt noch Text
+
+        Noch ein Absatz.
+
+        ##   Das Wichtigste   ##
+        * eins
+
+        * zwei
+        """,
+    )
+    article = load(content).articles[0]
+    assert article.highlights == ("eins", "zwei")
+    assert article.highlights_heading == "Das Wichtigste"
+    assert article.sections[0].paragraphs == ("Ein Absatz.", "Noch ein Absatz.", "• nicht die Highlights, denn es folgt noch Text")
+
+
+def test_language_from_front_matter_then_file_name_then_text(write: WriteFile, content: Path) -> None:
+    write("a.md", "---\ntitle: A\nlang: it\n---\n## S\nTesto.\n")
+    write("b.da.md", "---\ntitle: B\n---\n## S\nTekst.\n")
+    write("c.md", "---\ntitle: C\n---\n## S\nMetin.\n")
+    kb = load_knowledge_base(content, lambda text: "tr")
+    assert {a.key: a.lang for a in kb.articles} == {"a": "it", "b": "da", "c": "tr"}
+    assert any("detected as 'tr'" in issue.reason for issue in kb.issues)
+
+
+def test_turkish_file_without_language_in_its_name_is_detected_as_turkish(write: WriteFile, content: Path, seeds_dir: Path) -> None:
+    from bot.langdetect import guess_article_language
+
+    turkish = (seeds_dir / "account-manager.tr.md").read_text(encoding="utf-8")
+    write("anything.md", turkish)
+    kb = load_knowledge_base(content, guess_article_language)
+    assert [a.lang for a in kb.articles] == ["tr"]
+
+
+def test_translations_grouped_by_translation_key(write: WriteFile, content: Path) -> None:
+    write("salary.it.md", "---\ntitle: Stipendio\ntranslationKey: pay\n---\n## S\nTesto.\n")
+    write("loen.da.md", "---\ntitle: Løn\ntranslationKey: pay\n---\n## S\nTekst.\n")
+    assert set(load(content).translations("pay")) == {"it", "da"}
+
+
+def test_broken_files_are_skipped_with_a_reason_and_the_rest_loads(write: WriteFile, content: Path) -> None:
+    write("good.it.md", "---\ntitle: Buono\n---\n## Sezione\nUn paragrafo.\n")
+    write("yaml.it.md", "---\ntitle: [unclosed\n---\n## S\nTesto.\n")
+    write("empty.it.md", "---\ntitle: Vuoto\n---\n\n")
+    write("headings.it.md", "---\ntitle: Titoli\n---\n# Titolo\n## Solo titoli\n")
+    (content / "latin1.it.md").write_bytes("---\ntitle: x\n---\n## S\ncaff\xe8\n".encode("latin-1"))
+    kb = load(content)
+    assert [a.key for a in kb.articles] == ["good"]
+    reasons = {issue.path.name: issue.reason for issue in kb.issues if issue.skipped}
+    assert set(reasons) == {"yaml.it.md", "empty.it.md", "headings.it.md", "latin1.it.md"}
+    assert "YAML" in reasons["yaml.it.md"]
+    assert "no body" in reasons["empty.it.md"]
+    assert "no paragraphs" in reasons["headings.it.md"]
+    assert "UTF-8" in reasons["latin1.it.md"]
+
+
+def test_same_article_twice_keeps_the_first_and_says_so(write: WriteFile, content: Path) -> None:
+    write("a.it.md", "---\ntitle: Uno\n---\n## S\nTesto uno.\n")
+    write("b.it.md", "---\ntitle: Due\ntranslationKey: a\n---\n## S\nTesto due.\n")
+    kb = load(content)
+    assert [a.title for a in kb.articles] == ["Uno"]
+    assert any(i.skipped and "same article" in i.reason for i in kb.issues)
+
+
+def test_missing_content_folder_is_an_issue_not_a_crash(tmp_path: Path) -> None:
+    kb = load(tmp_path / "nope")
+    assert kb.articles == [] and kb.issues[0].skipped

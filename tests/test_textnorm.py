@@ -1,0 +1,90 @@
+"""Each normalisation step, per language, in one table per step."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.analysis import Analyzer
+from bot.textnorm import clean, fold, lower, normalize
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("HESAP YÖNETİCİSİ", "tr", "hesap yöneticisi"),
+        ("MAAŞ ARALIĞI", "tr", "maaş aralığı"),
+        ("ISTANBUL", "tr", "ıstanbul"),
+        ("ISTANBUL", "it", "istanbul"),
+        ("ЗАРПЛАТА", "ru", "зарплата"),
+        ("LØNINTERVALLET", "da", "lønintervallet"),
+    ],
+)
+def test_lower_follows_the_language(text: str, lang: str, expected: str) -> None:
+    assert lower(text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("maaş", "maas"),
+        ("aralığı", "araligi"),
+        ("yöneticisi", "yoneticisi"),
+        ("løn", "lon"),
+        ("højere", "hojere"),
+        ("får", "far"),
+        ("næste", "naeste"),
+        ("perché", "perche"),
+        ("è", "e"),
+        ("ещё", "еще"),
+        ("найти", "найти"),
+        ("الإدارة", "الاداره"),
+        ("أعلى", "اعلي"),
+        ("٤٥", "45"),
+    ],
+)
+def test_fold_removes_what_people_leave_out_when_typing(word: str, expected: str) -> None:
+    assert fold(word) == expected
+
+
+def test_arabic_tashkeel_and_tatweel_do_not_split_words() -> None:
+    assert normalize("مُدِيـــرُ الحِسَاب", "ar") == ["مدير", "الحساب"]
+
+
+def test_clean_composes_decomposed_letters() -> None:
+    assert clean("I\u0307") == "İ"
+    assert lower(clean("I\u0307STANBUL"), "tr") == "istanbul"
+
+
+def test_apostrophes_and_hyphens_separate_words() -> None:
+    assert normalize("Cos'è un Account Manager-ruolo?", "it") == ["cos", "è", "un", "account", "manager", "ruolo"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "inflected", "base"),
+    [
+        ("tr", "aralığı", "aralık"),
+        ("tr", "ekibiyle", "ekibi"),
+        ("ru", "менеджера", "менеджер"),
+        ("ru", "зарплаты", "зарплата"),
+        ("it", "promozioni", "promozione"),
+        ("da", "forfremmelser", "forfremmelse"),
+        ("ar", "الحسابات", "حساب"),
+    ],
+)
+def test_inflections_share_a_term(lang: str, inflected: str, base: str) -> None:
+    analyzer = Analyzer(lang)
+    assert analyzer.term(inflected) == analyzer.term(base)
+
+
+def test_danish_compounds_split_into_known_words() -> None:
+    danish = Analyzer("da")
+    assert danish.compound_parts("lønintervallet") == ("løn", "intervallet")
+    assert danish.compound_parts("salgsteamet") == ("salg", "teamet")
+    assert danish.compound_parts("løn") == ()
+    assert Analyzer("it").compound_parts("fidelizzazione") == ()
+
+
+def test_question_words_weigh_less_than_content_words() -> None:
+    turkish = Analyzer("tr")
+    assert turkish.importance("nedir") == 0.0
+    assert turkish.importance("maaş") > turkish.importance("hesap") > 0
