@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 _PACKAGE_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
@@ -24,7 +26,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
+        """Settings from `environ` (default: `.env` in the working directory, overridden by the real environment)."""
+        if environ is None:
+            environ = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **os.environ}
+        env = environ
         cache = env.get("CACHE_DIR", "data/cache")
         return cls(
             content_dir=Path(env["CONTENT_DIR"]) if env.get("CONTENT_DIR") else _default_content_dir(),

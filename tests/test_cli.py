@@ -81,3 +81,14 @@ def test_check_fails_and_names_the_broken_file(capsys, monkeypatch, write: Write
     assert code == 1
     assert "bad.it.md: skipped: front matter is not valid YAML" in out
     assert "1 articles" in out
+
+
+def test_settings_read_dot_env_but_the_environment_wins(tmp_path: Path, monkeypatch) -> None:
+    from bot.config import Settings
+
+    (tmp_path / ".env").write_text("DEFAULT_LANGUAGE=da\nLOG_LEVEL=debug\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    settings = Settings.from_env()
+    assert settings.default_language == "da"
+    assert settings.log_level == "ERROR"
