@@ -23,6 +23,7 @@ from .textnorm import fold, normalize
 _MIN_COMPOUND = 8
 _MIN_PART = 3
 _KNOWN_ZIPF = 3.0
+_COMMON_FREQUENCY = 10 ** (_KNOWN_ZIPF - 9)
 _LINKS = ("s", "e")
 
 
@@ -46,8 +47,14 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(algorithm, 50_000) if algorithm else None
         self.stopwords = frozenset(fold(w) for w in self._stopword_list())
         self._has_frequencies = lang in wordfreq.available_languages(wordlist="small")
+        self._common: frozenset[str] = frozenset()
+        if self._profile.compounds and self._has_frequencies:
+            self._common = frozenset(
+                w for w, f in wordfreq.get_frequency_dict(lang, wordlist="small").items() if f >= _COMMON_FREQUENCY
+            )
         self.term = lru_cache(maxsize=100_000)(self._term)
         self.importance = lru_cache(maxsize=50_000)(self._importance)
+        self.zipf = lru_cache(maxsize=200_000)(self._zipf)
 
     def _stopword_list(self) -> set[str]:
         return stopwordsiso.stopwords(self.lang) if stopwordsiso.has_lang(self.lang) else set()
@@ -71,7 +78,7 @@ class Analyzer:
         """The term of a word after folding: how an unaccented inflected word ("araligi") stems."""
         return fold(self.stem(fold(word)))
 
-    def zipf(self, word: str) -> float:
+    def _zipf(self, word: str) -> float:
         """How common `word` is in the language at large (0 when unknown or uncommon)."""
         if not self._has_frequencies:
             return 0.0
@@ -92,10 +99,15 @@ class Analyzer:
         if not self._profile.compounds or len(word) < _MIN_COMPOUND:
             return ()
         best: tuple[float, tuple[str, ...]] = (0.0, ())
+        common = self._common
         for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
             head, tail = word[:cut], word[cut:]
+            if tail not in common:
+                continue
             heads = [head] + [head[:-1] for link in _LINKS if head.endswith(link) and len(head) > _MIN_PART]
             for h in heads:
+                if h not in common:
+                    continue
                 strength = min(self.zipf(h), self.zipf(tail))
                 if strength >= _KNOWN_ZIPF and strength > best[0]:
                     best = (strength, (h, tail))

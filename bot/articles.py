@@ -55,6 +55,8 @@ class KnowledgeBase:
 
     articles: list[Article] = field(default_factory=list)
     issues: list[LoadIssue] = field(default_factory=list)
+    synonyms: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    """Per language, groups of words readers use for the same thing (from `synonyms.yml`)."""
 
     @property
     def languages(self) -> list[str]:

@@ -30,11 +30,12 @@ import numpy as np
 
 from .analysis import Analyzer
 from .articles import Article, KnowledgeBase
-from .parsing import LanguageGuesser, content_files, load_knowledge_base
+from .parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
+from .textnorm import normalize
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -69,6 +70,8 @@ class LanguageIndex:
     post_weights: np.ndarray
     aliases: dict[str, tuple[int, ...]]
     """Terms reachable from the folded-then-stemmed form of a word, for input typed without diacritics."""
+    synonyms: dict[str, tuple[int, ...]]
+    """Term (stemmed and folded) of a word readers use → index terms of the words it stands for."""
 
     @property
     def unit_count(self) -> int:
@@ -106,70 +109,117 @@ def unit_heading(article: Article, section: int) -> str:
 
 
 class _TermCounter:
-    """Counts terms of texts in one language, remembering every surface word for the alias table."""
+    """Counts terms of texts in one language.
+
+    Each distinct word is analysed once (a corpus repeats its words many
+    times); the cache's keys double as the vocabulary for the alias table.
+    """
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self.surfaces: set[str] = set()
+        self.words: dict[str, tuple[str, tuple[str, ...]]] = {}
 
-    def count(self, text: str) -> tuple[Counter[str], int]:
-        counts: Counter[str] = Counter()
-        tokens = self.analyzer.tokens(text)
-        for token in tokens:
-            self.surfaces.add(token.surface)
-            counts[token.term] += 1
-            for part in self.analyzer.compound_parts(token.surface):
-                counts[self.analyzer.term(part)] += PART_WEIGHT
-        return counts, len(tokens)
+    def _analyse(self, word: str) -> tuple[str, tuple[str, ...]]:
+        parts = tuple(self.analyzer.term(p) for p in self.analyzer.compound_parts(word))
+        entry = self.words[word] = (self.analyzer.term(word), parts)
+        return entry
+
+    def count(self, text: str) -> tuple[dict[str, float], int]:
+        counts: dict[str, float] = {}
+        words = normalize(text, self.analyzer.lang)
+        for word, n in Counter(words).items():
+            term, parts = self.words.get(word) or self._analyse(word)
+            counts[term] = counts.get(term, 0.0) + n
+            for part in parts:
+                counts[part] = counts.get(part, 0.0) + n * PART_WEIGHT
+        return counts, len(words)
 
 
 def _article_fields(article: Article) -> str:
     return " ".join([article.title, article.description, *article.keywords])
 
 
-def build_language_index(lang: str, articles: list[tuple[int, Article]]) -> LanguageIndex:
+class _FieldEntries:
+    """(term, unit, tf, field length) entries of one field, gathered as flat lists for numpy."""
+
+    def __init__(self) -> None:
+        self.terms: list[int] = []
+        self.units: list[int] = []
+        self.tfs: list[float] = []
+        self.lengths: list[int] = []
+        self.total_length = 0
+        self.count = 0
+
+    def add(self, counted: tuple[list[int], list[float], int], units: range) -> None:
+        term_ids, tfs, length = counted
+        for unit in units:
+            self.terms += term_ids
+            self.tfs += tfs
+            self.units += [unit] * len(term_ids)
+            self.lengths += [length] * len(term_ids)
+        self.total_length += length * len(units)
+        self.count += len(units)
+
+    def pseudo_tf(self, spec: _Field) -> np.ndarray:
+        average = max(1.0, self.total_length / max(1, self.count))
+        lengths = np.asarray(self.lengths, dtype=np.float32)
+        return np.asarray(self.tfs, dtype=np.float32) * spec.weight / (1 - spec.b + spec.b * lengths / average)
+
+
+def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dict[str, int]) -> dict[str, tuple[int, ...]]:
+    """Every word of a group leads to the index terms of the group's other words."""
+    table: dict[str, set[int]] = {}
+    for group in groups:
+        group_terms: set[str] = set()
+        for entry in group:
+            tokens = analyzer.tokens(entry)
+            group_terms |= {t.term for t in tokens if len(tokens) == 1 or not t.stop}
+        for term in group_terms:
+            others = {terms[o] for o in group_terms - {term} if o in terms}
+            if others:
+                table.setdefault(term, set()).update(others)
+    return {term: tuple(sorted(ids)) for term, ids in table.items()}
+
+
+def build_language_index(lang: str, articles: list[tuple[int, Article]], synonyms: list[tuple[str, ...]] | None = None) -> LanguageIndex:
     analyzer = Analyzer(lang)
     counter = _TermCounter(analyzer)
+    terms: dict[str, int] = {}
+
+    def counted(text: str) -> tuple[list[int], list[float], int]:
+        counts, length = counter.count(text)
+        return [terms.setdefault(t, len(terms)) for t in counts], list(counts.values()), length
+
     units: list[tuple[int, int, int]] = []
-    fields: list[tuple[tuple[Counter[str], int], tuple[Counter[str], int], tuple[Counter[str], int]]] = []
+    body, heading, title = _FieldEntries(), _FieldEntries(), _FieldEntries()
     for article_id, article in articles:
-        title = counter.count(_article_fields(article))
+        first_unit = len(units)
         parts = [(s, section.heading, section.paragraphs) for s, section in enumerate(article.sections)]
         if article.highlights:
             parts.append((HIGHLIGHTS, article.highlights_heading, ("\n".join(article.highlights),)))
         for s, heading_text, paragraphs in parts:
-            heading = counter.count(heading_text)
+            section_start = len(units)
             for p, text in enumerate(paragraphs):
+                body.add(counted(text), range(len(units), len(units) + 1))
                 units.append((article_id, s, p if s != HIGHLIGHTS else HIGHLIGHTS))
-                fields.append((counter.count(text), heading, title))
+            heading.add(counted(heading_text), range(section_start, len(units)))
+        title.add(counted(_article_fields(article)), range(first_unit, len(units)))
 
-    averages = [max(1.0, sum(f[i][1] for f in fields) / max(1, len(fields))) for i in range(3)]
-    terms: dict[str, int] = {}
-    term_ids: list[int] = []
-    unit_ids: list[int] = []
-    pseudo_tf: list[float] = []
-    for unit_id, unit_fields in enumerate(fields):
-        combined: dict[str, float] = {}
-        for (counts, length), spec, average in zip(unit_fields, (_BODY, _HEADING, _TITLE), averages):
-            norm = spec.weight / (1 - spec.b + spec.b * length / average)
-            for term, tf in counts.items():
-                combined[term] = combined.get(term, 0.0) + tf * norm
-        for term, tf in combined.items():
-            term_ids.append(terms.setdefault(term, len(terms)))
-            unit_ids.append(unit_id)
-            pseudo_tf.append(tf)
-
-    tids = np.asarray(term_ids, dtype=np.int32)
-    tf_array = np.asarray(pseudo_tf, dtype=np.float32)
-    df = np.bincount(tids, minlength=len(terms))
-    idf = np.log1p((len(units) - df + 0.5) / (df + 0.5)).astype(np.float32)
-    weights = idf[tids] * tf_array * (K1 + 1) / (K1 + tf_array)
-    order = np.argsort(tids, kind="stable")
+    unit_count = len(units)
+    keys = np.concatenate(
+        [np.asarray(f.terms, dtype=np.int64) * unit_count + np.asarray(f.units, dtype=np.int64) for f in (body, heading, title)]
+    )
+    values = np.concatenate([body.pseudo_tf(_BODY), heading.pseudo_tf(_HEADING), title.pseudo_tf(_TITLE)])
+    unique_keys, inverse = np.unique(keys, return_inverse=True)
+    tf = np.bincount(inverse, weights=values).astype(np.float32)
+    term_ids = (unique_keys // unit_count).astype(np.int32)
+    df = np.bincount(term_ids, minlength=len(terms))
+    idf = np.log1p((unit_count - df + 0.5) / (df + 0.5)).astype(np.float32)
     offsets = np.zeros(len(terms) + 1, dtype=np.int64)
     np.cumsum(df, out=offsets[1:])
 
     aliases: dict[str, set[int]] = {}
-    for surface in counter.surfaces:
+    for surface in counter.words:
         term = analyzer.term(surface)
         key = analyzer.folded_term(surface)
         if key != term and term in terms:
@@ -183,9 +233,10 @@ def build_language_index(lang: str, articles: list[tuple[int, Article]]) -> Lang
         unit_paragraph=unit_array[:, 2].astype(np.int16),
         terms=terms,
         offsets=offsets,
-        post_units=np.asarray(unit_ids, dtype=np.int32)[order],
-        post_weights=weights[order].astype(np.float32),
+        post_units=(unique_keys % unit_count).astype(np.int32),
+        post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float32),
         aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
+        synonyms=_synonym_table(analyzer, synonyms or [], terms),
     )
 
 
@@ -193,14 +244,16 @@ def build_index(kb: KnowledgeBase, fingerprint: str = "") -> SearchIndex:
     by_lang: dict[str, list[tuple[int, Article]]] = {}
     for article_id, article in enumerate(kb.articles):
         by_lang.setdefault(article.lang, []).append((article_id, article))
-    indexes = {lang: build_language_index(lang, items) for lang, items in sorted(by_lang.items())}
+    indexes = {lang: build_language_index(lang, items, kb.synonyms.get(lang)) for lang, items in sorted(by_lang.items())}
     return SearchIndex(kb, indexes, fingerprint)
 
 
 def content_fingerprint(content_dir: Path) -> str:
     """Changes whenever a content file is added, removed, renamed or modified."""
     digest = hashlib.sha256(f"format {FORMAT}\n".encode())
-    for path in content_files(content_dir) if content_dir.is_dir() else []:
+    files = content_files(content_dir) if content_dir.is_dir() else []
+    synonyms = content_dir / SYNONYMS_FILE
+    for path in files + ([synonyms] if synonyms.is_file() else []):
         stat = path.stat()
         digest.update(f"{path.relative_to(content_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()

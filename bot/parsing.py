@@ -37,13 +37,21 @@ _SPACE = re.compile(r"\s+")
 
 
 def inline_text(markdown: str) -> str:
-    """What a reader sees of one line of inline markdown: link text, not link targets."""
-    text = _IMAGE.sub(r"\1", markdown)
-    text = _LINK.sub(r"\1", text)
-    text = _AUTOLINK.sub(r"\1", text)
-    text = _TAG.sub("", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    return _SPACE.sub(" ", html.unescape(text)).strip()
+    """What a reader sees of one line of inline markdown: link text, not link targets.
+
+    Each rewrite runs only when its marker character is present: most
+    paragraphs have none, and this runs for every paragraph of every file.
+    """
+    text = markdown
+    if "[" in text:
+        text = _LINK.sub(r"\1", _IMAGE.sub(r"\1", text))
+    if "<" in text:
+        text = _TAG.sub("", _AUTOLINK.sub(r"\1", text))
+    if "*" in text or "_" in text or "`" in text:
+        text = _EMPHASIS.sub(r"\2", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return _SPACE.sub(" ", text).strip()
 
 
 @dataclass
@@ -242,6 +250,37 @@ def content_files(content_dir: Path) -> list[Path]:
     )
 
 
+SYNONYMS_FILE = "synonyms.yml"
+
+
+def load_synonyms(path: Path) -> tuple[dict[str, list[tuple[str, ...]]], list[LoadIssue]]:
+    """Synonym groups per language from a YAML mapping of language code to lines of comma-separated words."""
+    if not path.is_file():
+        return {}, []
+    try:
+        data = yaml.safe_load(_read_text(path))
+    except _Skip as reason:
+        return {}, [LoadIssue(path, str(reason), skipped=True)]
+    except yaml.YAMLError as error:
+        return {}, [LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)]
+    if not isinstance(data, dict):
+        return {}, [LoadIssue(path, "expected a mapping of language codes to lists of word groups", skipped=True)]
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    issues: list[LoadIssue] = []
+    for lang, lines in data.items():
+        code = _language_code(lang)
+        if not code or not isinstance(lines, list):
+            issues.append(LoadIssue(path, f"{lang!r}: expected a language code with a list of word groups; ignored", skipped=False))
+            continue
+        for line in lines:
+            words = tuple(w.strip() for w in str(line).split(",") if w.strip())
+            if len(words) >= 2:
+                groups.setdefault(code, []).append(words)
+            else:
+                issues.append(LoadIssue(path, f"{code}: group {line!r} has fewer than two words; ignored", skipped=False))
+    return groups, issues
+
+
 def load_knowledge_base(content_dir: Path, guess_language: LanguageGuesser) -> KnowledgeBase:
     """Parse every article under `content_dir`; problems become `LoadIssue`s, never exceptions."""
     kb = KnowledgeBase()
@@ -265,6 +304,8 @@ def load_knowledge_base(content_dir: Path, guess_language: LanguageGuesser) -> K
             continue
         seen[(article.key, article.lang)] = path
         kb.articles.append(article)
+    kb.synonyms, synonym_issues = load_synonyms(content_dir / SYNONYMS_FILE)
+    kb.issues.extend(synonym_issues)
     for issue in kb.issues:
         log.warning("%s", issue)
     return kb

@@ -44,13 +44,14 @@ PLAUSIBLE = 0.05
 """Lingua confidence from which a language is searched when detection is unsure."""
 TIE = 0.05
 
-EXACT, ALIAS, PART, PREFIX = 1.0, 0.95, 0.8, 0.8
+EXACT, ALIAS, SYNONYM, PART, PREFIX = 1.0, 0.95, 0.9, 0.8, 0.8
 TYPO_STRENGTH = {1: 0.85, 2: 0.7}
 MIN_PREFIX = 5
 MAX_EXTENSIONS = 8
 
 COVERAGE_WEIGHT, RELEVANCE_WEIGHT, HEADING_WEIGHT = 1.0, 0.35, 0.6
 STOPWORD_WEIGHT = 0.5
+HEADING_BETA = 2.0
 ELSEWHERE_WEIGHT = 0.5
 """How much a question word counts against an answer when the knowledge base has it elsewhere.
 
@@ -250,7 +251,23 @@ class Searcher:
     # -- matching ---------------------------------------------------------
 
     def _resolve(self, idx: LanguageIndex, analyzer: Analyzer, token: Token) -> list[tuple[int, float]]:
-        """Index terms `token` stands for, with how strictly it matched them."""
+        """Index terms `token` stands for, with how strictly it matched them.
+
+        Synonyms stand in only for a word the content does not have as typed:
+        they exist for readers' words, and expanding the content's own words
+        would blur exact matches.
+        """
+        found = dict(self._resolve_word(idx, analyzer, token))
+        if not found or max(found.values()) < ALIAS:
+            for term_id in self._synonyms(idx, analyzer, token):
+                found.setdefault(term_id, SYNONYM)
+        return list(found.items())
+
+    @staticmethod
+    def _synonyms(idx: LanguageIndex, analyzer: Analyzer, token: Token) -> set[int]:
+        return set(idx.synonyms.get(token.term, ())) | set(idx.synonyms.get(analyzer.folded_term(token.surface), ()))
+
+    def _resolve_word(self, idx: LanguageIndex, analyzer: Analyzer, token: Token) -> list[tuple[int, float]]:
         term_id = idx.terms.get(token.term)
         if term_id is not None:
             return [(term_id, EXACT)]
@@ -346,18 +363,33 @@ class Searcher:
         return _Ranked(lang, best_unit, min(1.0, best_conf), summary, groups, ordered)
 
     def _heading_similarity(self, lang: str, tokens: list[Token], idx: LanguageIndex, unit: int) -> float:
-        """Weighted Dice overlap of the question with the unit's section heading, stop words included."""
+        """How fully the question restates the unit's section heading: F-beta of shared words, stop words included.
+
+        Recall (the question's words found in the heading) weighs more than
+        precision, so "hvad laver en account manager" prefers "Forstå, hvad en
+        Account Manager gør" to the shorter "Hvad er en Account Manager?".
+        """
+        analyzer = self.analyzers[lang]
         article = self.index.articles[int(idx.unit_article[unit])]
-        heading = self.analyzers[lang].tokens(unit_heading(article, int(idx.unit_section[unit])))
+        heading = analyzer.tokens(unit_heading(article, int(idx.unit_section[unit])))
         if not heading or not tokens:
             return 0.0
 
         def weight(t: Token) -> float:
             return STOPWORD_WEIGHT if t.stop else 1.0
 
-        heading_keys = {t.term for t in heading} | {t.folded for t in heading}
-        shared = sum(weight(t) for t in tokens if t.term in heading_keys or t.folded in heading_keys)
-        return 2 * shared / (sum(map(weight, tokens)) + sum(map(weight, heading)))
+        synonyms = [self._synonyms(idx, analyzer, t) for t in tokens]
+
+        def same(q: Token, synonyms_of_q: set[int], h: Token) -> bool:
+            return q.term == h.term or q.folded == h.folded or idx.terms.get(h.term) in synonyms_of_q
+
+        recall = sum(weight(q) for q, syn in zip(tokens, synonyms) if any(same(q, syn, h) for h in heading))
+        precision = sum(weight(h) for h in heading if any(same(q, syn, h) for q, syn in zip(tokens, synonyms)))
+        recall /= sum(map(weight, tokens))
+        precision /= sum(map(weight, heading))
+        if not recall or not precision:
+            return 0.0
+        return (1 + HEADING_BETA**2) * precision * recall / (HEADING_BETA**2 * precision + recall)
 
     # -- the reply --------------------------------------------------------
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from .languages import profile
 
@@ -74,25 +73,24 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def _is_cyrillic(char: str) -> bool:
-    return "\u0400" <= char <= "\u04ff"
+def _without_marks(char: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=200_000)
+_ACCENTED_RANGES = [(0x00C0, 0x024F), (0x0370, 0x03FF), (0x1E00, 0x1EFF), (0x1F00, 0x1FFF)]
+"""Latin and Greek letters that carry marks; Cyrillic is left out on purpose (й is a letter)."""
+_FOLD_TABLE = {
+    code: _without_marks(chr(code))
+    for start, end in _ACCENTED_RANGES
+    for code in range(start, end + 1)
+    if _without_marks(chr(code)) != chr(code)
+}
+_FOLD_TABLE.update(_LETTER_MAP)
+
+
 def fold(word: str) -> str:
     """`word` without diacritics and letter variants, for accent-blind matching."""
-    word = word.translate(_LETTER_MAP)
-    if word.isascii():
-        return word
-    out = []
-    for char in word:
-        if _is_cyrillic(char) or char.isascii():
-            out.append(char)
-            continue
-        for part in unicodedata.normalize("NFD", char):
-            if not unicodedata.combining(part):
-                out.append(part)
-    return unicodedata.normalize("NFC", "".join(out))
+    return word.translate(_FOLD_TABLE)
 
 
 def normalize(text: str, lang: str) -> list[str]:

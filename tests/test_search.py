@@ -118,4 +118,28 @@ def test_own_question_set_stays_accurate(searcher: Searcher) -> None:
         answer = searcher.answer(case["question"])
         got = unit_id(searcher, answer)
         right += answer.language == case["lang"] and (got in case["expect"] if case["expect"] else got == "none")
-    assert right / len(cases) >= 0.8
+    assert right / len(cases) >= 0.9
+
+
+def test_synonyms_let_readers_use_their_own_words(write: WriteFile, content: Path) -> None:
+    write("pay.it.md", "---\ntitle: Paga\n---\n## Stipendio\nLo stipendio medio è di 30.000 euro.\n## Orari\nSi lavora dalle nove alle cinque.\n")
+    write("synonyms.yml", "it:\n  - stipendio, guadagna, retribuzione\n")
+    searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+    answer = searcher.answer("quanto guadagna")
+    assert answer.kind == "paragraph" and answer.section_heading == "Stipendio"
+
+
+def test_synonyms_do_not_blur_words_the_content_has(write: WriteFile, content: Path) -> None:
+    write("work.da.md", "---\ntitle: Salg\n---\n## Team\nSalgsteamet sidder i Aarhus.\n## Roller\nEn sælger taler med kunderne.\n")
+    write("synonyms.yml", "da:\n  - salgsteamet, sælger\n")
+    searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+    assert searcher.answer("salgsteamet").section_heading == "Team"
+    assert searcher.answer("sælger").section_heading == "Roller"
+
+
+def test_bad_synonyms_file_is_reported_not_fatal(write: WriteFile, content: Path) -> None:
+    write("a.it.md", "---\ntitle: A\n---\n## S\nTesto.\n")
+    write("synonyms.yml", "it: [unclosed\n")
+    kb = load_knowledge_base(content, lambda _: None)
+    assert [a.key for a in kb.articles] == ["a"]
+    assert any(i.path.name == "synonyms.yml" and "YAML" in i.reason for i in kb.issues)
