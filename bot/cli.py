@@ -19,7 +19,7 @@ from .knowledge import load_searcher
 from .langdetect import guess_article_language
 from .messages import message
 from .parsing import load_knowledge_base
-from .search import Answer, Conversation, Searcher
+from .search import Answer, Conversation
 
 
 def answer_json(answer: Answer) -> str:

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import pickle
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,13 +33,15 @@ from .textnorm import normalize
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 4
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
 """`section` and `paragraph` value of a highlights unit."""
 
 K1 = 1.2
+STOPWORD_WEIGHT = 0.5
+"""What a stop word counts for in a heading or question, against 1 for other words."""
 PART_WEIGHT = 0.5
 """A compound's parts ("løn" in "lønintervallet") count half a word each."""
 
@@ -72,6 +72,12 @@ class LanguageIndex:
     """Terms reachable from the folded-then-stemmed form of a word, for input typed without diacritics."""
     synonyms: dict[str, tuple[int, ...]]
     """Term (stemmed and folded) of a word readers use → index terms of the words it stands for."""
+    unit_heading: np.ndarray
+    """Per unit, its section heading's slot in `heading_offsets`."""
+    heading_offsets: np.ndarray
+    heading_terms: np.ndarray
+    heading_weights: np.ndarray
+    """Per heading word: its term and how much it counts (stop words half), for matching questions to headings."""
 
     @property
     def unit_count(self) -> int:
@@ -83,6 +89,11 @@ class LanguageIndex:
 
     def document_frequency(self, term_id: int) -> int:
         return int(self.offsets[term_id + 1] - self.offsets[term_id])
+
+    def heading_words(self, unit: int) -> tuple[np.ndarray, np.ndarray]:
+        slot = self.unit_heading[unit]
+        start, end = self.heading_offsets[slot], self.heading_offsets[slot + 1]
+        return self.heading_terms[start:end], self.heading_weights[start:end]
 
 
 @dataclass
@@ -181,7 +192,9 @@ def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dic
     return {term: tuple(sorted(ids)) for term, ids in table.items()}
 
 
-def build_language_index(lang: str, articles: list[tuple[int, Article]], synonyms: list[tuple[str, ...]] | None = None) -> LanguageIndex:
+def build_language_index(
+    lang: str, articles: list[tuple[int, Article]], synonyms: list[tuple[str, ...]] | None = None
+) -> LanguageIndex:
     analyzer = Analyzer(lang)
     counter = _TermCounter(analyzer)
     terms: dict[str, int] = {}
@@ -192,6 +205,11 @@ def build_language_index(lang: str, articles: list[tuple[int, Article]], synonym
 
     units: list[tuple[int, int, int]] = []
     body, heading, title = _FieldEntries(), _FieldEntries(), _FieldEntries()
+    unit_heading: list[int] = []
+    heading_offsets: list[int] = [0]
+    heading_words: dict[int, float] = {}
+    heading_terms: list[int] = []
+    heading_weights: list[float] = []
     for article_id, article in articles:
         first_unit = len(units)
         parts = [(s, section.heading, section.paragraphs) for s, section in enumerate(article.sections)]
@@ -203,6 +221,14 @@ def build_language_index(lang: str, articles: list[tuple[int, Article]], synonym
                 body.add(counted(text), range(len(units), len(units) + 1))
                 units.append((article_id, s, p if s != HIGHLIGHTS else HIGHLIGHTS))
             heading.add(counted(heading_text), range(section_start, len(units)))
+            heading_words.clear()
+            for token in analyzer.tokens(heading_text):
+                term_id = terms[token.term]
+                heading_words[term_id] = max(heading_words.get(term_id, 0.0), STOPWORD_WEIGHT if token.stop else 1.0)
+            heading_terms.extend(heading_words)
+            heading_weights.extend(heading_words.values())
+            unit_heading.extend([len(heading_offsets) - 1] * (len(units) - section_start))
+            heading_offsets.append(len(heading_terms))
         title.add(counted(_article_fields(article)), range(first_unit, len(units)))
 
     unit_count = len(units)
@@ -233,10 +259,14 @@ def build_language_index(lang: str, articles: list[tuple[int, Article]], synonym
         unit_paragraph=unit_array[:, 2].astype(np.int16),
         terms=terms,
         offsets=offsets,
-        post_units=(unique_keys % unit_count).astype(np.int32),
-        post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float32),
+        post_units=(unique_keys % unit_count).astype(np.uint16 if unit_count <= 1 << 16 else np.int32),
+        post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float16),
         aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
         synonyms=_synonym_table(analyzer, synonyms or [], terms),
+        unit_heading=np.asarray(unit_heading, dtype=np.int32),
+        heading_offsets=np.asarray(heading_offsets, dtype=np.int64),
+        heading_terms=np.asarray(heading_terms, dtype=np.int32),
+        heading_weights=np.asarray(heading_weights, dtype=np.float32),
     )
 
 
@@ -293,21 +323,15 @@ def load_index(
     content_dir: Path,
     cache_dir: Path | None,
     guess_language: LanguageGuesser,
-    on_build: Callable[[], None] | None = None,
 ) -> SearchIndex:
     """The index of `content_dir`, from the cache when it is still current."""
     fingerprint = content_fingerprint(content_dir)
     path = _cache_path(cache_dir, content_dir) if cache_dir else None
     if path and (cached := _read_cache(path, fingerprint)):
+        for issue in cached.kb.issues:
+            log.warning("%s", issue)
         return cached
-    if on_build:
-        on_build()
     index = build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
     if path:
         _write_cache(path, index)
     return index
-
-
-def idf_of(index: LanguageIndex, term_id: int) -> float:
-    df = index.document_frequency(term_id)
-    return math.log1p((index.unit_count - df + 0.5) / (df + 0.5))

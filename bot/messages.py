@@ -8,13 +8,13 @@ English is the fallback for languages and keys a catalogue does not have.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 FALLBACK = "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(lang: str) -> dict[str, object]:
     try:
         text = resources.files(__package__).joinpath("locales", f"{lang}.json").read_text(encoding="utf-8")

@@ -246,7 +246,9 @@ def _read_text(path: Path) -> str:
 def content_files(content_dir: Path) -> list[Path]:
     """Every markdown file below `content_dir`, hidden folders excepted, in a stable order."""
     return sorted(
-        p for p in content_dir.rglob("*.md") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
+        p
+        for p in content_dir.rglob("*.md")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
     )
 
 
@@ -270,7 +272,9 @@ def load_synonyms(path: Path) -> tuple[dict[str, list[tuple[str, ...]]], list[Lo
     for lang, lines in data.items():
         code = _language_code(lang)
         if not code or not isinstance(lines, list):
-            issues.append(LoadIssue(path, f"{lang!r}: expected a language code with a list of word groups; ignored", skipped=False))
+            issues.append(
+                LoadIssue(path, f"{lang!r}: expected a language code with a list of word groups; ignored", skipped=False)
+            )
             continue
         for line in lines:
             words = tuple(w.strip() for w in str(line).split(",") if w.strip())

@@ -32,10 +32,9 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from .analysis import Analyzer, Token
 from .articles import Article
-from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
+from .index import HIGHLIGHTS, STOPWORD_WEIGHT, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .langdetect import QuestionLanguageDetector, pick_fallback
 from .messages import cues, message
-from .textnorm import fold
 
 THRESHOLD = 0.6
 """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
@@ -50,7 +49,6 @@ MIN_PREFIX = 5
 MAX_EXTENSIONS = 8
 
 COVERAGE_WEIGHT, RELEVANCE_WEIGHT, HEADING_WEIGHT = 1.0, 0.35, 0.6
-STOPWORD_WEIGHT = 0.5
 HEADING_BETA = 2.0
 ELSEWHERE_WEIGHT = 0.5
 """How much a question word counts against an answer when the knowledge base has it elsewhere.
@@ -173,11 +171,10 @@ class Searcher:
         self.default_language = default_language
         self.detector = QuestionLanguageDetector(self.languages)
         self.analyzers = {lang: Analyzer(lang) for lang in self.languages}
-        self._vocabularies = {
-            lang: _Vocabulary([*idx.terms, *idx.aliases]) for lang, idx in index.by_lang.items()
-        }
+        self._vocabularies = {lang: _Vocabulary([*idx.terms, *idx.aliases]) for lang, idx in index.by_lang.items()}
         self._summary_cues = {lang: self._cue_tokens(lang) for lang in self.languages}
         self._main_article = self._pick_main_articles()
+        self._article_ids = {(a.key, a.lang): i for i, a in enumerate(index.articles)}
 
     def _cue_tokens(self, lang: str) -> list[set[str]]:
         analyzer = self.analyzers[lang]
@@ -195,6 +192,10 @@ class Searcher:
 
     def main_article(self, lang: str) -> int | None:
         return self._main_article.get(lang)
+
+    def translation(self, article_id: int, lang: str) -> int | None:
+        """The id of the same article in `lang`, if it was written in that language."""
+        return self._article_ids.get((self.index.articles[article_id].key, lang))
 
     # -- language ---------------------------------------------------------
 
@@ -331,15 +332,22 @@ class Searcher:
         covered = np.zeros(idx.unit_count, dtype=np.float32)
         hit_weight = np.zeros(idx.unit_count, dtype=np.float32)
         for group in groups:
-            best = np.zeros(idx.unit_count, dtype=np.float32)
-            hit = np.zeros(idx.unit_count, dtype=np.float32)
-            for term_id, strength in group.terms:
+            if len(group.terms) == 1:
+                term_id, strength = group.terms[0]
                 units, weights = idx.postings(term_id)
-                best[units] = np.maximum(best[units], strength * weights)
-                hit[units] = np.maximum(hit[units], min(1.0, strength / PREFIX))
-            scores += group.weight * best
-            covered += group.weight * hit
-            hit_weight += group.weight * (hit > 0)
+                scores[units] += group.weight * strength * weights
+                covered[units] += group.weight * min(1.0, strength / PREFIX)
+                hit_weight[units] += group.weight
+            elif group.terms:
+                best = np.zeros(idx.unit_count, dtype=np.float32)
+                hit = np.zeros(idx.unit_count, dtype=np.float32)
+                for term_id, strength in group.terms:
+                    units, weights = idx.postings(term_id)
+                    best[units] = np.maximum(best[units], strength * weights)
+                    hit[units] = np.maximum(hit[units], min(1.0, strength / PREFIX))
+                scores += group.weight * best
+                covered += group.weight * hit
+                hit_weight += group.weight * (hit > 0)
         unresolved = sum(g.weight for g in groups if not g.terms)
         elsewhere = ELSEWHERE_WEIGHT * sum(g.weight for g in groups if g.terms)
         nonzero = int(np.count_nonzero(scores))
@@ -351,10 +359,15 @@ class Searcher:
         peak = float(scores[top[0]])
         best_unit, best_final, best_conf = None, -1.0, 0.0
         finals: list[tuple[float, int]] = []
+        words = self._word_ids(lang, tokens, groups)
+        heading_scores: dict[int, float] = {}
         for unit in top.tolist():
+            slot = int(idx.unit_heading[unit])
+            if slot not in heading_scores:
+                heading_scores[slot] = self._heading_match(words, *idx.heading_words(unit))
+            heading = heading_scores[slot]
             denominator = unresolved + elsewhere + (1 - ELSEWHERE_WEIGHT) * float(hit_weight[unit])
             coverage = float(covered[unit]) / denominator if denominator else 0.0
-            heading = self._heading_similarity(lang, tokens, idx, unit)
             final = COVERAGE_WEIGHT * coverage + RELEVANCE_WEIGHT * float(scores[unit]) / peak + HEADING_WEIGHT * heading
             finals.append((final, unit))
             if final > best_final:
@@ -362,41 +375,51 @@ class Searcher:
         ordered = [u for _, u in sorted(finals, key=lambda item: -item[0])]
         return _Ranked(lang, best_unit, min(1.0, best_conf), summary, groups, ordered)
 
-    def _heading_similarity(self, lang: str, tokens: list[Token], idx: LanguageIndex, unit: int) -> float:
-        """How fully the question restates the unit's section heading: F-beta of shared words, stop words included.
+    def _word_ids(self, lang: str, tokens: list[Token], groups: list[_Group]) -> list[tuple[set[int], float]]:
+        """Each question word's index terms and weight, for matching headings.
+
+        Stop words count here ("cosa *fa*"), and so do synonyms of every word:
+        a heading states an intent, and "laver" asks what "gør" does.
+        """
+        idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
+        resolved = {g.token.surface: {t for t, _ in g.terms} for g in groups}
+        words = []
+        for token in tokens:
+            ids = set(resolved.get(token.surface, ())) | self._synonyms(idx, analyzer, token)
+            ids.update(idx.aliases.get(analyzer.folded_term(token.surface), ()))
+            if token.term in idx.terms:
+                ids.add(idx.terms[token.term])
+            words.append((ids, STOPWORD_WEIGHT if token.stop else 1.0))
+        return words
+
+    @staticmethod
+    def _heading_match(words: list[tuple[set[int], float]], heading_terms: np.ndarray, heading_weights: np.ndarray) -> float:
+        """How fully the question restates a section heading: F-beta of shared words, stop words included.
 
         Recall (the question's words found in the heading) weighs more than
         precision, so "hvad laver en account manager" prefers "Forstå, hvad en
         Account Manager gør" to the shorter "Hvad er en Account Manager?".
         """
-        analyzer = self.analyzers[lang]
-        article = self.index.articles[int(idx.unit_article[unit])]
-        heading = analyzer.tokens(unit_heading(article, int(idx.unit_section[unit])))
-        if not heading or not tokens:
+        if not words or not len(heading_terms):
             return 0.0
-
-        def weight(t: Token) -> float:
-            return STOPWORD_WEIGHT if t.stop else 1.0
-
-        synonyms = [self._synonyms(idx, analyzer, t) for t in tokens]
-
-        def same(q: Token, synonyms_of_q: set[int], h: Token) -> bool:
-            return q.term == h.term or q.folded == h.folded or idx.terms.get(h.term) in synonyms_of_q
-
-        recall = sum(weight(q) for q, syn in zip(tokens, synonyms) if any(same(q, syn, h) for h in heading))
-        precision = sum(weight(h) for h in heading if any(same(q, syn, h) for q, syn in zip(tokens, synonyms)))
-        recall /= sum(map(weight, tokens))
-        precision /= sum(map(weight, heading))
+        heading = dict(zip(heading_terms.tolist(), heading_weights.tolist(), strict=True))
+        question_ids = set().union(*(ids for ids, _ in words))
+        recall = sum(weight for ids, weight in words if not ids.isdisjoint(heading)) / sum(w for _, w in words)
+        precision = sum(w for term_id, w in heading.items() if term_id in question_ids) / sum(heading.values())
         if not recall or not precision:
             return 0.0
         return (1 + HEADING_BETA**2) * precision * recall / (HEADING_BETA**2 * precision + recall)
 
     # -- the reply --------------------------------------------------------
 
-    def _compose(self, question: str, ranked: _Ranked | None, conversation: Conversation, fallback_language: str | None) -> Answer:
+    def _compose(
+        self, question: str, ranked: _Ranked | None, conversation: Conversation, fallback_language: str | None
+    ) -> Answer:
         if ranked is None:
             lang = fallback_language or self.languages[0]
-            return Answer(question, lang, "none", message(lang, "no_answer"), suggestions=self._suggest(lang, [], None, conversation))
+            return Answer(
+                question, lang, "none", message(lang, "no_answer"), suggestions=self._suggest(lang, [], None, conversation)
+            )
         lang = ranked.lang
         idx = self.index.by_lang[lang]
         answered = ranked.unit is not None and ranked.confidence >= THRESHOLD
@@ -453,18 +476,12 @@ class Searcher:
             matched_words=self._matched(ranked),
         )
 
-    def highlights(self, article_id: int) -> Answer:
-        """The highlights of one article, as an answer (for `/highlights` without a question)."""
-        article = self.index.articles[article_id]
-        return Answer("", article.lang, "highlights", highlights_text(article), article_id=article_id, article=article, section=HIGHLIGHTS, score=1.0)
-
     def _context_article(self, lang: str, conversation: Conversation) -> int | None:
         """The article the asker was last reading, in `lang` if it exists there, else the main one."""
         if conversation.article_id is not None:
-            key = self.index.articles[conversation.article_id].key
-            translated = self.index.kb.translations(key).get(lang)
+            translated = self.translation(conversation.article_id, lang)
             if translated is not None:
-                return self.index.articles.index(translated)
+                return translated
         return self.main_article(lang)
 
     @staticmethod

@@ -77,7 +77,11 @@ def test_closing_bullet_list_is_the_highlights_whatever_its_heading(write: Write
     article = load(content).articles[0]
     assert article.highlights == ("eins", "zwei")
     assert article.highlights_heading == "Das Wichtigste"
-    assert article.sections[0].paragraphs == ("Ein Absatz.", "Noch ein Absatz.", "• nicht die Highlights, denn es folgt noch Text")
+    assert article.sections[0].paragraphs == (
+        "Ein Absatz.",
+        "Noch ein Absatz.",
+        "• nicht die Highlights, denn es folgt noch Text",
+    )
 
 
 def test_language_from_front_matter_then_file_name_then_text(write: WriteFile, content: Path) -> None:
@@ -89,7 +93,9 @@ def test_language_from_front_matter_then_file_name_then_text(write: WriteFile, c
     assert any("detected as 'tr'" in issue.reason for issue in kb.issues)
 
 
-def test_turkish_file_without_language_in_its_name_is_detected_as_turkish(write: WriteFile, content: Path, seeds_dir: Path) -> None:
+def test_turkish_file_without_language_in_its_name_is_detected_as_turkish(
+    write: WriteFile, content: Path, seeds_dir: Path
+) -> None:
     from bot.langdetect import guess_article_language
 
     turkish = (seeds_dir / "account-manager.tr.md").read_text(encoding="utf-8")

@@ -32,7 +32,9 @@ from .conftest import DATA, WriteFile, unit_id
         ("отдел продаж менеджеры", {"P7"}),
     ],
 )
-def test_finds_the_paragraph_despite_case_accents_typos_and_inflection(searcher: Searcher, question: str, expected: set[str]) -> None:
+def test_finds_the_paragraph_despite_case_accents_typos_and_inflection(
+    searcher: Searcher, question: str, expected: set[str]
+) -> None:
     assert unit_id(searcher, searcher.answer(question)) in expected
 
 
@@ -92,8 +94,14 @@ def test_no_answer_is_said_in_the_question_language(searcher: Searcher) -> None:
 
 
 def test_summary_follows_the_article_of_the_conversation(write: WriteFile, content: Path) -> None:
-    write("coffee.it.md", "---\ntitle: Caffè\n---\n## Tostatura\nIl caffè viene tostato a 200 gradi.\n## Punti\n- tostato\n- macinato\n")
-    write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n## Punti\n- verde\n- infuso\n")
+    write(
+        "coffee.it.md",
+        "---\ntitle: Caffè\n---\n## Tostatura\nIl caffè viene tostato a 200 gradi.\n## Punti\n- tostato\n- macinato\n",
+    )
+    write(
+        "tea.it.md",
+        "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n## Punti\n- verde\n- infuso\n",
+    )
     searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
     conversation = Conversation()
     assert searcher.answer("infusione del tè verde", conversation=conversation).article.title == "Tè"
@@ -122,7 +130,10 @@ def test_own_question_set_stays_accurate(searcher: Searcher) -> None:
 
 
 def test_synonyms_let_readers_use_their_own_words(write: WriteFile, content: Path) -> None:
-    write("pay.it.md", "---\ntitle: Paga\n---\n## Stipendio\nLo stipendio medio è di 30.000 euro.\n## Orari\nSi lavora dalle nove alle cinque.\n")
+    write(
+        "pay.it.md",
+        "---\ntitle: Paga\n---\n## Stipendio\nLo stipendio medio è di 30.000 euro.\n## Orari\nSi lavora dalle nove alle cinque.\n",
+    )
     write("synonyms.yml", "it:\n  - stipendio, guadagna, retribuzione\n")
     searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
     answer = searcher.answer("quanto guadagna")
@@ -130,7 +141,9 @@ def test_synonyms_let_readers_use_their_own_words(write: WriteFile, content: Pat
 
 
 def test_synonyms_do_not_blur_words_the_content_has(write: WriteFile, content: Path) -> None:
-    write("work.da.md", "---\ntitle: Salg\n---\n## Team\nSalgsteamet sidder i Aarhus.\n## Roller\nEn sælger taler med kunderne.\n")
+    write(
+        "work.da.md", "---\ntitle: Salg\n---\n## Team\nSalgsteamet sidder i Aarhus.\n## Roller\nEn sælger taler med kunderne.\n"
+    )
     write("synonyms.yml", "da:\n  - salgsteamet, sælger\n")
     searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
     assert searcher.answer("salgsteamet").section_heading == "Team"
