@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import tempfile
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,30 +152,34 @@ def _article_fields(article: Article) -> str:
 
 
 class _FieldEntries:
-    """(term, unit, tf, field length) entries of one field, gathered as flat lists for numpy."""
+    """(term, unit, tf, field length) entries of one field, in typed arrays: millions of them at scale."""
 
     def __init__(self) -> None:
-        self.terms: list[int] = []
-        self.units: list[int] = []
-        self.tfs: list[float] = []
-        self.lengths: list[int] = []
+        self.terms = array("i")
+        self.units = array("i")
+        self.tfs = array("f")
+        self.lengths = array("i")
         self.total_length = 0
         self.count = 0
 
     def add(self, counted: tuple[list[int], list[float], int], units: range) -> None:
         term_ids, tfs, length = counted
         for unit in units:
-            self.terms += term_ids
-            self.tfs += tfs
-            self.units += [unit] * len(term_ids)
-            self.lengths += [length] * len(term_ids)
+            self.terms.extend(term_ids)
+            self.tfs.extend(tfs)
+            self.units.extend([unit] * len(term_ids))
+            self.lengths.extend([length] * len(term_ids))
         self.total_length += length * len(units)
         self.count += len(units)
 
+    def keys(self, unit_count: int) -> np.ndarray:
+        """One int64 per entry that sorts by term, then unit."""
+        return np.frombuffer(self.terms, dtype=np.int32).astype(np.int64) * unit_count + np.frombuffer(self.units, dtype=np.int32)
+
     def pseudo_tf(self, spec: _Field) -> np.ndarray:
         average = max(1.0, self.total_length / max(1, self.count))
-        lengths = np.asarray(self.lengths, dtype=np.float32)
-        return np.asarray(self.tfs, dtype=np.float32) * spec.weight / (1 - spec.b + spec.b * lengths / average)
+        lengths = np.frombuffer(self.lengths, dtype=np.int32).astype(np.float32)
+        return np.frombuffer(self.tfs, dtype=np.float32) * spec.weight / (1 - spec.b + spec.b * lengths / average)
 
 
 def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dict[str, int]) -> dict[str, tuple[int, ...]]:
@@ -232,9 +237,7 @@ def build_language_index(
         title.add(counted(_article_fields(article)), range(first_unit, len(units)))
 
     unit_count = len(units)
-    keys = np.concatenate(
-        [np.asarray(f.terms, dtype=np.int64) * unit_count + np.asarray(f.units, dtype=np.int64) for f in (body, heading, title)]
-    )
+    keys = np.concatenate([f.keys(unit_count) for f in (body, heading, title)])
     values = np.concatenate([body.pseudo_tf(_BODY), heading.pseudo_tf(_HEADING), title.pseudo_tf(_TITLE)])
     unique_keys, inverse = np.unique(keys, return_inverse=True)
     tf = np.bincount(inverse, weights=values).astype(np.float32)
