@@ -156,3 +156,19 @@ def test_bad_synonyms_file_is_reported_not_fatal(write: WriteFile, content: Path
     kb = load_knowledge_base(content, lambda _: None)
     assert [a.key for a in kb.articles] == ["a"]
     assert any(i.path.name == "synonyms.yml" and "YAML" in i.reason for i in kb.issues)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("maas araligi nedir", "maaş aralığı nedir"),
+        ("universite diplomasi gerekir mi", "üniversite diploması gerekir mi"),
+        ("hvordan far man en hojere lon", "hvordan får man en højere løn"),
+        ("perche e importante la fidelizzazione", "perché è importante la fidelizzazione"),
+        ("повышение", "повышение"),
+        ("مدير الحساب", "مُدِيرُ الحِسَاب"),
+        ("ЗАРПЛАТА МЕНЕДЖЕРОВ", "зарплата менеджеров"),
+    ],
+)
+def test_typing_without_diacritics_or_in_capitals_finds_the_same(searcher: Searcher, typed: str, meant: str) -> None:
+    assert unit_id(searcher, searcher.answer(typed)) == unit_id(searcher, searcher.answer(meant)) != "none"

@@ -1,0 +1,45 @@
+"""The index cache: reused while content is unchanged, rebuilt as soon as it changes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bot.index import load_index
+from bot.search import Searcher
+
+from .conftest import WriteFile
+
+
+def no_guess(_: str) -> str | None:
+    return None
+
+
+def test_cache_is_reused_until_a_file_changes(write: WriteFile, content: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    article = write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n")
+    first = load_index(content, cache, no_guess)
+    assert load_index(content, cache, no_guess).fingerprint == first.fingerprint
+
+    article.write_text("---\ntitle: Tè\n---\n## Infusione\nIl tè nero si lascia in infusione cinque minuti.\n", encoding="utf-8")
+    os.utime(article, ns=(article.stat().st_atime_ns, article.stat().st_mtime_ns + 10**9))
+    updated = load_index(content, cache, no_guess)
+    assert updated.fingerprint != first.fingerprint
+    assert "cinque" in Searcher(updated).answer("quanti minuti di infusione").text
+
+
+def test_new_file_and_synonyms_file_invalidate_the_cache(write: WriteFile, content: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n")
+    before = load_index(content, cache, no_guess).fingerprint
+    write("synonyms.yml", "it:\n  - infusione, tisana\n")
+    assert load_index(content, cache, no_guess).fingerprint != before
+
+
+def test_unreadable_cache_is_rebuilt(write: WriteFile, content: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n")
+    load_index(content, cache, no_guess)
+    for path in cache.glob("index-*.pickle"):
+        path.write_bytes(b"not a pickle")
+    assert load_index(content, cache, no_guess).articles[0].title == "Tè"
