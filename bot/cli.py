@@ -7,10 +7,12 @@ owner at a terminal all get exactly the answers the bot would give.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from .articles import KnowledgeBase
@@ -20,6 +22,7 @@ from .langdetect import guess_article_language
 from .messages import message
 from .parsing import load_knowledge_base
 from .search import Answer, Conversation
+from .store import Store
 
 
 def answer_json(answer: Answer) -> str:
@@ -97,6 +100,30 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if skipped or not kb.articles else 0
 
 
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    from .app import run
+
+    return run(settings)
+
+
+async def _print_log(settings: Settings, limit: int, unanswered: bool) -> None:
+    store = await Store.open(settings.database_path)
+    try:
+        for question, kind, answered in await store.recent_questions(limit):
+            if not (unanswered and answered):
+                print(f"{kind:10} {question}")
+    finally:
+        await store.close()
+
+
+def run_log(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.database_path.exists():
+        print(f"no question log yet at {settings.database_path}", file=sys.stderr)
+        return 1
+    asyncio.run(_print_log(settings, args.limit, args.unanswered))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--content-dir", type=Path, help="article folder (default: CONTENT_DIR, else ./seeds)")
@@ -108,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=run_ask)
     check = commands.add_parser("check", help="validate the content folder and list what was found")
     check.set_defaults(run=run_check)
+    run = commands.add_parser("run", help="run the Telegram bot (long polling) until SIGINT or SIGTERM")
+    run.set_defaults(run=run_bot)
+    log = commands.add_parser("log", help="the latest questions people asked the bot, newest first")
+    log.add_argument("--limit", type=int, default=50, help="how many questions (default 50)")
+    log.add_argument("--unanswered", action="store_true", help="only the questions that got no answer")
+    log.set_defaults(run=run_log)
     return parser
 
 
@@ -115,6 +148,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
     if args.content_dir:
-        settings = Settings(args.content_dir, settings.cache_dir, settings.default_language, settings.log_level)
+        settings = replace(settings, content_dir=args.content_dir)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     return args.run(args, settings)

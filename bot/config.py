@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -17,12 +17,19 @@ def _default_content_dir() -> Path:
     return local if local.is_dir() or not _PACKAGE_SEEDS.is_dir() else _PACKAGE_SEEDS
 
 
+TELEGRAM_API = "https://api.telegram.org/bot"
+
+
 @dataclass(frozen=True)
 class Settings:
     content_dir: Path
     cache_dir: Path | None
     default_language: str
     log_level: str
+    telegram_token: str = field(default="", repr=False)
+    """Secret: kept out of `repr` and, by the log filter, out of every log line."""
+    telegram_api_base_url: str = TELEGRAM_API
+    database_path: Path = Path("data/bot.sqlite3")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -36,4 +43,7 @@ class Settings:
             cache_dir=Path(cache) if cache else None,
             default_language=env.get("DEFAULT_LANGUAGE", "en").strip().lower() or "en",
             log_level=env.get("LOG_LEVEL", "WARNING").upper(),
+            telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or TELEGRAM_API,
+            database_path=Path(env.get("DATABASE_PATH") or "data/bot.sqlite3"),
         )

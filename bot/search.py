@@ -35,6 +35,7 @@ from .articles import Article
 from .index import HIGHLIGHTS, STOPWORD_WEIGHT, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .langdetect import QuestionLanguageDetector, pick_fallback
 from .messages import cues, message
+from .textnorm import clean, lower, word_spans
 
 THRESHOLD = 0.6
 """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
@@ -47,6 +48,8 @@ EXACT, ALIAS, SYNONYM, PART, PREFIX = 1.0, 0.95, 0.9, 0.8, 0.8
 TYPO_STRENGTH = {1: 0.85, 2: 0.7}
 MIN_PREFIX = 5
 MAX_EXTENSIONS = 8
+MAX_QUESTION_WORDS = 40
+"""Words of a message that are searched; a pasted essay is not a question, and its tail is ignored."""
 
 COVERAGE_WEIGHT, RELEVANCE_WEIGHT, HEADING_WEIGHT = 1.0, 0.35, 0.6
 HEADING_BETA = 2.0
@@ -80,8 +83,8 @@ class Answer:
     paragraph: int | None = None
     score: float = 0.0
     suggestions: tuple[Suggestion, ...] = ()
-    matched_words: tuple[str, ...] = ()
-    """Folded words of the question that the answer matched, for emphasis."""
+    matched_terms: frozenset[str] = frozenset()
+    """Index terms the question's words resolved to, so a reply can emphasise them in the text."""
 
     @property
     def section_heading(self) -> str | None:
@@ -175,6 +178,7 @@ class Searcher:
         self._summary_cues = {lang: self._cue_tokens(lang) for lang in self.languages}
         self._main_article = self._pick_main_articles()
         self._article_ids = {(a.key, a.lang): i for i, a in enumerate(index.articles)}
+        self._term_names = {lang: list(idx.terms) for lang, idx in index.by_lang.items()}
 
     def _cue_tokens(self, lang: str) -> list[set[str]]:
         analyzer = self.analyzers[lang]
@@ -192,6 +196,10 @@ class Searcher:
 
     def main_article(self, lang: str) -> int | None:
         return self._main_article.get(lang)
+
+    def article_id(self, key: str | None, lang: str | None) -> int | None:
+        """The id of article `key` in `lang`, as stored between conversations."""
+        return self._article_ids.get((key, lang)) if key and lang else None
 
     def translation(self, article_id: int, lang: str) -> int | None:
         """The id of the same article in `lang`, if it was written in that language."""
@@ -237,12 +245,17 @@ class Searcher:
         )
 
     def _choose(self, results: list[_Ranked], detected: str | None, preferences: tuple[str | None, ...]) -> _Ranked | None:
-        answered = [r for r in results if r.unit is not None and r.confidence >= THRESHOLD]
+        """The reading of the question that answers it best; a summary request counts as answered."""
+
+        def strength(r: _Ranked) -> float:
+            return max(r.confidence, THRESHOLD) if r.summary else r.confidence
+
+        answered = [r for r in results if (r.unit is not None or r.summary) and strength(r) >= THRESHOLD]
         pool = answered or results
         if not pool:
             return None
-        top = max(r.confidence for r in pool)
-        tied = [r for r in pool if r.confidence >= top - TIE]
+        top = max(map(strength, pool))
+        tied = [r for r in pool if strength(r) >= top - TIE]
         if len(tied) == 1:
             return tied[0]
         by_lang = {r.lang: r for r in tied}
@@ -325,7 +338,7 @@ class Searcher:
 
     def _rank(self, lang: str, question: str) -> _Ranked:
         idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
-        tokens = analyzer.tokens(question)
+        tokens = analyzer.tokens(question)[:MAX_QUESTION_WORDS]
         summary, rest = self._is_summary(lang, tokens)
         groups = self._groups(lang, rest) if rest else []
         scores = np.zeros(idx.unit_count, dtype=np.float32)
@@ -458,7 +471,7 @@ class Searcher:
             paragraph=paragraph,
             score=round(ranked.confidence, 3),
             suggestions=self._suggest(lang, ranked.candidates, (article_id, section), conversation),
-            matched_words=self._matched(ranked),
+            matched_terms=self._matched(ranked),
         )
 
     def _highlights(self, question: str, lang: str, article_id: int, ranked: _Ranked) -> Answer:
@@ -473,7 +486,61 @@ class Searcher:
             section=HIGHLIGHTS,
             score=round(max(ranked.confidence, THRESHOLD if ranked.summary else 0.0), 3),
             suggestions=self._suggest(lang, ranked.candidates, (article_id, HIGHLIGHTS), Conversation()),
-            matched_words=self._matched(ranked),
+            matched_terms=self._matched(ranked),
+        )
+
+    def emphasis(self, answer: Answer) -> list[tuple[int, int]]:
+        """Spans of `answer.text` that hold words the question matched, for the reply to emphasise."""
+        if not answer.matched_terms or answer.language not in self.analyzers:
+            return []
+        analyzer = self.analyzers[answer.language]
+        spans = []
+        for start, end, word in word_spans(answer.text):
+            token = analyzer.token(lower(clean(word), answer.language))
+            if token.stop:
+                continue
+            terms = {token.term, *(analyzer.term(part) for part in analyzer.compound_parts(token.surface))}
+            if not terms.isdisjoint(answer.matched_terms):
+                spans.append((start, end))
+        return spans
+
+    def paragraph(self, article_id: int, section: int, paragraph: int = 0) -> Answer:
+        """One given paragraph as an answer: what a button for a section or a translation shows.
+
+        Translations are parallel, so the same position names the same
+        paragraph in every language; a shorter translation gives its nearest one.
+        """
+        article = self.index.articles[article_id]
+        if section == HIGHLIGHTS or not article.sections:
+            return self.highlights(article_id)
+        section = min(section, len(article.sections) - 1)
+        paragraph = min(paragraph, len(article.sections[section].paragraphs) - 1)
+        return Answer(
+            "",
+            article.lang,
+            "paragraph",
+            unit_text(article, section, paragraph),
+            article_id=article_id,
+            article=article,
+            section=section,
+            paragraph=paragraph,
+            score=1.0,
+            suggestions=self._suggest(article.lang, [], (article_id, section), Conversation()),
+        )
+
+    def highlights(self, article_id: int) -> Answer:
+        """An article's highlights as an answer (its description when it has none)."""
+        article = self.index.articles[article_id]
+        return Answer(
+            "",
+            article.lang,
+            "highlights",
+            highlights_text(article) or article.description,
+            article_id=article_id,
+            article=article,
+            section=HIGHLIGHTS,
+            score=1.0,
+            suggestions=self._suggest(article.lang, [], (article_id, HIGHLIGHTS), Conversation()),
         )
 
     def _context_article(self, lang: str, conversation: Conversation) -> int | None:
@@ -484,9 +551,9 @@ class Searcher:
                 return translated
         return self.main_article(lang)
 
-    @staticmethod
-    def _matched(ranked: _Ranked) -> tuple[str, ...]:
-        return tuple(g.token.folded for g in ranked.groups if g.terms)
+    def _matched(self, ranked: _Ranked) -> frozenset[str]:
+        names = self._term_names[ranked.lang]
+        return frozenset(names[term_id] for g in ranked.groups for term_id, _ in g.terms)
 
     def _suggest(
         self, lang: str, candidates: list[int], exclude: tuple[int, int] | None, conversation: Conversation

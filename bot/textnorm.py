@@ -26,6 +26,7 @@ from .languages import profile
 
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _WORD = re.compile(r"[^\W_]+")
+_RAW_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])*")
 _LETTER_MAP = str.maketrans(
     {
         "أ": "ا",
@@ -91,6 +92,11 @@ _FOLD_TABLE.update(_LETTER_MAP)
 def fold(word: str) -> str:
     """`word` without diacritics and letter variants, for accent-blind matching."""
     return word.translate(_FOLD_TABLE)
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of each word in raw, uncleaned text, Arabic marks kept inside words."""
+    return [(m.start(), m.end(), m.group()) for m in _RAW_WORD.finditer(text)]
 
 
 def normalize(text: str, lang: str) -> list[str]:

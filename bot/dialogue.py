@@ -1,0 +1,178 @@
+"""What the bot says back, given who asks and what: the conversation rules, free of Telegram types.
+
+Handlers turn an update into an `Asker` and some text, call one method here,
+and send the `Reply`; everything a reader would call "the bot's behaviour"
+(which language to use, what the chat was about, what a button does, what
+gets logged) is decided here, on top of the search core and the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
+from .languages import profile
+from .messages import message
+from .render import Reply, answer_reply, language_menu, plain
+from .search import Answer, Conversation, Searcher
+from .store import LoggedQuestion, Store
+
+
+@dataclass(frozen=True)
+class Asker:
+    chat_id: int
+    user_id: int | None
+    language_code: str | None
+    """The language Telegram says the user's app is in: only a hint."""
+
+    @property
+    def hint(self) -> str | None:
+        return self.language_code.split("-")[0].lower() if self.language_code else None
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """The outcome of a button: an optional reply, and the short notice Telegram shows on the button."""
+
+    reply: Reply | None
+    notice: str | None = None
+
+
+class Dialogue:
+    def __init__(self, searcher: Searcher, store: Store, default_language: str) -> None:
+        self.searcher = searcher
+        self.store = store
+        self.default_language = default_language
+
+    @property
+    def generation(self) -> str:
+        return self.searcher.index.fingerprint[:8]
+
+    async def chosen_language(self, asker: Asker) -> str | None:
+        if asker.user_id is None:
+            return None
+        chosen = await self.store.user_language(asker.user_id)
+        return chosen if chosen in self.searcher.languages else None
+
+    async def ui_language(self, asker: Asker) -> str:
+        """The explicit choice, else the language of the last question, else Telegram's, else the default."""
+        chosen = await self.chosen_language(asker)
+        if chosen:
+            return chosen
+        last = (await self.store.chat_state(asker.chat_id)).language
+        if last:
+            return last
+        if asker.hint in self.searcher.languages:
+            return asker.hint
+        return self.default_language
+
+    async def help(self, asker: Asker) -> Reply:
+        return plain(message(await self.ui_language(asker), "help"))
+
+    async def ask(self, asker: Asker, question: str) -> Reply:
+        state = await self.store.chat_state(asker.chat_id)
+        conversation = Conversation(state.language, self.searcher.article_id(state.article_key, state.article_lang))
+        answer = self.searcher.answer(
+            question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation
+        )
+        article = answer.article
+        await self.store.remember_chat(
+            asker.chat_id, article.key if article else None, article.lang if article else None, answer.language
+        )
+        await self.store.log_question(
+            LoggedQuestion(
+                asker.chat_id,
+                asker.user_id,
+                question,
+                answer.language,
+                answer.kind,
+                article.key if article else None,
+                answer.section_heading,
+                answer.score,
+            )
+        )
+        return self._render(answer, answer.language)
+
+    async def highlights(self, asker: Asker, topic: str) -> Reply:
+        """Key points of the article named by `topic`, else of the chat's article, else of the main one."""
+        lang = await self.ui_language(asker)
+        article_id = None
+        if topic.strip():
+            found = self.searcher.answer(topic, language=await self.chosen_language(asker), hint=asker.hint)
+            article_id = found.article_id
+        if article_id is None:
+            state = await self.store.chat_state(asker.chat_id)
+            article_id = self.searcher.article_id(state.article_key, state.article_lang)
+        for fallback in (lang, self.default_language, *self.searcher.languages):
+            if article_id is None:
+                article_id = self.searcher.main_article(fallback)
+        if article_id is None:
+            return plain(message(lang, "no_answer"))
+        translated = self.searcher.translation(article_id, lang)
+        article_id = article_id if translated is None else translated
+        answer = self.searcher.highlights(article_id)
+        article = answer.article
+        await self.store.remember_chat(asker.chat_id, article.key, article.lang, None)
+        return self._render(answer, lang)
+
+    async def language(self, asker: Asker, code: str | None) -> Reply:
+        """`/lang`: the menu, or a change when a code is given."""
+        if code:
+            return await self._set_language(asker, code.strip().lower())
+        chosen = await self.chosen_language(asker)
+        lang = await self.ui_language(asker)
+        if chosen:
+            text = message(lang, "lang_current", name=profile(chosen).native_name)
+        else:
+            text = message(lang, "lang_current_auto")
+        return language_menu(text, chosen, self.searcher.languages, lang)
+
+    async def _set_language(self, asker: Asker, code: str) -> Reply:
+        if code == AUTOMATIC:
+            if asker.user_id is not None:
+                await self.store.set_user_language(asker.user_id, None)
+            return plain(message(await self.ui_language(asker), "lang_set_auto"))
+        if code not in self.searcher.languages or asker.user_id is None:
+            codes = ", ".join(f"{lang} ({profile(lang).native_name})" for lang in self.searcher.languages)
+            return plain(message(await self.ui_language(asker), "lang_unknown", code=code, codes=codes))
+        await self.store.set_user_language(asker.user_id, code)
+        return plain(message(code, "lang_set", name=profile(code).native_name))
+
+    async def press(self, asker: Asker, data: str | None) -> Pressed:
+        """What a button does; unknown or outdated buttons say so instead of guessing."""
+        action = decode(data)
+        if isinstance(action, SetLanguage):
+            return Pressed(await self._set_language(asker, action.code))
+        if isinstance(action, ShowParagraph | ShowHighlights):
+            outdated = action.generation != self.generation or not 0 <= action.article_id < len(self.searcher.index.articles)
+            if outdated:
+                return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
+            if isinstance(action, ShowHighlights):
+                answer = self.searcher.highlights(action.article_id)
+            else:
+                answer = self.searcher.paragraph(action.article_id, action.section, action.paragraph)
+            article = answer.article
+            await self.store.remember_chat(asker.chat_id, article.key, article.lang, article.lang)
+            return Pressed(self._render(answer, article.lang))
+        return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
+
+    async def not_text(self, asker: Asker) -> Reply:
+        return plain(message(await self.ui_language(asker), "non_text"))
+
+    async def unknown_command(self, asker: Asker) -> Reply:
+        return plain(message(await self.ui_language(asker), "unknown_command"))
+
+    def _render(self, answer: Answer, ui_lang: str) -> Reply:
+        translations: dict[str, int] = {}
+        if answer.article_id is not None:
+            for lang in self.searcher.languages:
+                translated = self.searcher.translation(answer.article_id, lang)
+                if lang != answer.language and translated is not None:
+                    translations[lang] = translated
+        return answer_reply(
+            answer,
+            emphasis=self.searcher.emphasis(answer),
+            translations=translations,
+            generation=self.generation,
+            ui_lang=ui_lang,
+        )

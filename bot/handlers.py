@@ -1,0 +1,144 @@
+"""Telegram handlers: updates in, `Dialogue` calls, messages out. No search or conversation logic here."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, MessageEntityType
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from .dialogue import Asker, Dialogue
+from .messages import message
+from .render import Reply
+
+log = logging.getLogger(__name__)
+
+
+def dialogue(context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
+    return context.bot_data["dialogue"]
+
+
+def asker_of(update: Update) -> Asker:
+    user = update.effective_user
+    return Asker(update.effective_chat.id, user.id if user else None, user.language_code if user else None)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons])
+
+
+async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, quote: Message | None = None) -> None:
+    """Send every message of `reply`; the buttons go under the last one."""
+    for i, text in enumerate(reply.texts):
+        last = i == len(reply.texts) - 1
+        markup = keyboard(reply) if last else None
+        if quote is not None and i == 0:
+            await quote.reply_text(text, reply_markup=markup, do_quote=True)
+        else:
+            await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def in_group(update: Update) -> bool:
+    return update.effective_chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot does, in the user's language."""
+    await send(context, update.effective_chat.id, await dialogue(context).help(asker_of(update)))
+
+
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang [CODE]: show the language menu, or set the language."""
+    code = context.args[0] if context.args else None
+    await send(context, update.effective_chat.id, await dialogue(context).language(asker_of(update), code))
+
+
+async def highlights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/highlights [TOPIC]: the key points of an article."""
+    reply = await dialogue(context).highlights(asker_of(update), " ".join(context.args or []))
+    await send(context, update.effective_chat.id, reply)
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question in a private chat."""
+    reply = await dialogue(context).ask(asker_of(update), update.effective_message.text or "")
+    await send(context, update.effective_chat.id, reply)
+
+
+def addressed_text(message_: Message, username: str, bot_id: int) -> str | None:
+    """The question in a group message meant for the bot (mention or reply to it), else None."""
+    text = message_.text or ""
+    replied = message_.reply_to_message
+    to_bot = replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+    mention = f"@{username}".lower()
+    mentioned = any(
+        (entity.type == MessageEntityType.MENTION and value.lower() == mention)
+        or (entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None and entity.user.id == bot_id)
+        for entity, value in message_.parse_entities([MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]).items()
+    )
+    if not (to_bot or mentioned):
+        return None
+    return re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip()
+
+
+async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group message: answered only when it mentions the bot or replies to it."""
+    text = addressed_text(update.effective_message, context.bot.username, context.bot.id)
+    if text is None:
+        return
+    reply = await dialogue(context).ask(asker_of(update), text)
+    await send(context, update.effective_chat.id, reply, quote=update.effective_message)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An inline button; the query is always answered, so the button never keeps spinning."""
+    query = update.callback_query
+    try:
+        pressed = await dialogue(context).press(asker_of(update), query.data)
+    except Exception:
+        await query.answer()
+        raise
+    await query.answer(pressed.notice, show_alert=pressed.notice is not None)
+    if pressed.reply is not None:
+        await send(context, update.effective_chat.id, pressed.reply)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sticker, photo, voice message or the like in a private chat."""
+    await send(context, update.effective_chat.id, await dialogue(context).not_text(asker_of(update)))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have; in groups only when addressed to this bot by name."""
+    if in_group(update) and f"@{context.bot.username}".lower() not in (update.effective_message.text or "").lower():
+        return
+    await send(context, update.effective_chat.id, await dialogue(context).unknown_command(asker_of(update)))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure and tell the user, so one bad update never goes unanswered or stops the bot."""
+    log.error("update failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        lang = await dialogue(context).ui_language(asker_of(update))
+        try:
+            await context.bot.send_message(update.effective_chat.id, message(lang, "error"))
+        except Exception:
+            log.exception("could not tell the user about the failure")
+
+
+def register(application: Application) -> None:
+    """All handlers, in the order they are tried."""
+    new_messages = filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler(["start", "help"], start))
+    application.add_handler(CommandHandler("lang", lang))
+    application.add_handler(CommandHandler("highlights", highlights))
+    application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(MessageHandler(new_messages & filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(new_messages & filters.ChatType.PRIVATE & filters.TEXT, question))
+    application.add_handler(MessageHandler(new_messages & filters.ChatType.GROUPS & filters.TEXT, group_message))
+    application.add_handler(MessageHandler(new_messages & filters.ChatType.PRIVATE, not_text))
+    application.add_error_handler(on_error)

@@ -1,0 +1,154 @@
+"""Answers as Telegram messages: HTML text within Telegram's limits, and buttons.
+
+Telegram rejects a whole message for one stray `<` or `&`, so every piece of
+content is escaped and the only tags are the ones added here (b, i), never
+spanning a block. Messages longer than Telegram's 4,096 characters are split
+between blocks (heading, paragraphs, bullets), and a block that is too long on
+its own between words. Buttons are plain data here; the Telegram layer turns
+them into an inline keyboard.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, encode, show_section
+from .languages import profile
+from .messages import message
+from .search import Answer
+
+LIMIT = 4096
+LABEL_LIMIT = 60
+LANGUAGES_PER_ROW = 3
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    texts: tuple[str, ...]
+    """HTML messages to send in order, each within Telegram's limit."""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    """Rows of buttons, attached to the last message."""
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def emphasised(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` escaped, with the given character spans in italics."""
+    out, last = [], 0
+    for start, end in sorted(spans):
+        if start < last:
+            continue
+        out += [escape(text[last:start]), "<i>", escape(text[start:end]), "</i>"]
+        last = end
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def _fit(text: str, spans: list[tuple[int, int]], limit: int) -> list[str]:
+    """`text` rendered in pieces of at most `limit` characters, cut between words."""
+    rendered = emphasised(text, spans)
+    if len(rendered) <= limit:
+        return [rendered]
+    middle = len(text) // 2
+    cut = text.rfind(" ", 0, middle)
+    if cut <= 0:
+        cut = text.find(" ", middle)
+    if cut <= 0:
+        cut = max(1, middle)
+    left = [(s, min(e, cut)) for s, e in spans if s < cut]
+    right = [(max(s, cut) - cut, e - cut) for s, e in spans if e > cut]
+    return _fit(text[:cut].rstrip(), left, limit) + _fit(text[cut:].lstrip(), right, limit)
+
+
+def pack(blocks: list[tuple[str, str]], limit: int = LIMIT) -> tuple[str, ...]:
+    """Join (separator, html) blocks into as few messages as fit; no block is ever cut."""
+    messages: list[str] = []
+    current = ""
+    for separator, block in blocks:
+        if current and len(current) + len(separator) + len(block) > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = f"{current}{separator}{block}" if current else block
+    if current:
+        messages.append(current)
+    return tuple(messages)
+
+
+def plain(text: str) -> Reply:
+    """A reply of escaped text only."""
+    return Reply(pack([("\n\n", piece) for piece in _fit(text, [], LIMIT)]))
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1].rstrip() + "…"
+
+
+def _rows(buttons: list[Button], per_row: int) -> list[tuple[Button, ...]]:
+    return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def answer_reply(
+    answer: Answer,
+    *,
+    emphasis: list[tuple[int, int]],
+    translations: dict[str, int],
+    generation: str,
+    ui_lang: str,
+) -> Reply:
+    """The reply to a question (or a button): the text and where to go from there.
+
+    `translations` maps each other language the article exists in to that
+    translation's id, so its buttons show the same paragraph there.
+    """
+    if answer.kind == "none" or answer.article is None:
+        lines = [("", escape(answer.text))]
+        if answer.suggestions:
+            lines.append(("\n\n", escape(message(answer.language, "try_asking"))))
+        buttons = [
+            Button(_label(s.heading), encode(show_section(generation, s.article_id, s.section))) for s in answer.suggestions
+        ]
+        return Reply(pack(lines), tuple(_rows(buttons, 1)))
+
+    article = answer.article
+    rows: list[tuple[Button, ...]] = []
+    if answer.kind == "highlights":
+        heading = article.highlights_heading or message(answer.language, "highlights_heading")
+        blocks = [("", f"<b>{escape(heading)}</b> · <i>{escape(article.title)}</i>")]
+        blocks += [("\n", piece) for line in answer.text.splitlines() for piece in _fit(line, [], LIMIT)]
+        others = [
+            Button(profile(lang).native_name, encode(ShowHighlights(generation, i))) for lang, i in sorted(translations.items())
+        ]
+    else:
+        blocks = [("", f"<b>{escape(answer.section_heading or '')}</b>")]
+        blocks += [("\n\n", piece) for piece in _fit(answer.text, emphasis, LIMIT)]
+        blocks.append(("\n\n", f"<i>{escape(article.title)}</i>"))
+        if article.highlights:
+            rows.append((Button(message(ui_lang, "button_highlights"), encode(ShowHighlights(generation, answer.article_id))),))
+        others = [
+            Button(profile(lang).native_name, encode(ShowParagraph(generation, i, answer.section, answer.paragraph)))
+            for lang, i in sorted(translations.items())
+        ]
+    rows += _rows(others, LANGUAGES_PER_ROW)
+    rows += [(Button(_label(s.heading), encode(show_section(generation, s.article_id, s.section))),) for s in answer.suggestions]
+    return Reply(pack(blocks), tuple(rows))
+
+
+def language_menu(text: str, current: str | None, languages: list[str], ui_lang: str) -> Reply:
+    """The /lang menu: each language by its own name, the current one marked, and "automatic"."""
+
+    def mark(label: str, selected: bool) -> str:
+        return f"✓ {label}" if selected else label
+
+    buttons = [Button(mark(profile(lang).native_name, lang == current), encode(SetLanguage(lang))) for lang in languages]
+    automatic = Button(mark(message(ui_lang, "button_auto"), current is None), encode(SetLanguage(AUTOMATIC)))
+    return Reply((escape(text),), tuple(_rows(buttons, LANGUAGES_PER_ROW) + [(automatic,)]))

@@ -1,0 +1,166 @@
+"""What the bot remembers: each user's language choice, each chat's context, and a question log.
+
+One SQLite file through aiosqlite, in WAL mode so reads never wait for the
+writer. The schema is an ordered list of migrations; `PRAGMA user_version`
+records how many have run, so a new release upgrades an old file on start.
+Every write is committed before the method returns: a choice the bot has
+confirmed survives a restart or a `kill -9`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE users (
+        user_id INTEGER PRIMARY KEY,
+        language TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE chats (
+        chat_id INTEGER PRIMARY KEY,
+        article_key TEXT,
+        article_lang TEXT,
+        language TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        asked_at TEXT NOT NULL,
+        chat_id INTEGER,
+        user_id INTEGER,
+        question TEXT NOT NULL,
+        language TEXT,
+        kind TEXT NOT NULL,
+        article_key TEXT,
+        section TEXT,
+        score REAL,
+        answered INTEGER NOT NULL
+    );
+    CREATE INDEX questions_by_time ON questions (asked_at);
+    """,
+)
+
+
+@dataclass(frozen=True)
+class ChatState:
+    article_key: str | None
+    article_lang: str | None
+    language: str | None
+    """Language of the chat's last question."""
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    chat_id: int | None
+    user_id: int | None
+    question: str
+    language: str | None
+    kind: str
+    article_key: str | None
+    section: str | None
+    score: float
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """The bot's database; open with `Store.open`, close with `close`."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        connection = await aiosqlite.connect(path)
+        store = cls(connection)
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        await connection.execute("PRAGMA busy_timeout=5000")
+        await store._migrate()
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        version = await self.schema_version()
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await self._db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+    async def user_language(self, user_id: int) -> str | None:
+        """The language the user chose, or None for automatic."""
+        async with self._db.execute("SELECT language FROM users WHERE user_id = ?", (user_id,)) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    async def set_user_language(self, user_id: int, language: str | None) -> None:
+        """Store a choice (None: back to automatic), committed before returning."""
+        if language is None:
+            await self._db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+        else:
+            await self._db.execute(
+                "INSERT INTO users (user_id, language, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, updated_at = excluded.updated_at",
+                (user_id, language, _now()),
+            )
+        await self._db.commit()
+
+    async def chat_state(self, chat_id: int) -> ChatState:
+        query = "SELECT article_key, article_lang, language FROM chats WHERE chat_id = ?"
+        async with self._db.execute(query, (chat_id,)) as cursor:
+            row = await cursor.fetchone()
+        return ChatState(*row) if row else ChatState(None, None, None)
+
+    async def remember_chat(self, chat_id: int, article_key: str | None, article_lang: str | None, language: str | None) -> None:
+        """The chat's latest article and language; an answer without an article keeps the previous one."""
+        await self._db.execute(
+            "INSERT INTO chats (chat_id, article_key, article_lang, language, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (chat_id) DO UPDATE SET "
+            "article_key = coalesce(excluded.article_key, chats.article_key), "
+            "article_lang = coalesce(excluded.article_lang, chats.article_lang), "
+            "language = coalesce(excluded.language, chats.language), updated_at = excluded.updated_at",
+            (chat_id, article_key, article_lang, language, _now()),
+        )
+        await self._db.commit()
+
+    async def log_question(self, entry: LoggedQuestion) -> None:
+        await self._db.execute(
+            "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                _now(),
+                entry.chat_id,
+                entry.user_id,
+                entry.question,
+                entry.language,
+                entry.kind,
+                entry.article_key,
+                entry.section,
+                entry.score,
+                int(entry.kind != "none"),
+            ),
+        )
+        await self._db.commit()
+
+    async def recent_questions(self, limit: int = 100) -> list[tuple[str, str, int]]:
+        """(question, kind, answered) of the latest questions, newest first: what content owners read."""
+        query = "SELECT question, kind, answered FROM questions ORDER BY id DESC LIMIT ?"
+        async with self._db.execute(query, (limit,)) as cursor:
+            return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]

@@ -1,0 +1,306 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for running the real bot in tests.
+
+It speaks the Bot API's HTTP protocol as python-telegram-bot uses it: form
+posts to `/bot<token>/<method>`, `getUpdates` long polling, JSON answers. Tests
+feed it user messages and button presses, and read back what the bot sent.
+Like Telegram, it refuses messages whose HTML would not parse or whose text is
+longer than 4,096 characters, and records those refusals so tests can assert
+there were none.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+TOKEN = "123456789:TEST-token-never-to-be-logged"
+BOT_USER = {
+    "id": 987654321,
+    "is_bot": True,
+    "first_name": "Knowledge Bot",
+    "username": "kb_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
+BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
+BARE_LESS_THAN = re.compile(r"<(?![a-zA-Z/])")
+JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "reply_parameters", "entities"}
+INT_FIELDS = {"chat_id", "offset", "limit", "timeout", "message_id", "reply_to_message_id"}
+
+
+class _TagChecker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.problems.append(f"unsupported start tag {tag!r}")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.problems.append(f"can't find end tag corresponding to {tag!r}")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def telegram_html_problem(text: str) -> str | None:
+    """Why Telegram would refuse `text` in HTML parse mode, or None if it would accept it."""
+    if BARE_AMPERSAND.search(text):
+        return "unescaped '&'"
+    if BARE_LESS_THAN.search(text):
+        return "unescaped '<'"
+    checker = _TagChecker()
+    checker.feed(text)
+    checker.close()
+    if checker.problems:
+        return checker.problems[0]
+    if checker.stack:
+        return f"unclosed tag {checker.stack[-1]!r}"
+    if not "".join(checker.text).strip():
+        return "message text is empty"
+    if len(html.unescape("".join(checker.text))) > 4096:
+        return "message is too long"
+    return None
+
+
+class FakeTelegram:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.refusals: list[tuple[str, str]] = []
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._lock = threading.Condition()
+        self.polling = threading.Event()
+        """Set once the bot has asked for updates: it is up and listening."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
+
+    def start(self) -> FakeTelegram:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- what users do -----------------------------------------------------
+
+    def _push(self, update: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            update["update_id"] = next(self._update_ids)
+            self._updates.append(update)
+            self._lock.notify_all()
+        return update
+
+    def user_message(
+        self,
+        text: str | None,
+        *,
+        user_id: int,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        language_code: str | None = "en",
+        reply_to: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A message from a user; commands get their bot_command entity as Telegram adds it."""
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        if language_code:
+            user["language_code"] = language_code
+        chat: dict[str, Any] = {"id": chat_id or user_id, "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = user["first_name"]
+        else:
+            chat["title"] = "Test group"
+        message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": user}
+        if text is not None:
+            message["text"] = text
+            entities = []
+            if text.startswith("/"):
+                entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
+            for match in re.finditer(r"@\w+", text):
+                entities.append(
+                    {"type": "mention", "offset": _utf16_len(text[: match.start()]), "length": _utf16_len(match.group())}
+                )
+            if entities:
+                message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        message.update(extra or {})
+        return self._push({"message": message})
+
+    def press(self, button_data: str, on_message: dict[str, Any], *, user_id: int, language_code: str | None = "en") -> str:
+        """A press on an inline button of a message the bot sent; returns the callback query id."""
+        query_id = f"cb{next(self._update_ids)}"
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        if language_code:
+            user["language_code"] = language_code
+        self._push(
+            {"callback_query": {"id": query_id, "from": user, "chat_instance": "ci", "data": button_data, "message": on_message}}
+        )
+        return query_id
+
+    # -- what the bot did ----------------------------------------------------
+
+    def wait_for(
+        self, predicate: Callable[[str, dict[str, Any]], bool], count: int = 1, timeout: float = 20
+    ) -> list[dict[str, Any]]:
+        """The params of the first `count` calls matching `predicate`, waiting for them to arrive."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [params for method, params in self.calls if predicate(method, params)]
+                if len(found) >= count:
+                    return found[:count]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out waiting for {count} matching calls; got {len(found)}: {found}")
+                self._lock.wait(remaining)
+
+    def messages_to(self, chat_id: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return [p for m, p in self.calls if m == "sendMessage" and p.get("chat_id") == chat_id]
+
+    def count(self, method: str) -> int:
+        with self._lock:
+            return sum(1 for m, _ in self.calls if m == method)
+
+    # -- the Bot API -------------------------------------------------------
+
+    def _api(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        with self._lock:
+            self.calls.append((method, params))
+            self._lock.notify_all()
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT_USER}
+        if method in {"deleteWebhook", "setMyCommands", "answerCallbackQuery", "sendChatAction"}:
+            return 200, {"ok": True, "result": True}
+        if method in {"sendMessage", "editMessageText"}:
+            problem = telegram_html_problem(str(params.get("text", ""))) if params.get("parse_mode") == "HTML" else None
+            if problem:
+                with self._lock:
+                    self.refusals.append((method, problem))
+                return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: can't parse entities: {problem}"}
+            return 200, {"ok": True, "result": self._sent_message(params)}
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.polling.set()
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + float(params.get("timeout") or 0)
+        with self._lock:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and time.monotonic() < deadline:
+                self._lock.wait(deadline - time.monotonic())
+            return list(self._updates)
+
+    def _sent_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = params.get("chat_id")
+        plain = html.unescape(re.sub(r"<[^>]+>", "", str(params.get("text", ""))))
+        message = {
+            "message_id": params.get("message_id") or next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "group"},
+            "from": BOT_USER,
+            "text": plain,
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        params["_message"] = message
+        return message
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self._serve(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def do_GET(self) -> None:
+                self._serve(b"")
+
+            def _serve(self, body: bytes) -> None:
+                prefix = f"/bot{fake.token}/"
+                if not self.path.startswith(prefix):
+                    self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                    return
+                self._reply(*fake._api(self.path[len(prefix) :], _decode(body, self.headers.get("Content-Type", ""))))
+
+            def _reply(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        return Handler
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _decode(body: bytes, content_type: str) -> dict[str, Any]:
+    """Request parameters: form fields whose non-string values are JSON, as python-telegram-bot sends them."""
+    if not body:
+        return {}
+    if "json" in content_type:
+        return json.loads(body)
+    params: dict[str, Any] = {}
+    for key, value in parse_qsl(body.decode(), keep_blank_values=True):
+        if key in JSON_FIELDS:
+            params[key] = json.loads(value)
+        elif key in INT_FIELDS:
+            params[key] = int(value)
+        else:
+            params[key] = value
+    return params

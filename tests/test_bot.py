@@ -1,0 +1,261 @@
+"""Conversations with the real bot, running in polling mode against a fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .botrunner import BotProcess, button, buttons
+from .fake_telegram import BOT_USER, FakeTelegram
+
+user_ids = itertools.count(1000)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    process = BotProcess(fake, tmp_path_factory.mktemp("bot")).start()
+    yield process
+    assert process.stop() == 0, process.log()
+    assert fake.refusals == [], "the bot sent messages Telegram would refuse"
+
+
+@pytest.fixture
+def user() -> int:
+    """A fresh user (and private chat), so tests do not share language choices or context."""
+    return next(user_ids)
+
+
+def say(fake: FakeTelegram, text: str | None, user: int, *, count: int = 1, **kwargs: Any) -> list[dict[str, Any]]:
+    """Send a message as `user` and return the bot's next `count` messages to that chat."""
+    chat = kwargs.get("chat_id") or user
+    before = len(fake.messages_to(chat))
+    fake.user_message(text, user_id=user, **kwargs)
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == chat, count=before + count)
+    return fake.messages_to(chat)[before : before + count]
+
+
+def press(fake: FakeTelegram, sent: dict[str, Any], label: str, user: int, count: int = 1) -> list[dict[str, Any]]:
+    chat = sent["chat_id"]
+    before = len(fake.messages_to(chat))
+    query = fake.press(button(sent, label)["callback_data"], sent["_message"], user_id=user)
+    fake.wait_for(lambda m, p: m == "answerCallbackQuery" and p.get("callback_query_id") == query)
+    if count:
+        fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == chat, count=before + count)
+    return fake.messages_to(chat)[before : before + count]
+
+
+@pytest.mark.parametrize(
+    ("question", "heading", "emphasised", "title"),
+    [
+        ("maaş aralığı nedir", "Hesap Yöneticisi Rolleri Örnekleri", "<i>maaş</i> <i>aralığı</i>", "Muhasebe Müdürü"),
+        ("نطاق رواتب مديري الحسابات", "أمثلة على أدوار مدير الحساب", "<i>رواتب</i>", "إدارة حساب المستخدم"),
+        ("fascia di stipendio", "Esempi di ruoli di Account Manager", "<i>fascia</i> di <i>stipendio</i>", "Account Manager"),
+        ("hvordan far man en hojere lon", "Eksempler på Account Manager-roller", "<i>højere</i> <i>løn</i>", "kundechef"),
+        (
+            "диапазон зарплат",
+            "Примеры ролей менеджера по работе с клиентами",
+            "<i>диапазон</i> <i>зарплат</i>",
+            "Менеджер по работе с клиентами",
+        ),
+    ],
+)
+def test_question_gets_the_paragraph_in_its_language_with_buttons(
+    fake: FakeTelegram, bot: BotProcess, user: int, question: str, heading: str, emphasised: str, title: str
+) -> None:
+    (reply,) = say(fake, question, user)
+    text = reply["text"]
+    assert reply["parse_mode"] == "HTML"
+    assert text.startswith(f"<b>{heading}</b>\n\n")
+    assert emphasised in text
+    assert text.endswith(f"<i>{title}</i>")
+    labels = [b["text"] for b in buttons(reply)]
+    assert len([label for label in labels if label in {"Türkçe", "العربية", "Italiano", "Dansk", "Русский"}]) == 4
+    assert len(labels) >= 5
+
+
+def test_translation_button_shows_the_same_paragraph_in_that_language(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (reply,) = say(fake, "maaş aralığı nedir", user, language_code="tr")
+    (danish,) = press(fake, reply, "Dansk", user)
+    assert "lønintervallet for kontoadministratorer i USA" in danish["text"]
+    (russian,) = press(fake, danish, "Русский", user)
+    assert "диапазон зарплат менеджеров" in russian["text"]
+
+
+def test_highlights_and_related_section_buttons(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (reply,) = say(fake, "fascia di stipendio", user, language_code="it")
+    (points,) = press(fake, reply, "Punti chiave", user)
+    assert points["text"].startswith("<b>Mette in risalto</b> · <i>Account Manager</i>\n• ")
+    assert points["text"].count("• ") == 3
+    (section,) = press(fake, reply, "Che cos'è un account manager?", user)
+    assert section["text"].startswith("<b>Che cos'è un account manager?</b>")
+
+
+def test_highlights_command_follows_the_conversation_or_a_topic(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    say(fake, "диапазон зарплат", user, language_code="ru")
+    (points,) = say(fake, "/highlights", user, language_code="ru")
+    assert points["text"].startswith("<b>Особенности</b>")
+    (topic,) = say(fake, "/highlights salgsteamet", user, language_code="ru")
+    assert topic["text"].count("• ") == 3
+
+
+def test_highlights_command_without_context_shows_the_main_article(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (points,) = say(fake, "/highlights", user, language_code="tr")
+    assert points["text"].startswith("<b>Öne çıkanlar</b> · <i>Muhasebe Müdürü</i>")
+
+
+def test_start_and_help_speak_the_users_language(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (turkish,) = say(fake, "/start", user, language_code="tr")
+    assert turkish["text"].startswith("Bilgi bankasındaki sorulara cevap veriyorum.")
+    (english,) = say(fake, "/help", next(user_ids), language_code="de")
+    assert english["text"].startswith("I answer questions from the knowledge base.")
+
+
+def test_lang_by_argument_by_button_and_unknown_code(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (menu,) = say(fake, "/lang", user, language_code="it")
+    assert [b["text"] for b in buttons(menu)] == ["العربية", "Dansk", "Italiano", "Русский", "Türkçe", "✓ Automatica"]
+    (confirmed,) = press(fake, menu, "Dansk", user)
+    assert confirmed["text"].startswith("Dit sprog er nu Dansk.")
+    (menu,) = say(fake, "/lang", user, language_code="it")
+    assert menu["text"].startswith("Dit sprog: Dansk.")
+    assert "✓ Dansk" in [b["text"] for b in buttons(menu)]
+    (ambiguous,) = say(fake, "account manager", user, language_code="it")
+    assert "<i>kundechef</i>" in ambiguous["text"]
+    (unknown,) = say(fake, "/lang xx", user)
+    assert "“xx”" in unknown["text"] and "tr (Türkçe)" in unknown["text"] and "auto" in unknown["text"]
+    (direct,) = say(fake, "/lang ru", user)
+    assert direct["text"].startswith("Теперь ваш язык — Русский.")
+    (automatic,) = say(fake, "/lang auto", user)
+    assert "automatic" not in automatic["text"] and automatic["text"]
+
+
+def test_no_answer_is_polite_and_offers_sections(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (reply,) = say(fake, "che tempo fa domani", user, language_code="it")
+    assert reply["text"].startswith("Non ho trovato una risposta")
+    assert "Puoi chiedere di:" in reply["text"]
+    suggestion = buttons(reply)[0]["text"]
+    (section,) = press(fake, reply, suggestion, user)
+    assert section["text"].startswith(f"<b>{suggestion}</b>")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "🙂🙂🙂",
+        "<b>x</b> & <script>alert(1)</script>",
+        "maaş " * 819 + "x",
+        ".",
+    ],
+)
+def test_odd_messages_get_a_proper_reply(fake: FakeTelegram, bot: BotProcess, user: int, text: str) -> None:
+    (reply,) = say(fake, text, user, language_code="tr")
+    assert reply["text"]
+    assert "<script>" not in reply["text"]
+
+
+def test_stickers_and_photos_get_a_hint(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    sticker = {
+        "sticker": {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+        }
+    }
+    (reply,) = say(fake, None, user, language_code="da", extra=sticker)
+    assert reply["text"] == "Jeg kan kun læse tekstbeskeder. Skriv venligst dit spørgsmål."
+
+
+def test_unknown_command_points_to_help(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (reply,) = say(fake, "/weather", user, language_code="ru")
+    assert reply["text"] == "Я не знаю такой команды. /help покажет, что я умею."
+
+
+def test_group_chat_answers_only_when_addressed(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    group = -100_000 - user
+    fake.user_message("maaş aralığı nedir", user_id=user, chat_id=group, chat_type="supergroup")
+    fake.user_message("/weather@other_bot", user_id=user, chat_id=group, chat_type="supergroup")
+    (mentioned,) = say(fake, f"@{BOT_USER['username']} maaş aralığı nedir", user, chat_id=group, chat_type="supergroup")
+    assert "<i>maaş</i>" in mentioned["text"]
+    assert mentioned.get("reply_parameters") or mentioned.get("reply_to_message_id")
+    (replied,) = say(fake, "terfi", user, chat_id=group, chat_type="supergroup", reply_to=mentioned["_message"])
+    assert "terfi" in replied["text"]
+    (command,) = say(fake, f"/highlights@{BOT_USER['username']}", user, chat_id=group, chat_type="supergroup")
+    assert command["text"].count("• ") == 3
+    assert len(fake.messages_to(group)) == 3
+
+
+def test_every_button_press_is_answered(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (reply,) = say(fake, "terfi", user, language_code="tr")
+    stale = dict(button(reply, "Dansk"), callback_data="p:00000000:0:0:0")
+    query = fake.press(stale["callback_data"], reply["_message"], user_id=user)
+    (answered,) = fake.wait_for(lambda m, p: m == "answerCallbackQuery" and p.get("callback_query_id") == query)
+    assert "eski bir sürümüne" in answered["text"]
+    junk = fake.press("not-ours", reply["_message"], user_id=user)
+    fake.wait_for(lambda m, p: m == "answerCallbackQuery" and p.get("callback_query_id") == junk)
+
+
+def test_commands_are_registered_in_every_language(fake: FakeTelegram, bot: BotProcess) -> None:
+    calls = fake.wait_for(lambda m, p: m == "setMyCommands", count=6)
+    by_language = {call.get("language_code"): call["commands"] for call in calls}
+    assert set(by_language) == {None, "ar", "da", "it", "ru", "tr"}
+    assert {c["command"] for c in by_language["tr"]} == {"start", "help", "highlights", "lang"}
+    assert any(c["description"] == "Dilinizi gösterin veya değiştirin" for c in by_language["tr"])
+
+
+def test_questions_are_logged_for_the_content_owner(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    say(fake, "hvad koster en pizza", user, language_code="da")
+    with sqlite3.connect(bot.workdir / "bot.sqlite3") as db:
+        rows = db.execute("SELECT question, language, kind, answered FROM questions WHERE user_id = ?", (user,)).fetchall()
+    assert rows == [("hvad koster en pizza", "da", "none", 0)]
+
+
+def test_token_never_appears_in_the_logs(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    say(fake, "terfi", user)
+    log = bot.log()
+    assert "getUpdates" in log or "HTTP Request" in log
+    assert fake.token not in log
+
+
+def test_language_choice_survives_a_restart_and_signals_stop_cleanly(tmp_path: Path) -> None:
+    user = next(user_ids)
+    fake = FakeTelegram().start()
+    first = BotProcess(fake, tmp_path).start()
+    (menu,) = say(fake, "/lang", user)
+    press(fake, menu, "Italiano", user)
+    assert first.stop(signal.SIGINT) == 0, first.log()
+    second = BotProcess(fake, tmp_path).start()
+    try:
+        (menu,) = say(fake, "/lang", user)
+        assert menu["text"].startswith("La tua lingua: Italiano.")
+    finally:
+        assert second.stop(signal.SIGTERM) == 0, second.log()
+        fake.stop()
+
+
+def test_missing_token_exits_with_a_one_line_message(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "TELEGRAM_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr

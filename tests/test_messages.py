@@ -1,0 +1,28 @@
+"""Every catalogue says everything the English one says, with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.messages import _catalog, available, message
+
+PLACEHOLDER = re.compile(r"{(\w+)}")
+
+
+@pytest.mark.parametrize("lang", [lang for lang in available() if lang != "en"])
+def test_catalogue_is_complete_and_keeps_placeholders(lang: str) -> None:
+    english, own = _catalog("en"), _catalog(lang)
+    assert set(own) == set(english)
+    for key, text in english.items():
+        if isinstance(text, str):
+            assert set(PLACEHOLDER.findall(own[key])) == set(PLACEHOLDER.findall(text)), key
+
+
+def test_content_languages_all_have_a_catalogue() -> None:
+    assert {"ar", "da", "en", "it", "ru", "tr"} <= set(available())
+
+
+def test_unknown_language_falls_back_to_english() -> None:
+    assert message("de", "button_auto") == "Automatic"
