@@ -55,9 +55,9 @@ def emphasised(text: str, spans: list[tuple[int, int]]) -> str:
 
 def _fit(text: str, spans: list[tuple[int, int]], limit: int) -> list[str]:
     """`text` rendered in pieces of at most `limit` characters, cut between words."""
-    rendered = emphasised(text, spans)
+    rendered = emphasised(text, spans).strip()
     if len(rendered) <= limit:
-        return [rendered]
+        return [rendered] if rendered else []
     middle = len(text) // 2
     cut = text.rfind(" ", 0, middle)
     if cut <= 0:
@@ -66,7 +66,7 @@ def _fit(text: str, spans: list[tuple[int, int]], limit: int) -> list[str]:
         cut = max(1, middle)
     left = [(s, min(e, cut)) for s, e in spans if s < cut]
     right = [(max(s, cut) - cut, e - cut) for s, e in spans if e > cut]
-    return _fit(text[:cut].rstrip(), left, limit) + _fit(text[cut:].lstrip(), right, limit)
+    return _fit(text[:cut], left, limit) + _fit(text[cut:], right, limit)
 
 
 def pack(blocks: list[tuple[str, str]], limit: int = LIMIT) -> tuple[str, ...]:

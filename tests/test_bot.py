@@ -259,3 +259,27 @@ def test_missing_token_exits_with_a_one_line_message(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "TELEGRAM_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_long_answer_arrives_in_several_valid_messages(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    long_paragraph = " ".join(f"Il caffè numero {i} viene tostato lentamente." for i in range(400))
+    (content / "caffe.it.md").write_text(
+        f"---\ntitle: Caffè\n---\n# Caffè\n## Tostatura\n{long_paragraph}\n\n## Punti\n- tostato\n- lento\n", encoding="utf-8"
+    )
+    fake = FakeTelegram().start()
+    process = BotProcess(fake, tmp_path, CONTENT_DIR=str(content)).start()
+    try:
+        user = next(user_ids)
+        fake.user_message("tostatura del caffè", user_id=user, language_code="it")
+        fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == user and "reply_markup" in p)
+        replies = fake.messages_to(user)
+        assert len(replies) >= 4
+        assert all(len(r["text"]) <= 4096 for r in replies)
+        assert [bool(buttons(r)) for r in replies] == [False] * (len(replies) - 1) + [True]
+        assert sum(r["text"].count("tostato") for r in replies) == 400
+        assert fake.refusals == []
+    finally:
+        assert process.stop() == 0, process.log()
+        fake.stop()

@@ -1,0 +1,90 @@
+"""Replies as Telegram will show them: valid HTML, within the length limit, split between blocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.articles import Article, Section
+from bot.callbacks import SetLanguage, ShowHighlights, ShowParagraph, decode, encode
+from bot.render import LIMIT, answer_reply, emphasised, language_menu, pack, plain
+from bot.search import Answer, Suggestion
+
+from .fake_telegram import telegram_html_problem
+
+
+def article(paragraph: str, heading: str = "Sezione <1> & co") -> Article:
+    return Article(
+        key="k",
+        lang="it",
+        title="Titolo & <b>",
+        description="",
+        keywords=(),
+        sections=(Section(heading, (paragraph,)),),
+        highlights=("uno", "due"),
+        highlights_heading="Punti",
+        path=Path("k.it.md"),
+    )
+
+
+def paragraph_answer(text: str) -> Answer:
+    return Answer("q", "it", "paragraph", text, article_id=0, article=article(text), section=0, paragraph=0, score=1.0)
+
+
+def test_content_is_escaped_and_only_our_tags_remain() -> None:
+    reply = answer_reply(paragraph_answer("a < b && c > d"), emphasis=[(0, 1)], translations={}, generation="g", ui_lang="it")
+    (text,) = reply.texts
+    assert text == "<b>Sezione &lt;1&gt; &amp; co</b>\n\n<i>a</i> &lt; b &amp;&amp; c &gt; d\n\n<i>Titolo &amp; &lt;b&gt;</i>"
+    assert telegram_html_problem(text) is None
+
+
+def test_long_answer_is_split_into_valid_messages_with_buttons_on_the_last() -> None:
+    words = ("parola " * 1400).strip()
+    spans = [(i * 7, i * 7 + 6) for i in range(0, 1400, 3)]
+    reply = answer_reply(paragraph_answer(words), emphasis=spans, translations={"da": 3}, generation="g", ui_lang="it")
+    assert len(reply.texts) >= 3
+    for text in reply.texts:
+        assert len(text) <= LIMIT
+        assert telegram_html_problem(text) is None
+    joined = " ".join(reply.texts)
+    assert joined.count("parola") == 1400
+    assert reply.buttons[0][0].label == "Punti chiave"
+
+
+def test_a_word_longer_than_a_message_is_still_cut_safely() -> None:
+    reply = plain("&" * 10_000)
+    assert all(len(text) <= LIMIT and telegram_html_problem(text) is None for text in reply.texts)
+    assert sum(text.count("&amp;") for text in reply.texts) == 10_000
+
+
+def test_pack_never_cuts_a_block() -> None:
+    blocks = [("", "a" * 3000), ("\n\n", "b" * 3000), ("\n\n", "c" * 10)]
+    assert pack(blocks) == ("a" * 3000, "b" * 3000 + "\n\n" + "c" * 10)
+
+
+def test_emphasis_ignores_overlapping_spans() -> None:
+    assert emphasised("løn og løn", [(0, 3), (1, 2), (7, 10)]) == "<i>løn</i> og <i>løn</i>"
+
+
+def test_no_answer_offers_suggestions_as_buttons() -> None:
+    answer = Answer("q", "ru", "none", "Я не нашёл ответа.", suggestions=(Suggestion(4, 1, "Раздел " + "x" * 80),))
+    reply = answer_reply(answer, emphasis=[], translations={}, generation="gen1", ui_lang="ru")
+    assert reply.texts == ("Я не нашёл ответа.\n\nМожно спросить о:",)
+    (only,) = reply.buttons[0]
+    assert len(only.label) <= 60 and only.label.endswith("…")
+    assert decode(only.data) == ShowParagraph("gen1", 4, 1, 0)
+
+
+def test_language_menu_names_languages_in_their_own_words() -> None:
+    reply = language_menu("Dil:", "tr", ["ar", "tr"], "tr")
+    labels = [b.label for row in reply.buttons for b in row]
+    assert labels == ["العربية", "✓ Türkçe", "Otomatik"]
+    assert decode(reply.buttons[-1][0].data) == SetLanguage("auto")
+
+
+def test_button_data_round_trips_and_fits_telegrams_64_bytes() -> None:
+    for action in (ShowParagraph("abcdef12", 123456, 40, 30), ShowHighlights("abcdef12", 99999), SetLanguage("tr")):
+        data = encode(action)
+        assert len(data.encode()) <= 64
+        assert decode(data) == action
+    assert decode("p:x:not-a-number:1:2") is None
+    assert decode(None) is None
