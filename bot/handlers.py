@@ -7,6 +7,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, MessageEntityType
+from telegram.error import NetworkError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from .dialogue import Asker, Dialogue
@@ -120,8 +121,15 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure and tell the user, so one bad update never goes unanswered or stops the bot."""
-    log.error("update failed", exc_info=context.error)
+    """Log the failure and tell the user, so one bad update never goes unanswered or stops the bot.
+
+    Errors with no update are the polling loop's: the Bot API is unreachable for
+    a moment, and python-telegram-bot retries by itself, so a line is enough.
+    """
+    if update is None and isinstance(context.error, NetworkError):
+        log.warning("Bot API unreachable, retrying: %s", context.error)
+        return
+    log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         lang = await dialogue(context).ui_language(asker_of(update))
         try:

@@ -97,7 +97,7 @@ def telegram_html_problem(text: str) -> str | None:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, port: int = 0) -> None:
         self.token = token
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.refusals: list[tuple[str, str]] = []
@@ -107,7 +107,7 @@ class FakeTelegram:
         self._lock = threading.Condition()
         self.polling = threading.Event()
         """Set once the bot has asked for updates: it is up and listening."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -304,3 +304,64 @@ def _decode(body: bytes, content_type: str) -> dict[str, Any]:
         else:
             params[key] = value
     return params
+
+
+def _show(sent: dict[str, Any]) -> list[str]:
+    """A bot message as a terminal shows it: text without tags, then numbered buttons."""
+    lines = [html.unescape(re.sub(r"<[^>]+>", "", str(sent.get("text", ""))))]
+    markup = sent.get("reply_markup") or {}
+    labels = [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+    if labels:
+        lines.append("  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+    return lines
+
+
+def chat(port: int, language_code: str) -> None:
+    """Talk to a bot running against this server from the terminal, as one user in a private chat."""
+    fake = FakeTelegram(port=port).start()
+    print(f"Fake Bot API listening on {fake.base_url}. In another terminal, from the project folder:")
+    print(f"  TELEGRAM_BOT_TOKEN='{fake.token}' TELEGRAM_API_BASE_URL={fake.base_url} python -m bot run")
+    print("Type a message and press Enter. '!press N' presses button N of the last reply, '!lang CODE' sets your")
+    print("app's language (the hint Telegram sends), an empty line shows replies still arriving, Ctrl-D quits.")
+    user, last, seen = 1, None, 0
+    while True:
+        try:
+            line = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            break
+        if line.startswith("!lang "):
+            language_code = line.split(maxsplit=1)[1]
+        elif line.startswith("!press "):
+            labels = [b for row in ((last or {}).get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+            index = int(line.split()[1]) - 1 if line.split()[1].isdigit() else -1
+            if last is None or not 0 <= index < len(labels):
+                print("no such button")
+            else:
+                fake.press(labels[index]["callback_data"], last["_message"], user_id=user, language_code=language_code)
+        elif line:
+            fake.user_message(line, user_id=user, language_code=language_code)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            sent = fake.messages_to(user)
+            if len(sent) > seen:
+                time.sleep(0.2)
+                sent = fake.messages_to(user)
+                for message in sent[seen:]:
+                    print("\n".join(f"bot> {text}" for text in _show(message)))
+                seen, last = len(sent), sent[-1]
+                break
+            if not line:
+                break
+            time.sleep(0.05)
+    fake.stop()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local fake Telegram Bot API to chat with the bot from a terminal.")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--language", default="en", help="your app's language code, as Telegram would send it")
+    args = parser.parse_args()
+    chat(args.port, args.language)
