@@ -97,8 +97,10 @@ def telegram_html_problem(text: str) -> str | None:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN, port: int = 0) -> None:
+    def __init__(self, token: str = TOKEN, port: int = 0, failing: frozenset[str] = frozenset()) -> None:
         self.token = token
+        self.failing = failing
+        """Methods that answer 500, as a Bot API having trouble would."""
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.refusals: list[tuple[str, str]] = []
         self._updates: list[dict[str, Any]] = []
@@ -213,6 +215,8 @@ class FakeTelegram:
         with self._lock:
             self.calls.append((method, params))
             self._lock.notify_all()
+        if method in self.failing:
+            return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
         if method in {"deleteWebhook", "setMyCommands", "answerCallbackQuery", "sendChatAction"}:

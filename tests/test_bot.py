@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 import signal
 import sqlite3
 from collections.abc import Iterator
@@ -232,20 +234,27 @@ def test_token_never_appears_in_the_logs(fake: FakeTelegram, bot: BotProcess, us
     assert fake.token not in log
 
 
-def test_language_choice_survives_a_restart_and_signals_stop_cleanly(tmp_path: Path) -> None:
+def test_confirmed_language_choice_survives_kill_9_and_sigint_stops_cleanly(tmp_path: Path) -> None:
     user = next(user_ids)
     fake = FakeTelegram().start()
     first = BotProcess(fake, tmp_path).start()
     (menu,) = say(fake, "/lang", user)
-    press(fake, menu, "Italiano", user)
-    assert first.stop(signal.SIGINT) == 0, first.log()
+    (confirmed,) = press(fake, menu, "Italiano", user)
+    assert confirmed["text"].startswith("Ora la tua lingua è Italiano.")
+    assert first.stop(signal.SIGKILL) == -signal.SIGKILL
     second = BotProcess(fake, tmp_path).start()
     try:
         (menu,) = say(fake, "/lang", user)
         assert menu["text"].startswith("La tua lingua: Italiano.")
     finally:
-        assert second.stop(signal.SIGTERM) == 0, second.log()
+        assert second.stop(signal.SIGINT) == 0, second.log()
         fake.stop()
+
+
+def test_bot_and_cli_give_the_same_answer(fake: FakeTelegram, bot: BotProcess, user: int, searcher) -> None:
+    for question in ("hvordan far man en hojere lon", "ما هي مهام مدير الحساب", "зарплта"):
+        (reply,) = say(fake, question, user)
+        assert searcher.answer(question).text in html.unescape(re.sub(r"</?i>", "", reply["text"]))
 
 
 def test_missing_token_exits_with_a_one_line_message(tmp_path: Path) -> None:
@@ -261,14 +270,14 @@ def test_missing_token_exits_with_a_one_line_message(tmp_path: Path) -> None:
     assert "TELEGRAM_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_long_answer_arrives_in_several_valid_messages(tmp_path: Path) -> None:
+def test_long_answer_arrives_in_several_valid_messages_even_if_commands_cannot_be_set(tmp_path: Path) -> None:
     content = tmp_path / "content"
     content.mkdir()
     long_paragraph = " ".join(f"Il caffè numero {i} viene tostato lentamente." for i in range(400))
     (content / "caffe.it.md").write_text(
         f"---\ntitle: Caffè\n---\n# Caffè\n## Tostatura\n{long_paragraph}\n\n## Punti\n- tostato\n- lento\n", encoding="utf-8"
     )
-    fake = FakeTelegram().start()
+    fake = FakeTelegram(failing=frozenset({"setMyCommands"})).start()
     process = BotProcess(fake, tmp_path, CONTENT_DIR=str(content)).start()
     try:
         user = next(user_ids)
@@ -280,6 +289,7 @@ def test_long_answer_arrives_in_several_valid_messages(tmp_path: Path) -> None:
         assert [bool(buttons(r)) for r in replies] == [False] * (len(replies) - 1) + [True]
         assert sum(r["text"].count("tostato") for r in replies) == 400
         assert fake.refusals == []
+        assert "could not register commands" in process.log()
     finally:
         assert process.stop() == 0, process.log()
         fake.stop()
