@@ -1,6 +1,8 @@
 """A multilingual Telegram Q&A bot over a markdown knowledge base.
 
 Data flows one way: article files (`parsing`) → articles (`articles`) →
-per-language index (`index`) → query (`textnorm`, `analysis`, `langdetect`,
-`search`) → reply. Only the CLI and the Telegram layer do I/O with people.
+per-language index (`index`) → query: normalise (`textnorm`, `analysis`),
+detect (`langdetect`), match (`matching`), rank and decide (`search`) →
+reply (`render`). `dialogue` holds the conversation rules, `store` the
+database, `handlers` and `app` the Telegram side, `cli` the commands.
 """

@@ -22,18 +22,15 @@ The path a question takes:
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
 
 from .analysis import Analyzer, Token
 from .articles import Article
-from .index import HIGHLIGHTS, STOPWORD_WEIGHT, LanguageIndex, SearchIndex, unit_heading, unit_text
+from .index import HIGHLIGHTS, STOPWORD_WEIGHT, SearchIndex, unit_heading, unit_text
 from .langdetect import QuestionLanguageDetector, pick_fallback
+from .matching import ALIAS, PART, PREFIX, TermMatcher
 from .messages import cues, message
 from .textnorm import clean, lower, word_spans
 
@@ -44,10 +41,6 @@ PLAUSIBLE = 0.05
 """Lingua confidence from which a language is searched when detection is unsure."""
 TIE = 0.05
 
-EXACT, ALIAS, SYNONYM, PART, PREFIX = 1.0, 0.95, 0.9, 0.8, 0.8
-TYPO_STRENGTH = {1: 0.85, 2: 0.7}
-MIN_PREFIX = 5
-MAX_EXTENSIONS = 8
 MAX_QUESTION_WORDS = 40
 """Words of a message that are searched; a pasted essay is not a question, and its tail is ignored."""
 
@@ -120,51 +113,6 @@ class _Ranked:
     candidates: list[int]
 
 
-class _Vocabulary:
-    """Lookups over one language's terms that a dict cannot answer: typos and shared prefixes.
-
-    Typo candidates are bucketed by first letter and length, so a lookup scans
-    a few hundred terms, not all; a typo on the first letter is not corrected,
-    as in Meilisearch.
-    """
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self._buckets: dict[tuple[str, int], list[str]] = {}
-        for key in keys:
-            self._buckets.setdefault((key[:1], len(key)), []).append(key)
-        self._sorted = sorted(keys)
-
-    def extensions(self, prefix: str, limit: int) -> list[str]:
-        """Terms that begin with `prefix` ("diplo" → "diploma"), none if more than `limit` do."""
-        start = bisect_left(self._sorted, prefix)
-        found: list[str] = []
-        for key in self._sorted[start : start + limit + 1]:
-            if not key.startswith(prefix):
-                break
-            found.append(key)
-        return found if len(found) <= limit else []
-
-    def nearest(self, word: str, budget: int) -> tuple[list[str], int]:
-        best: list[str] = []
-        best_distance = budget + 1
-        for length in range(len(word) - budget, len(word) + budget + 1):
-            bucket = self._buckets.get((word[:1], length))
-            if not bucket:
-                continue
-            for key, distance, _ in process.extract(
-                word, bucket, scorer=DamerauLevenshtein.distance, score_cutoff=budget, limit=None
-            ):
-                if distance < best_distance:
-                    best, best_distance = [key], distance
-                elif distance == best_distance:
-                    best.append(key)
-        return best, best_distance
-
-
-def typo_budget(word: str) -> int:
-    return 0 if len(word) <= 4 else 1 if len(word) <= 8 else 2
-
-
 class Searcher:
     """Answers questions against one `SearchIndex`; safe to share, holds no per-user state."""
 
@@ -174,7 +122,7 @@ class Searcher:
         self.default_language = default_language
         self.detector = QuestionLanguageDetector(self.languages)
         self.analyzers = {lang: Analyzer(lang) for lang in self.languages}
-        self._vocabularies = {lang: _Vocabulary([*idx.terms, *idx.aliases]) for lang, idx in index.by_lang.items()}
+        self.matchers = {lang: TermMatcher(idx, self.analyzers[lang]) for lang, idx in index.by_lang.items()}
         self._summary_cues = {lang: self._cue_tokens(lang) for lang in self.languages}
         self._main_article = self._pick_main_articles()
         self._article_ids = {(a.key, a.lang): i for i, a in enumerate(index.articles)}
@@ -237,12 +185,8 @@ class Searcher:
 
     def _knows_words(self, lang: str, question: str) -> bool:
         """Whether any content word of the question is a word of this language's content."""
-        idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
-        return any(
-            t.term in idx.terms or analyzer.folded_term(t.surface) in idx.aliases
-            for t in analyzer.tokens(question)
-            if not t.stop and len(t.folded) > 1
-        )
+        matcher = self.matchers[lang]
+        return any(matcher.knows(t) for t in self.analyzers[lang].tokens(question) if not t.stop and len(t.folded) > 1)
 
     def _choose(self, results: list[_Ranked], detected: str | None, preferences: tuple[str | None, ...]) -> _Ranked | None:
         """The reading of the question that answers it best; a summary request counts as answered."""
@@ -264,65 +208,19 @@ class Searcher:
 
     # -- matching ---------------------------------------------------------
 
-    def _resolve(self, idx: LanguageIndex, analyzer: Analyzer, token: Token) -> list[tuple[int, float]]:
-        """Index terms `token` stands for, with how strictly it matched them.
-
-        Synonyms stand in only for a word the content does not have as typed:
-        they exist for readers' words, and expanding the content's own words
-        would blur exact matches.
-        """
-        found = dict(self._resolve_word(idx, analyzer, token))
-        if not found or max(found.values()) < ALIAS:
-            for term_id in self._synonyms(idx, analyzer, token):
-                found.setdefault(term_id, SYNONYM)
-        return list(found.items())
-
-    @staticmethod
-    def _synonyms(idx: LanguageIndex, analyzer: Analyzer, token: Token) -> set[int]:
-        return set(idx.synonyms.get(token.term, ())) | set(idx.synonyms.get(analyzer.folded_term(token.surface), ()))
-
-    def _resolve_word(self, idx: LanguageIndex, analyzer: Analyzer, token: Token) -> list[tuple[int, float]]:
-        term_id = idx.terms.get(token.term)
-        if term_id is not None:
-            return [(term_id, EXACT)]
-        key = analyzer.folded_term(token.surface)
-        found = {t: ALIAS for t in idx.aliases.get(key, ())}
-        if key in idx.terms:
-            found[idx.terms[key]] = ALIAS
-        if found:
-            return list(found.items())
-        vocabulary = self._vocabularies[idx.lang]
-        budget = typo_budget(token.folded)
-        if budget:
-            keys, distance = vocabulary.nearest(token.term, budget)
-            if keys:
-                return self._term_ids(idx, keys, TYPO_STRENGTH[distance])
-        if len(token.term) < MIN_PREFIX:
-            return []
-        longer = vocabulary.extensions(token.term, MAX_EXTENSIONS)
-        shorter = [token.term[:cut] for cut in range(len(token.term) - 1, MIN_PREFIX - 1, -1) if token.term[:cut] in idx.terms]
-        return self._term_ids(idx, longer + shorter[:1], PREFIX)
-
-    @staticmethod
-    def _term_ids(idx: LanguageIndex, keys: list[str], strength: float) -> list[tuple[int, float]]:
-        resolved: dict[int, float] = {}
-        for key in keys:
-            for term_id in [idx.terms[key]] if key in idx.terms else idx.aliases.get(key, ()):
-                resolved[term_id] = strength
-        return list(resolved.items())
-
     def _groups(self, lang: str, tokens: list[Token]) -> list[_Group]:
-        idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
+        """The question's content words (all words, if it has only stop words), each with its matches."""
+        analyzer, matcher = self.analyzers[lang], self.matchers[lang]
         content = [t for t in tokens if not t.stop] or tokens
         groups: list[_Group] = []
         for token in content:
             weight = analyzer.importance(token.surface) or STOPWORD_WEIGHT
-            terms = self._resolve(idx, analyzer, token)
+            terms = matcher.resolve(token)
             parts = () if terms and terms[0][1] >= ALIAS else analyzer.compound_parts(token.surface)
             if parts:
                 for part in parts:
                     part_token = analyzer.token(part)
-                    part_terms = [(t, s * PART) for t, s in self._resolve(idx, analyzer, part_token)]
+                    part_terms = [(t, s * PART) for t, s in matcher.resolve(part_token)]
                     groups.append(_Group(part_token, weight / len(parts), part_terms))
                 continue
             groups.append(_Group(token, weight, terms))
@@ -394,11 +292,11 @@ class Searcher:
         Stop words count here ("cosa *fa*"), and so do synonyms of every word:
         a heading states an intent, and "laver" asks what "gør" does.
         """
-        idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
+        idx, analyzer, matcher = self.index.by_lang[lang], self.analyzers[lang], self.matchers[lang]
         resolved = {g.token.surface: {t for t, _ in g.terms} for g in groups}
         words = []
         for token in tokens:
-            ids = set(resolved.get(token.surface, ())) | self._synonyms(idx, analyzer, token)
+            ids = set(resolved.get(token.surface, ())) | matcher.synonyms(token)
             ids.update(idx.aliases.get(analyzer.folded_term(token.surface), ()))
             if token.term in idx.terms:
                 ids.add(idx.terms[token.term])

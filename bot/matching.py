@@ -1,0 +1,132 @@
+"""Matching one question word to the index terms it stands for, strictest first.
+
+A word a reader types may be the content's word exactly, the same word without
+its diacritics ("araligi" for "aralığı"), a different inflection of the same
+stem ("diplo" for "diploma"), a misspelling within a budget that grows with
+the word's length ("yönetcisi"), or a synonym the content owner listed
+("guadagna" for "stipendio"). Each way of matching has a strength, so looser
+matches count for less when answers are ranked.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from .analysis import Analyzer, Token
+from .index import LanguageIndex
+
+EXACT, ALIAS, SYNONYM, PART, PREFIX = 1.0, 0.95, 0.9, 0.8, 0.8
+TYPO_STRENGTH = {1: 0.85, 2: 0.7}
+MIN_PREFIX = 5
+MAX_EXTENSIONS = 8
+
+Matches = list[tuple[int, float]]
+"""(index term id, strength) pairs."""
+
+
+class _Vocabulary:
+    """Lookups over one language's terms that a dict cannot answer: typos and shared prefixes.
+
+    Typo candidates are bucketed by first letter and length, so a lookup scans
+    a few hundred terms, not all; a typo on the first letter is not corrected,
+    as in Meilisearch.
+    """
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self._buckets: dict[tuple[str, int], list[str]] = {}
+        for key in keys:
+            self._buckets.setdefault((key[:1], len(key)), []).append(key)
+        self._sorted = sorted(keys)
+
+    def extensions(self, prefix: str, limit: int) -> list[str]:
+        """Terms that begin with `prefix` ("diplo" → "diploma"), none if more than `limit` do."""
+        start = bisect_left(self._sorted, prefix)
+        found: list[str] = []
+        for key in self._sorted[start : start + limit + 1]:
+            if not key.startswith(prefix):
+                break
+            found.append(key)
+        return found if len(found) <= limit else []
+
+    def nearest(self, word: str, budget: int) -> tuple[list[str], int]:
+        best: list[str] = []
+        best_distance = budget + 1
+        for length in range(len(word) - budget, len(word) + budget + 1):
+            bucket = self._buckets.get((word[:1], length))
+            if not bucket:
+                continue
+            for key, distance, _ in process.extract(
+                word, bucket, scorer=DamerauLevenshtein.distance, score_cutoff=budget, limit=None
+            ):
+                if distance < best_distance:
+                    best, best_distance = [key], distance
+                elif distance == best_distance:
+                    best.append(key)
+        return best, best_distance
+
+
+def typo_budget(word: str) -> int:
+    return 0 if len(word) <= 4 else 1 if len(word) <= 8 else 2
+
+
+class TermMatcher:
+    """Resolves question words to the index terms of one language."""
+
+    def __init__(self, index: LanguageIndex, analyzer: Analyzer) -> None:
+        self.index = index
+        self.analyzer = analyzer
+        self._vocabulary = _Vocabulary([*index.terms, *index.aliases])
+
+    def knows(self, token: Token) -> bool:
+        """Whether the content has this word, as typed or without its diacritics."""
+        return token.term in self.index.terms or self.analyzer.folded_term(token.surface) in self.index.aliases
+
+    def resolve(self, token: Token) -> Matches:
+        """Index terms `token` stands for, with how strictly it matched them.
+
+        Synonyms stand in only for a word the content does not have as typed:
+        they exist for readers' words, and expanding the content's own words
+        would blur exact matches.
+        """
+        found = dict(self._resolve_word(token))
+        if not found or max(found.values()) < ALIAS:
+            for term_id in self.synonyms(token):
+                found.setdefault(term_id, SYNONYM)
+        return list(found.items())
+
+    def synonyms(self, token: Token) -> set[int]:
+        synonyms = self.index.synonyms
+        return set(synonyms.get(token.term, ())) | set(synonyms.get(self.analyzer.folded_term(token.surface), ()))
+
+    def _resolve_word(self, token: Token) -> Matches:
+        idx = self.index
+        term_id = idx.terms.get(token.term)
+        if term_id is not None:
+            return [(term_id, EXACT)]
+        key = self.analyzer.folded_term(token.surface)
+        found = {t: ALIAS for t in idx.aliases.get(key, ())}
+        if key in idx.terms:
+            found[idx.terms[key]] = ALIAS
+        if found:
+            return list(found.items())
+        budget = typo_budget(token.folded)
+        if budget:
+            keys, distance = self._vocabulary.nearest(token.term, budget)
+            if keys:
+                return self._term_ids(keys, TYPO_STRENGTH[distance])
+        if len(token.term) < MIN_PREFIX:
+            return []
+        longer = self._vocabulary.extensions(token.term, MAX_EXTENSIONS)
+        shorter = [token.term[:cut] for cut in range(len(token.term) - 1, MIN_PREFIX - 1, -1) if token.term[:cut] in idx.terms]
+        return self._term_ids(longer + shorter[:1], PREFIX)
+
+    def _term_ids(self, keys: list[str], strength: float) -> Matches:
+        resolved: dict[int, float] = {}
+        for key in keys:
+            for term_id in [self.index.terms[key]] if key in self.index.terms else self.index.aliases.get(key, ()):
+                resolved[term_id] = strength
+        return list(resolved.items())
