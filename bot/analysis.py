@@ -10,14 +10,16 @@ those libraries cover.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import Stemmer
 import stopwordsiso
 import wordfreq
 
 from .languages import profile
+from .messages import cues
 from .textnorm import fold, normalize
 
 _MIN_COMPOUND = 8
@@ -43,9 +45,10 @@ class Analyzer:
     def __init__(self, lang: str) -> None:
         self.lang = lang
         self._profile = profile(lang)
+        self.proclitics = self._profile.proclitics
         algorithm = self._profile.snowball
         self._stemmer = Stemmer.Stemmer(algorithm, 50_000) if algorithm else None
-        self.stopwords = frozenset(fold(w) for w in self._stopword_list())
+        self.stopwords = frozenset(fold(w) for w in self._stopword_list() | self._question_words())
         self._has_frequencies = lang in wordfreq.available_languages(wordlist="small")
         self._common: frozenset[str] = frozenset()
         if self._profile.compounds and self._has_frequencies:
@@ -55,9 +58,20 @@ class Analyzer:
         self.term = lru_cache(maxsize=100_000)(self._term)
         self.importance = lru_cache(maxsize=50_000)(self._importance)
         self.zipf = lru_cache(maxsize=200_000)(self._zipf)
+        self.compound_parts = lru_cache(maxsize=100_000)(self._compound_parts)
 
     def _stopword_list(self) -> set[str]:
         return stopwordsiso.stopwords(self.lang) if stopwordsiso.has_lang(self.lang) else set()
+
+    def _question_words(self) -> set[str]:
+        """Words that frame a question ("lazım", "нужен", "kræver") rather than say what it is about.
+
+        Stop-word lists cover interrogatives but not these modals of need and
+        possibility; left in, they weigh as much as the topic and make an
+        answerable question look out of scope. Kept per language in the
+        locale files, beside the other phrases that steer intent.
+        """
+        return {word for phrase in cues(self.lang, "question_words", with_english=False) for word in normalize(phrase, self.lang)}
 
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word) if self._stemmer else word
@@ -79,10 +93,26 @@ class Analyzer:
         return fold(self.stem(fold(word)))
 
     def _zipf(self, word: str) -> float:
-        """How common `word` is in the language at large (0 when unknown or uncommon)."""
+        """How common `word` is in the language at large (0 when unknown or uncommon).
+
+        A word typed without its diacritics ("imkani" for "imkanı", "kac" for
+        "kaç") is as common as the word it stands for, not rarer.
+        """
         if not self._has_frequencies:
             return 0.0
-        return wordfreq.zipf_frequency(word, self.lang, wordlist="small")
+        zipf = wordfreq.zipf_frequency(word, self.lang, wordlist="small")
+        frequency = self._folded_frequencies.get(fold(word), 0.0)
+        return max(zipf, round(math.log10(frequency) + 9, 2)) if frequency else zipf
+
+    @cached_property
+    def _folded_frequencies(self) -> dict[str, float]:
+        """Frequency of each accented word under its folded spelling (only where folding changes it)."""
+        table: dict[str, float] = {}
+        for word, frequency in wordfreq.get_frequency_dict(self.lang, wordlist="small").items():
+            key = fold(word)
+            if key != word and frequency > table.get(key, 0.0):
+                table[key] = frequency
+        return table
 
     def _importance(self, word: str) -> float:
         """How much `word` says about what a question is after, from 0.5 (very common) to 4 (rare)."""
@@ -90,11 +120,13 @@ class Analyzer:
             return 0.0
         return min(4.0, max(0.5, 7.0 - self.zipf(word)))
 
-    def compound_parts(self, word: str) -> tuple[str, ...]:
-        """The two parts of a compound such as "lønintervallet" (løn + intervallet), else ().
+    def _compound_parts(self, word: str, depth: int = 2) -> tuple[str, ...]:
+        """The parts of a compound: "lønintervallet" → (løn, intervallet), else ().
 
-        Only for languages that write compounds as one word; both parts must be
-        words the language commonly uses, and a linking "s" or "e" is allowed.
+        Only for languages that write compounds as one word. Every part must be
+        a word the language commonly uses, a linking "s" or "e" is allowed, and
+        the tail may itself be a compound ("kontoadministrationsjob" → konto,
+        administration, job).
         """
         if not self._profile.compounds or len(word) < _MIN_COMPOUND:
             return ()
@@ -102,13 +134,17 @@ class Analyzer:
         common = self._common
         for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
             head, tail = word[:cut], word[cut:]
-            if tail not in common:
+            tails = [(tail,)] if tail in common else []
+            if not tails and depth > 1:
+                tails = [parts for parts in [self.compound_parts(tail, depth - 1)] if parts]
+            if not tails:
                 continue
             heads = [head] + [head[:-1] for link in _LINKS if head.endswith(link) and len(head) > _MIN_PART]
             for h in heads:
                 if h not in common:
                     continue
-                strength = min(self.zipf(h), self.zipf(tail))
+                parts = (h, *tails[0])
+                strength = min(self.zipf(p) for p in parts)
                 if strength >= _KNOWN_ZIPF and strength > best[0]:
-                    best = (strength, (h, tail))
+                    best = (strength, parts)
         return best[1]

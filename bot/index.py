@@ -30,11 +30,11 @@ import numpy as np
 from .analysis import Analyzer
 from .articles import Article, KnowledgeBase
 from .parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
-from .textnorm import normalize
+from .textnorm import fold, normalize
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4
+FORMAT = 5
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -73,6 +73,8 @@ class LanguageIndex:
     """Terms reachable from the folded-then-stemmed form of a word, for input typed without diacritics."""
     synonyms: dict[str, tuple[int, ...]]
     """Term (stemmed and folded) of a word readers use → index terms of the words it stands for."""
+    surfaces: frozenset[str]
+    """Every word of the content as written (folded): a question word outside it is a reader's word."""
     unit_heading: np.ndarray
     """Per unit, its section heading's slot in `heading_offsets`."""
     heading_offsets: np.ndarray
@@ -187,13 +189,15 @@ def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dic
     table: dict[str, set[int]] = {}
     for group in groups:
         group_terms: set[str] = set()
+        keys: set[str] = set()
         for entry in group:
-            tokens = analyzer.tokens(entry)
-            group_terms |= {t.term for t in tokens if len(tokens) == 1 or not t.stop}
-        for term in group_terms:
-            others = {terms[o] for o in group_terms - {term} if o in terms}
+            tokens = [t for t in analyzer.tokens(entry) if len(entry.split()) == 1 or not t.stop]
+            group_terms |= {t.term for t in tokens}
+            keys |= {t.term for t in tokens} | {analyzer.folded_term(t.surface) for t in tokens}
+        for key in keys:
+            others = {terms[o] for o in group_terms - {key} if o in terms}
             if others:
-                table.setdefault(term, set()).update(others)
+                table.setdefault(key, set()).update(others)
     return {term: tuple(sorted(ids)) for term, ids in table.items()}
 
 
@@ -266,6 +270,7 @@ def build_language_index(
         post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float16),
         aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
         synonyms=_synonym_table(analyzer, synonyms or [], terms),
+        surfaces=frozenset(fold(word) for word in counter.words),
         unit_heading=np.asarray(unit_heading, dtype=np.int32),
         heading_offsets=np.asarray(heading_offsets, dtype=np.int64),
         heading_terms=np.asarray(heading_terms, dtype=np.int32),

@@ -23,10 +23,12 @@ class LanguageProfile:
     """Writes compounds as one word ("lønintervallet"), so parts are indexed too."""
     turkic_casing: bool = False
     """Dotted and dotless i are distinct letters (I/ı, İ/i)."""
+    proclitics: tuple[str, ...] = ()
+    """One-letter words written onto the next one, which stemmers strip or keep inconsistently (Arabic و "and")."""
 
 
 _PROFILES = [
-    LanguageProfile("ar", "العربية", "arabic"),
+    LanguageProfile("ar", "العربية", "arabic", proclitics=("و", "ف")),
     LanguageProfile("az", "Azərbaycanca", None, turkic_casing=True),
     LanguageProfile("ca", "Català", "catalan"),
     LanguageProfile("da", "Dansk", "danish", compounds=True),

@@ -20,6 +20,7 @@ from .analysis import Analyzer, Token
 from .index import LanguageIndex
 
 EXACT, ALIAS, SYNONYM, PART, PREFIX = 1.0, 0.95, 0.9, 0.8, 0.8
+WEAK_SYNONYM = 0.5
 TYPO_STRENGTH = {1: 0.85, 2: 0.7}
 MIN_PREFIX = 5
 MAX_EXTENSIONS = 8
@@ -88,19 +89,36 @@ class TermMatcher:
     def resolve(self, token: Token) -> Matches:
         """Index terms `token` stands for, with how strictly it matched them.
 
-        Synonyms stand in only for a word the content does not have as typed:
-        they exist for readers' words, and expanding the content's own words
-        would blur exact matches.
+        Synonyms stand in only for a word the content does not have as
+        written: they exist for readers' words, and a word the content uses
+        itself ("salgsteamet") is better matched as it is. A word whose stem
+        the content has but not the word itself ("отдел" for "отделом", or
+        "tjener", earns, for "tjenester", services) gets its synonyms only
+        weakly: enough to break ties, not to outrank the stem.
         """
         found = dict(self._resolve_word(token))
         if not found or max(found.values()) < ALIAS:
-            for term_id in self.synonyms(token):
-                found.setdefault(term_id, SYNONYM)
+            strength = SYNONYM
+        elif token.folded not in self.index.surfaces:
+            strength = WEAK_SYNONYM
+        else:
+            return list(found.items())
+        for term_id in self.synonyms(token):
+            found.setdefault(term_id, strength)
         return list(found.items())
 
     def synonyms(self, token: Token) -> set[int]:
-        synonyms = self.index.synonyms
-        return set(synonyms.get(token.term, ())) | set(synonyms.get(self.analyzer.folded_term(token.surface), ()))
+        """Index terms the content owner listed as meaning the same as `token`, inflections included."""
+        table = self.index.synonyms
+        if not table:
+            return set()
+        found = set(table.get(token.term, ())) | set(table.get(self.analyzer.folded_term(token.surface), ()))
+        if not found:
+            prefix = next(
+                (token.term[:cut] for cut in range(len(token.term) - 1, MIN_PREFIX - 1, -1) if token.term[:cut] in table), None
+            )
+            found = set(table.get(prefix, ())) if prefix else set()
+        return found
 
     def _resolve_word(self, token: Token) -> Matches:
         idx = self.index
@@ -113,7 +131,10 @@ class TermMatcher:
             found[idx.terms[key]] = ALIAS
         if found:
             return list(found.items())
-        budget = typo_budget(token.folded)
+        for proclitic in self.analyzer.proclitics:
+            if token.term.startswith(proclitic) and len(token.term) > 3 and token.term[1:] in idx.terms:
+                return [(idx.terms[token.term[1:]], ALIAS)]
+        budget = min(typo_budget(token.folded), typo_budget(token.term))
         if budget:
             keys, distance = self._vocabulary.nearest(token.term, budget)
             if keys:

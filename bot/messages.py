@@ -35,7 +35,9 @@ def message(lang: str, key: str, **values: object) -> str:
     return str(template).format(**values)
 
 
-def cues(lang: str, key: str) -> list[str]:
-    """Phrases that signal an intent in `lang`; English ones count in every language."""
-    own = _catalog(lang).get(key, []) if lang != FALLBACK else []
-    return [*own, *_catalog(FALLBACK).get(key, [])]  # type: ignore[misc]
+def cues(lang: str, key: str, *, with_english: bool = True) -> list[str]:
+    """Phrases that signal an intent in `lang`; with `with_english`, English ones count in every language."""
+    own = list(_catalog(lang).get(key, []))  # type: ignore[call-overload]
+    if with_english and lang != FALLBACK:
+        own += _catalog(FALLBACK).get(key, [])  # type: ignore[operator]
+    return own

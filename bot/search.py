@@ -29,7 +29,7 @@ import numpy as np
 from .analysis import Analyzer, Token
 from .articles import Article
 from .index import HIGHLIGHTS, STOPWORD_WEIGHT, SearchIndex, unit_heading, unit_text
-from .langdetect import QuestionLanguageDetector, pick_fallback
+from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from .matching import ALIAS, PART, PREFIX, TermMatcher
 from .messages import cues, message
 from .textnorm import clean, lower, word_spans
@@ -40,6 +40,8 @@ CANDIDATES = 24
 PLAUSIBLE = 0.05
 """Lingua confidence from which a language is searched when detection is unsure."""
 TIE = 0.05
+CLEAR_LEAD = 0.2
+"""Lead of lingua's first language over its second that settles the language of an unanswered question."""
 
 MAX_QUESTION_WORDS = 40
 """Words of a message that are searched; a pasted essay is not a question, and its tail is ignored."""
@@ -173,7 +175,7 @@ class Searcher:
             plausible = [lang for lang, value in guess.ranked if value >= PLAUSIBLE]
             candidates = [lang for lang in self.languages if lang in plausible or self._knows_words(lang, question)]
         results = [self._rank(lang, question) for lang in candidates if lang]
-        chosen = self._choose(results, guess.best, preferences)
+        chosen = self._choose(results, guess, preferences)
         if chosen is None:
             fallback = pick_fallback(self.languages, *preferences) or guess.best or self.languages[0]
             chosen = self._rank(fallback, question) if fallback in self.index.by_lang else None
@@ -188,16 +190,25 @@ class Searcher:
         matcher = self.matchers[lang]
         return any(matcher.knows(t) for t in self.analyzers[lang].tokens(question) if not t.stop and len(t.folded) > 1)
 
-    def _choose(self, results: list[_Ranked], detected: str | None, preferences: tuple[str | None, ...]) -> _Ranked | None:
-        """The reading of the question that answers it best; a summary request counts as answered."""
+    def _choose(self, results: list[_Ranked], guess: LanguageGuess, preferences: tuple[str | None, ...]) -> _Ranked | None:
+        """The reading of the question that answers it best; a summary request counts as answered.
+
+        When no reading answers, near misses say nothing about the language
+        (a stray Italian "la" is a Danish word too): lingua's guess decides if
+        it leads clearly, else the preference order.
+        """
 
         def strength(r: _Ranked) -> float:
             return max(r.confidence, THRESHOLD) if r.summary else r.confidence
 
+        detected = guess.best
         answered = [r for r in results if (r.unit is not None or r.summary) and strength(r) >= THRESHOLD]
-        pool = answered or results
-        if not pool:
-            return None
+        if not answered:
+            by_lang = {r.lang: r for r in results}
+            lead = guess.ranked[0][1] - (guess.ranked[1][1] if len(guess.ranked) > 1 else 0.0) if guess.ranked else 0.0
+            lang = detected if lead >= CLEAR_LEAD and detected in by_lang else pick_fallback(by_lang, *preferences)
+            return by_lang.get(lang or detected or "") or (results[0] if results else None)
+        pool = answered
         top = max(map(strength, pool))
         tied = [r for r in pool if strength(r) >= top - TIE]
         if len(tied) == 1:

@@ -118,15 +118,20 @@ def test_many_articles_are_told_apart_by_their_words(write: WriteFile, content: 
     assert searcher.answer("tostatura caffe").article.title == "Caffè"
 
 
-def test_own_question_set_stays_accurate(searcher: Searcher) -> None:
-    """A regression guard over questions written for this project (not the eval's dev set)."""
-    cases = [json.loads(line) for line in (DATA / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line]
+@pytest.mark.parametrize(("name", "floor"), [("questions.jsonl", 0.9), ("questions_fresh.jsonl", 0.8)])
+def test_own_question_sets_stay_accurate(searcher: Searcher, name: str, floor: float) -> None:
+    """A regression guard over questions written for this project (none from the eval's dev set).
+
+    `questions.jsonl` guided the method's development; `questions_fresh.jsonl`
+    was written later, to check that the method generalises.
+    """
+    cases = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line]
     right = 0
     for case in cases:
         answer = searcher.answer(case["question"])
         got = unit_id(searcher, answer)
         right += answer.language == case["lang"] and (got in case["expect"] if case["expect"] else got == "none")
-    assert right / len(cases) >= 0.9
+    assert right / len(cases) >= floor
 
 
 def test_synonyms_let_readers_use_their_own_words(write: WriteFile, content: Path) -> None:
