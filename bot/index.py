@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import tempfile
+import zlib
 from array import array
 from collections import Counter
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from .textnorm import fold, normalize
 
 log = logging.getLogger(__name__)
 
-FORMAT = 5
+FORMAT = 6
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -73,8 +74,8 @@ class LanguageIndex:
     """Terms reachable from the folded-then-stemmed form of a word, for input typed without diacritics."""
     synonyms: dict[str, tuple[int, ...]]
     """Term (stemmed and folded) of a word readers use → index terms of the words it stands for."""
-    surfaces: frozenset[str]
-    """Every word of the content as written (folded): a question word outside it is a reader's word."""
+    surface_hashes: np.ndarray
+    """Sorted CRC32 of every word of the content as written (folded), a compact set: see `has_surface`."""
     unit_heading: np.ndarray
     """Per unit, its section heading's slot in `heading_offsets`."""
     heading_offsets: np.ndarray
@@ -92,6 +93,16 @@ class LanguageIndex:
 
     def document_frequency(self, term_id: int) -> int:
         return int(self.offsets[term_id + 1] - self.offsets[term_id])
+
+    def has_surface(self, folded_word: str) -> bool:
+        """Whether the content has this word as written; a question word outside it is a reader's word.
+
+        A hash collision only makes a reader's word look like the content's,
+        which weakens its synonyms; it never adds a wrong match.
+        """
+        key = zlib.crc32(folded_word.encode())
+        at = int(np.searchsorted(self.surface_hashes, key))
+        return at < len(self.surface_hashes) and int(self.surface_hashes[at]) == key
 
     def heading_words(self, unit: int) -> tuple[np.ndarray, np.ndarray]:
         slot = self.unit_heading[unit]
@@ -267,10 +278,10 @@ def build_language_index(
         terms=terms,
         offsets=offsets,
         post_units=(unique_keys % unit_count).astype(np.uint16 if unit_count <= 1 << 16 else np.int32),
-        post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float16),
+        post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float32),
         aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
         synonyms=_synonym_table(analyzer, synonyms or [], terms),
-        surfaces=frozenset(fold(word) for word in counter.words),
+        surface_hashes=np.unique(np.fromiter((zlib.crc32(fold(w).encode()) for w in counter.words), dtype=np.uint32)),
         unit_heading=np.asarray(unit_heading, dtype=np.int32),
         heading_offsets=np.asarray(heading_offsets, dtype=np.int64),
         heading_terms=np.asarray(heading_terms, dtype=np.int32),

@@ -99,7 +99,7 @@ class TermMatcher:
         found = dict(self._resolve_word(token))
         if not found or max(found.values()) < ALIAS:
             strength = SYNONYM
-        elif token.folded not in self.index.surfaces:
+        elif not self.index.has_surface(token.folded):
             strength = WEAK_SYNONYM
         else:
             return list(found.items())
