@@ -35,7 +35,7 @@ from .textnorm import fold, normalize
 
 log = logging.getLogger(__name__)
 
-FORMAT = 6
+FORMAT = 7
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -88,8 +88,9 @@ class LanguageIndex:
         return len(self.unit_article)
 
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Units that have the term, and its weight in each (stored as float16, computed with as float32)."""
         start, end = self.offsets[term_id], self.offsets[term_id + 1]
-        return self.post_units[start:end], self.post_weights[start:end]
+        return self.post_units[start:end], self.post_weights[start:end].astype(np.float32)
 
     def document_frequency(self, term_id: int) -> int:
         return int(self.offsets[term_id + 1] - self.offsets[term_id])
@@ -278,7 +279,7 @@ def build_language_index(
         terms=terms,
         offsets=offsets,
         post_units=(unique_keys % unit_count).astype(np.uint16 if unit_count <= 1 << 16 else np.int32),
-        post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float32),
+        post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float16),
         aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
         synonyms=_synonym_table(analyzer, synonyms or [], terms),
         surface_hashes=np.unique(np.fromiter((zlib.crc32(fold(w).encode()) for w in counter.words), dtype=np.uint32)),
