@@ -368,7 +368,7 @@ class Searcher:
         section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
         if section == HIGHLIGHTS:
             return self._highlights(question, lang, article_id, ranked)
-        return self._paragraph_answer(
+        return self._unit_answer(
             article_id,
             section,
             paragraph,
@@ -379,63 +379,40 @@ class Searcher:
         )
 
     def _highlights(self, question: str, lang: str, article_id: int, ranked: _Ranked) -> Answer:
-        return self._highlights_answer(
+        return self._unit_answer(
             article_id,
+            HIGHLIGHTS,
             question=question,
             score=round(max(ranked.confidence, THRESHOLD if ranked.summary else 0.0), 3),
             suggestions=self._suggest(lang, ranked.candidates, (article_id, HIGHLIGHTS), Conversation()),
             matched_terms=self._matched(ranked),
         )
 
-    def _paragraph_answer(
+    def _unit_answer(
         self,
         article_id: int,
         section: int,
-        paragraph: int,
+        paragraph: int = 0,
         *,
         question: str = "",
         score: float = 1.0,
         suggestions: tuple[Suggestion, ...] | None = None,
         matched_terms: frozenset[str] = frozenset(),
     ) -> Answer:
+        """A paragraph, or with `section` = HIGHLIGHTS the article's highlights (its description if it has none)."""
         article = self.index.articles[article_id]
         if suggestions is None:
             suggestions = self._suggest(article.lang, [], (article_id, section), Conversation())
+        highlights = section == HIGHLIGHTS
         return Answer(
             question,
             article.lang,
-            "paragraph",
-            unit_text(article, section, paragraph),
+            "highlights" if highlights else "paragraph",
+            (highlights_text(article) or article.description) if highlights else unit_text(article, section, paragraph),
             article_id=article_id,
             article=article,
             section=section,
-            paragraph=paragraph,
-            score=score,
-            suggestions=suggestions,
-            matched_terms=matched_terms,
-        )
-
-    def _highlights_answer(
-        self,
-        article_id: int,
-        *,
-        question: str = "",
-        score: float = 1.0,
-        suggestions: tuple[Suggestion, ...] | None = None,
-        matched_terms: frozenset[str] = frozenset(),
-    ) -> Answer:
-        """An article's highlights as an answer (its description when it has none)."""
-        article = self.index.articles[article_id]
-        if suggestions is None:
-            suggestions = self._suggest(article.lang, [], (article_id, HIGHLIGHTS), Conversation())
-        return Answer(
-            question,
-            article.lang,
-            "highlights",
-            highlights_text(article) or article.description,
-            article_id=article_id,
-            article=article,
-            section=HIGHLIGHTS,
+            paragraph=None if highlights else paragraph,
             score=score,
             suggestions=suggestions,
             matched_terms=matched_terms,
@@ -467,11 +444,11 @@ class Searcher:
             return self.highlights(article_id)
         section = min(section, len(article.sections) - 1)
         paragraph = min(paragraph, len(article.sections[section].paragraphs) - 1)
-        return self._paragraph_answer(article_id, section, paragraph)
+        return self._unit_answer(article_id, section, paragraph)
 
     def highlights(self, article_id: int) -> Answer:
         """An article's highlights as an answer (for `/highlights` and its buttons)."""
-        return self._highlights_answer(article_id)
+        return self._unit_answer(article_id, HIGHLIGHTS)
 
     def _context_article(self, lang: str, conversation: Conversation) -> int | None:
         """The article the asker was last reading, in `lang` if it exists there, else the main one."""
