@@ -8,34 +8,23 @@ in a large knowledge base). Weights are computed once at build time and kept in
 compressed-sparse-row numpy arrays, so a query touches only the postings of
 its own terms: a few array operations, however large the knowledge base.
 
-Building from thousands of files takes seconds, so the built index is pickled
-under the cache folder, keyed by a fingerprint of every content file's name,
-size and modification time; any change to the content rebuilds it.
+Building from thousands of files takes seconds; `index_cache` keeps the built
+index on disk.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
-import pickle
-import tempfile
 import zlib
 from array import array
-from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from .analysis import Analyzer
 from .articles import Article, KnowledgeBase
-from .parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
 from .textnorm import fold, normalize
 
-log = logging.getLogger(__name__)
-
-FORMAT = 7
+FORMAT = 8
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -134,66 +123,95 @@ def unit_heading(article: Article, section: int) -> str:
     return article.highlights_heading if section == HIGHLIGHTS else article.sections[section].heading
 
 
-class _TermCounter:
-    """Counts terms of texts in one language.
+class _Vocabulary:
+    """Each distinct word of one language's content, analysed once; texts become arrays of word ids.
 
-    Each distinct word is analysed once (a corpus repeats its words many
-    times); the cache's keys double as the vocabulary for the alias table.
+    A corpus repeats its words many times, so counting happens on word ids in
+    numpy (`_FieldEntries.weights`) and each word's analysis (its term, and
+    the parts of a compound) is looked up there by id rather than per
+    occurrence in Python.
     """
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self.words: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.terms: dict[str, int] = {}
+        self.ids: dict[str, int] = {}
+        self.stop: list[bool] = []
+        self.expand_offsets = array("q", [0])
+        self.expand_terms = array("i")
+        self.expand_weights = array("f")
+        """Per word: its own term (weight 1), then its compound parts' terms (PART_WEIGHT each)."""
 
-    def _analyse(self, word: str) -> tuple[str, tuple[str, ...]]:
-        parts = tuple(self.analyzer.term(p) for p in self.analyzer.compound_parts(word))
-        entry = self.words[word] = (self.analyzer.term(word), parts)
-        return entry
-
-    def count(self, text: str) -> tuple[dict[str, float], int]:
-        counts: dict[str, float] = {}
+    def encode(self, text: str) -> list[int]:
         words = normalize(text, self.analyzer.lang)
-        for word, n in Counter(words).items():
-            term, parts = self.words.get(word) or self._analyse(word)
-            counts[term] = counts.get(term, 0.0) + n
-            for part in parts:
-                counts[part] = counts.get(part, 0.0) + n * PART_WEIGHT
-        return counts, len(words)
+        for word in sorted(set(words).difference(self.ids)):
+            self._add(word)
+        return list(map(self.ids.__getitem__, words))
+
+    def _add(self, word: str) -> None:
+        analyzer, terms = self.analyzer, self.terms
+        self.ids[word] = len(self.ids)
+        self.stop.append(analyzer.token(word).stop)
+        self.expand_terms.append(terms.setdefault(analyzer.term(word), len(terms)))
+        self.expand_weights.append(1.0)
+        for part in analyzer.compound_parts(word):
+            self.expand_terms.append(terms.setdefault(analyzer.term(part), len(terms)))
+            self.expand_weights.append(PART_WEIGHT)
+        self.expand_offsets.append(len(self.expand_terms))
+
+    def term_id(self, word_id: int) -> int:
+        return self.expand_terms[self.expand_offsets[word_id]]
 
 
 def _article_fields(article: Article) -> str:
     return " ".join([article.title, article.description, *article.keywords])
 
 
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated `range(start, start + length)` for each pair, without a Python loop."""
+    ends = np.cumsum(lengths)
+    return np.repeat(starts - ends + lengths, lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
+
+
 class _FieldEntries:
-    """(term, unit, tf, field length) entries of one field, in typed arrays: millions of them at scale."""
+    """The texts of one field as word ids, each text applying to a run of units (a heading to its section's)."""
 
     def __init__(self) -> None:
-        self.terms = array("i")
-        self.units = array("i")
-        self.tfs = array("f")
+        self.tokens = array("i")
         self.lengths = array("i")
-        self.total_length = 0
-        self.count = 0
+        self.first_units = array("i")
+        self.unit_spans = array("i")
 
-    def add(self, counted: tuple[list[int], list[float], int], units: range) -> None:
-        term_ids, tfs, length = counted
-        for unit in units:
-            self.terms.extend(term_ids)
-            self.tfs.extend(tfs)
-            self.units.extend([unit] * len(term_ids))
-            self.lengths.extend([length] * len(term_ids))
-        self.total_length += length * len(units)
-        self.count += len(units)
+    def add(self, word_ids: list[int], units: range) -> None:
+        self.tokens.extend(word_ids)
+        self.lengths.append(len(word_ids))
+        self.first_units.append(units.start)
+        self.unit_spans.append(len(units))
 
-    def keys(self, unit_count: int) -> np.ndarray:
-        """One int64 per entry that sorts by term, then unit."""
-        return np.frombuffer(self.terms, dtype=np.int32).astype(np.int64) * unit_count + np.frombuffer(self.units, dtype=np.int32)
+    def weights(self, vocabulary: _Vocabulary, spec: _Field, unit_count: int) -> tuple[np.ndarray, np.ndarray]:
+        """(term × unit_count + unit, BM25F pseudo term frequency) of every term in every unit the field reaches."""
+        word_count, term_count = len(vocabulary.ids), max(1, len(vocabulary.terms))
+        lengths = np.frombuffer(self.lengths, dtype=np.int32).astype(np.int64)
+        entries = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        pairs, occurrences = np.unique(entries * word_count + np.frombuffer(self.tokens, dtype=np.int32), return_counts=True)
+        entry, word = pairs // word_count, pairs % word_count
 
-    def pseudo_tf(self, spec: _Field) -> np.ndarray:
-        average = max(1.0, self.total_length / max(1, self.count))
-        lengths = np.frombuffer(self.lengths, dtype=np.int32).astype(np.float32)
-        return np.frombuffer(self.tfs, dtype=np.float32) * spec.weight / (1 - spec.b + spec.b * lengths / average)
+        offsets = np.frombuffer(vocabulary.expand_offsets, dtype=np.int64)
+        expansions = offsets[word + 1] - offsets[word]
+        at = _ranges(offsets[word], expansions)
+        expanded_entry = np.repeat(entry, expansions)
+        term = np.frombuffer(vocabulary.expand_terms, dtype=np.int32)[at]
+        counts = np.frombuffer(vocabulary.expand_weights, dtype=np.float32)[at] * np.repeat(occurrences, expansions)
+        keys, inverse = np.unique(expanded_entry * term_count + term, return_inverse=True)
+        tf = np.bincount(inverse, weights=counts)
+        entry, term = keys // term_count, keys % term_count
+
+        spans = np.frombuffer(self.unit_spans, dtype=np.int32).astype(np.int64)
+        average = max(1.0, float((lengths * spans).sum()) / max(1, int(spans.sum())))
+        pseudo_tf = (tf * spec.weight / (1 - spec.b + spec.b * lengths[entry] / average)).astype(np.float32)
+        reach = spans[entry]
+        units = _ranges(np.frombuffer(self.first_units, dtype=np.int32).astype(np.int64)[entry], reach)
+        return np.repeat(term, reach) * unit_count + units, np.repeat(pseudo_tf, reach)
 
 
 def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dict[str, int]) -> dict[str, tuple[int, ...]]:
@@ -217,13 +235,7 @@ def build_language_index(
     lang: str, articles: list[tuple[int, Article]], synonyms: list[tuple[str, ...]] | None = None
 ) -> LanguageIndex:
     analyzer = Analyzer(lang)
-    counter = _TermCounter(analyzer)
-    terms: dict[str, int] = {}
-
-    def counted(text: str) -> tuple[list[int], list[float], int]:
-        counts, length = counter.count(text)
-        return [terms.setdefault(t, len(terms)) for t in counts], list(counts.values()), length
-
+    vocabulary = _Vocabulary(analyzer)
     units: list[tuple[int, int, int]] = []
     body, heading, title = _FieldEntries(), _FieldEntries(), _FieldEntries()
     unit_heading: list[int] = []
@@ -239,24 +251,25 @@ def build_language_index(
         for s, heading_text, paragraphs in parts:
             section_start = len(units)
             for p, text in enumerate(paragraphs):
-                body.add(counted(text), range(len(units), len(units) + 1))
+                body.add(vocabulary.encode(text), range(len(units), len(units) + 1))
                 units.append((article_id, s, p if s != HIGHLIGHTS else HIGHLIGHTS))
-            heading.add(counted(heading_text), range(section_start, len(units)))
+            heading_ids = vocabulary.encode(heading_text)
+            heading.add(heading_ids, range(section_start, len(units)))
             heading_words.clear()
-            for token in analyzer.tokens(heading_text):
-                term_id = terms[token.term]
-                heading_words[term_id] = max(heading_words.get(term_id, 0.0), STOPWORD_WEIGHT if token.stop else 1.0)
+            for word_id in heading_ids:
+                term_id = vocabulary.term_id(word_id)
+                weight = STOPWORD_WEIGHT if vocabulary.stop[word_id] else 1.0
+                heading_words[term_id] = max(heading_words.get(term_id, 0.0), weight)
             heading_terms.extend(heading_words)
             heading_weights.extend(heading_words.values())
             unit_heading.extend([len(heading_offsets) - 1] * (len(units) - section_start))
             heading_offsets.append(len(heading_terms))
-        title.add(counted(_article_fields(article)), range(first_unit, len(units)))
+        title.add(vocabulary.encode(_article_fields(article)), range(first_unit, len(units)))
 
-    unit_count = len(units)
-    keys = np.concatenate([f.keys(unit_count) for f in (body, heading, title)])
-    values = np.concatenate([body.pseudo_tf(_BODY), heading.pseudo_tf(_HEADING), title.pseudo_tf(_TITLE)])
-    unique_keys, inverse = np.unique(keys, return_inverse=True)
-    tf = np.bincount(inverse, weights=values).astype(np.float32)
+    terms, unit_count = vocabulary.terms, max(1, len(units))
+    weighted = [f.weights(vocabulary, spec, unit_count) for f, spec in ((body, _BODY), (heading, _HEADING), (title, _TITLE))]
+    unique_keys, inverse = np.unique(np.concatenate([keys for keys, _ in weighted]), return_inverse=True)
+    tf = np.bincount(inverse, weights=np.concatenate([values for _, values in weighted])).astype(np.float32)
     term_ids = (unique_keys // unit_count).astype(np.int32)
     df = np.bincount(term_ids, minlength=len(terms))
     idf = np.log1p((unit_count - df + 0.5) / (df + 0.5)).astype(np.float32)
@@ -264,7 +277,7 @@ def build_language_index(
     np.cumsum(df, out=offsets[1:])
 
     aliases: dict[str, set[int]] = {}
-    for surface in counter.words:
+    for surface in vocabulary.ids:
         term = analyzer.term(surface)
         key = analyzer.folded_term(surface)
         if key != term and term in terms:
@@ -282,7 +295,7 @@ def build_language_index(
         post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float16),
         aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
         synonyms=_synonym_table(analyzer, synonyms or [], terms),
-        surface_hashes=np.unique(np.fromiter((zlib.crc32(fold(w).encode()) for w in counter.words), dtype=np.uint32)),
+        surface_hashes=np.unique(np.fromiter((zlib.crc32(fold(w).encode()) for w in vocabulary.ids), dtype=np.uint32)),
         unit_heading=np.asarray(unit_heading, dtype=np.int32),
         heading_offsets=np.asarray(heading_offsets, dtype=np.int64),
         heading_terms=np.asarray(heading_terms, dtype=np.int32),
@@ -296,62 +309,3 @@ def build_index(kb: KnowledgeBase, fingerprint: str = "") -> SearchIndex:
         by_lang.setdefault(article.lang, []).append((article_id, article))
     indexes = {lang: build_language_index(lang, items, kb.synonyms.get(lang)) for lang, items in sorted(by_lang.items())}
     return SearchIndex(kb, indexes, fingerprint)
-
-
-def content_fingerprint(content_dir: Path) -> str:
-    """Changes whenever a content file is added, removed, renamed or modified."""
-    digest = hashlib.sha256(f"format {FORMAT}\n".encode())
-    files = content_files(content_dir) if content_dir.is_dir() else []
-    synonyms = content_dir / SYNONYMS_FILE
-    for path in files + ([synonyms] if synonyms.is_file() else []):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(content_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
-def _cache_path(cache_dir: Path, content_dir: Path) -> Path:
-    name = hashlib.sha256(str(content_dir.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / f"index-{name}.pickle"
-
-
-def _read_cache(path: Path, fingerprint: str) -> SearchIndex | None:
-    try:
-        with path.open("rb") as handle:
-            cached = pickle.load(handle)
-    except FileNotFoundError:
-        return None
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
-        log.warning("index cache %s unreadable (%s); rebuilding", path, error)
-        return None
-    if isinstance(cached, SearchIndex) and cached.fingerprint == fingerprint:
-        return cached
-    return None
-
-
-def _write_cache(path: Path, index: SearchIndex) -> None:
-    """Write atomically, so a concurrent reader never sees half a file; failure only costs speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
-            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
-    except OSError as error:
-        log.warning("could not write index cache %s: %s", path, error)
-
-
-def load_index(
-    content_dir: Path,
-    cache_dir: Path | None,
-    guess_language: LanguageGuesser,
-) -> SearchIndex:
-    """The index of `content_dir`, from the cache when it is still current."""
-    fingerprint = content_fingerprint(content_dir)
-    path = _cache_path(cache_dir, content_dir) if cache_dir else None
-    if path and (cached := _read_cache(path, fingerprint)):
-        for issue in cached.kb.issues:
-            log.warning("%s", issue)
-        return cached
-    index = build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
-    if path:
-        _write_cache(path, index)
-    return index

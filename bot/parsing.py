@@ -33,7 +33,6 @@ _LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
-_SPACE = re.compile(r"\s+")
 
 
 def inline_text(markdown: str) -> str:
@@ -51,7 +50,7 @@ def inline_text(markdown: str) -> str:
         text = _EMPHASIS.sub(r"\2", text)
     if "&" in text:
         text = html.unescape(text)
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 @dataclass

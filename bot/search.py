@@ -118,11 +118,13 @@ class _Ranked:
 class Searcher:
     """Answers questions against one `SearchIndex`; safe to share, holds no per-user state."""
 
-    def __init__(self, index: SearchIndex, default_language: str = "en") -> None:
+    def __init__(
+        self, index: SearchIndex, default_language: str = "en", detector: QuestionLanguageDetector | None = None
+    ) -> None:
         self.index = index
         self.languages = sorted(index.by_lang)
         self.default_language = default_language
-        self.detector = QuestionLanguageDetector(self.languages)
+        self.detector = detector or QuestionLanguageDetector(self.languages)
         self.analyzers = {lang: Analyzer(lang) for lang in self.languages}
         self.matchers = {lang: TermMatcher(idx, self.analyzers[lang]) for lang, idx in index.by_lang.items()}
         self._summary_cues = {lang: self._cue_tokens(lang) for lang in self.languages}

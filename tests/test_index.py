@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.index import load_index
+from bot.index_cache import load_index
 from bot.search import Searcher
 
 from .conftest import WriteFile

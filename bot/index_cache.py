@@ -1,0 +1,101 @@
+"""The built index on disk, and the one way to get a current index: `load_index`.
+
+The cache is a pickle under the cache folder, keyed by a fingerprint of every
+content file's name, size and modification time, so any change to the content
+rebuilds it. A rebuild runs in a child process: parsing and indexing
+thousands of files leaves hundreds of megabytes of garbage that a serving
+process would otherwise carry for its whole life, and a bot reloading its
+content keeps answering from the old index while the child works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import pickle
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .index import FORMAT, SearchIndex, build_index
+from .parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
+
+log = logging.getLogger(__name__)
+
+
+def content_fingerprint(content_dir: Path) -> str:
+    """Changes whenever a content file is added, removed, renamed or modified."""
+    digest = hashlib.sha256(f"format {FORMAT}\n".encode())
+    files = content_files(content_dir) if content_dir.is_dir() else []
+    synonyms = content_dir / SYNONYMS_FILE
+    for path in files + ([synonyms] if synonyms.is_file() else []):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(content_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _cache_path(cache_dir: Path, content_dir: Path) -> Path:
+    name = hashlib.sha256(str(content_dir.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / f"index-{name}.pickle"
+
+
+def _read_cache(path: Path, fingerprint: str) -> SearchIndex | None:
+    try:
+        with path.open("rb") as handle:
+            cached = pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+        log.warning("index cache %s unreadable (%s); rebuilding", path, error)
+        return None
+    if isinstance(cached, SearchIndex) and cached.fingerprint == fingerprint:
+        return cached
+    return None
+
+
+def _write_cache(path: Path, index: SearchIndex) -> bool:
+    """Write atomically, so a concurrent reader never sees half a file; failure only costs speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
+            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+    except OSError as error:
+        log.warning("could not write index cache %s: %s", path, error)
+        return False
+    return True
+
+
+def _build_and_cache(content_dir: Path, path: Path, fingerprint: str, guess_language: LanguageGuesser) -> bool:
+    """The child's work. Its warnings about files stay quiet: the parent reports them from the cached index."""
+    logging.disable(logging.WARNING)
+    index = build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
+    logging.disable(logging.NOTSET)
+    return _write_cache(path, index)
+
+
+def _build_in_child(content_dir: Path, path: Path, fingerprint: str, guess_language: LanguageGuesser) -> bool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_build_and_cache, content_dir, path, fingerprint, guess_language).result()
+
+
+def load_index(content_dir: Path, cache_dir: Path | None, guess_language: LanguageGuesser) -> SearchIndex:
+    """The index of `content_dir`, from the cache when it is still current, else freshly built.
+
+    The fingerprint is taken before any file is read, so an edit made during a
+    build is picked up by the next load rather than hidden under a fresh key.
+    Without a usable cache folder the build happens in this process.
+    """
+    fingerprint = content_fingerprint(content_dir)
+    path = _cache_path(cache_dir, content_dir) if cache_dir else None
+    if path is not None:
+        cached = _read_cache(path, fingerprint)
+        if cached is None and _build_in_child(content_dir, path, fingerprint, guess_language):
+            cached = _read_cache(path, fingerprint)
+        if cached is not None:
+            for issue in cached.kb.issues:
+                log.warning("%s", issue)
+            return cached
+    return build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
