@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .articles import KnowledgeBase
-from .config import Settings
+from .config import Settings, SettingsError
 from .knowledge import load_searcher
 from .langdetect import guess_article_language
 from .messages import message
@@ -103,7 +103,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     from .app import run
 
-    return run(settings)
+    return run(settings, webhook=args.webhook)
 
 
 async def _print_log(settings: Settings, limit: int, unanswered: bool) -> None:
@@ -135,7 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=run_ask)
     check = commands.add_parser("check", help="validate the content folder and list what was found")
     check.set_defaults(run=run_check)
-    run = commands.add_parser("run", help="run the Telegram bot (long polling) until SIGINT or SIGTERM")
+    run = commands.add_parser("run", help="run the Telegram bot until SIGINT or SIGTERM (SIGHUP reloads the content)")
+    run.add_argument(
+        "--webhook", action="store_true", help="receive updates on a webhook (TELEGRAM_WEBHOOK_URL) instead of long polling"
+    )
     run.set_defaults(run=run_bot)
     log = commands.add_parser("log", help="the latest questions people asked the bot, newest first")
     log.add_argument("--limit", type=int, default=50, help="how many questions (default 50)")
@@ -146,7 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
     if args.content_dir:
         settings = replace(settings, content_dir=args.content_dir)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)

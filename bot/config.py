@@ -20,6 +20,50 @@ def _default_content_dir() -> Path:
 TELEGRAM_API = "https://api.telegram.org/bot"
 
 
+class SettingsError(ValueError):
+    """A setting with a value the bot cannot use; the message names the variable and what is valid."""
+
+
+@dataclass(frozen=True)
+class FloodLimit:
+    """At most `messages` per user in any `seconds`; zero messages switches the limit off."""
+
+    messages: int
+    seconds: float
+
+    @classmethod
+    def parse(cls, text: str) -> FloodLimit:
+        text = text.strip().lower()
+        if text in {"", "off", "0"}:
+            return cls(0, 0.0)
+        count, _, seconds = text.partition("/")
+        try:
+            limit = cls(int(count), float(seconds))
+        except ValueError:
+            limit = cls(-1, 0.0)
+        if limit.messages < 1 or limit.seconds <= 0:
+            raise SettingsError(f"FLOOD_LIMIT={text!r}: expected MESSAGES/SECONDS such as 20/60, or off")
+        return limit
+
+
+def _integer(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r}: expected a whole number of at least {minimum}")
+    return value
+
+
+def _user_ids(raw: str) -> frozenset[int]:
+    items = [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
+    if not all(item.lstrip("-").isdigit() for item in items):
+        raise SettingsError(f"ADMIN_USER_IDS={raw!r}: expected numeric Telegram user ids separated by commas")
+    return frozenset(int(item) for item in items)
+
+
 @dataclass(frozen=True)
 class Settings:
     content_dir: Path
@@ -30,6 +74,17 @@ class Settings:
     """Secret: kept out of `repr` and, by the log filter, out of every log line."""
     telegram_api_base_url: str = TELEGRAM_API
     database_path: Path = Path("data/bot.sqlite3")
+    admin_user_ids: frozenset[int] = frozenset()
+    flood_limit: FloodLimit = FloodLimit(20, 60.0)
+    max_messages_per_second: int = 30
+    """Outgoing messages per second, all chats together (Telegram allows about 30)."""
+    concurrent_updates: int = 32
+    content_check_seconds: int = 60
+    """How often to look for edited content files; 0: only on SIGHUP or /reload."""
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,4 +101,13 @@ class Settings:
             telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or TELEGRAM_API,
             database_path=Path(env.get("DATABASE_PATH") or "data/bot.sqlite3"),
+            admin_user_ids=_user_ids(env.get("ADMIN_USER_IDS", "")),
+            flood_limit=FloodLimit.parse(env.get("FLOOD_LIMIT", "20/60")),
+            max_messages_per_second=_integer(env, "MAX_MESSAGES_PER_SECOND", 30, minimum=1),
+            concurrent_updates=_integer(env, "CONCURRENT_UPDATES", 32, minimum=1),
+            content_check_seconds=_integer(env, "CONTENT_CHECK_SECONDS", 60),
+            webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
+            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+            webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
+            webhook_port=_integer(env, "WEBHOOK_PORT", 8443, minimum=1),
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
 from .languages import profile
 from .messages import message
+from .reload import ReloadOutcome
 from .render import Reply, answer_reply, language_menu, plain
 from .search import Answer, Conversation, Searcher
 from .store import LoggedQuestion, Store
@@ -39,10 +40,17 @@ class Pressed:
 
 
 class Dialogue:
-    def __init__(self, searcher: Searcher, store: Store, default_language: str) -> None:
+    def __init__(
+        self, searcher: Searcher, store: Store, default_language: str, admin_user_ids: frozenset[int] = frozenset()
+    ) -> None:
         self.searcher = searcher
+        """Replaced as a whole when the content is reloaded; each call reads it once and keeps that one."""
         self.store = store
         self.default_language = default_language
+        self.admin_user_ids = admin_user_ids
+
+    def is_admin(self, asker: Asker) -> bool:
+        return asker.user_id is not None and asker.user_id in self.admin_user_ids
 
     @property
     def generation(self) -> str:
@@ -155,6 +163,40 @@ class Dialogue:
             await self.store.remember_chat(asker.chat_id, article.key, article.lang, article.lang)
             return Pressed(self._render(answer, article.lang))
         return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
+
+    async def flood_notice(self, asker: Asker) -> Reply:
+        return plain(message(await self.ui_language(asker), "flood"))
+
+    async def stats(self, asker: Asker) -> Reply:
+        """For admins: how much people ask and how much goes unanswered, so the owner knows what to write next."""
+        lang = await self.ui_language(asker)
+        stats = await self.store.question_stats()
+        lines = [
+            message(lang, "stats_title"),
+            message(lang, "stats_day", count=stats.day.asked, share=stats.day.share),
+            message(lang, "stats_week", count=stats.week.asked, share=stats.week.share),
+            "",
+        ]
+        for code, tally in sorted(stats.by_language.items(), key=lambda item: -item[1].asked):
+            lines.append(message(lang, "stats_language", name=profile(code).native_name, count=tally.asked, share=tally.share))
+        lines.append("")
+        if stats.unanswered:
+            lines.append(message(lang, "stats_unanswered"))
+            lines += [f"{count}× {question}" for question, count in stats.unanswered]
+        else:
+            lines.append(message(lang, "stats_no_unanswered"))
+        return plain("\n".join(lines))
+
+    async def reload_report(self, asker: Asker, outcome: ReloadOutcome) -> Reply:
+        lang = await self.ui_language(asker)
+        if outcome.status in ("failed", "busy"):
+            return plain(message(lang, f"reload_{outcome.status}"))
+        key = "reload_done" if outcome.status == "reloaded" else "reload_unchanged"
+        lines = [message(lang, key, articles=outcome.articles, languages=outcome.languages)]
+        if outcome.problem_files:
+            lines.append(message(lang, "reload_problems", count=len(outcome.problem_files)))
+            lines += [f"• {name}" for name in outcome.problem_files]
+        return plain("\n".join(lines))
 
     async def not_text(self, asker: Asker) -> Reply:
         return plain(message(await self.ui_language(asker), "non_text"))

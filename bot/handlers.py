@@ -8,10 +8,21 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, MessageEntityType
 from telegram.error import NetworkError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from .dialogue import Asker, Dialogue
+from .flood import Admission, FloodGuard
 from .messages import message
+from .reload import ContentReloader
 from .render import Reply
 
 log = logging.getLogger(__name__)
@@ -113,6 +124,54 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(context, update.effective_chat.id, await dialogue(context).not_text(asker_of(update)))
 
 
+def _addressed_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the bot would act on this update; group chatter it ignores must not count against anyone."""
+    if update.callback_query is not None or not in_group(update):
+        return True
+    message_ = update.effective_message
+    return message_ is not None and (
+        (message_.text or "").startswith("/") or addressed_text(message_, context.bot.username, context.bot.id) is not None
+    )
+
+
+async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every other handler: over the limit, a user gets one notice and nothing else for a while."""
+    user = update.effective_user
+    if user is None or update.effective_chat is None or not _addressed_to_bot(update, context):
+        return
+    asker = asker_of(update)
+    if dialogue(context).is_admin(asker):
+        return
+    guard: FloodGuard = context.bot_data["flood_guard"]
+    admission = guard.admit(user.id)
+    if admission is Admission.ANSWER:
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if admission is Admission.NOTIFY:
+        await send(context, update.effective_chat.id, await dialogue(context).flood_notice(asker))
+    raise ApplicationHandlerStop
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats, for admins: questions asked and answered, and the most frequent unanswered ones."""
+    asker = asker_of(update)
+    if not dialogue(context).is_admin(asker):
+        await unknown_command(update, context)
+        return
+    await send(context, update.effective_chat.id, await dialogue(context).stats(asker))
+
+
+async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload, for admins: pick up edited content now rather than at the next periodic check."""
+    asker = asker_of(update)
+    if not dialogue(context).is_admin(asker):
+        await unknown_command(update, context)
+        return
+    reloader: ContentReloader = context.bot_data["reloader"]
+    await send(context, update.effective_chat.id, await dialogue(context).reload_report(asker, await reloader.reload()))
+
+
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not have; in groups only when addressed to this bot by name."""
     if in_group(update) and f"@{context.bot.username}".lower() not in (update.effective_message.text or "").lower():
@@ -141,7 +200,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(application: Application) -> None:
     """All handlers, in the order they are tried."""
     new_messages = filters.UpdateType.MESSAGE
+    application.add_handler(TypeHandler(Update, flood_check), group=-1)
     application.add_handler(CommandHandler(["start", "help"], start))
+    application.add_handler(CommandHandler("stats", stats))
+    application.add_handler(CommandHandler("reload", reload))
     application.add_handler(CommandHandler("lang", lang))
     application.add_handler(CommandHandler("highlights", highlights))
     application.add_handler(CallbackQueryHandler(button))

@@ -10,11 +10,15 @@ confirmed survives a restart or a `kill -9`.
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
+
+_WORDS = re.compile(r"\w+")
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -68,8 +72,38 @@ class LoggedQuestion:
     score: float
 
 
+@dataclass(frozen=True)
+class Tally:
+    asked: int
+    answered: int
+
+    @property
+    def share(self) -> int:
+        """Percentage answered, rounded."""
+        return round(100 * self.answered / self.asked) if self.asked else 0
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    """What a content owner wants to know: how much is asked, how much is answered, and what is missing."""
+
+    day: Tally
+    week: Tally
+    by_language: dict[str, Tally]
+    """Last 7 days, per language of the question."""
+    unanswered: list[tuple[str, int]]
+    """The most frequent unanswered questions of the last 7 days, with their counts.
+
+    Questions differing only in case, spacing or punctuation count as one, shown as most recently typed.
+    """
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class Store:
@@ -164,3 +198,27 @@ class Store:
         query = "SELECT question, kind, answered FROM questions ORDER BY id DESC LIMIT ?"
         async with self._db.execute(query, (limit,)) as cursor:
             return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+
+    async def question_stats(self, now: datetime | None = None, top: int = 10) -> QuestionStats:
+        now = now or datetime.now(UTC)
+        day, week = _stamp(now - timedelta(days=1)), _stamp(now - timedelta(days=7))
+        query = (
+            "SELECT language, count(*), sum(answered), sum(asked_at >= ?) , sum(answered AND asked_at >= ?) "
+            "FROM questions WHERE asked_at >= ? GROUP BY language"
+        )
+        async with self._db.execute(query, (day, day, week)) as cursor:
+            rows = await cursor.fetchall()
+        by_language = {row[0] or "?": Tally(row[1], row[2] or 0) for row in rows}
+        day_tally = Tally(sum(row[3] or 0 for row in rows), sum(row[4] or 0 for row in rows))
+        week_tally = Tally(sum(t.asked for t in by_language.values()), sum(t.answered for t in by_language.values()))
+        counts: Counter[str] = Counter()
+        first_spelling: dict[str, str] = {}
+        query = "SELECT question FROM questions WHERE asked_at >= ? AND answered = 0 ORDER BY id DESC LIMIT 50000"
+        async with self._db.execute(query, (week,)) as cursor:
+            for (question,) in await cursor.fetchall():
+                key = " ".join(_WORDS.findall(question.casefold()))
+                if key:
+                    counts[key] += 1
+                    first_spelling.setdefault(key, " ".join(question.split()))
+        unanswered = [(first_spelling[key], n) for key, n in counts.most_common(top)]
+        return QuestionStats(day_tally, week_tally, by_language, unanswered)

@@ -14,9 +14,10 @@ from .fake_telegram import FakeTelegram
 
 
 class BotProcess:
-    def __init__(self, fake: FakeTelegram, workdir: Path, **env: str) -> None:
+    def __init__(self, fake: FakeTelegram, workdir: Path, *args: str, **env: str) -> None:
         self.fake = fake
         self.workdir = workdir
+        self.args = args
         self.log_path = workdir / "bot.log"
         self.env = {
             **os.environ,
@@ -33,15 +34,27 @@ class BotProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> BotProcess:
+        """Start the bot and wait until it is ready: polling, or its webhook registered."""
         self.fake.polling.clear()
+        webhooks = self.fake.count("setWebhook")
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"], cwd=self.workdir, env=self.env, stdout=log, stderr=log
+                [sys.executable, "-m", "bot", "run", *self.args], cwd=self.workdir, env=self.env, stdout=log, stderr=log
             )
-        if not self.fake.polling.wait(60):
+        if "--webhook" in self.args:
+            try:
+                self.fake.wait_for(lambda m, p: m == "setWebhook", count=webhooks + 1, timeout=60)
+            except AssertionError:
+                self.stop()
+                raise AssertionError(f"bot did not register its webhook:\n{self.log()}") from None
+        elif not self.fake.polling.wait(60):
             self.stop()
             raise AssertionError(f"bot did not start polling:\n{self.log()}")
         return self
+
+    def send_signal(self, sig: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.process is not None
@@ -68,3 +81,22 @@ def button(sent: dict[str, Any], label: str) -> dict[str, str]:
         if candidate["text"] == label:
             return candidate
     raise AssertionError(f"no button {label!r} in {[b['text'] for b in buttons(sent)]}")
+
+
+def say(fake: FakeTelegram, text: str | None, user: int, *, count: int = 1, **kwargs: Any) -> list[dict[str, Any]]:
+    """Send a message as `user` and return the bot's next `count` messages to that chat."""
+    chat = kwargs.get("chat_id") or user
+    before = len(fake.messages_to(chat))
+    fake.user_message(text, user_id=user, **kwargs)
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == chat, count=before + count)
+    return fake.messages_to(chat)[before : before + count]
+
+
+def press(fake: FakeTelegram, sent: dict[str, Any], label: str, user: int, count: int = 1) -> list[dict[str, Any]]:
+    chat = sent["chat_id"]
+    before = len(fake.messages_to(chat))
+    query = fake.press(button(sent, label)["callback_data"], sent["_message"], user_id=user)
+    fake.wait_for(lambda m, p: m == "answerCallbackQuery" and p.get("callback_query_id") == query)
+    if count:
+        fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == chat, count=before + count)
+    return fake.messages_to(chat)[before : before + count]

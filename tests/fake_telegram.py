@@ -6,14 +6,24 @@ feed it user messages and button presses, and read back what the bot sent.
 Like Telegram, it refuses messages whose HTML would not parse or whose text is
 longer than 4,096 characters, and records those refusals so tests can assert
 there were none.
+
+It also misbehaves on request, as the real one sometimes does: `inject` makes
+the next calls of a method answer 429 with `retry_after`, answer 500, hang
+past the client's timeout, or drop the connection; `go_down` and `come_up`
+stop and restart the listener on the same port (connections are refused in
+between, open ones are cut) while pending updates wait, as on Telegram's side.
+Failed calls are recorded in `faulted`, never in `calls`, so `calls` holds
+exactly what users received.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +64,9 @@ BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 BARE_LESS_THAN = re.compile(r"<(?![a-zA-Z/])")
 JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "reply_parameters", "entities"}
 INT_FIELDS = {"chat_id", "offset", "limit", "timeout", "message_id", "reply_to_message_id"}
+FAULTS = ("429", "500", "hang", "drop")
+HANG_SECONDS = 7.0
+"""Longer than python-telegram-bot's default 5 s read timeout."""
 
 
 class _TagChecker(HTMLParser):
@@ -109,21 +122,63 @@ class FakeTelegram:
         self._lock = threading.Condition()
         self.polling = threading.Event()
         """Set once the bot has asked for updates: it is up and listening."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.faulted: list[tuple[str, str]] = []
+        """(method, fault) of every call that was made to fail."""
+        self._faults: dict[str, list[str]] = {}
+        self._retry_after = 1
+        self._connections: set[socket.socket] = set()
+        self._server = self._listen(port)
+        self.port = self._server.server_address[1]
+
+    def _listen(self, port: int) -> ThreadingHTTPServer:
+        server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        server.daemon_threads = True
+        return server
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
+        return f"http://127.0.0.1:{self.port}/bot"
 
     def start(self) -> FakeTelegram:
-        self._thread.start()
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            for connection in list(self._connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self._lock.notify_all()
+
+    # -- misbehaving -------------------------------------------------------
+
+    def inject(self, method: str, *faults: str, retry_after: int = 1) -> None:
+        """Make the next calls of `method` fail, one fault per call, in order."""
+        assert all(f in FAULTS for f in faults), faults
+        with self._lock:
+            self._faults.setdefault(method, []).extend(faults)
+            self._retry_after = retry_after
+
+    def go_down(self) -> None:
+        """Stop listening: new connections are refused, open ones (the bot's long poll) are cut."""
+        self.stop()
+
+    def come_up(self) -> None:
+        """Listen again on the same port, with every pending update still there."""
+        self._server = self._listen(self.port)
+        self.start()
+
+    def _take_fault(self, method: str) -> str | None:
+        with self._lock:
+            queue = self._faults.get(method)
+            if not queue:
+                return None
+            fault = queue.pop(0)
+            self.faulted.append((method, fault))
+            self._lock.notify_all()
+            return fault
 
     # -- what users do -----------------------------------------------------
 
@@ -210,6 +265,19 @@ class FakeTelegram:
     # -- the Bot API -------------------------------------------------------
 
     def _api(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        fault = self._take_fault(method)
+        if fault == "429":
+            description = f"Too Many Requests: retry after {self._retry_after}"
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": description,
+                "parameters": {"retry_after": self._retry_after},
+            }
+        if fault == "500":
+            return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+        if fault in ("hang", "drop"):
+            raise _Cut(fault)
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
         with self._lock:
@@ -219,7 +287,7 @@ class FakeTelegram:
             return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
-        if method in {"deleteWebhook", "setMyCommands", "answerCallbackQuery", "sendChatAction"}:
+        if method in {"deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery", "sendChatAction"}:
             return 200, {"ok": True, "result": True}
         if method in {"sendMessage", "editMessageText"}:
             problem = telegram_html_problem(str(params.get("text", ""))) if params.get("parse_mode") == "HTML" else None
@@ -262,6 +330,17 @@ class FakeTelegram:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
+            def setup(self) -> None:
+                super().setup()
+                with fake._lock:
+                    fake._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with fake._lock:
+                    fake._connections.discard(self.connection)
+                with contextlib.suppress(OSError):
+                    super().finish()
+
             def do_POST(self) -> None:
                 self._serve(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
@@ -273,7 +352,16 @@ class FakeTelegram:
                 if not self.path.startswith(prefix):
                     self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
                     return
-                self._reply(*fake._api(self.path[len(prefix) :], _decode(body, self.headers.get("Content-Type", ""))))
+                try:
+                    answer = fake._api(self.path[len(prefix) :], _decode(body, self.headers.get("Content-Type", "")))
+                except _Cut as cut:
+                    if cut.fault == "hang":
+                        time.sleep(HANG_SECONDS)
+                    self.close_connection = True
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self._reply(*answer)
 
             def _reply(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -283,10 +371,18 @@ class FakeTelegram:
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
+                except OSError:
                     pass
 
         return Handler
+
+
+class _Cut(Exception):
+    """A call that gets no HTTP answer at all: the connection hangs, then closes, or closes at once."""
+
+    def __init__(self, fault: str) -> None:
+        super().__init__(fault)
+        self.fault = fault
 
 
 def _utf16_len(text: str) -> int:

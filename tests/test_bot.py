@@ -9,11 +9,10 @@ import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from .botrunner import BotProcess, button, buttons
+from .botrunner import BotProcess, button, buttons, press, say
 from .fake_telegram import BOT_USER, FakeTelegram
 
 user_ids = itertools.count(1000)
@@ -38,25 +37,6 @@ def bot(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def user() -> int:
     """A fresh user (and private chat), so tests do not share language choices or context."""
     return next(user_ids)
-
-
-def say(fake: FakeTelegram, text: str | None, user: int, *, count: int = 1, **kwargs: Any) -> list[dict[str, Any]]:
-    """Send a message as `user` and return the bot's next `count` messages to that chat."""
-    chat = kwargs.get("chat_id") or user
-    before = len(fake.messages_to(chat))
-    fake.user_message(text, user_id=user, **kwargs)
-    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == chat, count=before + count)
-    return fake.messages_to(chat)[before : before + count]
-
-
-def press(fake: FakeTelegram, sent: dict[str, Any], label: str, user: int, count: int = 1) -> list[dict[str, Any]]:
-    chat = sent["chat_id"]
-    before = len(fake.messages_to(chat))
-    query = fake.press(button(sent, label)["callback_data"], sent["_message"], user_id=user)
-    fake.wait_for(lambda m, p: m == "answerCallbackQuery" and p.get("callback_query_id") == query)
-    if count:
-        fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == chat, count=before + count)
-    return fake.messages_to(chat)[before : before + count]
 
 
 @pytest.mark.parametrize(

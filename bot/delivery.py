@@ -1,0 +1,70 @@
+"""How requests reach Telegram: its flood limits, and retries when it or the network falters.
+
+python-telegram-bot's `AIORateLimiter` paces outgoing calls (about 30 a
+second overall, 20 a minute per group) and, given `max_retries`, waits out a
+429's `retry_after` and sends again. It does not retry a 5xx, a timeout or a
+dropped connection; `PatientRateLimiter` adds that, with bounded exponential
+backoff, so a reply survives a short outage instead of being lost.
+
+`getUpdates` is left to the polling loop, which has its own retry loop; a
+400-class error (`BadRequest`, `Forbidden`) is never retried, since sending
+the same request again cannot succeed. A request that timed out may in rare
+cases have reached Telegram already; a retry then shows the user the answer
+twice, which beats showing it never.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import BadRequest, NetworkError
+from telegram.ext import AIORateLimiter
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_ATTEMPTS = 5
+TRANSIENT_ATTEMPTS = 4
+FIRST_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+_NOT_RETRIED = {"getUpdates", "setWebhook", "deleteWebhook", "close", "logOut"}
+
+
+class PatientRateLimiter(AIORateLimiter):
+    def __init__(
+        self,
+        messages_per_second: float,
+        transient_attempts: int = TRANSIENT_ATTEMPTS,
+        sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(overall_max_rate=messages_per_second, overall_time_period=1, max_retries=RETRY_AFTER_ATTEMPTS)
+        self.transient_attempts = transient_attempts
+        self._sleep = sleep
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        attempts = 1 if endpoint in _NOT_RETRIED else self.transient_attempts
+        attempt = 1
+        while True:
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except BadRequest:
+                raise
+            except NetworkError as error:
+                if attempt >= attempts:
+                    log.warning("%s failed %d times, giving up: %s", endpoint, attempt, error)
+                    raise
+                delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+                log.info("%s failed (%s); retry %d in %.1f s", endpoint, error, attempt, delay)
+                await self._sleep(delay)
+                attempt += 1

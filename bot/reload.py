@@ -1,0 +1,83 @@
+"""Picking up edited content while the bot runs, without dropping a message.
+
+A reload builds a new `Searcher` off the event loop (the index in a child
+process, see `index_cache`) while the old one keeps answering, then swaps it
+in with one assignment. A reload that fails, or that finds no usable article
+at all, leaves the old searcher serving. Triggers: an admin's /reload, SIGHUP,
+and a periodic check of the content files' fingerprint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .config import Settings
+from .index_cache import content_fingerprint
+from .knowledge import load_searcher
+
+if TYPE_CHECKING:
+    from .dialogue import Dialogue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    status: Literal["reloaded", "unchanged", "failed", "busy"]
+    articles: int = 0
+    languages: int = 0
+    problem_files: tuple[str, ...] = ()
+    """Files skipped or warned about, by name relative to the content folder."""
+
+
+class ContentReloader:
+    def __init__(self, settings: Settings, dialogue: Dialogue) -> None:
+        self.settings = settings
+        self.dialogue = dialogue
+        self._lock = asyncio.Lock()
+
+    async def reload(self) -> ReloadOutcome:
+        """Swap in the content as it is on disk now, if it changed."""
+        if self._lock.locked():
+            return ReloadOutcome("busy")
+        async with self._lock:
+            current = self.dialogue.searcher
+            try:
+                fingerprint = await asyncio.to_thread(content_fingerprint, self.settings.content_dir)
+                if fingerprint == current.index.fingerprint:
+                    return self._outcome("unchanged")
+                searcher = await asyncio.to_thread(load_searcher, self.settings, current)
+            except Exception:
+                log.exception("content reload failed; still answering from the previous index")
+                return ReloadOutcome("failed")
+            if not searcher.languages:
+                log.error(
+                    "content reload found no usable article in %s; still answering from the previous index",
+                    self.settings.content_dir,
+                )
+                return ReloadOutcome("failed")
+            self.dialogue.searcher = searcher
+            outcome = self._outcome("reloaded")
+            log.warning("content reloaded: %d articles in %d languages", outcome.articles, outcome.languages)
+            return outcome
+
+    def _outcome(self, status: Literal["reloaded", "unchanged"]) -> ReloadOutcome:
+        index = self.dialogue.searcher.index
+        problems = sorted({self._name(issue.path) for issue in index.kb.issues})
+        return ReloadOutcome(status, len(index.articles), len(index.by_lang), tuple(problems))
+
+    def _name(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.settings.content_dir))
+        except ValueError:
+            return str(path)
+
+    async def watch(self, every: float) -> None:
+        """Reload whenever the content files change; runs until cancelled."""
+        while True:
+            await asyncio.sleep(every)
+            await self.reload()

@@ -1,0 +1,97 @@
+"""The bot keeps answering, once per question, when the Bot API misbehaves."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from .botrunner import BotProcess, say
+from .fake_telegram import FakeTelegram
+
+user_ids = itertools.count(50_000)
+QUESTION = "maaş aralığı nedir"
+ANSWER = "yılda 45.000 ila 85.000 dolar"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    process = BotProcess(fake, tmp_path_factory.mktemp("faults"), FLOOD_LIMIT="off", CONTENT_CHECK_SECONDS="0").start()
+    yield process
+    assert process.stop() == 0, process.log()
+
+
+@pytest.fixture
+def user() -> int:
+    return next(user_ids)
+
+
+def answered_once(fake: FakeTelegram, chat: int, settle: float = 1.5) -> str:
+    """The one answer `chat` received; waits a little longer to make sure no second copy follows."""
+    time.sleep(settle)
+    sent = fake.messages_to(chat)
+    assert len(sent) == 1, [m["text"][:60] for m in sent]
+    return sent[0]["text"]
+
+
+@pytest.mark.parametrize("faults", [("429", "429"), ("500", "500"), ("drop",), ("hang",)])
+def test_a_failed_send_is_retried_and_delivered_once(
+    fake: FakeTelegram, bot: BotProcess, user: int, faults: tuple[str, ...]
+) -> None:
+    fake.inject("sendMessage", *faults, retry_after=1)
+    say(fake, QUESTION, user)
+    assert ANSWER in answered_once(fake, user)
+    assert [f for m, f in fake.faulted if m == "sendMessage"][-len(faults) :] == list(faults)
+
+
+def test_429_is_waited_out_as_told(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    fake.inject("sendMessage", "429", retry_after=2)
+    started = time.monotonic()
+    say(fake, QUESTION, user)
+    assert time.monotonic() - started >= 2
+
+
+def test_failing_get_updates_loses_no_update(fake: FakeTelegram, bot: BotProcess) -> None:
+    users = [next(user_ids) for _ in range(3)]
+    failed_before = len(fake.faulted)
+    fake.inject("getUpdates", "500", "drop", "429", retry_after=1)
+    fake.user_message(QUESTION, user_id=users[0])
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == users[0])
+    for user in users[1:]:
+        fake.user_message(QUESTION, user_id=user)
+    deadline = time.monotonic() + 30
+    while len(fake.faulted) < failed_before + 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert fake.faulted[failed_before:] == [("getUpdates", "500"), ("getUpdates", "drop"), ("getUpdates", "429")]
+    for user in users:
+        fake.wait_for(lambda m, p, u=user: m == "sendMessage" and p.get("chat_id") == u, timeout=30)
+    for user in users:
+        assert ANSWER in answered_once(fake, user, settle=0)
+
+
+def test_thirty_seconds_unreachable_then_every_question_answered_once(fake: FakeTelegram, bot: BotProcess) -> None:
+    before = [next(user_ids) for _ in range(2)]
+    for user in before:
+        say(fake, QUESTION, user)
+    fake.go_down()
+    during = [next(user_ids) for _ in range(3)]
+    for user in during:
+        fake.user_message(QUESTION, user_id=user)
+    time.sleep(30)
+    fake.come_up()
+    for user in during:
+        fake.wait_for(lambda m, p, u=user: m == "sendMessage" and p.get("chat_id") == u, timeout=60)
+    for user in before + during:
+        assert ANSWER in answered_once(fake, user, settle=0)
+    time.sleep(2)
+    assert all(len(fake.messages_to(u)) == 1 for u in before + during), "an update was answered twice"
+    assert "Traceback" not in bot.log().split("unreachable")[0]
