@@ -102,7 +102,9 @@ def test_a_reload_that_finds_nothing_usable_keeps_the_old_index(
         shutil.move(path, hidden / path.name)
     try:
         (report,) = say(fake, "/reload", ADMIN, language_code="it")
-        assert report["text"].startswith("Il ricaricamento non è riuscito, quindi continuo a rispondere con la versione precedente.")
+        assert report["text"].startswith(
+            "Il ricaricamento non è riuscito, quindi continuo a rispondere con la versione precedente."
+        )
         (answer,) = say(fake, "диапазон зарплат", next(user_ids), language_code="ru")
         assert answer["text"].startswith("<b>Примеры ролей менеджера")
     finally:
@@ -112,7 +114,8 @@ def test_a_reload_that_finds_nothing_usable_keeps_the_old_index(
 
 def test_sighup_reloads_the_content(fake: FakeTelegram, bot: BotProcess, content: Path) -> None:
     (content / "coffee.it.md").write_text(
-        "---\ntitle: Caffè\n---\n# Caffè\n## Macinatura del caffè\nPer la moka il caffè va macinato medio-fine.\n", encoding="utf-8"
+        "---\ntitle: Caffè\n---\n# Caffè\n## Macinatura del caffè\nPer la moka il caffè va macinato medio-fine.\n",
+        encoding="utf-8",
     )
     reloads = bot.log().count("content reloaded")
     bot.send_signal(signal.SIGHUP)
