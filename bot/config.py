@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,16 @@ def _integer(env: dict[str, str], name: str, default: int, minimum: int = 0) -> 
     return value
 
 
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _webhook_secret(raw: str) -> str:
+    """Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and -; anything else would fail only at setWebhook."""
+    if raw and not _SECRET.fullmatch(raw):
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET: use 1 to 256 characters from A-Z, a-z, 0-9, _ and -")
+    return raw
+
+
 def _user_ids(raw: str) -> frozenset[int]:
     items = [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
     if not all(item.lstrip("-").isdigit() for item in items):
@@ -107,7 +118,7 @@ class Settings:
             concurrent_updates=_integer(env, "CONCURRENT_UPDATES", 32, minimum=1),
             content_check_seconds=_integer(env, "CONTENT_CHECK_SECONDS", 60),
             webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
-            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+            webhook_secret=_webhook_secret(env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()),
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
             webhook_port=_integer(env, "WEBHOOK_PORT", 8443, minimum=1),
         )

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,22 @@ class BotProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "run", *self.args], cwd=self.workdir, env=self.env, stdout=log, stderr=log
             )
-        if "--webhook" in self.args:
-            try:
-                self.fake.wait_for(lambda m, p: m == "setWebhook", count=webhooks + 1, timeout=60)
-            except AssertionError:
+        deadline = time.monotonic() + 60
+        while not self._ready(webhooks):
+            if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise AssertionError(f"bot did not register its webhook:\n{self.log()}") from None
-        elif not self.fake.polling.wait(60):
-            self.stop()
-            raise AssertionError(f"bot did not start polling:\n{self.log()}")
+                raise AssertionError(f"bot did not start:\n{self.log()}")
         return self
+
+    def _ready(self, webhooks_before: int) -> bool:
+        """Polling, or (with --webhook) its webhook registered; waits a moment for either."""
+        if "--webhook" not in self.args:
+            return self.fake.polling.wait(0.2)
+        try:
+            self.fake.wait_for(lambda m, p: m == "setWebhook", count=webhooks_before + 1, timeout=0.2)
+        except AssertionError:
+            return False
+        return True
 
     def send_signal(self, sig: int) -> None:
         assert self.process is not None

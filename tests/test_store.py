@@ -74,3 +74,44 @@ def test_reopening_does_not_rerun_migrations(tmp_path: Path) -> None:
     run(twice())
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 1
+
+
+def test_stats_count_the_day_the_week_languages_and_repeated_unanswered_questions(tmp_path: Path) -> None:
+    def asked(question: str, language: str, kind: str) -> LoggedQuestion:
+        return LoggedQuestion(1, 1, question, language, kind, None, None, 0.0)
+
+    async def scenario():
+        store = await Store.open(tmp_path / "bot.sqlite3")
+        for entry in [
+            asked("maaş aralığı", "tr", "paragraph"),
+            asked("Pizza tarifi?", "tr", "none"),
+            asked("pizza  tarifi", "tr", "none"),
+            asked("курс доллара", "ru", "none"),
+            asked("диапазон зарплат", "ru", "paragraph"),
+        ]:
+            await store.log_question(entry)
+        await store._db.execute("UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question = 'курс доллара'")
+        await store._db.commit()
+        stats = await store.question_stats()
+        await store.close()
+        return stats
+
+    stats = run(scenario())
+    assert (stats.day.asked, stats.day.answered, stats.day.share) == (4, 2, 50)
+    assert stats.by_language["tr"].asked == 3 and stats.by_language["tr"].share == 33
+    assert stats.by_language["ru"].asked == 1
+    assert stats.unanswered == [("pizza tarifi", 2)]
+
+
+def test_concurrent_writes_all_land(tmp_path: Path) -> None:
+    async def scenario() -> int:
+        store = await Store.open(tmp_path / "bot.sqlite3")
+        await asyncio.gather(
+            *(store.log_question(LoggedQuestion(i, i, f"q{i}", "it", "none", None, None, 0.0)) for i in range(200)),
+            *(store.remember_chat(i, f"a{i}", "it", "it") for i in range(200)),
+        )
+        count = len(await store.recent_questions(1000))
+        await store.close()
+        return count
+
+    assert run(scenario()) == 200
