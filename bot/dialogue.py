@@ -52,10 +52,6 @@ class Dialogue:
     def is_admin(self, asker: Asker) -> bool:
         return asker.user_id is not None and asker.user_id in self.admin_user_ids
 
-    @property
-    def generation(self) -> str:
-        return self.searcher.index.fingerprint[:8]
-
     async def chosen_language(self, asker: Asker) -> str | None:
         if asker.user_id is None:
             return None
@@ -78,16 +74,12 @@ class Dialogue:
         return plain(message(await self.ui_language(asker), "help"))
 
     async def ask(self, asker: Asker, question: str) -> Reply:
+        searcher = self.searcher
         state = await self.store.chat_state(asker.chat_id)
-        conversation = Conversation(state.language, self.searcher.article_id(state.article_key, state.article_lang))
-        answer = self.searcher.answer(
-            question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation
-        )
+        conversation = Conversation(state.language, searcher.article_id(state.article_key, state.article_lang))
+        answer = searcher.answer(question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation)
         article = answer.article
-        await self.store.remember_chat(
-            asker.chat_id, article.key if article else None, article.lang if article else None, answer.language
-        )
-        await self.store.log_question(
+        await self.store.record_answer(
             LoggedQuestion(
                 asker.chat_id,
                 asker.user_id,
@@ -97,31 +89,33 @@ class Dialogue:
                 article.key if article else None,
                 answer.section_heading,
                 answer.score,
-            )
+            ),
+            article.lang if article else None,
         )
-        return self._render(answer, answer.language)
+        return self._render(searcher, answer, answer.language)
 
     async def highlights(self, asker: Asker, topic: str) -> Reply:
         """Key points of the article named by `topic`, else of the chat's article, else of the main one."""
+        searcher = self.searcher
         lang = await self.ui_language(asker)
         article_id = None
         if topic.strip():
-            found = self.searcher.answer(topic, language=await self.chosen_language(asker), hint=asker.hint)
+            found = searcher.answer(topic, language=await self.chosen_language(asker), hint=asker.hint)
             article_id = found.article_id
         if article_id is None:
             state = await self.store.chat_state(asker.chat_id)
-            article_id = self.searcher.article_id(state.article_key, state.article_lang)
-        for fallback in (lang, self.default_language, *self.searcher.languages):
+            article_id = searcher.article_id(state.article_key, state.article_lang)
+        for fallback in (lang, self.default_language, *searcher.languages):
             if article_id is None:
-                article_id = self.searcher.main_article(fallback)
+                article_id = searcher.main_article(fallback)
         if article_id is None:
             return plain(message(lang, "no_answer"))
-        translated = self.searcher.translation(article_id, lang)
+        translated = searcher.translation(article_id, lang)
         article_id = article_id if translated is None else translated
-        answer = self.searcher.highlights(article_id)
+        answer = searcher.highlights(article_id)
         article = answer.article
         await self.store.remember_chat(asker.chat_id, article.key, article.lang, None)
-        return self._render(answer, lang)
+        return self._render(searcher, answer, lang)
 
     async def language(self, asker: Asker, code: str | None) -> Reply:
         """`/lang`: the menu, or a change when a code is given."""
@@ -148,20 +142,21 @@ class Dialogue:
 
     async def press(self, asker: Asker, data: str | None) -> Pressed:
         """What a button does; unknown or outdated buttons say so instead of guessing."""
+        searcher = self.searcher
         action = decode(data)
         if isinstance(action, SetLanguage):
             return Pressed(await self._set_language(asker, action.code))
         if isinstance(action, ShowParagraph | ShowHighlights):
-            outdated = action.generation != self.generation or not 0 <= action.article_id < len(self.searcher.index.articles)
+            outdated = action.generation != searcher.index.generation or not 0 <= action.article_id < len(searcher.index.articles)
             if outdated:
                 return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
             if isinstance(action, ShowHighlights):
-                answer = self.searcher.highlights(action.article_id)
+                answer = searcher.highlights(action.article_id)
             else:
-                answer = self.searcher.paragraph(action.article_id, action.section, action.paragraph)
+                answer = searcher.paragraph(action.article_id, action.section, action.paragraph)
             article = answer.article
             await self.store.remember_chat(asker.chat_id, article.key, article.lang, article.lang)
-            return Pressed(self._render(answer, article.lang))
+            return Pressed(self._render(searcher, answer, article.lang))
         return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
 
     async def flood_notice(self, asker: Asker) -> Reply:
@@ -204,17 +199,17 @@ class Dialogue:
     async def unknown_command(self, asker: Asker) -> Reply:
         return plain(message(await self.ui_language(asker), "unknown_command"))
 
-    def _render(self, answer: Answer, ui_lang: str) -> Reply:
+    def _render(self, searcher: Searcher, answer: Answer, ui_lang: str) -> Reply:
         translations: dict[str, int] = {}
         if answer.article_id is not None:
-            for lang in self.searcher.languages:
-                translated = self.searcher.translation(answer.article_id, lang)
+            for lang in searcher.languages:
+                translated = searcher.translation(answer.article_id, lang)
                 if lang != answer.language and translated is not None:
                     translations[lang] = translated
         return answer_reply(
             answer,
-            emphasis=self.searcher.emphasis(answer),
+            emphasis=searcher.emphasis(answer),
             translations=translations,
-            generation=self.generation,
+            generation=searcher.index.generation,
             ui_lang=ui_lang,
         )

@@ -112,6 +112,11 @@ class SearchIndex:
     def articles(self) -> list[Article]:
         return self.kb.articles
 
+    @property
+    def generation(self) -> str:
+        """A short tag of this version of the content, carried by buttons so an outdated one is recognised."""
+        return self.fingerprint[:8]
+
 
 def unit_text(article: Article, section: int, paragraph: int) -> str:
     if section == HIGHLIGHTS:

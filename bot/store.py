@@ -164,6 +164,22 @@ class Store:
 
     async def remember_chat(self, chat_id: int, article_key: str | None, article_lang: str | None, language: str | None) -> None:
         """The chat's latest article and language; an answer without an article keeps the previous one."""
+        await self._remember_chat(chat_id, article_key, article_lang, language)
+        await self._db.commit()
+
+    async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> None:
+        """A question's log entry and the chat's new context, in one commit: the hot path of a busy bot."""
+        await self._remember_chat(entry.chat_id, entry.article_key, article_lang, entry.language)
+        await self._log_question(entry)
+        await self._db.commit()
+
+    async def log_question(self, entry: LoggedQuestion) -> None:
+        await self._log_question(entry)
+        await self._db.commit()
+
+    async def _remember_chat(
+        self, chat_id: int | None, article_key: str | None, article_lang: str | None, language: str | None
+    ) -> None:
         await self._db.execute(
             "INSERT INTO chats (chat_id, article_key, article_lang, language, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (chat_id) DO UPDATE SET "
@@ -172,9 +188,8 @@ class Store:
             "language = coalesce(excluded.language, chats.language), updated_at = excluded.updated_at",
             (chat_id, article_key, article_lang, language, _now()),
         )
-        await self._db.commit()
 
-    async def log_question(self, entry: LoggedQuestion) -> None:
+    async def _log_question(self, entry: LoggedQuestion) -> None:
         await self._db.execute(
             "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -191,7 +206,6 @@ class Store:
                 int(entry.kind != "none"),
             ),
         )
-        await self._db.commit()
 
     async def recent_questions(self, limit: int = 100) -> list[tuple[str, str, int]]:
         """(question, kind, answered) of the latest questions, newest first: what content owners read."""

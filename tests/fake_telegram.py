@@ -110,8 +110,12 @@ def telegram_html_problem(text: str) -> str | None:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN, port: int = 0, failing: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, token: str = TOKEN, port: int = 0, failing: frozenset[str] = frozenset(), record_times: bool = False
+    ) -> None:
         self.token = token
+        self.record_times = record_times
+        """Stamp each recorded call with `_received` (time.monotonic()), for load measurements."""
         self.failing = failing
         """Methods that answer 500, as a Bot API having trouble would."""
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -280,6 +284,8 @@ class FakeTelegram:
             raise _Cut(fault)
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
+        if self.record_times:
+            params["_received"] = time.monotonic()
         with self._lock:
             self.calls.append((method, params))
             self._lock.notify_all()
