@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,8 @@ from bot.index import build_index
 from bot.langdetect import guess_article_language
 from bot.parsing import load_knowledge_base
 from bot.search import Searcher
+
+from .fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -59,3 +61,11 @@ def unit_id(searcher: Searcher, answer) -> str:
         return "none"
     before = sum(len(s.paragraphs) for s in answer.article.sections[: answer.section])
     return f"P{before + answer.paragraph + 1}"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTelegram]:
+    """A fake Bot API on 127.0.0.1, shared by the bot processes of one test module."""
+    server = FakeTelegram().start()
+    yield server
+    server.stop()

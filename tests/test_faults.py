@@ -17,13 +17,6 @@ ANSWER = "yılda 45.000 ila 85.000 dolar"
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def bot(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     process = BotProcess(fake, tmp_path_factory.mktemp("faults"), FLOOD_LIMIT="off", CONTENT_CHECK_SECONDS="0").start()
     yield process
