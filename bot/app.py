@@ -72,7 +72,7 @@ def build_application(settings: Settings, searcher: Searcher) -> Application:
     application.bot_data["settings"] = settings
     application.bot_data["searcher"] = searcher
     application.bot_data["flood_guard"] = FloodGuard(settings.flood_limit)
-    handlers.register(application)
+    handlers.register(application, settings.admin_user_ids)
     return application
 
 

@@ -155,21 +155,14 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats, for admins: questions asked and answered, and the most frequent unanswered ones."""
-    asker = asker_of(update)
-    if not dialogue(context).is_admin(asker):
-        await unknown_command(update, context)
-        return
-    await send(context, update.effective_chat.id, await dialogue(context).stats(asker))
+    await send(context, update.effective_chat.id, await dialogue(context).stats(asker_of(update)))
 
 
 async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload, for admins: pick up edited content now rather than at the next periodic check."""
-    asker = asker_of(update)
-    if not dialogue(context).is_admin(asker):
-        await unknown_command(update, context)
-        return
     reloader: ContentReloader = context.bot_data["reloader"]
-    await send(context, update.effective_chat.id, await dialogue(context).reload_report(asker, await reloader.reload()))
+    reply = await dialogue(context).reload_report(asker_of(update), await reloader.reload())
+    await send(context, update.effective_chat.id, reply)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -197,13 +190,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.exception("could not tell the user about the failure")
 
 
-def register(application: Application) -> None:
-    """All handlers, in the order they are tried."""
+def register(application: Application, admin_user_ids: frozenset[int] = frozenset()) -> None:
+    """All handlers, in the order they are tried.
+
+    Admin commands only match admins; anyone else's /stats falls through to
+    the unknown-command handler, so the commands do not even show they exist.
+    """
     new_messages = filters.UpdateType.MESSAGE
+    admins = filters.User(user_id=admin_user_ids)
     application.add_handler(TypeHandler(Update, flood_check), group=-1)
     application.add_handler(CommandHandler(["start", "help"], start))
-    application.add_handler(CommandHandler("stats", stats))
-    application.add_handler(CommandHandler("reload", reload))
+    application.add_handler(CommandHandler("stats", stats, filters=admins))
+    application.add_handler(CommandHandler("reload", reload, filters=admins))
     application.add_handler(CommandHandler("lang", lang))
     application.add_handler(CommandHandler("highlights", highlights))
     application.add_handler(CallbackQueryHandler(button))

@@ -170,26 +170,6 @@ class Store:
     async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> None:
         """A question's log entry and the chat's new context, in one commit: the hot path of a busy bot."""
         await self._remember_chat(entry.chat_id, entry.article_key, article_lang, entry.language)
-        await self._log_question(entry)
-        await self._db.commit()
-
-    async def log_question(self, entry: LoggedQuestion) -> None:
-        await self._log_question(entry)
-        await self._db.commit()
-
-    async def _remember_chat(
-        self, chat_id: int | None, article_key: str | None, article_lang: str | None, language: str | None
-    ) -> None:
-        await self._db.execute(
-            "INSERT INTO chats (chat_id, article_key, article_lang, language, updated_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (chat_id) DO UPDATE SET "
-            "article_key = coalesce(excluded.article_key, chats.article_key), "
-            "article_lang = coalesce(excluded.article_lang, chats.article_lang), "
-            "language = coalesce(excluded.language, chats.language), updated_at = excluded.updated_at",
-            (chat_id, article_key, article_lang, language, _now()),
-        )
-
-    async def _log_question(self, entry: LoggedQuestion) -> None:
         await self._db.execute(
             "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -205,6 +185,19 @@ class Store:
                 entry.score,
                 int(entry.kind != "none"),
             ),
+        )
+        await self._db.commit()
+
+    async def _remember_chat(
+        self, chat_id: int | None, article_key: str | None, article_lang: str | None, language: str | None
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO chats (chat_id, article_key, article_lang, language, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (chat_id) DO UPDATE SET "
+            "article_key = coalesce(excluded.article_key, chats.article_key), "
+            "article_lang = coalesce(excluded.article_lang, chats.article_lang), "
+            "language = coalesce(excluded.language, chats.language), updated_at = excluded.updated_at",
+            (chat_id, article_key, article_lang, language, _now()),
         )
 
     async def recent_questions(self, limit: int = 100) -> list[tuple[str, str, int]]:

@@ -37,10 +37,10 @@ def test_choices_and_chat_context_survive_reopening(tmp_path: Path) -> None:
         await store.set_user_language(1, "da")
         await store.set_user_language(2, "it")
         await store.set_user_language(2, None)
+        await store.record_answer(LoggedQuestion(10, 1, "maaş", "tr", "paragraph", "account-manager", "Roller", 0.9), "tr")
+        await store.record_answer(LoggedQuestion(10, 1, "pizza", "tr", "none", None, None, 0.1), None)
         await store.remember_chat(10, "account-manager", "tr", "tr")
         await store.remember_chat(10, None, None, "ru")
-        await store.log_question(LoggedQuestion(10, 1, "maaş", "tr", "paragraph", "account-manager", "Roller", 0.9))
-        await store.log_question(LoggedQuestion(10, 1, "pizza", "tr", "none", None, None, 0.1))
         await store.close()
 
     async def read():
@@ -89,7 +89,7 @@ def test_stats_count_the_day_the_week_languages_and_repeated_unanswered_question
             asked("курс доллара", "ru", "none"),
             asked("диапазон зарплат", "ru", "paragraph"),
         ]:
-            await store.log_question(entry)
+            await store.record_answer(entry, None)
         await store._db.execute("UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question = 'курс доллара'")
         await store._db.commit()
         stats = await store.question_stats()
@@ -107,7 +107,7 @@ def test_concurrent_writes_all_land(tmp_path: Path) -> None:
     async def scenario() -> int:
         store = await Store.open(tmp_path / "bot.sqlite3")
         await asyncio.gather(
-            *(store.log_question(LoggedQuestion(i, i, f"q{i}", "it", "none", None, None, 0.0)) for i in range(200)),
+            *(store.record_answer(LoggedQuestion(i, i, f"q{i}", "it", "none", None, None, 0.0), None) for i in range(200)),
             *(store.remember_chat(i, f"a{i}", "it", "it") for i in range(200)),
         )
         count = len(await store.recent_questions(1000))
