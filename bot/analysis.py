@@ -10,14 +10,13 @@ those libraries cover.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import Stemmer
 import stopwordsiso
-import wordfreq
 
+from .frequencies import WordFrequencies
 from .languages import profile
 from .messages import cues
 from .textnorm import fold, normalize
@@ -25,7 +24,6 @@ from .textnorm import fold, normalize
 _MIN_COMPOUND = 8
 _MIN_PART = 3
 _KNOWN_ZIPF = 3.0
-_COMMON_FREQUENCY = 10 ** (_KNOWN_ZIPF - 9)
 _LINKS = ("s", "e")
 
 
@@ -42,22 +40,18 @@ class Token:
 class Analyzer:
     """Everything language-specific about turning words into terms, for one language."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, frequencies: WordFrequencies | None = None) -> None:
+        """`frequencies` come with a built index; without them they are read from wordfreq."""
         self.lang = lang
+        self.frequencies = frequencies or WordFrequencies.of(lang)
         self._profile = profile(lang)
         self.proclitics = self._profile.proclitics
         algorithm = self._profile.snowball
         self._stemmer = Stemmer.Stemmer(algorithm, 50_000) if algorithm else None
         self.stopwords = frozenset(fold(w) for w in self._stopword_list() | self._question_words())
-        self._has_frequencies = lang in wordfreq.available_languages(wordlist="small")
-        self._common: frozenset[str] = frozenset()
-        if self._profile.compounds and self._has_frequencies:
-            self._common = frozenset(
-                w for w, f in wordfreq.get_frequency_dict(lang, wordlist="small").items() if f >= _COMMON_FREQUENCY
-            )
         self.term = lru_cache(maxsize=100_000)(self._term)
         self.importance = lru_cache(maxsize=50_000)(self._importance)
-        self.zipf = lru_cache(maxsize=200_000)(self._zipf)
+        self.zipf = lru_cache(maxsize=200_000)(self.frequencies.zipf)
         self.compound_parts = lru_cache(maxsize=100_000)(self._compound_parts)
 
     def _stopword_list(self) -> set[str]:
@@ -92,28 +86,6 @@ class Analyzer:
         """The term of a word after folding: how an unaccented inflected word ("araligi") stems."""
         return fold(self.stem(fold(word)))
 
-    def _zipf(self, word: str) -> float:
-        """How common `word` is in the language at large (0 when unknown or uncommon).
-
-        A word typed without its diacritics ("imkani" for "imkanı", "kac" for
-        "kaç") is as common as the word it stands for, not rarer.
-        """
-        if not self._has_frequencies:
-            return 0.0
-        zipf = wordfreq.zipf_frequency(word, self.lang, wordlist="small")
-        frequency = self._folded_frequencies.get(fold(word), 0.0)
-        return max(zipf, round(math.log10(frequency) + 9, 2)) if frequency else zipf
-
-    @cached_property
-    def _folded_frequencies(self) -> dict[str, float]:
-        """Frequency of each accented word under its folded spelling (only where folding changes it)."""
-        table: dict[str, float] = {}
-        for word, frequency in wordfreq.get_frequency_dict(self.lang, wordlist="small").items():
-            key = fold(word)
-            if key != word and frequency > table.get(key, 0.0):
-                table[key] = frequency
-        return table
-
     def _importance(self, word: str) -> float:
         """How much `word` says about what a question is after, from 0.5 (very common) to 4 (rare)."""
         if self.token(word).stop:
@@ -131,7 +103,7 @@ class Analyzer:
         if not self._profile.compounds or len(word) < _MIN_COMPOUND:
             return ()
         best: tuple[float, tuple[str, ...]] = (0.0, ())
-        common = self._common
+        common = self.frequencies
         for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
             head, tail = word[:cut], word[cut:]
             tails = [(tail,)] if tail in common else []

@@ -22,9 +22,10 @@ import numpy as np
 
 from .analysis import Analyzer
 from .articles import Article, KnowledgeBase
+from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 8
+FORMAT = 9
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -71,6 +72,8 @@ class LanguageIndex:
     heading_terms: np.ndarray
     heading_weights: np.ndarray
     """Per heading word: its term and how much it counts (stop words half), for matching questions to headings."""
+    frequencies: WordFrequencies
+    """The word frequencies the index was analysed with, so questions are weighed alike without loading wordfreq."""
 
     @property
     def unit_count(self) -> int:
@@ -305,6 +308,7 @@ def build_language_index(
         heading_offsets=np.asarray(heading_offsets, dtype=np.int64),
         heading_terms=np.asarray(heading_terms, dtype=np.int32),
         heading_weights=np.asarray(heading_weights, dtype=np.float32),
+        frequencies=analyzer.frequencies,
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import wordfreq
 
 from bot.analysis import Analyzer
+from bot.frequencies import WordFrequencies
 from bot.textnorm import clean, fold, lower, normalize
 
 
@@ -88,3 +90,22 @@ def test_question_words_weigh_less_than_content_words() -> None:
     turkish = Analyzer("tr")
     assert turkish.importance("nedir") == 0.0
     assert turkish.importance("maaş") > turkish.importance("hesap") > 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "word"),
+    [("tr", "maaş"), ("tr", "ve"), ("ar", "راتب"), ("it", "stipendio"), ("da", "løn"), ("ru", "зарплата"), ("ru", "45")],
+)
+def test_compact_frequencies_agree_with_wordfreq(lang: str, word: str) -> None:
+    assert WordFrequencies.of(lang).zipf(word) == wordfreq.zipf_frequency(word, lang, wordlist="small")
+
+
+def test_a_word_typed_without_diacritics_is_as_common_as_the_word_it_stands_for() -> None:
+    turkish = WordFrequencies.of("tr")
+    assert turkish.zipf("kac") == turkish.zipf("kaç") > 4
+    assert "kaç" in turkish and "qqxq" not in turkish
+    assert turkish.zipf("qqxq") == 0.0
+
+
+def test_a_language_wordfreq_lacks_has_no_frequencies_rather_than_failing() -> None:
+    assert WordFrequencies.of("zz").zipf("anything") == 0.0
