@@ -25,7 +25,7 @@ from .articles import Article, KnowledgeBase
 from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 9
+FORMAT = 10
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1

@@ -2,7 +2,10 @@
 
 The cache is a pickle under the cache folder, keyed by a fingerprint of every
 content file's name, size and modification time, so any change to the content
-rebuilds it. A rebuild runs in a child process: parsing and indexing
+rebuilds it. A small header (fingerprint and languages) comes before the
+index, so a stale cache is recognised without reading it, and the caller can
+load what depends only on the languages before the knowledge base fills the
+heap. A rebuild runs in a child process: parsing and indexing
 thousands of files leaves hundreds of megabytes of garbage that a serving
 process would otherwise carry for its whole life, and a bot reloading its
 content keeps answering from the old index while the child works.
@@ -16,13 +19,18 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 from .index import FORMAT, SearchIndex, build_index
 from .parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
 
 log = logging.getLogger(__name__)
+
+Prepare = Callable[[list[str]], object]
+"""Called with the index's languages (sorted) before the index itself is read."""
 
 
 def content_fingerprint(content_dir: Path) -> str:
@@ -41,18 +49,29 @@ def _cache_path(cache_dir: Path, content_dir: Path) -> Path:
     return cache_dir / f"index-{name}.pickle"
 
 
-def _read_cache(path: Path, fingerprint: str) -> SearchIndex | None:
+def _unpickle(handle: BinaryIO, path: Path) -> object | None:
     try:
-        with path.open("rb") as handle:
-            cached = pickle.load(handle)
-    except FileNotFoundError:
-        return None
+        return pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
         log.warning("index cache %s unreadable (%s); rebuilding", path, error)
         return None
-    if isinstance(cached, SearchIndex) and cached.fingerprint == fingerprint:
-        return cached
-    return None
+
+
+def _read_cache(path: Path, fingerprint: str, prepare: Prepare) -> SearchIndex | None:
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        log.warning("index cache %s unreadable (%s); rebuilding", path, error)
+        return None
+    with handle:
+        header = _unpickle(handle, path)
+        if not (isinstance(header, tuple) and len(header) == 2 and header[0] == fingerprint):
+            return None
+        prepare(header[1])
+        cached = _unpickle(handle, path)
+    return cached if isinstance(cached, SearchIndex) else None
 
 
 def _write_cache(path: Path, index: SearchIndex) -> bool:
@@ -60,6 +79,7 @@ def _write_cache(path: Path, index: SearchIndex) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
+            pickle.dump((index.fingerprint, sorted(index.by_lang)), handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(handle.name, path)
     except OSError as error:
@@ -81,7 +101,9 @@ def _build_in_child(content_dir: Path, path: Path, fingerprint: str, guess_langu
         return pool.submit(_build_and_cache, content_dir, path, fingerprint, guess_language).result()
 
 
-def load_index(content_dir: Path, cache_dir: Path | None, guess_language: LanguageGuesser) -> SearchIndex:
+def load_index(
+    content_dir: Path, cache_dir: Path | None, guess_language: LanguageGuesser, prepare: Prepare = lambda languages: None
+) -> SearchIndex:
     """The index of `content_dir`, from the cache when it is still current, else freshly built.
 
     The fingerprint is taken before any file is read, so an edit made during a
@@ -91,11 +113,13 @@ def load_index(content_dir: Path, cache_dir: Path | None, guess_language: Langua
     fingerprint = content_fingerprint(content_dir)
     path = _cache_path(cache_dir, content_dir) if cache_dir else None
     if path is not None:
-        cached = _read_cache(path, fingerprint)
+        cached = _read_cache(path, fingerprint, prepare)
         if cached is None and _build_in_child(content_dir, path, fingerprint, guess_language):
-            cached = _read_cache(path, fingerprint)
+            cached = _read_cache(path, fingerprint, prepare)
         if cached is not None:
             for issue in cached.kb.issues:
                 log.warning("%s", issue)
             return cached
-    return build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
+    index = build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
+    prepare(sorted(index.by_lang))
+    return index

@@ -6,7 +6,7 @@ import logging
 
 from .config import Settings
 from .index_cache import load_index
-from .langdetect import guess_article_language
+from .langdetect import QuestionLanguageDetector, guess_article_language
 from .search import Searcher
 
 log = logging.getLogger(__name__)
@@ -15,11 +15,24 @@ log = logging.getLogger(__name__)
 def load_searcher(settings: Settings, previous: Searcher | None = None) -> Searcher:
     """A searcher over the content as it is now; a `previous` one lends its language models when the languages match.
 
-    The models are the largest thing a searcher holds, and a reload that
-    loaded them afresh would briefly hold two sets.
+    The models are the largest thing a searcher holds: a reload that loaded
+    them afresh would briefly hold two sets. They are loaded as soon as the
+    cache says which languages the content has, before the knowledge base is
+    read, because loading them needs some 40 MB of scratch memory that would
+    otherwise come on top of the whole knowledge base and set the process's
+    peak.
     """
-    index = load_index(settings.content_dir, settings.cache_dir, guess_article_language)
+    models: dict[tuple[str, ...], QuestionLanguageDetector] = {}
+    if previous is not None:
+        models[tuple(previous.languages)] = previous.detector
+
+    def load_models(languages: list[str]) -> None:
+        if tuple(languages) not in models:
+            models.clear()
+            models[tuple(languages)] = QuestionLanguageDetector(languages)
+
+    index = load_index(settings.content_dir, settings.cache_dir, guess_article_language, prepare=load_models)
     if not index.articles:
         log.warning("no articles loaded from %s", settings.content_dir)
-    detector = previous.detector if previous is not None and previous.languages == sorted(index.by_lang) else None
+    detector = models.get(tuple(sorted(index.by_lang)))
     return Searcher(index, default_language=settings.default_language, detector=detector)

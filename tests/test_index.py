@@ -43,3 +43,13 @@ def test_unreadable_cache_is_rebuilt(write: WriteFile, content: Path, tmp_path: 
     for path in cache.glob("index-*.pickle"):
         path.write_bytes(b"not a pickle")
     assert load_index(content, cache, no_guess).articles[0].title == "Tè"
+
+
+def test_the_languages_are_known_before_the_index_is_read(write: WriteFile, content: Path, tmp_path: Path) -> None:
+    """Language models load while the heap is small, whether the index comes from the cache or is built here."""
+    write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n")
+    write("tea.da.md", "---\ntitle: Te\n---\n## Trække\nGrøn te skal trække i tre minutter.\n")
+    for cache in (tmp_path / "cache", tmp_path / "cache", None):
+        seen: list[list[str]] = []
+        load_index(content, cache, no_guess, prepare=seen.append)
+        assert seen == [["da", "it"]]
