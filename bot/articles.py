@@ -6,9 +6,14 @@ the CLI and the bot all speak about the same things.
 
 from __future__ import annotations
 
+import marshal
+import sys
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import overload
 
 
 @dataclass(frozen=True)
@@ -49,26 +54,119 @@ class LoadIssue:
         return f"{self.path}: {verdict}: {self.reason}"
 
 
+def _record(article: Article) -> bytes:
+    fields = (
+        article.key,
+        article.lang,
+        article.title,
+        article.description,
+        article.keywords,
+        tuple((s.heading, s.paragraphs) for s in article.sections),
+        article.highlights,
+        article.highlights_heading,
+        str(article.path),
+    )
+    return zlib.compress(marshal.dumps(fields))
+
+
+def _article(record: bytes) -> Article:
+    key, lang, title, description, keywords, sections, highlights, highlights_heading, path = marshal.loads(
+        zlib.decompress(record)
+    )
+    return Article(
+        key,
+        lang,
+        title,
+        description,
+        keywords,
+        tuple(Section(h, p) for h, p in sections),
+        highlights,
+        highlights_heading,
+        Path(path),
+    )
+
+
+_RECENT = 256
+"""Decoded articles kept at hand: a conversation returns to the same few articles."""
+
+
+class CompactArticles(Sequence[Article]):
+    """The articles of a knowledge base, each kept compressed and rebuilt when read.
+
+    Ten thousand articles are some 100 MB as Python strings, yet a question
+    reads one or two of them: the index, not the text, finds the answer.
+    Compressed they take a third of that, and rebuilding one costs tens of
+    microseconds. Each article's key and language stay at hand, uncompressed,
+    for the lookups that run over all of them.
+    """
+
+    def __init__(self, articles: Iterable[Article] = ()) -> None:
+        self._records: list[bytes] = []
+        self.keys: list[str] = []
+        """Per article id, its translation key."""
+        self.langs: list[str] = []
+        """Per article id, its language."""
+        self._recent = lru_cache(maxsize=_RECENT)(self._decode)
+        for article in articles:
+            self.append(article)
+
+    def append(self, article: Article) -> None:
+        self._records.append(_record(article))
+        self.keys.append(article.key)
+        self.langs.append(sys.intern(article.lang))
+
+    def _decode(self, article_id: int) -> Article:
+        return _article(self._records[article_id])
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, index: int) -> Article: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Article]: ...
+    def __getitem__(self, index: int | slice) -> Article | list[Article]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._recent(index)
+
+    def __iter__(self) -> Iterator[Article]:
+        """Every article in order, decoded one at a time and not kept."""
+        return (_article(record) for record in self._records)
+
+    def __getstate__(self) -> tuple[list[bytes], list[str], list[str]]:
+        return self._records, self.keys, self.langs
+
+    def __setstate__(self, state: tuple[list[bytes], list[str], list[str]]) -> None:
+        self._records, self.keys, langs = state
+        self.langs = [sys.intern(lang) for lang in langs]
+        self._recent = lru_cache(maxsize=_RECENT)(self._decode)
+
+
 @dataclass
 class KnowledgeBase:
     """All articles that loaded, and what went wrong with the rest."""
 
-    articles: list[Article] = field(default_factory=list)
+    articles: CompactArticles = field(default_factory=CompactArticles)
     issues: list[LoadIssue] = field(default_factory=list)
     synonyms: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     """Per language, groups of words readers use for the same thing (from `synonyms.yml`)."""
 
     @property
     def languages(self) -> list[str]:
-        return sorted({a.lang for a in self.articles})
+        return sorted(set(self.articles.langs))
 
     @cached_property
-    def _by_key(self) -> dict[str, dict[str, Article]]:
-        grouped: dict[str, dict[str, Article]] = {}
-        for article in self.articles:
-            grouped.setdefault(article.key, {})[article.lang] = article
+    def _by_key(self) -> dict[str, dict[str, int]]:
+        grouped: dict[str, dict[str, int]] = {}
+        for article_id, (key, lang) in enumerate(zip(self.articles.keys, self.articles.langs, strict=True)):
+            grouped.setdefault(key, {})[lang] = article_id
         return grouped
 
     def translations(self, key: str) -> dict[str, Article]:
         """The article `key` in every language it exists in."""
-        return self._by_key.get(key, {})
+        return {lang: self.articles[article_id] for lang, article_id in self._by_key.get(key, {}).items()}

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis import Analyzer
-from .articles import Article, KnowledgeBase
+from .articles import Article, CompactArticles, KnowledgeBase
 from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 10
+FORMAT = 11
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -112,7 +112,7 @@ class SearchIndex:
     fingerprint: str
 
     @property
-    def articles(self) -> list[Article]:
+    def articles(self) -> CompactArticles:
         return self.kb.articles
 
     @property

@@ -22,6 +22,7 @@ The path a question takes:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -129,7 +130,9 @@ class Searcher:
         self.matchers = {lang: TermMatcher(idx, self.analyzers[lang]) for lang, idx in index.by_lang.items()}
         self._summary_cues = {lang: self._cue_tokens(lang) for lang in self.languages}
         self._main_article = self._pick_main_articles()
-        self._article_ids = {(a.key, a.lang): i for i, a in enumerate(index.articles)}
+        self._article_ids = {
+            identity: i for i, identity in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))
+        }
         self._term_names = {lang: list(idx.terms) for lang, idx in index.by_lang.items()}
 
     def _cue_tokens(self, lang: str) -> list[set[str]]:
@@ -138,12 +141,13 @@ class Searcher:
 
     def _pick_main_articles(self) -> dict[str, int]:
         """Per language, the article with the most translations (then the first by key)."""
-        counts = {key: len(self.index.kb.translations(key)) for key in {a.key for a in self.index.articles}}
+        identities = list(zip(self.index.articles.keys, self.index.articles.langs, strict=True))
+        languages_of = Counter(key for key, _ in set(identities))
         best: dict[str, tuple[int, str, int]] = {}
-        for article_id, article in enumerate(self.index.articles):
-            rank = (-counts[article.key], article.key, article_id)
-            if article.lang not in best or rank < best[article.lang]:
-                best[article.lang] = rank
+        for article_id, (key, lang) in enumerate(identities):
+            rank = (-languages_of[key], key, article_id)
+            if lang not in best or rank < best[lang]:
+                best[lang] = rank
         return {lang: rank[2] for lang, rank in best.items()}
 
     def main_article(self, lang: str) -> int | None:
@@ -155,7 +159,7 @@ class Searcher:
 
     def translation(self, article_id: int, lang: str) -> int | None:
         """The id of the same article in `lang`, if it was written in that language."""
-        return self._article_ids.get((self.index.articles[article_id].key, lang))
+        return self._article_ids.get((self.index.articles.keys[article_id], lang))
 
     # -- language ---------------------------------------------------------
 

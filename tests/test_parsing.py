@@ -136,4 +136,4 @@ def test_same_article_twice_keeps_the_first_and_says_so(write: WriteFile, conten
 
 def test_missing_content_folder_is_an_issue_not_a_crash(tmp_path: Path) -> None:
     kb = load(tmp_path / "nope")
-    assert kb.articles == [] and kb.issues[0].skipped
+    assert len(kb.articles) == 0 and kb.issues[0].skipped
