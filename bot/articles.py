@@ -96,8 +96,8 @@ class CompactArticles(Sequence[Article]):
     Ten thousand articles are some 100 MB as Python strings, yet a question
     reads one or two of them: the index, not the text, finds the answer.
     Compressed they take a third of that, and rebuilding one costs tens of
-    microseconds. Each article's key and language stay at hand, uncompressed,
-    for the lookups that run over all of them.
+    microseconds. Each article's key, language and section headings stay at
+    hand, uncompressed, for the lookups that run over many articles.
     """
 
     def __init__(self, articles: Iterable[Article] = ()) -> None:
@@ -106,6 +106,8 @@ class CompactArticles(Sequence[Article]):
         """Per article id, its translation key."""
         self.langs: list[str] = []
         """Per article id, its language."""
+        self.headings: list[tuple[str, ...]] = []
+        """Per article id, its section headings: what suggestions offer, read without decoding articles."""
         self._recent = lru_cache(maxsize=_RECENT)(self._decode)
         for article in articles:
             self.append(article)
@@ -114,6 +116,7 @@ class CompactArticles(Sequence[Article]):
         self._records.append(_record(article))
         self.keys.append(article.key)
         self.langs.append(sys.intern(article.lang))
+        self.headings.append(tuple(s.heading for s in article.sections))
 
     def _decode(self, article_id: int) -> Article:
         return _article(self._records[article_id])
@@ -138,11 +141,11 @@ class CompactArticles(Sequence[Article]):
         """Every article in order, decoded one at a time and not kept."""
         return (_article(record) for record in self._records)
 
-    def __getstate__(self) -> tuple[list[bytes], list[str], list[str]]:
-        return self._records, self.keys, self.langs
+    def __getstate__(self) -> tuple[list[bytes], list[str], list[str], list[tuple[str, ...]]]:
+        return self._records, self.keys, self.langs, self.headings
 
-    def __setstate__(self, state: tuple[list[bytes], list[str], list[str]]) -> None:
-        self._records, self.keys, langs = state
+    def __setstate__(self, state: tuple[list[bytes], list[str], list[str], list[tuple[str, ...]]]) -> None:
+        self._records, self.keys, langs, self.headings = state
         self.langs = [sys.intern(lang) for lang in langs]
         self._recent = lru_cache(maxsize=_RECENT)(self._decode)
 

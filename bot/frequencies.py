@@ -16,6 +16,7 @@ from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
 
+import numpy as np
 import wordfreq
 from wordfreq.numbers import digit_freq, smash_numbers
 
@@ -23,6 +24,10 @@ from .textnorm import fold
 
 _WORDLIST = "small"
 """wordfreq's lists of words with a frequency of at least one per million: all a question needs."""
+
+
+_TOP = 900
+"""Zipf 9 in hundredths: one occurrence per word (wordfreq's bucket 0)."""
 
 
 def _hash(word: str) -> int:
@@ -38,9 +43,11 @@ class _ZipfTable:
     centi_zipfs: array
 
     @classmethod
-    def of(cls, frequencies: dict[str, float]) -> _ZipfTable:
-        rows = sorted((_hash(w), round((math.log10(f) + 9) * 100)) for w, f in frequencies.items())
-        return cls(array("Q", (key for key, _ in rows)), array("H", (zipf for _, zipf in rows)))
+    def of(cls, centi_zipfs: dict[str, int]) -> _ZipfTable:
+        keys = np.fromiter(map(_hash, centi_zipfs), dtype=np.uint64, count=len(centi_zipfs))
+        order = np.argsort(keys)
+        zipfs = np.fromiter(centi_zipfs.values(), dtype=np.uint16, count=len(centi_zipfs))
+        return cls(array("Q", keys[order].tobytes()), array("H", zipfs[order].tobytes()))
 
     def get(self, word: str) -> float:
         key = _hash(word)
@@ -58,16 +65,23 @@ class WordFrequencies:
 
     @classmethod
     def of(cls, lang: str) -> WordFrequencies:
-        """The table for `lang`, empty when wordfreq does not cover it."""
-        frequencies = (
-            wordfreq.get_frequency_dict(lang, wordlist=_WORDLIST) if lang in wordfreq.available_languages(_WORDLIST) else {}
-        )
-        folded: dict[str, float] = {}
-        for word, frequency in frequencies.items():
-            key = fold(word)
-            if key != word and frequency > folded.get(key, 0.0):
-                folded[key] = frequency
-        return cls(_ZipfTable.of(frequencies), _ZipfTable.of(folded))
+        """The table for `lang`, empty when wordfreq does not cover it.
+
+        Read straight from wordfreq's data file rather than through its cached
+        dicts, which would stay in the building process for good. The file
+        lists words in buckets of one centibel: bucket i holds the words of
+        Zipf value 9 - i/100.
+        """
+        path = wordfreq.available_languages(_WORDLIST).get(lang)
+        exact: dict[str, int] = {}
+        folded: dict[str, int] = {}
+        for bucket, words in enumerate(wordfreq.read_cBpack(path) if path else []):
+            for word in words:
+                exact[word] = _TOP - bucket
+                key = fold(word)
+                if key != word:
+                    folded.setdefault(key, _TOP - bucket)
+        return cls(_ZipfTable.of(exact), _ZipfTable.of(folded))
 
     def __contains__(self, word: str) -> bool:
         """Whether `word` is one the language commonly uses (on wordfreq's list at all)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -240,7 +241,7 @@ def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dic
 
 
 def build_language_index(
-    lang: str, articles: list[tuple[int, Article]], synonyms: list[tuple[str, ...]] | None = None
+    lang: str, articles: Iterable[tuple[int, Article]], synonyms: list[tuple[str, ...]] | None = None
 ) -> LanguageIndex:
     analyzer = Analyzer(lang)
     vocabulary = _Vocabulary(analyzer)
@@ -313,8 +314,12 @@ def build_language_index(
 
 
 def build_index(kb: KnowledgeBase, fingerprint: str = "") -> SearchIndex:
-    by_lang: dict[str, list[tuple[int, Article]]] = {}
-    for article_id, article in enumerate(kb.articles):
-        by_lang.setdefault(article.lang, []).append((article_id, article))
-    indexes = {lang: build_language_index(lang, items, kb.synonyms.get(lang)) for lang, items in sorted(by_lang.items())}
+    """Each language's articles are decoded as its index reads them, so the whole knowledge base is never in memory as text."""
+    ids_by_lang: dict[str, list[int]] = {}
+    for article_id, lang in enumerate(kb.articles.langs):
+        ids_by_lang.setdefault(lang, []).append(article_id)
+    indexes = {
+        lang: build_language_index(lang, ((i, kb.articles[i]) for i in ids), kb.synonyms.get(lang))
+        for lang, ids in sorted(ids_by_lang.items())
+    }
     return SearchIndex(kb, indexes, fingerprint)

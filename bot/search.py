@@ -482,7 +482,7 @@ class Searcher:
             if (article_id, section) in seen or len(out) >= 3:
                 return
             seen.add((article_id, section))
-            out.append(Suggestion(article_id, section, unit_heading(self.index.articles[article_id], section)))
+            out.append(Suggestion(article_id, section, self.index.articles.headings[article_id][section]))
 
         for unit in candidates:
             section = int(idx.unit_section[unit])
@@ -490,7 +490,7 @@ class Searcher:
                 add(int(idx.unit_article[unit]), section)
         fallback = exclude[0] if exclude else self._context_article(lang, conversation)
         if fallback is not None:
-            for section in range(len(self.index.articles[fallback].sections)):
+            for section in range(len(self.index.articles.headings[fallback])):
                 add(fallback, section)
         return tuple(out)
 
