@@ -50,9 +50,14 @@ def _cache_path(cache_dir: Path, content_dir: Path) -> Path:
 
 
 def _unpickle(handle: BinaryIO, path: Path) -> object | None:
+    """The next object of the cache file, or None: a damaged or incompatible cache only costs a rebuild.
+
+    A truncated or foreign file, or one from another version of the bot, can
+    fail in any of the ways unpickling arbitrary bytes can, hence `Exception`.
+    """
     try:
         return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+    except Exception as error:
         log.warning("index cache %s unreadable (%s); rebuilding", path, error)
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 from bot.index_cache import load_index
@@ -53,3 +54,21 @@ def test_the_languages_are_known_before_the_index_is_read(write: WriteFile, cont
         seen: list[list[str]] = []
         load_index(content, cache, no_guess, prepare=seen.append)
         assert seen == [["da", "it"]]
+
+
+class _FromAnotherVersion:
+    """Pickles fine, fails to unpickle with a ValueError, as a cache from an incompatible version can."""
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return int, ("not a number",)
+
+
+def test_cache_from_an_incompatible_version_is_rebuilt(write: WriteFile, content: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n")
+    load_index(content, cache, no_guess)
+    for path in cache.glob("index-*.pickle"):
+        with path.open("rb") as handle:
+            header = pickle.load(handle)
+        path.write_bytes(pickle.dumps(header) + pickle.dumps(_FromAnotherVersion()))
+    assert load_index(content, cache, no_guess).articles[0].title == "Tè"
