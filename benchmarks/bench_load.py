@@ -50,7 +50,7 @@ QUESTIONS = [
 ]
 
 
-def rss_mb(pid: int) -> float:
+def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
@@ -124,11 +124,11 @@ def main() -> int:
         rng = random.Random(5)
         users = list(range(1_000_000, 1_000_000 + args.users))
         phase(fake, users[:20], 40, None, rng)
-        memory = [rss_mb(bot.pid)]
+        memory = [rss_mib(bot.pid)]
         steady = phase(fake, users, args.questions, args.rate, rng)
-        memory.append(rss_mb(bot.pid))
+        memory.append(rss_mib(bot.pid))
         burst = phase(fake, [u + args.users for u in users], args.questions, None, rng)
-        memory.append(rss_mb(bot.pid))
+        memory.append(rss_mib(bot.pid))
     finally:
         bot.terminate()
         bot.wait(30)
@@ -139,7 +139,7 @@ def main() -> int:
         "rate": args.rate,
         "steady": steady,
         "burst": burst,
-        "rss_mb": memory,
+        "rss_mib": memory,
     }
     out = ROOT / "benchmarks" / "out"
     out.mkdir(exist_ok=True)
@@ -152,7 +152,7 @@ def main() -> int:
             f"| {label} | {row['answers']:,} | {args.users} | {row['answers_per_s']:.0f} | {row['p50_ms']:.0f} ms | {row['p95_ms']:.0f} ms |"
         )
     print(
-        f"\nbot memory (RSS): {memory[0]:.0f} MB after warm-up, {memory[1]:.0f} MB after steady, {memory[2]:.0f} MB after burst"
+        f"\nbot memory (RSS): {memory[0]:.0f} MiB after warm-up, {memory[1]:.0f} MiB after steady, {memory[2]:.0f} MiB after burst"
     )
     return 0
 

@@ -146,8 +146,8 @@ def worker(mode: str, content: Path, cache: Path, question_file: Path) -> dict[s
     searcher = load_searcher(Settings(content, cache, "en", "WARNING"))
     result["startup_s"] = time.perf_counter() - started
     if mode == "cold":
-        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        result["build_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["build_peak_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         return result
     asked = json.loads(question_file.read_text(encoding="utf-8"))
     for q in asked[:20]:
@@ -159,7 +159,7 @@ def worker(mode: str, content: Path, cache: Path, question_file: Path) -> dict[s
         latencies.append((time.perf_counter() - started) * 1000)
     result["p50_ms"] = _percentile(latencies, 0.5)
     result["p99_ms"] = _percentile(latencies, 0.99)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     paragraphs = [p for a in searcher.index.articles for s in a.sections for p in s.paragraphs]
     naive = []
     for q in asked[: max(20, len(asked) // 10)]:
@@ -216,7 +216,7 @@ def main() -> int:
         build, cold, warm = row["build"], row["cold"], row["warm"]
         print(
             f"| {row['articles']:,} | {build['parse_s']:.2f} + {build['build_s']:.2f} s | {cold['startup_s']:.2f} s | {warm['startup_s']:.2f} s "
-            f"| {warm['p50_ms']:.2f} ms | {warm['p99_ms']:.2f} ms | {warm['peak_mb']:.0f} / {cold['peak_mb']:.0f} / {cold['build_peak_mb']:.0f} MB "
+            f"| {warm['p50_ms']:.2f} ms | {warm['p99_ms']:.2f} ms | {warm['peak_mib']:.0f} / {cold['peak_mib']:.0f} / {cold['build_peak_mib']:.0f} MiB "
             f"| {warm['naive_p50_ms']:.1f} ms | {warm['naive_p50_ms'] / warm['p50_ms']:.0f}× |"
         )
     return 0
