@@ -2,7 +2,8 @@
 
 A word a reader types may be the content's word exactly, the same word without
 its diacritics ("araligi" for "aralığı"), a different inflection of the same
-stem ("diplo" for "diploma"), a misspelling within a budget that grows with
+stem ("diplo" for "diploma"), a word built on one of the content's words
+("memnuniyeti", satisfaction, on "memnun", satisfied), a misspelling within a budget that grows with
 the word's length ("yönetcisi"), or a synonym the content owner listed
 ("guadagna" for "stipendio"). Each way of matching has a strength, so looser
 matches count for less when answers are ranked.
@@ -141,9 +142,30 @@ class TermMatcher:
                 return self._term_ids(keys, TYPO_STRENGTH[distance])
         if len(token.term) < MIN_PREFIX:
             return []
-        longer = self._vocabulary.extensions(token.term, MAX_EXTENSIONS)
-        shorter = [token.term[:cut] for cut in range(len(token.term) - 1, MIN_PREFIX - 1, -1) if token.term[:cut] in idx.terms]
+        return self.relatives(token.term) or self._shorter_word(token)
+
+    def relatives(self, term: str) -> Matches:
+        """Terms that extend `term`, and the longest one it extends: inflections a stemmer left apart."""
+        if len(term) < MIN_PREFIX:
+            return []
+        longer = self._vocabulary.extensions(term, MAX_EXTENSIONS)
+        shorter = [term[:cut] for cut in range(len(term) - 1, MIN_PREFIX - 1, -1) if term[:cut] in self.index.terms]
         return self._term_ids(longer + shorter[:1], PREFIX)
+
+    def _shorter_word(self, token: Token) -> Matches:
+        """The longest word of the content that begins the question word ("memnun" in "memnuniyeti").
+
+        A stemmer can cut a word and its derivation to different stems
+        (Snowball gives "memn" for "memnun", "memnuniyet" for
+        "memnuniyeti"), so this compares words as written, folded.
+        """
+        for cut in range(len(token.folded) - 1, MIN_PREFIX, -1):
+            word = token.folded[:cut]
+            if self.index.has_surface(word):
+                found = self._term_ids([self.analyzer.term(word), self.analyzer.folded_term(word)], PREFIX)
+                if found:
+                    return found
+        return []
 
     def _term_ids(self, keys: list[str], strength: float) -> Matches:
         resolved: dict[int, float] = {}

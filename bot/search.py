@@ -306,8 +306,10 @@ class Searcher:
     def _word_ids(self, lang: str, tokens: list[Token], groups: list[_Group]) -> list[tuple[set[int], float]]:
         """Each question word's index terms and weight, for matching headings.
 
-        Stop words count here ("cosa *fa*"), and so do synonyms of every word:
-        a heading states an intent, and "laver" asks what "gør" does.
+        Stop words count here ("cosa *fa*"), and so do synonyms of every word
+        and terms sharing its prefix: a heading states an intent, "laver" asks
+        what "gør" does, and "yöneticisi" restates "Yöneticisinin" although
+        Snowball stems them apart.
         """
         idx, analyzer, matcher = self.index.by_lang[lang], self.analyzers[lang], self.matchers[lang]
         resolved = {g.token.surface: {t for t, _ in g.terms} for g in groups}
@@ -317,6 +319,7 @@ class Searcher:
             ids.update(idx.aliases.get(analyzer.folded_term(token.surface), ()))
             if token.term in idx.terms:
                 ids.add(idx.terms[token.term])
+            ids.update(t for t, _ in matcher.relatives(token.term))
             words.append((ids, STOPWORD_WEIGHT if token.stop else 1.0))
         return words
 
