@@ -106,6 +106,16 @@ class _Group:
     terms: list[tuple[int, float]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _QuestionWords:
+    """A question's words as heading matching needs them, worked out once per question rather than per heading."""
+
+    each: list[tuple[set[int], float]]
+    """Per word: the index terms it may stand for, and its weight."""
+    ids: set[int]
+    total: float
+
+
 @dataclass
 class _Ranked:
     lang: str
@@ -303,7 +313,7 @@ class Searcher:
         ordered = [u for _, u in sorted(finals, key=lambda item: -item[0])]
         return _Ranked(lang, best_unit, min(1.0, best_conf), summary, groups, ordered)
 
-    def _word_ids(self, lang: str, tokens: list[Token], groups: list[_Group]) -> list[tuple[set[int], float]]:
+    def _word_ids(self, lang: str, tokens: list[Token], groups: list[_Group]) -> _QuestionWords:
         """Each question word's index terms and weight, for matching headings.
 
         Stop words count here ("cosa *fa*"), and so do synonyms of every word
@@ -321,22 +331,21 @@ class Searcher:
                 ids.add(idx.terms[token.term])
             ids.update(t for t, _ in matcher.relatives(token.term))
             words.append((ids, STOPWORD_WEIGHT if token.stop else 1.0))
-        return words
+        return _QuestionWords(words, set().union(*(ids for ids, _ in words)), sum(w for _, w in words))
 
     @staticmethod
-    def _heading_match(words: list[tuple[set[int], float]], heading_terms: np.ndarray, heading_weights: np.ndarray) -> float:
+    def _heading_match(words: _QuestionWords, heading_terms: np.ndarray, heading_weights: np.ndarray) -> float:
         """How fully the question restates a section heading: F-beta of shared words, stop words included.
 
         Recall (the question's words found in the heading) weighs more than
         precision, so "hvad laver en account manager" prefers "Forstå, hvad en
         Account Manager gør" to the shorter "Hvad er en Account Manager?".
         """
-        if not words or not len(heading_terms):
+        if not words.total or not len(heading_terms):
             return 0.0
         heading = dict(zip(heading_terms.tolist(), heading_weights.tolist(), strict=True))
-        question_ids = set().union(*(ids for ids, _ in words))
-        recall = sum(weight for ids, weight in words if not ids.isdisjoint(heading)) / sum(w for _, w in words)
-        precision = sum(w for term_id, w in heading.items() if term_id in question_ids) / sum(heading.values())
+        recall = sum(weight for ids, weight in words.each if not ids.isdisjoint(heading)) / words.total
+        precision = sum(w for term_id, w in heading.items() if term_id in words.ids) / sum(heading.values())
         if not recall or not precision:
             return 0.0
         return (1 + HEADING_BETA**2) * precision * recall / (HEADING_BETA**2 * precision + recall)
