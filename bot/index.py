@@ -26,7 +26,7 @@ from .articles import Article, CompactArticles, KnowledgeBase
 from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 13
+FORMAT = 14
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -224,7 +224,12 @@ class _FieldEntries:
 
 
 def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dict[str, int]) -> dict[str, tuple[int, ...]]:
-    """Every word of a group leads to the index terms of the group's other words."""
+    """Every word of a group leads to the index terms of the group's other words.
+
+    Keyed by each word's term, its term typed without diacritics, and the word
+    itself folded, so a reader's derivation of it can be found by prefix
+    ("laureati" by "laurea", which Snowball stems apart).
+    """
     table: dict[str, set[int]] = {}
     for group in groups:
         group_terms: set[str] = set()
@@ -232,7 +237,7 @@ def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dic
         for entry in group:
             tokens = [t for t in analyzer.tokens(entry) if len(entry.split()) == 1 or not t.stop]
             group_terms |= {t.term for t in tokens}
-            keys |= {t.term for t in tokens} | {analyzer.folded_term(t.surface) for t in tokens}
+            keys |= {t.term for t in tokens} | {analyzer.folded_term(t.surface) for t in tokens} | {t.folded for t in tokens}
         for key in keys:
             others = {terms[o] for o in group_terms - {key} if o in terms}
             if others:

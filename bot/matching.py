@@ -119,6 +119,11 @@ class TermMatcher:
                 (token.term[:cut] for cut in range(len(token.term) - 1, MIN_PREFIX - 1, -1) if token.term[:cut] in table), None
             )
             found = set(table.get(prefix, ())) if prefix else set()
+        if not found:
+            word = next(
+                (token.folded[:cut] for cut in range(len(token.folded) - 1, MIN_PREFIX, -1) if token.folded[:cut] in table), None
+            )
+            found = set(table.get(word, ())) if word else set()
         return found
 
     def _resolve_word(self, token: Token) -> Matches:
