@@ -10,6 +10,7 @@ those libraries cover.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,15 +41,20 @@ class Token:
 class Analyzer:
     """Everything language-specific about turning words into terms, for one language."""
 
-    def __init__(self, lang: str, frequencies: WordFrequencies | None = None) -> None:
-        """`frequencies` come with a built index; without them they are read from wordfreq."""
+    def __init__(self, lang: str, frequencies: WordFrequencies | None = None, keep: Iterable[str] = ()) -> None:
+        """`frequencies` come with a built index; without them they are read from wordfreq.
+
+        `keep` are words never to treat as stop words: stopwordsiso's lists
+        merge many sources and carry nouns ("città", "город"), and a word the
+        content owner lists as a synonym is evidently one that matters.
+        """
         self.lang = lang
         self.frequencies = frequencies or WordFrequencies.of(lang)
         self._profile = profile(lang)
         self.proclitics = self._profile.proclitics
         algorithm = self._profile.snowball
         self._stemmer = Stemmer.Stemmer(algorithm, 50_000) if algorithm else None
-        self.stopwords = frozenset(fold(w) for w in self._stopword_list() | self._question_words())
+        self.stopwords = frozenset(fold(w) for w in self._stopword_list() | self._question_words()) - {fold(w) for w in keep}
         self.term = lru_cache(maxsize=100_000)(self._term)
         self.importance = lru_cache(maxsize=50_000)(self._importance)
         self.zipf = lru_cache(maxsize=200_000)(self.frequencies.zipf)

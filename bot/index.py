@@ -26,7 +26,7 @@ from .articles import Article, CompactArticles, KnowledgeBase
 from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 14
+FORMAT = 15
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -75,6 +75,8 @@ class LanguageIndex:
     """Per heading word: its term and how much it counts (stop words half), for matching questions to headings."""
     frequencies: WordFrequencies
     """The word frequencies the index was analysed with, so questions are weighed alike without loading wordfreq."""
+    kept_words: frozenset[str]
+    """Words of the synonym groups (folded), never stop words: see `Analyzer`."""
 
     @property
     def unit_count(self) -> int:
@@ -248,7 +250,8 @@ def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dic
 def build_language_index(
     lang: str, articles: Iterable[tuple[int, Article]], synonyms: list[tuple[str, ...]] | None = None
 ) -> LanguageIndex:
-    analyzer = Analyzer(lang)
+    kept_words = frozenset(fold(word) for group in synonyms or [] for entry in group for word in normalize(entry, lang))
+    analyzer = Analyzer(lang, keep=kept_words)
     vocabulary = _Vocabulary(analyzer)
     units: list[tuple[int, int, int]] = []
     body, heading, title = _FieldEntries(), _FieldEntries(), _FieldEntries()
@@ -315,6 +318,7 @@ def build_language_index(
         heading_terms=np.asarray(heading_terms, dtype=np.int32),
         heading_weights=np.asarray(heading_weights, dtype=np.float32),
         frequencies=analyzer.frequencies,
+        kept_words=kept_words,
     )
 
 

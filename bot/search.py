@@ -136,7 +136,7 @@ class Searcher:
         self.languages = sorted(index.by_lang)
         self.default_language = default_language
         self.detector = detector or QuestionLanguageDetector(self.languages)
-        self.analyzers = {lang: Analyzer(lang, idx.frequencies) for lang, idx in index.by_lang.items()}
+        self.analyzers = {lang: Analyzer(lang, idx.frequencies, idx.kept_words) for lang, idx in index.by_lang.items()}
         self.matchers = {lang: TermMatcher(idx, self.analyzers[lang]) for lang, idx in index.by_lang.items()}
         self._summary_cues = {lang: self._cue_tokens(lang) for lang in self.languages}
         self._main_article = self._pick_main_articles()

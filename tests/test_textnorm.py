@@ -109,3 +109,9 @@ def test_a_word_typed_without_diacritics_is_as_common_as_the_word_it_stands_for(
 
 def test_a_language_wordfreq_lacks_has_no_frequencies_rather_than_failing() -> None:
     assert WordFrequencies.of("zz").zipf("anything") == 0.0
+
+
+def test_a_word_the_content_owner_lists_as_a_synonym_is_never_a_stop_word() -> None:
+    """stopwordsiso's Italian list carries "città"; a synonym group says it matters here."""
+    assert Analyzer("it").token("città").stop
+    assert not Analyzer("it", keep=["città"]).token("città").stop
