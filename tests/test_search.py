@@ -130,14 +130,21 @@ def test_a_derived_word_finds_the_word_it_is_built_on(write: WriteFile, content:
 
 
 @pytest.mark.parametrize(
-    ("name", "floor"), [("questions.jsonl", 0.9), ("questions_fresh.jsonl", 0.85), ("questions_blind.jsonl", 0.85)]
+    ("name", "floor"),
+    [
+        ("questions.jsonl", 0.9),
+        ("questions_fresh.jsonl", 0.85),
+        ("questions_blind.jsonl", 0.85),
+        ("questions_blind2.jsonl", 0.85),
+    ],
 )
 def test_own_question_sets_stay_accurate(searcher: Searcher, name: str, floor: float) -> None:
     """A regression guard over questions written for this project (none from the eval's dev set).
 
-    `questions.jsonl` guided the method's development; `questions_fresh.jsonl`
-    and then `questions_blind.jsonl` were written later, each to check that
-    the method generalises to questions it was not developed on.
+    `questions.jsonl` guided the method's development; `questions_fresh.jsonl`,
+    `questions_blind.jsonl` and `questions_blind2.jsonl` were written later,
+    each to check that the method generalises to questions it was not
+    developed on.
     """
     cases = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line]
     right = 0
