@@ -95,7 +95,7 @@ class CompactArticles(Sequence[Article]):
     one or two of them: the index, not the text, finds the answer. As
     `marshal` records (UTF-8, no per-object overhead) they take half that, and
     rebuilding one costs about 40 microseconds. zlib would halve them again but
-    costs 150 microseconds per article to compress here, a quarter of a cold
+    costs 150 microseconds per article to compress here, a tenth of a cold
     start. Each article's key, language and section headings stay at hand for
     the lookups that run over many articles.
     """
