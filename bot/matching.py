@@ -5,9 +5,8 @@ its diacritics ("araligi" for "aralığı"), a different inflection of the same
 stem ("diplo" for "diploma"), a word built on one of the content's words
 ("memnuniyeti", satisfaction, on "memnun", satisfied), a misspelling within a
 budget that grows with the word's length ("yönetcisi"), or a synonym the
-content owner listed ("guadagna" for "stipendio"), misspelt or not. Each way
-of matching has a strength, so looser matches count for less when answers are
-ranked.
+content owner listed ("guadagna" for "stipendio"). Each way of matching has a
+strength, so looser matches count for less when answers are ranked.
 """
 
 from __future__ import annotations
@@ -83,7 +82,6 @@ class TermMatcher:
         self.index = index
         self.analyzer = analyzer
         self._vocabulary = _Vocabulary([*index.terms, *index.aliases])
-        self._synonym_keys = _Vocabulary(list(index.synonyms))
 
     def knows(self, token: Token) -> bool:
         """Whether the content has this word, as typed or without its diacritics."""
@@ -106,20 +104,9 @@ class TermMatcher:
             strength = WEAK_SYNONYM
         else:
             return list(found.items())
-        synonyms = self.synonyms(token)
-        if not found and not synonyms:
-            return self._misspelt_synonym(token)
-        for term_id in synonyms:
+        for term_id in self.synonyms(token):
             found.setdefault(term_id, strength)
         return list(found.items())
-
-    def _misspelt_synonym(self, token: Token) -> Matches:
-        """A reader's word misspelt ("tjner" for "tjener"): readers misspell their own words as well as the content's."""
-        budget = min(typo_budget(token.folded), typo_budget(token.term))
-        if not budget:
-            return []
-        keys, distance = self._synonym_keys.nearest(token.term, budget)
-        return [(term_id, SYNONYM * TYPO_STRENGTH[distance]) for term_id in {t for key in keys for t in self.index.synonyms[key]}]
 
     def synonyms(self, token: Token) -> set[int]:
         """Index terms the content owner listed as meaning the same as `token`, inflections included."""

@@ -166,9 +166,8 @@ def test_synonyms_let_readers_use_their_own_words(write: WriteFile, content: Pat
     )
     write("synonyms.yml", "it:\n  - stipendio, guadagna, retribuzione\n")
     searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
-    for question in ("quanto guadagna", "quanto guadgna"):
-        answer = searcher.answer(question, language="it")
-        assert answer.kind == "paragraph" and answer.section_heading == "Stipendio", question
+    answer = searcher.answer("quanto guadagna")
+    assert answer.kind == "paragraph" and answer.section_heading == "Stipendio"
 
 
 def test_a_synonym_reaches_words_built_on_it(write: WriteFile, content: Path) -> None:
