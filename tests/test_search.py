@@ -14,6 +14,11 @@ from bot.search import Conversation, Searcher
 from .conftest import DATA, WriteFile, unit_id
 
 
+def searcher_over(content: Path) -> Searcher:
+    """A searcher over the articles the test wrote, built in-process with no language guessing."""
+    return Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -104,7 +109,7 @@ def test_summary_follows_the_article_of_the_conversation(write: WriteFile, conte
         "tea.it.md",
         "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n## Punti\n- verde\n- infuso\n",
     )
-    searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+    searcher = searcher_over(content)
     conversation = Conversation()
     assert searcher.answer("infusione del tè verde", conversation=conversation).article.title == "Tè"
     summary = searcher.answer("riassunto", conversation=conversation)
@@ -115,7 +120,7 @@ def test_many_articles_are_told_apart_by_their_words(write: WriteFile, content: 
     write("coffee.it.md", "---\ntitle: Caffè\n---\n## Tostatura\nIl caffè viene tostato a 200 gradi.\n")
     write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n")
     write("bread.it.md", "---\ntitle: Pane\n---\n## Lievitazione\nIl pane lievita per dodici ore al fresco.\n")
-    searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+    searcher = searcher_over(content)
     assert searcher.answer("quanto lievita il pane").article.title == "Pane"
     assert searcher.answer("tostatura caffe").article.title == "Caffè"
 
@@ -124,7 +129,7 @@ def test_a_derived_word_finds_the_word_it_is_built_on(write: WriteFile, content:
     """Snowball stems "memnun" to "memn" but "memnuniyeti" to "memnuniyet"; the words as written still meet."""
     write("service.tr.md", "---\ntitle: Hizmet\n---\n## Müşteriler\nİyi bir ekip müşterilerin memnun kalmasını sağlar.\n")
     write("office.tr.md", "---\ntitle: Ofis\n---\n## Toplantılar\nHaftalık toplantılar pazartesi sabahı yapılır.\n")
-    searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+    searcher = searcher_over(content)
     answer = searcher.answer("müşteri memnuniyeti", language="tr")
     assert answer.kind == "paragraph" and answer.article.title == "Hizmet"
 
@@ -165,7 +170,7 @@ def test_synonyms_let_readers_use_their_own_words(write: WriteFile, content: Pat
         "---\ntitle: Paga\n---\n## Stipendio\nLo stipendio medio è di 30.000 euro.\n## Orari\nSi lavora dalle nove alle cinque.\n",
     )
     write("synonyms.yml", "it:\n  - stipendio, guadagna, retribuzione\n")
-    searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+    searcher = searcher_over(content)
     answer = searcher.answer("quanto guadagna")
     assert answer.kind == "paragraph" and answer.section_heading == "Stipendio"
 
@@ -177,7 +182,7 @@ def test_a_synonym_reaches_words_built_on_it(write: WriteFile, content: Path) ->
         "---\ntitle: Studi\n---\n## Titoli\nServe un diploma universitario in economia.\n## Orari\nSi lavora dalle nove alle cinque.\n",
     )
     write("synonyms.yml", "it:\n  - diploma, laurea\n")
-    searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+    searcher = searcher_over(content)
     answer = searcher.answer("bisogna essere laureati", language="it")
     assert answer.kind == "paragraph" and answer.section_heading == "Titoli"
 
@@ -187,7 +192,7 @@ def test_synonyms_do_not_blur_words_the_content_has(write: WriteFile, content: P
         "work.da.md", "---\ntitle: Salg\n---\n## Team\nSalgsteamet sidder i Aarhus.\n## Roller\nEn sælger taler med kunderne.\n"
     )
     write("synonyms.yml", "da:\n  - salgsteamet, sælger\n")
-    searcher = Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+    searcher = searcher_over(content)
     assert searcher.answer("salgsteamet").section_heading == "Team"
     assert searcher.answer("sælger").section_heading == "Roller"
 
