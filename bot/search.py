@@ -23,6 +23,7 @@ The path a question takes:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,8 @@ from .textnorm import clean, lower, word_spans
 THRESHOLD = 0.6
 """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
 CANDIDATES = 24
+RESTATED_SHARE = 0.5
+"""Share of a highlight's words (by weight) a paragraph must have for the highlight to count as restating it."""
 PLAUSIBLE = 0.05
 """Lingua confidence from which a language is searched when detection is unsure."""
 TIE = 0.05
@@ -243,6 +246,8 @@ class Searcher:
         for token in content:
             weight = analyzer.importance(token.surface) or STOPWORD_WEIGHT
             terms = matcher.resolve(token)
+            if not terms and analyzer.misspelt_stopword(token.folded):
+                continue
             parts = () if terms and terms[0][1] >= ALIAS else analyzer.compound_parts(token.surface)
             if parts:
                 for part in parts:
@@ -385,7 +390,10 @@ class Searcher:
         article_id = int(idx.unit_article[unit])
         section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
         if section == HIGHLIGHTS:
-            return self._highlights(question, lang, article_id, ranked)
+            restated = self._restated_paragraph(lang, article_id, ranked)
+            if restated is None:
+                return self._highlights(question, lang, article_id, ranked)
+            section, paragraph = restated
         return self._unit_answer(
             article_id,
             section,
@@ -395,6 +403,34 @@ class Searcher:
             suggestions=self._suggest(lang, ranked.candidates, (article_id, section), conversation),
             matched_terms=self._matched(ranked),
         )
+
+    def _restated_paragraph(self, lang: str, article_id: int, ranked: _Ranked) -> tuple[int, int] | None:
+        """The paragraph that the highlight best matching the question restates, if one clearly does.
+
+        Highlights repeat the article's main points in a few words, so a
+        question about one point often matches its bullet best; but the reader
+        asked about that point, not for the summary, and the paragraph is what
+        explains it. Worked out on demand: it only happens for the questions a
+        bullet wins, and costs a few dozen analysed sentences.
+        """
+        article = self.index.articles[article_id]
+        asked = self._matched(ranked)
+        bullets = [self._content_terms(lang, item) for item in article.highlights]
+        bullet = max(bullets, key=lambda terms: _overlap(terms, asked), default={})
+        if not _overlap(bullet, asked):
+            return None
+        best, best_share = None, RESTATED_SHARE
+        for s, section in enumerate(article.sections):
+            for p, text in enumerate(section.paragraphs):
+                share = _overlap(bullet, self._content_terms(lang, text)) / sum(bullet.values())
+                if share > best_share:
+                    best, best_share = (s, p), share
+        return best
+
+    def _content_terms(self, lang: str, text: str) -> dict[str, float]:
+        """The terms of a text's content words, each with its weight."""
+        analyzer = self.analyzers[lang]
+        return {t.term: analyzer.importance(t.surface) for t in analyzer.tokens(text) if not t.stop}
 
     def _highlights(self, question: str, lang: str, article_id: int, ranked: _Ranked) -> Answer:
         return self._unit_answer(
@@ -505,6 +541,10 @@ class Searcher:
             for section in range(len(self.index.articles.headings[fallback])):
                 add(fallback, section)
         return tuple(out)
+
+
+def _overlap(weighted: dict[str, float], terms: Collection[str]) -> float:
+    return sum(weight for term, weight in weighted.items() if term in terms)
 
 
 def highlights_text(article: Article) -> str:

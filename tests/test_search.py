@@ -134,6 +134,24 @@ def test_a_derived_word_finds_the_word_it_is_built_on(write: WriteFile, content:
     assert answer.kind == "paragraph" and answer.article.title == "Hizmet"
 
 
+def test_a_question_matching_a_highlight_gets_the_paragraph_it_restates(write: WriteFile, content: Path) -> None:
+    """The highlight says it in fewer words, so it matches best; the reader still asked about the point, not for a summary."""
+    write(
+        "job.da.md",
+        "---\ntitle: Job\n---\n## Krav\nDe fleste har en kandidatgrad i økonomi og nogle års erfaring med kunder.\n"
+        "## Arbejdstid\nMan arbejder fra ni til fem på kontoret i Aarhus.\n"
+        "## Højdepunkter\n- En uddannelse i økonomi og erfaring med kunder.\n- Arbejdstiden er fra ni til fem.\n",
+    )
+    answer = searcher_over(content).answer("kræver det en uddannelse", language="da")
+    assert (answer.kind, answer.section_heading) == ("paragraph", "Krav")
+
+
+def test_a_misspelt_question_word_does_not_make_a_question_out_of_scope(searcher: Searcher) -> None:
+    """ "сколко" is one letter off "сколько" (how much); it must not weigh like an unknown topic."""
+    answer = searcher.answer("сколко зарабатывает менеджер")
+    assert answer.kind == "paragraph" and unit_id(searcher, answer) in {"P8", "P9"}
+
+
 @pytest.mark.parametrize(
     ("name", "floor"),
     [
@@ -143,6 +161,7 @@ def test_a_derived_word_finds_the_word_it_is_built_on(write: WriteFile, content:
         ("questions_blind2.jsonl", 0.85),
         ("questions_blind3.jsonl", 0.55),
         ("questions_blind4.jsonl", 0.55),
+        ("questions_blind5.jsonl", 0.6),
     ],
 )
 def test_own_question_sets_stay_accurate(searcher: Searcher, name: str, floor: float) -> None:
