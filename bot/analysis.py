@@ -120,7 +120,8 @@ class Analyzer:
         """The parts of a compound: "lønintervallet" → (løn, intervallet), else ().
 
         Only for languages that write compounds as one word. Every part must be
-        a word the language commonly uses, a linking "s" or "e" is allowed, and
+        a word the language commonly uses and no stop word ("stillingen" is no
+        "still" + "ingen"), a linking "s" or "e" is allowed, and
         the tail may itself be a compound ("kontoadministrationsjob" → konto,
         administration, job).
         """
@@ -137,7 +138,7 @@ class Analyzer:
                 continue
             heads = [head] + [head[:-1] for link in _LINKS if head.endswith(link) and len(head) > _MIN_PART]
             for h in heads:
-                if h not in common:
+                if h not in common or any(fold(p) in self.stopwords for p in (h, *tails[0])):
                     continue
                 parts = (h, *tails[0])
                 strength = min(self.zipf(p) for p in parts)

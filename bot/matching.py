@@ -109,20 +109,20 @@ class TermMatcher:
         return list(found.items())
 
     def synonyms(self, token: Token) -> set[int]:
-        """Index terms the content owner listed as meaning the same as `token`, inflections included."""
+        """Index terms the content owner listed as meaning the same as `token`, inflections included.
+
+        A reader's derivation of a listed word ("laureati", "продажниками")
+        is found by the listed word it begins with, as written: a shared stem
+        alone is not enough ("principali", main, shares "princip" with
+        "principiante", beginner).
+        """
         table = self.index.synonyms
         if not table:
             return set()
         found = set(table.get(token.term, ())) | set(table.get(self.analyzer.folded_term(token.surface), ()))
         if not found:
-            prefix = next(
-                (token.term[:cut] for cut in range(len(token.term) - 1, MIN_PREFIX - 1, -1) if token.term[:cut] in table), None
-            )
-            found = set(table.get(prefix, ())) if prefix else set()
-        if not found:
-            word = next(
-                (token.folded[:cut] for cut in range(len(token.folded) - 1, MIN_PREFIX, -1) if token.folded[:cut] in table), None
-            )
+            cuts = range(len(token.folded) - 1, MIN_PREFIX - 1, -1)
+            word = next((token.folded[:cut] for cut in cuts if token.folded[:cut] in self.index.kept_words), None)
             found = set(table.get(word, ())) if word else set()
         return found
 

@@ -32,7 +32,7 @@ from .analysis import Analyzer, Token
 from .articles import Article
 from .index import HIGHLIGHTS, STOPWORD_WEIGHT, SearchIndex, unit_heading, unit_text
 from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
-from .matching import ALIAS, PART, PREFIX, TermMatcher
+from .matching import PART, PREFIX, SYNONYM, TermMatcher
 from .messages import cues, message
 from .textnorm import clean, lower, word_spans
 
@@ -248,7 +248,7 @@ class Searcher:
             terms = matcher.resolve(token)
             if not terms and analyzer.misspelt_stopword(token.folded):
                 continue
-            parts = () if terms and terms[0][1] >= ALIAS else analyzer.compound_parts(token.surface)
+            parts = () if any(strength >= SYNONYM for _, strength in terms) else analyzer.compound_parts(token.surface)
             if parts:
                 for part in parts:
                     part_token = analyzer.token(part)

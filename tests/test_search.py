@@ -206,6 +206,29 @@ def test_a_synonym_reaches_words_built_on_it(write: WriteFile, content: Path) ->
     assert answer.kind == "paragraph" and answer.section_heading == "Titoli"
 
 
+def test_a_listed_synonym_is_not_split_as_a_compound(write: WriteFile, content: Path) -> None:
+    """ "videregående" (higher, of education) is no "vid" + "ere" + "gående"; the owner listed it with "uddannelse"."""
+    write(
+        "job.da.md",
+        "---\ntitle: Job\n---\n## Krav\nDe fleste har en uddannelse i økonomi.\n## Tider\nMan arbejder fra ni til fem.\n",
+    )
+    write("synonyms.yml", "da:\n  - uddannelse, videregående\n")
+    answer = searcher_over(content).answer("skal man have en videregående uddannelse", language="da")
+    assert (answer.kind, answer.section_heading) == ("paragraph", "Krav")
+
+
+def test_a_word_sharing_only_a_stem_with_a_synonym_is_not_taken_for_it(write: WriteFile, content: Path) -> None:
+    """ "principali" (main) and "principiante" (beginner) stem alike, but a reader asking about one means no other."""
+    write(
+        "job.it.md",
+        "---\ntitle: Lavoro\n---\n## Livelli\nSi comincia come junior nel reparto.\n## Orari\nSi lavora dalle nove alle cinque.\n",
+    )
+    write("synonyms.yml", "it:\n  - junior, principiante\n")
+    searcher = searcher_over(content)
+    assert searcher.answer("quali sono i principali", language="it").kind == "none"
+    assert searcher.answer("posto da principiante", language="it").section_heading == "Livelli"
+
+
 def test_synonyms_do_not_blur_words_the_content_has(write: WriteFile, content: Path) -> None:
     write(
         "work.da.md", "---\ntitle: Salg\n---\n## Team\nSalgsteamet sidder i Aarhus.\n## Roller\nEn sælger taler med kunderne.\n"

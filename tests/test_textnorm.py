@@ -83,6 +83,7 @@ def test_danish_compounds_split_into_known_words() -> None:
     assert danish.compound_parts("lønintervallet") == ("løn", "intervallet")
     assert danish.compound_parts("salgsteamet") == ("salg", "teamet")
     assert danish.compound_parts("løn") == ()
+    assert "ingen" not in danish.compound_parts("stillingen")
     assert Analyzer("it").compound_parts("fidelizzazione") == ()
 
 
