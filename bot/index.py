@@ -26,7 +26,7 @@ from .articles import Article, CompactArticles, KnowledgeBase
 from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 16
+FORMAT = 17
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -57,6 +57,8 @@ class LanguageIndex:
     """Index into `SearchIndex.articles` of each unit's article."""
     unit_section: np.ndarray
     unit_paragraph: np.ndarray
+    unit_figures: np.ndarray
+    """Per unit, whether its text states a figure (a digit): what a "how much" question wants."""
     terms: dict[str, int]
     offsets: np.ndarray
     post_units: np.ndarray
@@ -254,6 +256,7 @@ def build_language_index(
     analyzer = Analyzer(lang, keep=kept_words)
     vocabulary = _Vocabulary(analyzer)
     units: list[tuple[int, int, int]] = []
+    figures: list[bool] = []
     body, heading, title = _FieldEntries(), _FieldEntries(), _FieldEntries()
     unit_heading: list[int] = []
     heading_offsets: list[int] = [0]
@@ -269,6 +272,7 @@ def build_language_index(
             section_start = len(units)
             for p, text in enumerate(paragraphs):
                 body.add(vocabulary.encode(text), range(len(units), len(units) + 1))
+                figures.append(any(ch.isdigit() for ch in text))
                 units.append((article_id, s, p if s != HIGHLIGHTS else HIGHLIGHTS))
             heading_ids = vocabulary.encode(heading_text)
             heading.add(heading_ids, range(section_start, len(units)))
@@ -306,6 +310,7 @@ def build_language_index(
         unit_article=unit_array[:, 0].copy(),
         unit_section=unit_array[:, 1].astype(np.int16),
         unit_paragraph=unit_array[:, 2].astype(np.int16),
+        unit_figures=np.asarray(figures, dtype=bool),
         terms=terms,
         offsets=offsets,
         post_units=(unique_keys % unit_count).astype(np.uint16 if unit_count <= 1 << 16 else np.int32),

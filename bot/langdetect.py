@@ -9,6 +9,7 @@ False and the caller decides with what else it knows (`pick_fallback`).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +18,22 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 CONFIDENT = 0.8
 """Top lingua confidence from which a guess needs no second opinion."""
+
+_SCRIPTS = {
+    "CYRILLIC": Language.all_with_cyrillic_script,
+    "ARABIC": Language.all_with_arabic_script,
+    "DEVANAGARI": Language.all_with_devanagari_script,
+    "LATIN": Language.all_with_latin_script,
+}
+
+
+def _script_of(language: Language) -> str | None:
+    return next((script for script, members in _SCRIPTS.items() if language in members()), None)
+
+
+def _scripts_in(text: str) -> set[str]:
+    """The writing systems of the letters of `text`, by the first word of their Unicode names."""
+    return {unicodedata.name(ch, "?").split()[0] for ch in text if ch.isalpha()}
 
 
 def _lingua_language(code: str) -> Language | None:
@@ -50,6 +67,7 @@ class QuestionLanguageDetector:
         self.languages = sorted(set(languages))
         by_lingua = {lang: _lingua_language(lang) for lang in self.languages}
         self._known = {lingua: code for code, lingua in by_lingua.items() if lingua is not None}
+        self._scripts = {code: _script_of(lingua) for lingua, code in self._known.items()}
         self._detector: LanguageDetector | None = None
         if len(self._known) >= 2:
             self._detector = LanguageDetectorBuilder.from_languages(*self._known).with_preloaded_language_models().build()
@@ -61,7 +79,23 @@ class QuestionLanguageDetector:
             return LanguageGuess(())
         values = self._detector.compute_language_confidence_values(text)
         ranked = tuple((self._known[v.language], v.value) for v in values if v.value > 0)
-        return LanguageGuess(ranked)
+        return LanguageGuess(self._by_script(text, ranked))
+
+    def _by_script(self, text: str, ranked: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+        """Only the languages written in the question's own script, when it has one besides the Latin alphabet.
+
+        "что такое account manager" is Russian with a borrowed name in it;
+        lingua, weighing the Latin letters, may not rank Russian at all.
+        """
+        scripts = _scripts_in(text) - {"LATIN"}
+        eligible = {code for code, script in self._scripts.items() if script in scripts}
+        if not eligible:
+            return ranked
+        kept = tuple((code, value) for code, value in ranked if code in eligible)
+        if not kept:
+            return tuple((code, 1.0 / len(eligible)) for code in sorted(eligible))
+        total = sum(value for _, value in kept)
+        return tuple((code, value / total) for code, value in kept)
 
 
 def pick_fallback(candidates: Iterable[str], *preferences: str | None) -> str | None:

@@ -52,6 +52,8 @@ MAX_QUESTION_WORDS = 40
 
 COVERAGE_WEIGHT, RELEVANCE_WEIGHT, HEADING_WEIGHT = 1.0, 0.35, 0.6
 HEADING_BETA = 2.0
+FIGURE_WEIGHT = 0.15
+"""Bonus of a paragraph that states a figure when the question asks "how much" or "how many": it has the answer's type."""
 ELSEWHERE_WEIGHT = 0.5
 """How much a question word counts against an answer when the knowledge base has it elsewhere.
 
@@ -141,16 +143,17 @@ class Searcher:
         self.detector = detector or QuestionLanguageDetector(self.languages)
         self.analyzers = {lang: Analyzer(lang, idx.frequencies, idx.kept_words) for lang, idx in index.by_lang.items()}
         self.matchers = {lang: TermMatcher(idx, self.analyzers[lang]) for lang, idx in index.by_lang.items()}
-        self._summary_cues = {lang: self._cue_tokens(lang) for lang in self.languages}
+        self._summary_cues = {lang: self._cue_tokens(lang, "summary_cues") for lang in self.languages}
+        self._quantity_cues = {lang: self._cue_tokens(lang, "quantity_cues") for lang in self.languages}
         self._main_article = self._pick_main_articles()
         self._article_ids = {
             identity: i for i, identity in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))
         }
         self._term_names = {lang: list(idx.terms) for lang, idx in index.by_lang.items()}
 
-    def _cue_tokens(self, lang: str) -> list[set[str]]:
+    def _cue_tokens(self, lang: str, key: str) -> list[set[str]]:
         analyzer = self.analyzers[lang]
-        return [{t.term for t in analyzer.tokens(cue)} for cue in cues(lang, "summary_cues")]
+        return [{t.term for t in analyzer.tokens(cue)} for cue in cues(lang, key)]
 
     def _pick_main_articles(self) -> dict[str, int]:
         """Per language, the article with the most translations (then the first by key)."""
@@ -291,7 +294,7 @@ class Searcher:
                 scores += group.weight * best
                 covered += group.weight * hit
                 hit_weight += group.weight * (hit > 0)
-        unresolved = sum(g.weight for g in groups if not g.terms)
+        unresolved = sum(g.weight for g in groups if not g.terms and not self._loanword(lang, g.token))
         elsewhere = ELSEWHERE_WEIGHT * sum(g.weight for g in groups if g.terms)
         nonzero = int(np.count_nonzero(scores))
         if not nonzero:
@@ -303,6 +306,8 @@ class Searcher:
         best_unit, best_final, best_conf = None, -1.0, 0.0
         finals: list[tuple[float, int]] = []
         words = self._word_ids(lang, tokens, groups)
+        terms = {t.term for t in tokens}
+        wants_figure = any(cue and cue <= terms for cue in self._quantity_cues[lang])
         heading_scores: dict[int, float] = {}
         for unit in top.tolist():
             slot = int(idx.unit_heading[unit])
@@ -312,11 +317,26 @@ class Searcher:
             denominator = unresolved + elsewhere + (1 - ELSEWHERE_WEIGHT) * float(hit_weight[unit])
             coverage = float(covered[unit]) / denominator if denominator else 0.0
             final = COVERAGE_WEIGHT * coverage + RELEVANCE_WEIGHT * float(scores[unit]) / peak + HEADING_WEIGHT * heading
+            if wants_figure and idx.unit_figures[unit]:
+                final += FIGURE_WEIGHT
             finals.append((final, unit))
             if final > best_final:
                 best_unit, best_final, best_conf = unit, final, max(coverage, heading)
         ordered = [u for _, u in sorted(finals, key=lambda item: -item[0])]
         return _Ranked(lang, best_unit, min(1.0, best_conf), summary, groups, ordered)
+
+    def _loanword(self, lang: str, token: Token) -> bool:
+        """Whether a word this language's content lacks is one the content of another language has.
+
+        Readers borrow the name of a subject from another language ("account
+        manager" in a Turkish question about "hesap yöneticisi"): such a word
+        tells nothing about whether the question is in scope, unlike "pizza".
+        """
+        for other in self.languages:
+            borrowed = self.analyzers[other].token(token.surface)
+            if other != lang and not borrowed.stop and self.matchers[other].knows(borrowed):
+                return True
+        return False
 
     def _word_ids(self, lang: str, tokens: list[Token], groups: list[_Group]) -> _QuestionWords:
         """Each question word's index terms and weight, for matching headings.

@@ -19,6 +19,9 @@ from bot.search import Conversation, Searcher
         ("какая зарплата у менеджера", "ru"),
         ("lon", "da"),
         ("maas", "tr"),
+        ("что такое account manager", "ru"),
+        ("account manager это кто", "ru"),
+        ("ما هو account manager", "ar"),
     ],
 )
 def test_question_language(searcher: Searcher, question: str, lang: str) -> None:

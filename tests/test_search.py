@@ -229,6 +229,28 @@ def test_a_word_sharing_only_a_stem_with_a_synonym_is_not_taken_for_it(write: Wr
     assert searcher.answer("posto da principiante", language="it").section_heading == "Livelli"
 
 
+def test_how_much_questions_prefer_the_paragraph_that_states_the_figure(write: WriteFile, content: Path) -> None:
+    """Both paragraphs speak of pay, the shorter one twice; "how much" wants the one with the amount."""
+    write(
+        "pay.it.md",
+        "---\ntitle: Paga\n---\n## Variabili\nLo stipendio varia, e chi ha più esperienza ha uno stipendio più alto.\n"
+        "## Cifre\nSecondo un sondaggio nazionale lo stipendio degli impiegati va da 25.000 a 40.000 euro.\n",
+    )
+    searcher = searcher_over(content)
+    assert searcher.answer("quanto è lo stipendio", language="it").section_heading == "Cifre"
+    assert searcher.answer("stipendio", language="it").section_heading == "Variabili"
+
+
+def test_a_borrowed_name_does_not_make_a_question_out_of_scope(write: WriteFile, content: Path) -> None:
+    """Turkish readers call a "hesap yöneticisi" an "account manager", the name the Italian version uses."""
+    write("job.tr.md", "---\ntitle: Hesap yöneticisi\n---\n## Eğitim\nÇoğu hesap yöneticisinin üniversite diploması vardır.\n")
+    write("job.it.md", "---\ntitle: Account manager\n---\n## Studi\nQuasi ogni account manager ha una laurea.\n")
+    searcher = searcher_over(content)
+    answer = searcher.answer("account manager olmak için üniversite diploması şart mı", language="tr")
+    assert (answer.language, answer.kind, answer.section_heading) == ("tr", "paragraph", "Eğitim")
+    assert searcher.answer("account manager pizza tarifi", language="tr").kind == "none"
+
+
 def test_synonyms_do_not_blur_words_the_content_has(write: WriteFile, content: Path) -> None:
     write(
         "work.da.md", "---\ntitle: Salg\n---\n## Team\nSalgsteamet sidder i Aarhus.\n## Roller\nEn sælger taler med kunderne.\n"
