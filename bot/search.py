@@ -30,9 +30,9 @@ import numpy as np
 
 from .analysis import Analyzer, Token
 from .articles import Article
-from .index import HIGHLIGHTS, STOPWORD_WEIGHT, SearchIndex, unit_heading, unit_text
+from .index import HIGHLIGHTS, STOPWORD_WEIGHT, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
-from .matching import PART, PREFIX, SYNONYM, TermMatcher
+from .matching import MIN_PREFIX, PART, PREFIX, SYNONYM, TermMatcher
 from .messages import cues, message
 from .textnorm import clean, lower, word_spans
 
@@ -52,6 +52,8 @@ MAX_QUESTION_WORDS = 40
 
 COVERAGE_WEIGHT, RELEVANCE_WEIGHT, HEADING_WEIGHT = 1.0, 0.35, 0.6
 HEADING_BETA = 2.0
+UNKNOWN_BESIDE_TOPIC = 0.5
+"""How much a word the content lacks counts against an answer whose article the question's other words are central to."""
 FIGURE_WEIGHT = 0.15
 """Bonus of a paragraph that states a figure when the question asks "how much" or "how many": it has the answer's type."""
 ELSEWHERE_WEIGHT = 0.5
@@ -323,7 +325,33 @@ class Searcher:
             if final > best_final:
                 best_unit, best_final, best_conf = unit, final, max(coverage, heading)
         ordered = [u for _, u in sorted(finals, key=lambda item: -item[0])]
+        if best_unit is not None and unresolved and self._on_topic(idx, groups, int(idx.unit_article[best_unit])):
+            denominator = UNKNOWN_BESIDE_TOPIC * unresolved + elsewhere + (1 - ELSEWHERE_WEIGHT) * float(hit_weight[best_unit])
+            best_conf = max(best_conf, float(covered[best_unit]) / denominator)
         return _Ranked(lang, best_unit, min(1.0, best_conf), summary, groups, ordered)
+
+    def _on_topic(self, idx: LanguageIndex, groups: list[_Group], article_id: int) -> bool:
+        """Whether every word of the question that the content has is one the answer's article keeps coming back to.
+
+        The word must be in two or more of the article's paragraphs (its title
+        and headings count for each paragraph they cover). "carriera" in "ci
+        sono possibilità di fare carriera?" is; "dollar" in "what is the dollar
+        rate", found once in a sentence on pay, is not. A question on the
+        article's own topic is not out of scope for one word the article
+        lacks ("possibilità"). A word that meets the content only by a short
+        stem ("partita", a match, and "parte", part, both "part") may be
+        another word altogether, and proves nothing.
+        """
+        names = self._term_names[idx.lang]
+        matched = [g for g in groups if g.terms]
+        return bool(matched) and all(
+            any(
+                np.count_nonzero(idx.unit_article[idx.postings(term_id)[0]] == article_id) >= 2
+                for term_id, strength in g.terms
+                if strength >= PREFIX and (len(names[term_id]) >= MIN_PREFIX or idx.has_surface(g.token.folded))
+            )
+            for g in matched
+        )
 
     def _loanword(self, lang: str, token: Token) -> bool:
         """Whether a word this language's content lacks is one the content of another language has.

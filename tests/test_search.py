@@ -251,6 +251,19 @@ def test_a_borrowed_name_does_not_make_a_question_out_of_scope(write: WriteFile,
     assert searcher.answer("account manager pizza tarifi", language="tr").kind == "none"
 
 
+def test_one_unknown_word_beside_the_article_topic_does_not_reject_the_question(write: WriteFile, content: Path) -> None:
+    """ "carriera" runs through the article; "possibilità" is not in it. A word found once in passing proves less."""
+    write(
+        "job.it.md",
+        "---\ntitle: Lavoro\n---\n## Carriera\nLa carriera comincia come assistente.\n\n"
+        "Dopo cinque anni la carriera porta alla direzione.\n## Orari\nSi lavora dalle nove alle cinque, con una pausa.\n",
+    )
+    searcher = searcher_over(content)
+    answer = searcher.answer("ci sono possibilità di carriera", language="it")
+    assert (answer.kind, answer.section_heading) == ("paragraph", "Carriera")
+    assert searcher.answer("pausa caffè al bar", language="it").kind == "none"
+
+
 def test_synonyms_do_not_blur_words_the_content_has(write: WriteFile, content: Path) -> None:
     write(
         "work.da.md", "---\ntitle: Salg\n---\n## Team\nSalgsteamet sidder i Aarhus.\n## Roller\nEn sælger taler med kunderne.\n"
