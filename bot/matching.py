@@ -90,20 +90,15 @@ class TermMatcher:
     def resolve(self, token: Token) -> Matches:
         """Index terms `token` stands for, with how strictly it matched them.
 
-        Synonyms stand in only for a word the content does not have as
-        written: they exist for readers' words, and a word the content uses
-        itself ("salgsteamet") is better matched as it is. A word whose stem
-        the content has but not the word itself ("отдел" for "отделом", or
-        "tjener", earns, for "tjenester", services) gets its synonyms only
-        weakly: enough to break ties, not to outrank the stem.
+        Synonyms stand in fully for a word the content lacks: they exist for
+        readers' words. A word the content has ("salgsteamet"), or has the
+        stem of ("tjener", earns, stems like "tjenester", services), gets
+        its synonyms only weakly: enough to reach the content's other forms
+        of it ("راتب", salary, and its broken plural "رواتب") and to break
+        ties, not to outrank the word itself.
         """
         found = dict(self._resolve_word(token))
-        if not found or max(found.values()) < ALIAS:
-            strength = SYNONYM
-        elif not self.index.has_surface(token.folded):
-            strength = WEAK_SYNONYM
-        else:
-            return list(found.items())
+        strength = SYNONYM if not found or max(found.values()) < ALIAS else WEAK_SYNONYM
         for term_id in self.synonyms(token):
             found.setdefault(term_id, strength)
         return list(found.items())
