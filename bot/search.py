@@ -264,11 +264,19 @@ class Searcher:
         return groups
 
     def _is_summary(self, lang: str, tokens: list[Token]) -> tuple[bool, list[Token]]:
-        """Whether the question asks for the key points, and its words other than the cue."""
+        """Whether the question asks for the key points, and its words other than the cue.
+
+        A one-word cue also matches a word built on it ("riassumimi",
+        summarise for me, on "riassumi"), as readers inflect and attach.
+        """
         terms = {t.term for t in tokens}
         for cue in self._summary_cues[lang]:
             if cue and cue <= terms:
                 return True, [t for t in tokens if t.term not in cue]
+            if len(cue) == 1 and len(cue_term := next(iter(cue))) >= MIN_PREFIX:
+                rest = [t for t in tokens if not t.term.startswith(cue_term)]
+                if len(rest) < len(tokens):
+                    return True, rest
         return False, tokens
 
     def _rank(self, lang: str, question: str) -> _Ranked:
@@ -419,10 +427,8 @@ class Searcher:
         if ranked.summary:
             if answered:
                 article_id = int(idx.unit_article[ranked.unit])
-            elif not any(g.terms for g in ranked.groups):
-                article_id = self._context_article(lang, conversation)
             else:
-                article_id = None
+                article_id = self._context_article(lang, conversation)
             if article_id is not None and self.index.articles[article_id].highlights:
                 return self._highlights(question, lang, article_id, ranked)
         if not answered:

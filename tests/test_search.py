@@ -52,13 +52,28 @@ def test_finds_the_paragraph_despite_case_accents_typos_and_inflection(
         ("чем занимается менеджер по работе с клиентами", {"P2", "P3", "P4"}),
         ("hesap yöneticisi ne yapar", {"P2", "P3", "P4"}),
         ("hesap yoneticisi ne yapar", {"P2", "P3", "P4"}),
+        ("che significa account manager", {"P1"}),
+        ("hvad betyder account manager", {"P1"}),
     ],
 )
 def test_question_that_restates_a_heading_gets_that_section(searcher: Searcher, question: str, expected: set[str]) -> None:
     assert unit_id(searcher, searcher.answer(question)) in expected
 
 
-@pytest.mark.parametrize("question", ["özet", "ملخص", "riassunto", "opsummering", "кратко", "summary please", "Mette in risalto"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "özet",
+        "ملخص",
+        "riassunto",
+        "opsummering",
+        "кратко",
+        "summary please",
+        "Mette in risalto",
+        "riassumimi l'articolo",
+        "giv mig et kort resumé",
+    ],
+)
 def test_summary_requests_get_the_highlights(searcher: Searcher, question: str) -> None:
     answer = searcher.answer(question)
     assert answer.kind == "highlights"
