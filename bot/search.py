@@ -54,8 +54,13 @@ COVERAGE_WEIGHT, RELEVANCE_WEIGHT, HEADING_WEIGHT = 1.0, 0.35, 0.6
 HEADING_BETA = 2.0
 UNKNOWN_BESIDE_TOPIC = 0.5
 """How much a word the content lacks counts against an answer whose article the question's other words are central to."""
-FIGURE_WEIGHT = 0.15
-"""Bonus of a paragraph that states a figure when the question asks "how much" or "how many": it has the answer's type."""
+FIGURE_WEIGHT = 0.5
+"""Bonus of a paragraph that states a figure when the question asks how much, or about pay or prices.
+
+Such a question wants an amount, so among paragraphs that match it about as
+well, the one with the amount is the answer: large enough to outweigh a
+paragraph that names pay twice in passing ("salary levels vary ... a higher
+salary") over the one that gives the range."""
 ELSEWHERE_WEIGHT = 0.5
 """How much a question word counts against an answer when the knowledge base has it elsewhere.
 
