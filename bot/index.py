@@ -26,15 +26,13 @@ from .articles import Article, CompactArticles, KnowledgeBase
 from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 17
+FORMAT = 18
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
 """`section` and `paragraph` value of a highlights unit."""
 
 K1 = 1.2
-STOPWORD_WEIGHT = 0.5
-"""What a stop word counts for in a heading or question, against 1 for other words."""
 PART_WEIGHT = 0.5
 """A compound's parts ("løn" in "lønintervallet") count half a word each."""
 
@@ -149,7 +147,7 @@ class _Vocabulary:
         self.analyzer = analyzer
         self.terms: dict[str, int] = {}
         self.ids: dict[str, int] = {}
-        self.stop: list[bool] = []
+        self.heading_weight: list[float] = []
         self.expand_offsets = array("q", [0])
         self.expand_terms = array("i")
         self.expand_weights = array("f")
@@ -164,7 +162,7 @@ class _Vocabulary:
     def _add(self, word: str) -> None:
         analyzer, terms = self.analyzer, self.terms
         self.ids[word] = len(self.ids)
-        self.stop.append(analyzer.token(word).stop)
+        self.heading_weight.append(analyzer.heading_weight(analyzer.token(word)))
         self.expand_terms.append(terms.setdefault(analyzer.term(word), len(terms)))
         self.expand_weights.append(1.0)
         for part in analyzer.compound_parts(word):
@@ -279,7 +277,7 @@ def build_language_index(
             heading_words.clear()
             for word_id in heading_ids:
                 term_id = vocabulary.term_id(word_id)
-                weight = STOPWORD_WEIGHT if vocabulary.stop[word_id] else 1.0
+                weight = vocabulary.heading_weight[word_id]
                 heading_words[term_id] = max(heading_words.get(term_id, 0.0), weight)
             heading_terms.extend(heading_words)
             heading_weights.extend(heading_words.values())

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import Analyzer, Token
+from .analysis import STOPWORD_WEIGHT, Analyzer, Token
 from .articles import Article
-from .index import HIGHLIGHTS, STOPWORD_WEIGHT, LanguageIndex, SearchIndex, unit_heading, unit_text
+from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from .matching import MIN_PREFIX, PART, PREFIX, SYNONYM, TermMatcher
 from .messages import cues, message
@@ -396,7 +396,7 @@ class Searcher:
             if token.term in idx.terms:
                 ids.add(idx.terms[token.term])
             ids.update(t for t, _ in matcher.relatives(token.term))
-            words.append((ids, STOPWORD_WEIGHT if token.stop else 1.0))
+            words.append((ids, analyzer.heading_weight(token)))
         return _QuestionWords(words, set().union(*(ids for ids, _ in words)), sum(w for _, w in words))
 
     @staticmethod
