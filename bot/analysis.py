@@ -16,8 +16,6 @@ from functools import lru_cache
 
 import Stemmer
 import stopwordsiso
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
 
 from .frequencies import WordFrequencies
 from .languages import profile
@@ -27,7 +25,6 @@ from .textnorm import fold, normalize
 _MIN_COMPOUND = 8
 _MIN_PART = 3
 _KNOWN_ZIPF = 3.0
-_MIN_TYPO = 5
 STOPWORD_WEIGHT = 0.5
 """What a stop word counts for at most in a heading or question, against 1 for other words."""
 _COMMONEST_ZIPF, _STOPWORD_SPREAD = 7.5, 1.5
@@ -65,8 +62,6 @@ class Analyzer:
         self.importance = lru_cache(maxsize=50_000)(self._importance)
         self.zipf = lru_cache(maxsize=200_000)(self.frequencies.zipf)
         self.compound_parts = lru_cache(maxsize=100_000)(self._compound_parts)
-        self._stopword_list_sorted = sorted(self.stopwords)
-        self.misspelt_stopword = lru_cache(maxsize=10_000)(self._misspelt_stopword)
 
     def _stopword_list(self) -> set[str]:
         return stopwordsiso.stopwords(self.lang) if stopwordsiso.has_lang(self.lang) else set()
@@ -99,19 +94,6 @@ class Analyzer:
     def folded_term(self, word: str) -> str:
         """The term of a word after folding: how an unaccented inflected word ("araligi") stems."""
         return fold(self.stem(fold(word)))
-
-    def _misspelt_stopword(self, folded: str) -> bool:
-        """Whether a word no one writes is one letter off a stop word ("сколко" for "сколько").
-
-        Left as it is, such a word weighs as much as the rarest topic word and
-        makes an answerable question look out of scope. Words of five letters
-        and more only: shorter ones are a letter off too many real words.
-        """
-        if len(folded) < _MIN_TYPO or self.zipf(folded) > 0:
-            return False
-        return (
-            process.extractOne(folded, self._stopword_list_sorted, scorer=DamerauLevenshtein.distance, score_cutoff=1) is not None
-        )
 
     def heading_weight(self, token: Token) -> float:
         """How much a word counts when a question is compared with a heading.

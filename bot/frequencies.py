@@ -28,6 +28,8 @@ _WORDLIST = "small"
 
 _TOP = 900
 """Zipf 9 in hundredths: one occurrence per word (wordfreq's bucket 0)."""
+_LEXICON_SIZE = 20_000
+"""Commonest words of four letters or more kept as strings, for correcting typos in words the content lacks."""
 
 
 def _hash(word: str) -> int:
@@ -62,6 +64,8 @@ class WordFrequencies:
     exact: _ZipfTable
     folded: _ZipfTable
     """Under the folded spelling of accented words, the frequency of the most common of them."""
+    lexicon: tuple[str, ...] = ()
+    """The language's commonest words, most common first: what a reader who misspelt a word may have meant."""
 
     @classmethod
     def of(cls, lang: str) -> WordFrequencies:
@@ -75,13 +79,16 @@ class WordFrequencies:
         path = wordfreq.available_languages(_WORDLIST).get(lang)
         exact: dict[str, int] = {}
         folded: dict[str, int] = {}
+        lexicon: list[str] = []
         for bucket, words in enumerate(wordfreq.read_cBpack(path) if path else []):
             for word in words:
                 exact[word] = _TOP - bucket
                 key = fold(word)
                 if key != word:
                     folded.setdefault(key, _TOP - bucket)
-        return cls(_ZipfTable.of(exact), _ZipfTable.of(folded))
+                if len(lexicon) < _LEXICON_SIZE and len(word) >= 4 and word.isalpha():
+                    lexicon.append(word)
+        return cls(_ZipfTable.of(exact), _ZipfTable.of(folded), tuple(lexicon))
 
     def __contains__(self, word: str) -> bool:
         """Whether `word` is one the language commonly uses (on wordfreq's list at all)."""

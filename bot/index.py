@@ -26,7 +26,7 @@ from .articles import Article, CompactArticles, KnowledgeBase
 from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 18
+FORMAT = 20
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -66,6 +66,8 @@ class LanguageIndex:
     synonyms: dict[str, tuple[int, ...]]
     """Term (stemmed and folded) of a word readers use → index terms of the words it stands for."""
     surface_hashes: np.ndarray
+    surfaces: tuple[str, ...]
+    """Every word of the content as written (lowered), for correcting readers' typos: see `spelling`."""
     """Sorted CRC32 of every word of the content as written (folded), a compact set: see `has_surface`."""
     unit_heading: np.ndarray
     """Per unit, its section heading's slot in `heading_offsets`."""
@@ -316,6 +318,7 @@ def build_language_index(
         aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
         synonyms=_synonym_table(analyzer, synonyms or [], terms),
         surface_hashes=np.unique(np.fromiter((zlib.crc32(fold(w).encode()) for w in vocabulary.ids), dtype=np.uint32)),
+        surfaces=tuple(sorted(vocabulary.ids)),
         unit_heading=np.asarray(unit_heading, dtype=np.int32),
         heading_offsets=np.asarray(heading_offsets, dtype=np.int64),
         heading_terms=np.asarray(heading_terms, dtype=np.int32),

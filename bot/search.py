@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -34,8 +35,10 @@ from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_te
 from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from .matching import MIN_PREFIX, PART, PREFIX, SYNONYM, TermMatcher
 from .messages import cues, message
-from .textnorm import clean, lower, word_spans
+from .spelling import Speller
+from .textnorm import clean, lower, normalize, word_spans
 
+CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
 THRESHOLD = 0.6
 """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
 CANDIDATES = 24
@@ -157,6 +160,31 @@ class Searcher:
             identity: i for i, identity in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))
         }
         self._term_names = {lang: list(idx.terms) for lang, idx in index.by_lang.items()}
+        self.spellers = {lang: self._speller(lang) for lang in self.languages}
+        self.lexicons = {lang: Speller(self.analyzers[lang].frequencies.lexicon) for lang in self.languages}
+
+    def _speller(self, lang: str) -> Speller:
+        """What a reader may have meant in `lang`: the content's words, the synonyms, stop words and cue phrases."""
+        idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
+        cue_words = (word for key in CUE_KEYS for phrase in cues(lang, key) for word in normalize(phrase, lang))
+        return Speller(chain(idx.surfaces, idx.kept_words, analyzer.stopwords, cue_words))
+
+    def _spelled(self, lang: str, tokens: list[Token]) -> list[Token]:
+        """The question's words with typos corrected: see `spelling`. Known and foreign words stay as typed.
+
+        The words the bot knows come first, then the language's common words:
+        "bollumden" is "bölümden" (from which department), a word the content
+        lacks but the stemmer then reads well.
+        """
+        analyzer, matcher = self.analyzers[lang], self.matchers[lang]
+        spelled = []
+        for token in tokens:
+            if token.stop or analyzer.zipf(token.surface) > 0 or matcher.knows(token) or self._foreign(lang, token):
+                spelled.append(token)
+                continue
+            meant = self.spellers[lang].correct(token.surface) or self.lexicons[lang].correct(token.surface)
+            spelled.append(analyzer.token(meant) if meant else token)
+        return spelled
 
     def _cue_tokens(self, lang: str, key: str) -> list[set[str]]:
         analyzer = self.analyzers[lang]
@@ -215,9 +243,13 @@ class Searcher:
         return answer
 
     def _knows_words(self, lang: str, question: str) -> bool:
-        """Whether any content word of the question is a word of this language's content."""
+        """Whether any content word of the question is, or is a typo of, a word of this language's content."""
         matcher = self.matchers[lang]
-        return any(matcher.knows(t) for t in self.analyzers[lang].tokens(question) if not t.stop and len(t.folded) > 1)
+        return any(
+            matcher.knows(t) or self.spellers[lang].correct(t.surface) is not None
+            for t in self.analyzers[lang].tokens(question)
+            if not t.stop and len(t.folded) > 1
+        )
 
     def _choose(self, results: list[_Ranked], guess: LanguageGuess, preferences: tuple[str | None, ...]) -> _Ranked | None:
         """The reading of the question that answers it best; a summary request counts as answered.
@@ -256,8 +288,6 @@ class Searcher:
         for token in content:
             weight = analyzer.importance(token.surface) or STOPWORD_WEIGHT
             terms = matcher.resolve(token)
-            if not terms and analyzer.misspelt_stopword(token.folded):
-                continue
             parts = () if any(strength >= SYNONYM for _, strength in terms) else analyzer.compound_parts(token.surface)
             if parts:
                 for part in parts:
@@ -286,7 +316,7 @@ class Searcher:
 
     def _rank(self, lang: str, question: str) -> _Ranked:
         idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
-        tokens = analyzer.tokens(question)[:MAX_QUESTION_WORDS]
+        tokens = self._spelled(lang, analyzer.tokens(question)[:MAX_QUESTION_WORDS])
         summary, rest = self._is_summary(lang, tokens)
         groups = self._groups(lang, rest) if rest else []
         scores = np.zeros(idx.unit_count, dtype=np.float32)
@@ -378,6 +408,14 @@ class Searcher:
             if other != lang and not borrowed.stop and self.matchers[other].knows(borrowed):
                 return True
         return False
+
+    def _foreign(self, lang: str, token: Token) -> bool:
+        """Whether a word is one of another of the content's languages ("nedir" read as Italian): no typo to correct."""
+        return any(
+            self.analyzers[other].zipf(token.surface) > 0 or self._loanword(lang, token)
+            for other in self.languages
+            if other != lang
+        )
 
     def _word_ids(self, lang: str, tokens: list[Token], groups: list[_Group]) -> _QuestionWords:
         """Each question word's index terms and weight, for matching headings.
