@@ -14,6 +14,7 @@ index on disk.
 
 from __future__ import annotations
 
+import re
 import zlib
 from array import array
 from collections.abc import Iterable
@@ -33,6 +34,7 @@ HIGHLIGHTS = -1
 """`section` and `paragraph` value of a highlights unit."""
 
 K1 = 1.2
+_DIGIT = re.compile(r"\d")
 PART_WEIGHT = 0.5
 """A compound's parts ("løn" in "lønintervallet") count half a word each."""
 
@@ -272,7 +274,7 @@ def build_language_index(
             section_start = len(units)
             for p, text in enumerate(paragraphs):
                 body.add(vocabulary.encode(text), range(len(units), len(units) + 1))
-                figures.append(any(ch.isdigit() for ch in text))
+                figures.append(_DIGIT.search(text) is not None)
                 units.append((article_id, s, p if s != HIGHLIGHTS else HIGHLIGHTS))
             heading_ids = vocabulary.encode(heading_text)
             heading.add(heading_ids, range(section_start, len(units)))
