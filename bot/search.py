@@ -161,19 +161,13 @@ class Searcher:
         }
         self._term_names = {lang: list(idx.terms) for lang, idx in index.by_lang.items()}
         self.spellers = {lang: self._speller(lang) for lang in self.languages}
-        self._lexicons: dict[str, Speller] = {}
+        self.lexicons = {lang: Speller(self.analyzers[lang].frequencies.lexicon) for lang in self.languages}
 
     def _speller(self, lang: str) -> Speller:
         """What a reader may have meant in `lang`: the content's words, the synonyms, stop words and cue phrases."""
         idx, analyzer = self.index.by_lang[lang], self.analyzers[lang]
         cue_words = (word for key in CUE_KEYS for phrase in cues(lang, key) for word in normalize(phrase, lang))
         return Speller(chain(idx.surfaces, idx.kept_words, analyzer.stopwords, cue_words))
-
-    def _lexicon(self, lang: str) -> Speller:
-        """The language's common words as a `Speller`, built when first needed: most questions never need it."""
-        if lang not in self._lexicons:
-            self._lexicons[lang] = Speller(self.analyzers[lang].frequencies.lexicon)
-        return self._lexicons[lang]
 
     def _spelled(self, lang: str, tokens: list[Token]) -> list[Token]:
         """The question's words with typos corrected: see `spelling`. Known and foreign words stay as typed.
@@ -188,7 +182,7 @@ class Searcher:
             if token.stop or analyzer.zipf(token.surface) > 0 or matcher.knows(token) or self._foreign(lang, token):
                 spelled.append(token)
                 continue
-            meant = self.spellers[lang].correct(token.surface) or self._lexicon(lang).correct(token.surface)
+            meant = self.spellers[lang].correct(token.surface) or self.lexicons[lang].correct(token.surface)
             spelled.append(analyzer.token(meant) if meant else token)
         return spelled
 

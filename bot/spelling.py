@@ -40,7 +40,7 @@ class Speller:
         for word in words:
             key = fold(word)
             if len(key) >= MIN_LENGTH - 1:
-                by_key.setdefault((key[:1], len(key)), {}).setdefault(key, word)
+                by_key.setdefault((key[:1], len(key)), {}).setdefault(word if key == word else key, word)
         self._buckets = {slot: (list(found), list(found.values())) for slot, found in by_key.items()}
 
     def correct(self, word: str) -> str | None:
