@@ -68,9 +68,9 @@ class LanguageIndex:
     synonyms: dict[str, tuple[int, ...]]
     """Term (stemmed and folded) of a word readers use → index terms of the words it stands for."""
     surface_hashes: np.ndarray
+    """Sorted CRC32 of every word of the content as written (folded), a compact set: see `has_surface`."""
     surfaces: tuple[str, ...]
     """Every word of the content as written (lowered), for correcting readers' typos: see `spelling`."""
-    """Sorted CRC32 of every word of the content as written (folded), a compact set: see `has_surface`."""
     unit_heading: np.ndarray
     """Per unit, its section heading's slot in `heading_offsets`."""
     heading_offsets: np.ndarray
