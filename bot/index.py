@@ -27,7 +27,7 @@ from .articles import Article, CompactArticles, KnowledgeBase
 from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 20
+FORMAT = 22
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -48,6 +48,10 @@ class _Field:
 _BODY = _Field(1.0, 0.75)
 _HEADING = _Field(2.0, 0.3)
 _TITLE = _Field(0.4, 0.3)
+_RESTATED = _Field(1.0, 0.3)
+MIN_TOPIC_HEADINGS = 3
+RESTATED_SHARE = 0.5
+"""Share of a highlight's content words (by weight) a paragraph must have for the highlight to count as restating it."""
 
 
 @dataclass
@@ -77,6 +81,14 @@ class LanguageIndex:
     heading_terms: np.ndarray
     heading_weights: np.ndarray
     """Per heading word: its term and how much it counts (stop words half), for matching questions to headings."""
+    topics: dict[int, frozenset[int]]
+    """Per article (of those with enough sections), the terms all its headings repeat: see `_topic_terms`."""
+    restates: dict[int, tuple[int, ...]]
+    """Per article, for each highlight, the unit of the paragraph it restates (-1 if none clearly does).
+
+    Such a highlight also counts as a field of that paragraph: the article's
+    author has said in few words what the paragraph is about.
+    """
     frequencies: WordFrequencies
     """The word frequencies the index was analysed with, so questions are weighed alike without loading wordfreq."""
     kept_words: frozenset[str]
@@ -103,6 +115,10 @@ class LanguageIndex:
         key = zlib.crc32(folded_word.encode())
         at = int(np.searchsorted(self.surface_hashes, key))
         return at < len(self.surface_hashes) and int(self.surface_hashes[at]) == key
+
+    def lead_unit(self, article_id: int) -> int:
+        """The article's first unit: its opening paragraph (units are stored article by article)."""
+        return int(np.searchsorted(self.unit_article, article_id))
 
     def heading_words(self, unit: int) -> tuple[np.ndarray, np.ndarray]:
         slot = self.unit_heading[unit]
@@ -152,6 +168,8 @@ class _Vocabulary:
         self.terms: dict[str, int] = {}
         self.ids: dict[str, int] = {}
         self.heading_weight: list[float] = []
+        self.content_weight: list[float] = []
+        """Per word: how much it says (`Analyzer.importance`), 0 for stop words."""
         self.expand_offsets = array("q", [0])
         self.expand_terms = array("i")
         self.expand_weights = array("f")
@@ -166,7 +184,9 @@ class _Vocabulary:
     def _add(self, word: str) -> None:
         analyzer, terms = self.analyzer, self.terms
         self.ids[word] = len(self.ids)
-        self.heading_weight.append(analyzer.heading_weight(analyzer.token(word)))
+        token = analyzer.token(word)
+        self.heading_weight.append(analyzer.heading_weight(token))
+        self.content_weight.append(0.0 if token.stop else analyzer.importance(word))
         self.expand_terms.append(terms.setdefault(analyzer.term(word), len(terms)))
         self.expand_weights.append(1.0)
         for part in analyzer.compound_parts(word):
@@ -176,6 +196,37 @@ class _Vocabulary:
 
     def term_id(self, word_id: int) -> int:
         return self.expand_terms[self.expand_offsets[word_id]]
+
+    def content_terms(self, word_ids: list[int]) -> dict[int, float]:
+        """The terms of a text's content words, each with its weight."""
+        return {self.term_id(w): self.content_weight[w] for w in word_ids if self.content_weight[w]}
+
+
+def _topic_terms(vocabulary: _Vocabulary, headings: list[str]) -> set[int]:
+    """Terms every section heading of an article repeats: its topic, which tells none of its sections apart.
+
+    Headings such as "What is an account manager?", "What an account manager
+    does" and "Examples of account manager roles" all name the topic; a
+    question naming it ("why do companies use account managers") restates
+    each of them equally, and the shortest heading would otherwise win on
+    those words alone. With fewer than `MIN_TOPIC_HEADINGS` headings a shared
+    word may be chance.
+    """
+    if len(headings) < MIN_TOPIC_HEADINGS:
+        return set()
+    per_heading = [{vocabulary.term_id(w) for w in vocabulary.encode(text)} for text in headings]
+    return set.intersection(*per_heading)
+
+
+def _restated(bullet: dict[int, float], paragraphs: list[dict[int, float]]) -> int | None:
+    """Which of an article's paragraphs a highlight restates, if one clearly does."""
+    total = sum(bullet.values())
+    best, best_share = None, RESTATED_SHARE
+    for p, paragraph in enumerate(paragraphs):
+        share = sum(w for t, w in bullet.items() if t in paragraph) / total if total else 0.0
+        if share > best_share:
+            best, best_share = p, share
+    return best
 
 
 def _article_fields(article: Article) -> str:
@@ -259,21 +310,30 @@ def build_language_index(
     vocabulary = _Vocabulary(analyzer)
     units: list[tuple[int, int, int]] = []
     figures: list[bool] = []
-    body, heading, title = _FieldEntries(), _FieldEntries(), _FieldEntries()
+    body, heading, title, restated = _FieldEntries(), _FieldEntries(), _FieldEntries(), _FieldEntries()
     unit_heading: list[int] = []
     heading_offsets: list[int] = [0]
     heading_words: dict[int, float] = {}
     heading_terms: list[int] = []
     heading_weights: list[float] = []
+    topics: dict[int, frozenset[int]] = {}
+    restates: dict[int, tuple[int, ...]] = {}
     for article_id, article in articles:
         first_unit = len(units)
+        paragraph_ids: list[list[int]] = []
         parts = [(s, section.heading, section.paragraphs) for s, section in enumerate(article.sections)]
+        topic = _topic_terms(vocabulary, [section.heading for section in article.sections])
+        if topic:
+            topics[article_id] = frozenset(topic)
         if article.highlights:
             parts.append((HIGHLIGHTS, article.highlights_heading, ("\n".join(article.highlights),)))
         for s, heading_text, paragraphs in parts:
             section_start = len(units)
             for p, text in enumerate(paragraphs):
-                body.add(vocabulary.encode(text), range(len(units), len(units) + 1))
+                ids = vocabulary.encode(text)
+                if s != HIGHLIGHTS:
+                    paragraph_ids.append(ids)
+                body.add(ids, range(len(units), len(units) + 1))
                 figures.append(_DIGIT.search(text) is not None)
                 units.append((article_id, s, p if s != HIGHLIGHTS else HIGHLIGHTS))
             heading_ids = vocabulary.encode(heading_text)
@@ -281,6 +341,8 @@ def build_language_index(
             heading_words.clear()
             for word_id in heading_ids:
                 term_id = vocabulary.term_id(word_id)
+                if term_id in topic:
+                    continue
                 weight = vocabulary.heading_weight[word_id]
                 heading_words[term_id] = max(heading_words.get(term_id, 0.0), weight)
             heading_terms.extend(heading_words)
@@ -288,9 +350,22 @@ def build_language_index(
             unit_heading.extend([len(heading_offsets) - 1] * (len(units) - section_start))
             heading_offsets.append(len(heading_terms))
         title.add(vocabulary.encode(_article_fields(article)), range(first_unit, len(units)))
+        paragraph_terms = [vocabulary.content_terms(ids) for ids in paragraph_ids]
+        targets = []
+        for item in article.highlights:
+            ids = vocabulary.encode(item)
+            at = _restated(vocabulary.content_terms(ids), paragraph_terms)
+            targets.append(-1 if at is None else first_unit + at)
+            if at is not None:
+                restated.add(ids, range(first_unit + at, first_unit + at + 1))
+        if any(unit >= 0 for unit in targets):
+            restates[article_id] = tuple(targets)
 
     terms, unit_count = vocabulary.terms, max(1, len(units))
-    weighted = [f.weights(vocabulary, spec, unit_count) for f, spec in ((body, _BODY), (heading, _HEADING), (title, _TITLE))]
+    weighted = [
+        f.weights(vocabulary, spec, unit_count)
+        for f, spec in ((body, _BODY), (heading, _HEADING), (title, _TITLE), (restated, _RESTATED))
+    ]
     unique_keys, inverse = np.unique(np.concatenate([keys for keys, _ in weighted]), return_inverse=True)
     tf = np.bincount(inverse, weights=np.concatenate([values for _, values in weighted])).astype(np.float32)
     term_ids = (unique_keys // unit_count).astype(np.int32)
@@ -325,6 +400,8 @@ def build_language_index(
         heading_offsets=np.asarray(heading_offsets, dtype=np.int64),
         heading_terms=np.asarray(heading_terms, dtype=np.int32),
         heading_weights=np.asarray(heading_weights, dtype=np.float32),
+        topics=topics,
+        restates=restates,
         frequencies=analyzer.frequencies,
         kept_words=kept_words,
     )

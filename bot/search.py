@@ -42,8 +42,6 @@ CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
 THRESHOLD = 0.6
 """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
 CANDIDATES = 24
-RESTATED_SHARE = 0.5
-"""Share of a highlight's words (by weight) a paragraph must have for the highlight to count as restating it."""
 PLAUSIBLE = 0.05
 """Lingua confidence from which a language is searched when detection is unsure."""
 TIE = 0.05
@@ -368,10 +366,29 @@ class Searcher:
             if final > best_final:
                 best_unit, best_final, best_conf = unit, final, max(coverage, heading)
         ordered = [u for _, u in sorted(finals, key=lambda item: -item[0])]
+        if best_unit is not None and self._names_only_topic(idx, groups, int(idx.unit_article[best_unit])):
+            lead = idx.lead_unit(int(idx.unit_article[best_unit]))
+            if self._heading_match(words, *idx.heading_words(lead)) >= heading_scores[int(idx.unit_heading[best_unit])]:
+                best_unit = lead
         if best_unit is not None and unresolved and self._on_topic(idx, groups, int(idx.unit_article[best_unit])):
             denominator = UNKNOWN_BESIDE_TOPIC * unresolved + elsewhere + (1 - ELSEWHERE_WEIGHT) * float(hit_weight[best_unit])
             best_conf = max(best_conf, float(covered[best_unit]) / denominator)
         return _Ranked(lang, best_unit, min(1.0, best_conf), summary, groups, ordered)
+
+    @staticmethod
+    def _names_only_topic(idx: LanguageIndex, groups: list[_Group], article_id: int) -> bool:
+        """Whether every word of the question that the content has names the article's topic.
+
+        Such a question ("account manager definition", "what is an account
+        manager") asks about the topic itself, which the opening paragraph
+        introduces; every paragraph mentions the topic, so none other is a
+        better answer, unless the question restates another section's
+        heading better (its stop words and their synonyms: "hvad laver en
+        account manager", what does one do).
+        """
+        topic = idx.topics.get(article_id)
+        matched = [g for g in groups if g.terms]
+        return bool(topic and matched) and all(any(t in topic for t, _ in g.terms) for g in matched)
 
     def _on_topic(self, idx: LanguageIndex, groups: list[_Group], article_id: int) -> bool:
         """Whether every word of the question that the content has is one the answer's article keeps coming back to.
@@ -490,7 +507,7 @@ class Searcher:
             restated = self._restated_paragraph(lang, article_id, ranked)
             if restated is None:
                 return self._highlights(question, lang, article_id, ranked)
-            section, paragraph = restated
+            section, paragraph = int(idx.unit_section[restated]), int(idx.unit_paragraph[restated])
         return self._unit_answer(
             article_id,
             section,
@@ -501,28 +518,23 @@ class Searcher:
             matched_terms=self._matched(ranked),
         )
 
-    def _restated_paragraph(self, lang: str, article_id: int, ranked: _Ranked) -> tuple[int, int] | None:
-        """The paragraph that the highlight best matching the question restates, if one clearly does.
+    def _restated_paragraph(self, lang: str, article_id: int, ranked: _Ranked) -> int | None:
+        """The unit of the paragraph that the highlight best matching the question restates, if one does.
 
         Highlights repeat the article's main points in a few words, so a
         question about one point often matches its bullet best; but the reader
         asked about that point, not for the summary, and the paragraph is what
-        explains it. Worked out on demand: it only happens for the questions a
-        bullet wins, and costs a few dozen analysed sentences.
+        explains it.
         """
-        article = self.index.articles[article_id]
-        asked = self._matched(ranked)
-        bullets = [self._content_terms(lang, item) for item in article.highlights]
-        bullet = max(bullets, key=lambda terms: _overlap(terms, asked), default={})
-        if not _overlap(bullet, asked):
+        targets = self.index.by_lang[lang].restates.get(article_id)
+        if not targets:
             return None
-        best, best_share = None, RESTATED_SHARE
-        for s, section in enumerate(article.sections):
-            for p, text in enumerate(section.paragraphs):
-                share = _overlap(bullet, self._content_terms(lang, text)) / sum(bullet.values())
-                if share > best_share:
-                    best, best_share = (s, p), share
-        return best
+        asked = self._matched(ranked)
+        highlights = self.index.articles[article_id].highlights
+        share, unit = max(
+            (_overlap(self._content_terms(lang, item), asked), unit) for item, unit in zip(highlights, targets, strict=True)
+        )
+        return unit if share and unit >= 0 else None
 
     def _content_terms(self, lang: str, text: str) -> dict[str, float]:
         """The terms of a text's content words, each with its weight."""
