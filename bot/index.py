@@ -27,7 +27,7 @@ from .articles import Article, CompactArticles, KnowledgeBase
 from .frequencies import WordFrequencies
 from .textnorm import fold, normalize
 
-FORMAT = 23
+FORMAT = 25
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -51,6 +51,9 @@ _TITLE = _Field(0.4, 0.3)
 _RESTATED = _Field(1.0, 0.3)
 MIN_TOPIC_HEADINGS = 3
 RESTATED_SHARE = 0.5
+_MIN_IMPORTANCE = 0.5
+_GENERIC_IMPORTANCE = 2.0
+"""Importance (`Analyzer.importance`) under which a word is generic: a Zipf frequency above 5, as "fare" or "gør"."""
 """Share of a highlight's content words (by weight) a paragraph must have for the highlight to count as restating it."""
 
 
@@ -69,7 +72,7 @@ class LanguageIndex:
     post_weights: np.ndarray
     aliases: dict[str, tuple[int, ...]]
     """Terms reachable from the folded-then-stemmed form of a word, for input typed without diacritics."""
-    synonyms: dict[str, tuple[int, ...]]
+    synonyms: dict[str, tuple[tuple[int, float], ...]]
     """Term (stemmed and folded) of a word readers use → index terms of the words it stands for."""
     surface_hashes: np.ndarray
     """Sorted CRC32 of every word of the content as written (folded), a compact set: see `has_surface`."""
@@ -280,26 +283,39 @@ class _FieldEntries:
         return np.repeat(term, reach) * unit_count + units, np.repeat(pseudo_tf, reach)
 
 
-def _synonym_table(analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dict[str, int]) -> dict[str, tuple[int, ...]]:
-    """Every word of a group leads to the index terms of the group's other words.
+def _synonym_table(
+    analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dict[str, int]
+) -> dict[str, tuple[tuple[int, float], ...]]:
+    """Every word of a group leads to the index terms of the group's other words, each with a strength factor.
 
     Keyed by each word's term, its term typed without diacritics, and the word
     itself folded, so a reader's derivation of it can be found by prefix
     ("laureati" by "laurea", which Snowball stems apart).
+
+    A word leads to a generic word of its group only weakly, in proportion
+    to how much less the generic word says: "mansioni" (duties) stands for
+    "fare" (to do) in "cosa fa", but a paragraph that says "fare" in passing
+    is not about duties. Any word leads fully to a word at least as rare as
+    itself, and a rare word to any word that is not generic ("arbejdsopgaver"
+    to "opgaver").
     """
-    table: dict[str, set[int]] = {}
+    table: dict[str, dict[int, float]] = {}
     for group in groups:
-        group_terms: set[str] = set()
-        keys: set[str] = set()
+        words: list[tuple[str, set[str], float]] = []
         for entry in group:
-            tokens = [t for t in analyzer.tokens(entry) if len(entry.split()) == 1 or not t.stop]
-            group_terms |= {t.term for t in tokens}
-            keys |= {t.term for t in tokens} | {analyzer.folded_term(t.surface) for t in tokens} | {t.folded for t in tokens}
-        for key in keys:
-            others = {terms[o] for o in group_terms - {key} if o in terms}
-            if others:
-                table.setdefault(key, set()).update(others)
-    return {term: tuple(sorted(ids)) for term, ids in table.items()}
+            for t in analyzer.tokens(entry):
+                if len(entry.split()) == 1 or not t.stop:
+                    keys = {t.term, analyzer.folded_term(t.surface), t.folded}
+                    words.append((t.term, keys, max(analyzer.importance(t.surface), _MIN_IMPORTANCE)))
+        for source, keys, importance in words:
+            for target, _, target_importance in words:
+                if target == source or target not in terms:
+                    continue
+                factor = min(1.0, target_importance / min(importance, _GENERIC_IMPORTANCE))
+                for key in keys:
+                    found = table.setdefault(key, {})
+                    found[terms[target]] = max(found.get(terms[target], 0.0), factor)
+    return {key: tuple(sorted(found.items())) for key, found in table.items()}
 
 
 def build_language_index(

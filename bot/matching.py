@@ -99,11 +99,11 @@ class TermMatcher:
         """
         found = dict(self._resolve_word(token))
         strength = SYNONYM if not found or max(found.values()) < ALIAS else WEAK_SYNONYM
-        for term_id in self.synonyms(token):
-            found.setdefault(term_id, strength)
+        for term_id, factor in self.synonyms(token).items():
+            found.setdefault(term_id, strength * factor)
         return list(found.items())
 
-    def synonyms(self, token: Token) -> set[int]:
+    def synonyms(self, token: Token) -> dict[int, float]:
         """Index terms the content owner listed as meaning the same as `token`, inflections included.
 
         A reader's derivation of a listed word ("laureati", "продажниками")
@@ -113,12 +113,15 @@ class TermMatcher:
         """
         table = self.index.synonyms
         if not table:
-            return set()
-        found = set(table.get(token.term, ())) | set(table.get(self.analyzer.folded_term(token.surface), ()))
-        if not found:
+            return {}
+        keys = [token.term, self.analyzer.folded_term(token.surface)]
+        if not any(key in table for key in keys):
             cuts = range(len(token.folded) - 1, MIN_PREFIX - 1, -1)
-            word = next((token.folded[:cut] for cut in cuts if token.folded[:cut] in self.index.kept_words), None)
-            found = set(table.get(word, ())) if word else set()
+            keys = [next((token.folded[:cut] for cut in cuts if token.folded[:cut] in self.index.kept_words), "")]
+        found: dict[int, float] = {}
+        for key in keys:
+            for term_id, factor in table.get(key, ()):
+                found[term_id] = max(found.get(term_id, 0.0), factor)
         return found
 
     def _resolve_word(self, token: Token) -> Matches:

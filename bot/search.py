@@ -33,7 +33,7 @@ from .analysis import STOPWORD_WEIGHT, Analyzer, Token
 from .articles import Article
 from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
-from .matching import MIN_PREFIX, PART, PREFIX, SYNONYM, TermMatcher
+from .matching import ALIAS, MIN_PREFIX, PART, PREFIX, TermMatcher
 from .messages import cues, message
 from .spelling import Speller
 from .textnorm import clean, lower, normalize, word_spans
@@ -279,14 +279,20 @@ class Searcher:
     # -- matching ---------------------------------------------------------
 
     def _groups(self, lang: str, tokens: list[Token]) -> list[_Group]:
-        """The question's content words (all words, if it has only stop words), each with its matches."""
+        """The question's content words (all words, if it has only stop words), each with its matches.
+
+        A compound the content lacks is matched by its parts, unless the
+        content owner listed it, or the word it is built on, as a synonym
+        ("videregående" is no "vid" + "ere" + "gående").
+        """
         analyzer, matcher = self.analyzers[lang], self.matchers[lang]
         content = [t for t in tokens if not t.stop] or tokens
         groups: list[_Group] = []
         for token in content:
             weight = analyzer.importance(token.surface) or STOPWORD_WEIGHT
             terms = matcher.resolve(token)
-            parts = () if any(strength >= SYNONYM for _, strength in terms) else analyzer.compound_parts(token.surface)
+            whole = any(strength >= ALIAS for _, strength in terms) or bool(matcher.synonyms(token))
+            parts = () if whole else analyzer.compound_parts(token.surface)
             if parts:
                 for part in parts:
                     part_token = analyzer.token(part)
@@ -446,7 +452,7 @@ class Searcher:
         resolved = {g.token.surface: {t for t, _ in g.terms} for g in groups}
         words = []
         for token in tokens:
-            ids = set(resolved.get(token.surface, ())) | matcher.synonyms(token)
+            ids = set(resolved.get(token.surface, ())) | matcher.synonyms(token).keys()
             ids.update(idx.aliases.get(analyzer.folded_term(token.surface), ()))
             if token.term in idx.terms:
                 ids.add(idx.terms[token.term])

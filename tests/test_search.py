@@ -264,6 +264,17 @@ def test_synonyms_let_readers_use_their_own_words(write: WriteFile, content: Pat
     assert answer.kind == "paragraph" and answer.section_heading == "Stipendio"
 
 
+def test_a_specific_word_does_not_spread_to_a_common_word_of_its_group(write: WriteFile, content: Path) -> None:
+    """ "mansioni" (duties) and "fare" (to do) are listed together for "cosa fa"; a paragraph saying "fare" in passing is not about duties."""
+    write(
+        "job.it.md",
+        "---\ntitle: Tecnico\n---\n## Il lavoro\nIl tecnico ripara le macchine e controlla gli impianti ogni mattina.\n\n"
+        "Per fare carriera bisogna fare corsi e fare esperienza.\n## Orari\nSi lavora dalle nove alle cinque.\n",
+    )
+    write("synonyms.yml", "it:\n  - mansioni, compiti, ripara, controlla, fare\n")
+    answer = searcher_over(content).answer("mansioni del tecnico", language="it")
+    assert (answer.kind, answer.paragraph) == ("paragraph", 0)
+
 def test_a_synonym_reaches_words_built_on_it(write: WriteFile, content: Path) -> None:
     """ "laureati" (graduates) is found through "laurea" although Snowball stems the two apart."""
     write(
