@@ -14,11 +14,9 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
-
 from .analysis import Analyzer, Token
 from .index import LanguageIndex
+from .spelling import WordBuckets, typo_budget
 
 EXACT, ALIAS, SYNONYM, PART, PREFIX = 1.0, 0.95, 0.9, 0.8, 0.8
 WEAK_SYNONYM = 0.5
@@ -31,17 +29,10 @@ Matches = list[tuple[int, float]]
 
 
 class _Vocabulary:
-    """Lookups over one language's terms that a dict cannot answer: typos and shared prefixes.
-
-    Typo candidates are bucketed by first letter and length, so a lookup scans
-    a few hundred terms, not all; a typo on the first letter is not corrected,
-    as in Meilisearch.
-    """
+    """Lookups over one language's terms that a dict cannot answer: typos and shared prefixes."""
 
     def __init__(self, keys: Sequence[str]) -> None:
-        self._buckets: dict[tuple[str, int], list[str]] = {}
-        for key in keys:
-            self._buckets.setdefault((key[:1], len(key)), []).append(key)
+        self._buckets = WordBuckets(keys)
         self._sorted = sorted(keys)
 
     def extensions(self, prefix: str, limit: int) -> list[str]:
@@ -54,25 +45,22 @@ class _Vocabulary:
             found.append(key)
         return found if len(found) <= limit else []
 
-    def nearest(self, word: str, budget: int) -> tuple[list[str], int]:
-        best: list[str] = []
-        best_distance = budget + 1
-        for length in range(len(word) - budget, len(word) + budget + 1):
-            bucket = self._buckets.get((word[:1], length))
-            if not bucket:
-                continue
-            for key, distance, _ in process.extract(
-                word, bucket, scorer=DamerauLevenshtein.distance, score_cutoff=budget, limit=None
-            ):
-                if distance < best_distance:
-                    best, best_distance = [key], distance
-                elif distance == best_distance:
-                    best.append(key)
-        return best, best_distance
+    def nearest(self, term: str, budget: int) -> tuple[list[str], int]:
+        """The terms fewest edits from `term`, within `budget`, and how many edits that is."""
+        found = list(self._buckets.within(term, budget, lambda _: budget))
+        if not found:
+            return [], 0
+        fewest = min(distance for distance, _ in found)
+        return [key for distance, key in found if distance == fewest], fewest
 
 
-def typo_budget(word: str) -> int:
-    return 0 if len(word) <= 4 else 1 if len(word) <= 8 else 2
+def term_typo_budget(term: str) -> int:
+    """Meilisearch's budget (one edit from 5 letters, two from 9), a letter stricter than `typo_budget`.
+
+    Terms are stems: short, and many alike, so a looser budget pairs words
+    that only look alike.
+    """
+    return typo_budget(len(term) - 1)
 
 
 class TermMatcher:
@@ -138,7 +126,7 @@ class TermMatcher:
         for proclitic in self.analyzer.proclitics:
             if token.term.startswith(proclitic) and len(token.term) > 3 and token.term[1:] in idx.terms:
                 return [(idx.terms[token.term[1:]], ALIAS)]
-        budget = min(typo_budget(token.folded), typo_budget(token.term))
+        budget = min(term_typo_budget(token.folded), term_typo_budget(token.term))
         if budget:
             keys, distance = self._vocabulary.nearest(token.term, budget)
             if keys:

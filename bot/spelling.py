@@ -12,7 +12,7 @@ never corrected: it is no typo, only a word the content lacks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -27,21 +27,42 @@ def typo_budget(length: int) -> int:
     return 0 if length < MIN_LENGTH else 1 if length < 8 else 2
 
 
-class Speller:
-    """The words of one language a reader may have meant, bucketed by first letter and length.
+class WordBuckets:
+    """Words bucketed by first letter and length, for finding those within a few edits of a typed word.
 
     A typo on the first letter is not corrected, as in Meilisearch: it is
     rare, and scanning one bucket per length keeps a lookup to a few hundred
     comparisons in a large knowledge base.
     """
 
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._buckets: dict[tuple[str, int], list[str]] = {}
+        for key in keys:
+            self._buckets.setdefault((key[:1], len(key)), []).append(key)
+
+    def within(self, word: str, reach: int, budget: Callable[[int], int]) -> Iterator[tuple[int, str]]:
+        """(edits, key) of every key within `budget(length)` edits of `word`, over lengths up to `reach` away."""
+        for length in range(len(word) - reach, len(word) + reach + 1):
+            bucket = self._buckets.get((word[:1], length))
+            if bucket:
+                for key, distance, _ in process.extract(
+                    word, bucket, scorer=DamerauLevenshtein.distance, score_cutoff=budget(length), limit=None
+                ):
+                    yield int(distance), key
+
+
+class Speller:
+    """The words of one language a reader may have meant, compared without diacritics."""
+
     def __init__(self, words: Iterable[str]) -> None:
-        by_key: dict[tuple[str, int], dict[str, str]] = {}
+        self._words: dict[str, str] = {}
+        """Each word without diacritics → the first word given that folds to it, as written."""
         for word in words:
             key = fold(word)
             if len(key) >= MIN_LENGTH - 1:
-                by_key.setdefault((key[:1], len(key)), {}).setdefault(word if key == word else key, word)
-        self._buckets = {slot: (list(found), list(found.values())) for slot, found in by_key.items()}
+                self._words.setdefault(key, word)
+        self._buckets = WordBuckets(self._words)
+        self._rank = {key: at for at, key in enumerate(self._words)}
 
     def correct(self, word: str) -> str | None:
         """The known word nearest to `word` within its budget, as the content writes it; None if there is none.
@@ -53,16 +74,10 @@ class Speller:
         for a frequency list).
         """
         key = fold(word)
-        reach = typo_budget(len(key) + 1)
-        found: list[tuple[float, float, int, str]] = []
-        for length in range(len(key) - reach, len(key) + reach + 1):
-            bucket = self._buckets.get((key[:1], length))
-            if not bucket:
-                continue
-            keys, words = bucket
-            budget = typo_budget(max(length, len(key)))
-            for _, distance, at in process.extract(
-                key, keys, scorer=DamerauLevenshtein.distance, score_cutoff=budget, limit=None
-            ):
-                found.append((distance, DamerauLevenshtein.distance(word, words[at]), at, words[at]))
-        return min(found)[3] if found else None
+        found = [
+            (distance, DamerauLevenshtein.distance(word, self._words[near]), self._rank[near], near)
+            for distance, near in self._buckets.within(
+                key, typo_budget(len(key) + 1), lambda length: typo_budget(max(length, len(key)))
+            )
+        ]
+        return self._words[min(found)[3]] if found else None
