@@ -50,8 +50,8 @@ class _Vocabulary:
         found = list(self._buckets.within(term, budget, lambda _: budget))
         if not found:
             return [], 0
-        fewest = min(distance for distance, _ in found)
-        return [key for distance, key in found if distance == fewest], fewest
+        fewest = min(distance for distance, _, _ in found)
+        return [key for distance, key, _ in found if distance == fewest], fewest
 
 
 def term_typo_budget(term: str) -> int:

@@ -40,29 +40,38 @@ class WordBuckets:
         for key in keys:
             self._buckets.setdefault((key[:1], len(key)), []).append(key)
 
-    def within(self, word: str, reach: int, budget: Callable[[int], int]) -> Iterator[tuple[int, str]]:
-        """(edits, key) of every key within `budget(length)` edits of `word`, over lengths up to `reach` away."""
+    def within(self, word: str, reach: int, budget: Callable[[int], int]) -> Iterator[tuple[int, str, int]]:
+        """(edits, key, its place in its bucket) of every key within `budget(length)` edits of `word`, over lengths up to `reach` away."""
         for length in range(len(word) - reach, len(word) + reach + 1):
             bucket = self._buckets.get((word[:1], length))
             if bucket:
-                for key, distance, _ in process.extract(
+                for key, distance, at in process.extract(
                     word, bucket, scorer=DamerauLevenshtein.distance, score_cutoff=budget(length), limit=None
                 ):
-                    yield int(distance), key
+                    yield int(distance), key, at
 
 
 class Speller:
-    """The words of one language a reader may have meant, compared without diacritics."""
+    """The words of one language a reader may have meant, compared without diacritics.
+
+    Held for every word of the content and the language's commonest words, so
+    it stores each word once: as its folded key (the very string given, where
+    folding leaves it unchanged), plus the written form only where folding
+    changed it.
+    """
 
     def __init__(self, words: Iterable[str]) -> None:
-        self._words: dict[str, str] = {}
-        """Each word without diacritics → the first word given that folds to it, as written."""
+        keys: dict[str, None] = {}
+        self._written: dict[str, str] = {}
         for word in words:
             key = fold(word)
-            if len(key) >= MIN_LENGTH - 1:
-                self._words.setdefault(key, word)
-        self._buckets = WordBuckets(self._words)
-        self._rank = {key: at for at, key in enumerate(self._words)}
+            if len(key) >= MIN_LENGTH - 1 and key not in keys:
+                if key == word:
+                    key = word
+                else:
+                    self._written[key] = word
+                keys[key] = None
+        self._buckets = WordBuckets(keys)
 
     def correct(self, word: str) -> str | None:
         """The known word nearest to `word` within its budget, as the content writes it; None if there is none.
@@ -74,10 +83,10 @@ class Speller:
         for a frequency list).
         """
         key = fold(word)
-        found = [
-            (distance, DamerauLevenshtein.distance(word, self._words[near]), self._rank[near], near)
-            for distance, near in self._buckets.within(
-                key, typo_budget(len(key) + 1), lambda length: typo_budget(max(length, len(key)))
-            )
-        ]
-        return self._words[min(found)[3]] if found else None
+        found = []
+        for distance, near, at in self._buckets.within(
+            key, typo_budget(len(key) + 1), lambda length: typo_budget(max(length, len(key)))
+        ):
+            written = self._written.get(near, near)
+            found.append((distance, DamerauLevenshtein.distance(word, written), at, written))
+        return min(found)[3] if found else None
