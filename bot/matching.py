@@ -124,8 +124,13 @@ class TermMatcher:
         if found:
             return list(found.items())
         for proclitic in self.analyzer.proclitics:
-            if token.term.startswith(proclitic) and len(token.term) > 3 and token.term[1:] in idx.terms:
-                return [(idx.terms[token.term[1:]], ALIAS)]
+            cut = len(proclitic)
+            rests = [token.term[cut:]] if token.term.startswith(proclitic) and len(token.term) > 3 else []
+            if token.surface.startswith(proclitic) and len(token.surface) > 3:
+                rests.append(self.analyzer.term(token.surface[cut:]))
+            for rest in rests:
+                if rest in idx.terms:
+                    return [(idx.terms[rest], ALIAS)]
         budget = min(term_typo_budget(token.folded), term_typo_budget(token.term))
         if budget:
             keys, distance = self._vocabulary.nearest(token.term, budget)

@@ -275,6 +275,7 @@ def test_a_specific_word_does_not_spread_to_a_common_word_of_its_group(write: Wr
     answer = searcher_over(content).answer("mansioni del tecnico", language="it")
     assert (answer.kind, answer.paragraph) == ("paragraph", 0)
 
+
 def test_a_synonym_reaches_words_built_on_it(write: WriteFile, content: Path) -> None:
     """ "laureati" (graduates) is found through "laurea" although Snowball stems the two apart."""
     write(
@@ -383,3 +384,13 @@ def test_typing_without_diacritics_or_in_capitals_finds_the_same(searcher: Searc
 def test_summary_request_is_recognised_whatever_the_hint(searcher: Searcher) -> None:
     answer = searcher.answer("ozet", hint="da", conversation=Conversation(language="da"))
     assert answer.kind == "highlights" and answer.language == "tr"
+
+
+def test_arabic_and_written_onto_a_word_finds_the_word(write: WriteFile, content: Path) -> None:
+    """Snowball stems "والمبيعات" (and the sales) to "والمبيعا", not "مبيع" as "المبيعات"; the "و" is tried off the word."""
+    write(
+        "job.ar.md",
+        "---\ntitle: وظيفة\n---\n## الفريق\nيعمل الموظف مع فريق المبيعات كل يوم.\n## الدوام\nيبدأ الدوام في التاسعة صباحا.\n",
+    )
+    answer = searcher_over(content).answer("والمبيعات", language="ar")
+    assert (answer.kind, answer.section_heading) == ("paragraph", "الفريق")
