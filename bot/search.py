@@ -323,26 +323,7 @@ class Searcher:
         tokens = self._spelled(lang, analyzer.tokens(question)[:MAX_QUESTION_WORDS])
         summary, rest = self._is_summary(lang, tokens)
         groups = self._groups(lang, rest) if rest else []
-        scores = np.zeros(idx.unit_count, dtype=np.float32)
-        covered = np.zeros(idx.unit_count, dtype=np.float32)
-        hit_weight = np.zeros(idx.unit_count, dtype=np.float32)
-        for group in groups:
-            if len(group.terms) == 1:
-                term_id, strength = group.terms[0]
-                units, weights = idx.postings(term_id)
-                scores[units] += group.weight * strength * weights
-                covered[units] += group.weight * min(1.0, strength / PREFIX)
-                hit_weight[units] += group.weight
-            elif group.terms:
-                best = np.zeros(idx.unit_count, dtype=np.float32)
-                hit = np.zeros(idx.unit_count, dtype=np.float32)
-                for term_id, strength in group.terms:
-                    units, weights = idx.postings(term_id)
-                    best[units] = np.maximum(best[units], strength * weights)
-                    hit[units] = np.maximum(hit[units], min(1.0, strength / PREFIX))
-                scores += group.weight * best
-                covered += group.weight * hit
-                hit_weight += group.weight * (hit > 0)
+        scores, covered, hit_weight = _evidence(idx, groups)
         unresolved = sum(g.weight for g in groups if not g.terms and not self._loanword(lang, g.token))
         elsewhere = ELSEWHERE_WEIGHT * sum(g.weight for g in groups if g.terms)
         nonzero = int(np.count_nonzero(scores))
@@ -656,6 +637,35 @@ class Searcher:
             for section in range(len(self.index.articles.headings[fallback])):
                 add(fallback, section)
         return tuple(out)
+
+
+def _evidence(idx: LanguageIndex, groups: list[_Group]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per unit: BM25F relevance, the question's weight it covers, and the weight of the words it has at all.
+
+    A word that resolved to several terms (a synonym group, the parts of a
+    compound) counts once per unit, by its best term there.
+    """
+    scores = np.zeros(idx.unit_count, dtype=np.float32)
+    covered = np.zeros(idx.unit_count, dtype=np.float32)
+    hit_weight = np.zeros(idx.unit_count, dtype=np.float32)
+    for group in groups:
+        if len(group.terms) == 1:
+            term_id, strength = group.terms[0]
+            units, weights = idx.postings(term_id)
+            scores[units] += group.weight * strength * weights
+            covered[units] += group.weight * min(1.0, strength / PREFIX)
+            hit_weight[units] += group.weight
+        elif group.terms:
+            best = np.zeros(idx.unit_count, dtype=np.float32)
+            hit = np.zeros(idx.unit_count, dtype=np.float32)
+            for term_id, strength in group.terms:
+                units, weights = idx.postings(term_id)
+                best[units] = np.maximum(best[units], strength * weights)
+                hit[units] = np.maximum(hit[units], min(1.0, strength / PREFIX))
+            scores += group.weight * best
+            covered += group.weight * hit
+            hit_weight += group.weight * (hit > 0)
+    return scores, covered, hit_weight
 
 
 def _overlap(weighted: dict[str, float], terms: Collection[str]) -> float:
