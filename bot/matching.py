@@ -79,17 +79,27 @@ class TermMatcher:
         """Index terms `token` stands for, with how strictly it matched them.
 
         Synonyms stand in fully for a word the content lacks: they exist for
-        readers' words. A word the content has ("salgsteamet"), or has the
-        stem of ("tjener", earns, stems like "tjenester", services), gets
-        its synonyms only weakly: enough to reach the content's other forms
-        of it ("راتب", salary, and its broken plural "رواتب") and to break
-        ties, not to outrank the word itself.
+        readers' words. A word the content has ("salgsteamet") gets its
+        synonyms only weakly: enough to reach the content's other forms of it
+        ("راتب", salary, and its broken plural "رواتب") and to break ties, not
+        to outrank the word itself; so does a word that the content has
+        inflected ("отдел", department, in "отделом") or that only shares a
+        stem with the content's, unless the content owner listed it: "tjener"
+        (earns) stems like "tjenester" (services), but the owner listed it
+        with "løn" (pay), which is what a reader means by it.
         """
         found = dict(self._resolve_word(token))
-        strength = SYNONYM if not found or max(found.values()) < ALIAS else WEAK_SYNONYM
+        listed_apart = token.folded in self.index.kept_words and not self._inflected_in_content(token.surface)
+        strength = SYNONYM if not found or max(found.values()) < ALIAS or listed_apart else WEAK_SYNONYM
         for term_id, factor in self.synonyms(token).items():
             found.setdefault(term_id, strength * factor)
         return list(found.items())
+
+    def _inflected_in_content(self, word: str) -> bool:
+        """Whether the content has `word` itself or an inflection of it that begins with it ("отделом" for "отдел")."""
+        surfaces = self.index.surfaces
+        at = bisect_left(surfaces, word)
+        return at < len(surfaces) and surfaces[at].startswith(word)
 
     def synonyms(self, token: Token) -> dict[int, float]:
         """Index terms the content owner listed as meaning the same as `token`, inflections included.

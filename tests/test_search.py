@@ -394,3 +394,15 @@ def test_arabic_and_written_onto_a_word_finds_the_word(write: WriteFile, content
     )
     answer = searcher_over(content).answer("والمبيعات", language="ar")
     assert (answer.kind, answer.section_heading) == ("paragraph", "الفريق")
+
+
+def test_a_listed_word_means_what_its_group_says_though_it_shares_a_stem(write: WriteFile, content: Path) -> None:
+    """Snowball stems "tjener" (earns) and "tjenester" (services) alike; the owner listed "tjener" with "løn" (pay)."""
+    write(
+        "job.da.md",
+        "---\ntitle: Job\n---\n## Om jobbet\nLønnen følger overenskomsten og stiger lidt hvert år.\n"
+        "## Om firmaet\nVi tilbyder mange tjenester til vores kunder hver dag.\n",
+    )
+    write("synonyms.yml", "da:\n  - løn, tjener, tjene\n")
+    answer = searcher_over(content).answer("hvad tjener man", language="da")
+    assert (answer.kind, answer.section_heading) == ("paragraph", "Om jobbet")
