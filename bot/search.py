@@ -185,8 +185,19 @@ class Searcher:
         return spelled
 
     def _cue_tokens(self, lang: str, key: str) -> list[set[str]]:
+        """Each cue phrase as the terms a question must have; its stop words only where they carry it.
+
+        "de vigtigste punkter" is found in "vigtigste punkter" too, but "самое
+        важное" (the most important) stays two words: "важное" alone is in
+        "почему важно удерживать клиентов", which asks no summary.
+        """
         analyzer = self.analyzers[lang]
-        return [{t.term for t in analyzer.tokens(cue)} for cue in cues(lang, key)]
+        found = []
+        for cue in cues(lang, key):
+            tokens = analyzer.tokens(cue)
+            content = {t.term for t in tokens if not t.stop}
+            found.append(content if len(content) >= 2 else {t.term for t in tokens})
+        return found
 
     def _pick_main_articles(self) -> dict[str, int]:
         """Per language, the article with the most translations (then the first by key)."""

@@ -72,12 +72,19 @@ def test_question_that_restates_a_heading_gets_that_section(searcher: Searcher, 
         "Mette in risalto",
         "riassumimi l'articolo",
         "giv mig et kort resumé",
+        "vigtigste punkter",
     ],
 )
 def test_summary_requests_get_the_highlights(searcher: Searcher, question: str) -> None:
     answer = searcher.answer(question)
     assert answer.kind == "highlights"
     assert answer.text.count("•") == 3
+
+
+def test_a_word_of_a_summary_phrase_alone_asks_no_summary(searcher: Searcher) -> None:
+    """ "самое важное" (the most important) asks for the key points; "важно" (important) in a question does not."""
+    answer = searcher.answer("почему важно удерживать клиентов")
+    assert answer.kind == "paragraph" and unit_id(searcher, answer) in {"P5", "P6"}
 
 
 @pytest.mark.parametrize(
