@@ -234,22 +234,24 @@ def test_a_misspelt_question_word_does_not_make_a_question_out_of_scope(searcher
         ("questions_fresh.jsonl", 0.85),
         ("questions_blind.jsonl", 0.85),
         ("questions_blind2.jsonl", 0.85),
-        ("questions_blind3.jsonl", 0.55),
-        ("questions_blind4.jsonl", 0.55),
-        ("questions_blind5.jsonl", 0.6),
-        ("questions_blind6.jsonl", 0.7),
+        ("questions_blind3.jsonl", 0.8),
+        ("questions_blind4.jsonl", 0.75),
+        ("questions_blind5.jsonl", 0.8),
+        ("questions_blind6.jsonl", 0.8),
         ("questions_blind7.jsonl", 0.7),
+        ("questions_blind8.jsonl", 0.8),
+        ("questions_blind9.jsonl", 0.8),
+        ("questions_blind10.jsonl", 0.8),
     ],
 )
 def test_own_question_sets_stay_accurate(searcher: Searcher, name: str, floor: float) -> None:
     """A regression guard over questions written for this project (none from the eval's dev set).
 
-    `questions.jsonl` guided the method's development; `questions_fresh.jsonl`,
-    `questions_blind.jsonl` and `questions_blind2.jsonl` were written later,
-    each to check that the method generalises to questions it was not
-    developed on. The floors of `questions_blind3.jsonl` and
-    `questions_blind4.jsonl` guard the honest estimates (18/30 each when
-    first scored, untouched), not targets.
+    `questions.jsonl` guided the method's development; each later set was
+    written to check that the method generalises to questions it was not
+    developed on, scored once untouched (see the README), and only then
+    used. The floors sit a few questions under today's scores, so a change
+    that costs answers on any set fails here.
     """
     cases = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line]
     right = 0
