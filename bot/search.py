@@ -24,22 +24,25 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 
 import numpy as np
 
 from .analysis import STOPWORD_WEIGHT, Analyzer, Token
 from .articles import Article
+from .frequencies import WordFrequencies
 from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from .matching import ALIAS, MIN_PREFIX, PART, PREFIX, TermMatcher
-from .messages import cues, message
+from .messages import available, cues, message
 from .spelling import Speller
 from .textnorm import clean, lower, normalize, word_spans
 
 CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
 THRESHOLD = 0.6
+APP_LANGUAGE_MARGIN = 1.0
+"""How much commoner (mean Zipf) a question's words must be in the app's language than in the detected one to be read as the app's."""
 """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
 CANDIDATES = 24
 PLAUSIBLE = 0.05
@@ -160,6 +163,8 @@ class Searcher:
         self._term_names = {lang: list(idx.terms) for lang, idx in index.by_lang.items()}
         self.spellers = {lang: self._speller(lang) for lang in self.languages}
         self.lexicons = {lang: Speller(self.analyzers[lang].frequencies.lexicon) for lang in self.languages}
+        self._app_frequencies: dict[str, WordFrequencies] = {}
+        """Word frequencies of app languages the content lacks, read when a reader first writes in one."""
 
     def _speller(self, lang: str) -> Speller:
         """What a reader may have meant in `lang`: the content's words, the synonyms, stop words and cue phrases."""
@@ -246,10 +251,31 @@ class Searcher:
             fallback = pick_fallback(self.languages, *preferences) or guess.best or self.languages[0]
             chosen = self._rank(fallback, question) if fallback in self.index.by_lang else None
         answer = self._compose(question, chosen, conversation, fallback_language=pick_fallback(self.languages, *preferences))
+        if answer.kind == "none" and hint:
+            answer = self._in_app_language(answer, hint)
         conversation.language = answer.language
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
         return answer
+
+    def _in_app_language(self, answer: Answer, hint: str) -> Answer:
+        """A "no answer" in the reader's app language, when the question is written in it and the content is not.
+
+        lingua knows only the content's languages, so it takes "what is the
+        capital of France" for Italian, and an English reader would be told
+        in Italian that there is no answer. The question is taken to be in the
+        app's language when its words are clearly commoner there (wordfreq)
+        than in the language detected.
+        """
+        if hint in self.languages or hint not in available():
+            return answer
+        words = normalize(answer.question, hint)
+        if hint not in self._app_frequencies:
+            self._app_frequencies[hint] = WordFrequencies.of(hint)
+        theirs, ours = self._app_frequencies[hint], self.analyzers[answer.language]
+        if not words or sum(theirs.zipf(w) - ours.zipf(w) for w in words) / len(words) < APP_LANGUAGE_MARGIN:
+            return answer
+        return replace(answer, language=hint, text=message(hint, "no_answer"))
 
     def _knows_words(self, lang: str, question: str) -> bool:
         """Whether any content word of the question is, or is a typo of, a word of this language's content."""

@@ -125,6 +125,13 @@ def test_no_answer_is_polite_and_offers_sections(fake: FakeTelegram, bot: BotPro
     assert section["text"].startswith(f"<b>{suggestion}</b>")
 
 
+def test_an_english_question_to_content_without_english_is_answered_in_english(
+    fake: FakeTelegram, bot: BotProcess, user: int
+) -> None:
+    (reply,) = say(fake, "what is the capital of France", user, language_code="en")
+    assert reply["text"].startswith("I couldn't find an answer")
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.index import build_index
+from bot.messages import message
 from bot.parsing import load_knowledge_base
 from bot.search import Conversation, Searcher
 
@@ -415,3 +416,16 @@ def test_a_listed_word_means_what_its_group_says_though_it_shares_a_stem(write: 
     write("synonyms.yml", "da:\n  - løn, tjener, tjene\n")
     answer = searcher_over(content).answer("hvad tjener man", language="da")
     assert (answer.kind, answer.section_heading) == ("paragraph", "Om jobbet")
+
+
+@pytest.mark.parametrize("question", ["what is the capital of France", "hello", "pizza recipe"])
+def test_a_question_in_the_app_language_the_content_lacks_is_told_so_in_it(searcher: Searcher, question: str) -> None:
+    """lingua knows only the content's languages and takes English for Italian; the English reader is answered in English."""
+    answer = searcher.answer(question, hint="en")
+    assert (answer.kind, answer.language, answer.text) == ("none", "en", message("en", "no_answer"))
+
+
+def test_a_question_in_a_content_language_keeps_it_whatever_the_app_language(searcher: Searcher) -> None:
+    answer = searcher.answer("chi ha vinto la partita ieri", hint="en")
+    assert (answer.kind, answer.language) == ("none", "it")
+    assert searcher.answer("maas", hint="en").kind == "paragraph"
