@@ -19,9 +19,10 @@ A question is read in one language at a time (`search` decides which):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from functools import lru_cache
+from itertools import chain, combinations
 
 import numpy as np
 
@@ -48,6 +49,9 @@ Such a question wants an amount, so among paragraphs that match it about as
 well, the one with the amount is the answer: large enough to outweigh a
 paragraph that names pay twice in passing ("salary levels vary ... a higher
 salary") over the one that gives the range."""
+PROXIMITY_WEIGHT, PROXIMITY_CANDIDATES, WINDOW = 0.2, 6, 2
+"""Bonus for the question's words standing close together, how many leading candidates get it, how close is close."""
+_UNIT_TERMS_CACHE = 512
 ELSEWHERE_WEIGHT = 0.5
 """How much a question word counts against an answer when the knowledge base has it elsewhere.
 
@@ -94,8 +98,9 @@ class LanguageRanker:
     the searcher) only to recognise words borrowed from them.
     """
 
-    def __init__(self, index: LanguageIndex) -> None:
+    def __init__(self, index: LanguageIndex, unit_text: Callable[[int], str]) -> None:
         self.lang = index.lang
+        self.unit_text = unit_text
         self.index = index
         self.analyzer = Analyzer(index.lang, index.frequencies, index.kept_words)
         self.matcher = TermMatcher(index, self.analyzer)
@@ -105,6 +110,12 @@ class LanguageRanker:
         self.speller = self._speller()
         self.lexicon = Speller(self.analyzer.frequencies.lexicon)
         self.others: Sequence[LanguageRanker] = ()
+        self._unit_terms = lru_cache(maxsize=_UNIT_TERMS_CACHE)(self._terms_of_unit)
+
+    def _terms_of_unit(self, unit: int) -> tuple[str, ...]:
+        """A unit's words as terms, in order: where the question's words stand in it (see `_proximity`)."""
+        term = self.analyzer.term
+        return tuple(term(word) for word in normalize(self.unit_text(unit), self.lang))
 
     def _speller(self) -> Speller:
         """What a reader may have meant: the content's words, the synonyms, stop words and cue phrases."""
@@ -237,8 +248,8 @@ class LanguageRanker:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         peak = float(scores[top[0]])
-        best_unit, best_final, best_conf = None, -1.0, 0.0
         finals: list[tuple[float, int]] = []
+        confidences: dict[int, float] = {}
         words = self._word_ids(tokens, groups)
         terms = {t.term for t in tokens}
         wants_figure = any(cue and cue <= terms for cue in self.quantity_cues)
@@ -254,17 +265,49 @@ class LanguageRanker:
             if wants_figure and idx.unit_figures[unit]:
                 final += FIGURE_WEIGHT
             finals.append((final, unit))
-            if final > best_final:
-                best_unit, best_final, best_conf = unit, final, max(coverage, heading)
-        ordered = [u for _, u in sorted(finals, key=lambda item: -item[0])]
-        if best_unit is not None and self._names_only_topic(groups, int(idx.unit_article[best_unit])):
+            confidences[unit] = max(coverage, heading)
+        ordered = self._with_proximity(finals, groups)
+        best_unit = ordered[0]
+        best_conf = confidences[best_unit]
+        if self._names_only_topic(groups, int(idx.unit_article[best_unit])):
             lead = idx.lead_unit(int(idx.unit_article[best_unit]))
             if _heading_match(words, *idx.heading_words(lead)) >= heading_scores[int(idx.unit_heading[best_unit])]:
                 best_unit = lead
-        if best_unit is not None and unresolved and self._on_topic(groups, int(idx.unit_article[best_unit])):
+        if unresolved and self._on_topic(groups, int(idx.unit_article[best_unit])):
             denominator = UNKNOWN_BESIDE_TOPIC * unresolved + elsewhere + (1 - ELSEWHERE_WEIGHT) * float(hit_weight[best_unit])
             best_conf = max(best_conf, float(covered[best_unit]) / denominator)
         return Ranked(self.lang, best_unit, min(1.0, best_conf), summary, groups, ordered)
+
+    def _with_proximity(self, finals: list[tuple[float, int]], groups: list[Group]) -> list[int]:
+        """The candidate units best first, the leading few raised by how close together they have the question's words.
+
+        "perché è importante mantenere i clienti" is the paragraph that says
+        "mantenere i clienti", not the one that says "mantenere" in one clause
+        and "cliente" in another.
+        """
+        ranked = sorted(finals, key=lambda item: -item[0])
+        named = [(g.weight, {self.term_names[t] for t, _ in g.terms}) for g in groups if g.terms]
+        if len(named) >= 2:
+            head = [
+                (final + PROXIMITY_WEIGHT * self._proximity(unit, named), unit) for final, unit in ranked[:PROXIMITY_CANDIDATES]
+            ]
+            ranked = sorted(head, key=lambda item: -item[0]) + ranked[PROXIMITY_CANDIDATES:]
+        return [unit for _, unit in ranked]
+
+    def _proximity(self, unit: int, named: list[tuple[float, set[str]]]) -> float:
+        """Share of the question's word pairs (by weight) that the unit has within `WINDOW` words of each other."""
+        positions: list[list[int]] = [[] for _ in named]
+        for at, term in enumerate(self._unit_terms(unit)):
+            for i, (_, names) in enumerate(named):
+                if term in names:
+                    positions[i].append(at)
+        total = near = 0.0
+        for i, j in combinations(range(len(named)), 2):
+            weight = min(named[i][0], named[j][0])
+            total += weight
+            if any(abs(a - b) <= WINDOW for a in positions[i] for b in positions[j]):
+                near += weight
+        return near / total if total else 0.0
 
     def _names_only_topic(self, groups: list[Group], article_id: int) -> bool:
         """Whether every word of the question that the content has names the article's topic.

@@ -13,12 +13,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
 from .articles import Article
 from .frequencies import WordFrequencies
-from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
+from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from .messages import available, message
 from .ranking import LanguageRanker, Ranked
@@ -85,7 +85,7 @@ class Searcher:
         self.languages = sorted(index.by_lang)
         self.default_language = default_language
         self.detector = detector or QuestionLanguageDetector(self.languages)
-        self.rankers = {lang: LanguageRanker(idx) for lang, idx in index.by_lang.items()}
+        self.rankers = {lang: LanguageRanker(idx, self._text_of(idx)) for lang, idx in index.by_lang.items()}
         for lang, ranker in self.rankers.items():
             ranker.others = [other for other_lang, other in self.rankers.items() if other_lang != lang]
         self._main_article = self._pick_main_articles()
@@ -94,6 +94,14 @@ class Searcher:
         }
         self._app_frequencies: dict[str, WordFrequencies] = {}
         """Word frequencies of app languages the content lacks, read when a reader first writes in one."""
+
+    def _text_of(self, idx: LanguageIndex) -> Callable[[int], str]:
+        articles = self.index.articles
+
+        def text(unit: int) -> str:
+            return unit_text(articles[int(idx.unit_article[unit])], int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
+
+        return text
 
     def _pick_main_articles(self) -> dict[str, int]:
         """Per language, the article with the most translations (then the first by key)."""

@@ -429,3 +429,15 @@ def test_a_question_in_a_content_language_keeps_it_whatever_the_app_language(sea
     answer = searcher.answer("chi ha vinto la partita ieri", hint="en")
     assert (answer.kind, answer.language) == ("none", "it")
     assert searcher.answer("maas", hint="en").kind == "paragraph"
+
+
+def test_words_standing_together_in_a_paragraph_decide_between_close_candidates(write: WriteFile, content: Path) -> None:
+    """Both paragraphs say "mantenere" and "clienti"; only one says "mantenere i clienti"."""
+    write(
+        "job.it.md",
+        "---\ntitle: Lavoro\n---\n## Il lavoro\nAscolta i clienti e sa mantenere i conti.\n"
+        "## I costi\nCosta meno mantenere i clienti che trovarne di nuovi con la pubblicità, le fiere "
+        "e le telefonate, che chiedono tempo e denaro a tutta l'azienda.\n",
+    )
+    answer = searcher_over(content).answer("mantenere i clienti", language="it")
+    assert (answer.kind, answer.section_heading) == ("paragraph", "I costi")
