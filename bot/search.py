@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
+from functools import cache
 
 from .articles import Article
 from .frequencies import WordFrequencies
@@ -92,8 +93,6 @@ class Searcher:
         self._article_ids = {
             identity: i for i, identity in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))
         }
-        self._app_frequencies: dict[str, WordFrequencies] = {}
-        """Word frequencies of app languages the content lacks, read when a reader first writes in one."""
 
     def _text_of(self, idx: LanguageIndex) -> Callable[[int], str]:
         articles = self.index.articles
@@ -166,12 +165,10 @@ class Searcher:
         app's language when its words are clearly commoner there (wordfreq)
         than in the language detected.
         """
-        if hint in self.languages or hint not in available():
+        if hint in self.rankers or hint not in available():
             return answer
         words = normalize(answer.question, hint)
-        if hint not in self._app_frequencies:
-            self._app_frequencies[hint] = WordFrequencies.of(hint)
-        theirs, ours = self._app_frequencies[hint], self.rankers[answer.language].analyzer
+        theirs, ours = _app_language_frequencies(hint), self.rankers[answer.language].analyzer
         if not words or sum(theirs.zipf(w) - ours.zipf(w) for w in words) / len(words) < APP_LANGUAGE_MARGIN:
             return answer
         return replace(answer, language=hint, text=message(hint, "no_answer"))
@@ -372,6 +369,12 @@ class Searcher:
             for section in range(len(self.index.articles.headings[fallback])):
                 add(fallback, section)
         return tuple(out)
+
+
+@cache
+def _app_language_frequencies(lang: str) -> WordFrequencies:
+    """Word frequencies of a language the bot speaks but the content lacks, read once, when a reader first writes in it."""
+    return WordFrequencies.of(lang)
 
 
 def _overlap(weighted: dict[str, float], terms: Collection[str]) -> float:
