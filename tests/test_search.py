@@ -243,6 +243,8 @@ def test_a_misspelt_question_word_does_not_make_a_question_out_of_scope(searcher
         ("questions_blind8.jsonl", 0.8),
         ("questions_blind9.jsonl", 0.8),
         ("questions_blind10.jsonl", 0.8),
+        ("questions_blind11.jsonl", 0.8),
+        ("questions_blind12.jsonl", 0.8),
     ],
 )
 def test_own_question_sets_stay_accurate(searcher: Searcher, name: str, floor: float) -> None:
