@@ -443,3 +443,9 @@ def test_words_standing_together_in_a_paragraph_decide_between_close_candidates(
     )
     answer = searcher_over(content).answer("mantenere i clienti", language="it")
     assert (answer.kind, answer.section_heading) == ("paragraph", "I costi")
+
+
+def test_arabic_what_is_written_as_one_word_is_a_question_word(searcher: Searcher) -> None:
+    """ "ماهو" is how many type "ما هو" (what is); it must not weigh like a topic word the article lacks."""
+    fused, spaced = searcher.answer("ماهو مدير الحساب"), searcher.answer("ما هو مدير الحساب")
+    assert (fused.kind, fused.section, fused.score) == (spaced.kind, spaced.section, spaced.score)
