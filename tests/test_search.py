@@ -445,7 +445,20 @@ def test_words_standing_together_in_a_paragraph_decide_between_close_candidates(
     assert (answer.kind, answer.section_heading) == ("paragraph", "I costi")
 
 
-def test_arabic_what_is_written_as_one_word_is_a_question_word(searcher: Searcher) -> None:
-    """ "ماهو" is how many type "ما هو" (what is); it must not weigh like a topic word the article lacks."""
-    fused, spaced = searcher.answer("ماهو مدير الحساب"), searcher.answer("ما هو مدير الحساب")
-    assert (fused.kind, fused.section, fused.score) == (spaced.kind, spaced.section, spaced.score)
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("ماهو مدير الحساب", "ما هو مدير الحساب"),
+        ("скока получает менеджер", "сколько получает менеджер"),
+        ("чё делает менеджер по работе с клиентами", "что делает менеджер по работе с клиентами"),
+    ],
+)
+def test_question_words_as_people_type_them_weigh_like_the_written_ones(searcher: Searcher, typed: str, written: str) -> None:
+    """ "ماهو" for "ما هو" (what is), "скока" for "сколько" (how much): not topic words the article lacks."""
+    casual, careful = searcher.answer(typed), searcher.answer(written)
+    assert (casual.kind, casual.section, casual.paragraph, casual.score) == (
+        careful.kind,
+        careful.section,
+        careful.paragraph,
+        careful.score,
+    )
