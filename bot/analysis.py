@@ -23,6 +23,12 @@ from .messages import cues
 from .textnorm import fold, normalize
 
 _MIN_COMPOUND = 8
+MAX_COMPOUND = 48
+"""Longest word tried as a compound: the longest compounds in real use have about 40 letters.
+
+Every cut of a word is tried, and the tail's cuts in turn, so the work grows
+with the square of the length; a 4,000-letter "word" would hold the bot for
+seconds. A longer word is left whole."""
 _MIN_PART = 3
 _KNOWN_ZIPF = 3.0
 STOPWORD_WEIGHT = 0.5
@@ -122,7 +128,7 @@ class Analyzer:
         the tail may itself be a compound ("kontoadministrationsjob" → konto,
         administration, job).
         """
-        if not self._profile.compounds or len(word) < _MIN_COMPOUND:
+        if not self._profile.compounds or not _MIN_COMPOUND <= len(word) <= MAX_COMPOUND:
             return ()
         best: tuple[float, tuple[str, ...]] = (0.0, ())
         common = self.frequencies

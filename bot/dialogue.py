@@ -8,7 +8,10 @@ gets logged) is decided here, on top of the search core and the store.
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
 from .languages import profile
@@ -48,6 +51,14 @@ class Dialogue:
         self.store = store
         self.default_language = default_language
         self.admin_user_ids = admin_user_ids
+        self._search_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+        """Searching is CPU work: on the event loop one long question would hold every other reader's
+        update, so it runs here, one question at a time (the stemmers are not safe to share between threads)."""
+
+    async def _answer(self, searcher: Searcher, question: str, **preferences: object) -> Answer:
+        """`searcher.answer` off the event loop, so network I/O for everyone else goes on meanwhile."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._search_thread, partial(searcher.answer, question, **preferences))
 
     def is_admin(self, asker: Asker) -> bool:
         return asker.user_id is not None and asker.user_id in self.admin_user_ids
@@ -77,7 +88,9 @@ class Dialogue:
         searcher = self.searcher
         state = await self.store.chat_state(asker.chat_id)
         conversation = Conversation(state.language, searcher.article_id(state.article_key, state.article_lang))
-        answer = searcher.answer(question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation)
+        answer = await self._answer(
+            searcher, question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation
+        )
         article = answer.article
         await self.store.record_answer(
             LoggedQuestion(
@@ -100,7 +113,7 @@ class Dialogue:
         lang = await self.ui_language(asker)
         article_id = None
         if topic.strip():
-            found = searcher.answer(topic, language=await self.chosen_language(asker), hint=asker.hint)
+            found = await self._answer(searcher, topic, language=await self.chosen_language(asker), hint=asker.hint)
             article_id = found.article_id
         if article_id is None:
             state = await self.store.chat_state(asker.chat_id)

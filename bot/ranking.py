@@ -37,6 +37,9 @@ CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
 CANDIDATES = 24
 MAX_QUESTION_WORDS = 40
 """Words of a message that are searched; a pasted essay is not a question, and its tail is ignored."""
+MAX_WORD_LETTERS = 64
+"""Letters of a question word that are read: no word of any language is longer, and every step that reads
+a word (typo lookup, prefix and compound matching) then costs at most a bounded amount, whatever is sent."""
 
 COVERAGE_WEIGHT, RELEVANCE_WEIGHT, HEADING_WEIGHT = 1.0, 0.35, 0.6
 HEADING_BETA = 2.0
@@ -141,7 +144,7 @@ class LanguageRanker:
         """Whether any content word of the question is, or is a typo of, a word of this language's content."""
         return any(
             self.matcher.knows(t) or self.speller.correct(t.surface) is not None
-            for t in self.analyzer.tokens(question)
+            for t in self._question_tokens(question)
             if not t.stop and len(t.folded) > 1
         )
 
@@ -155,6 +158,12 @@ class LanguageRanker:
         return {t.term: analyzer.importance(t.surface) for t in analyzer.tokens(text) if not t.stop}
 
     # -- reading the question ----------------------------------------------
+
+    def _question_tokens(self, question: str) -> list[Token]:
+        """The words of a question that are read: the first `MAX_QUESTION_WORDS`, each cut to `MAX_WORD_LETTERS`."""
+        analyzer = self.analyzer
+        words = normalize(question, self.lang)[:MAX_QUESTION_WORDS]
+        return [analyzer.token(word[:MAX_WORD_LETTERS]) for word in words]
 
     def _spelled(self, tokens: list[Token]) -> list[Token]:
         """The question's words with typos corrected: see `spelling`. Known and foreign words stay as typed.
@@ -235,7 +244,7 @@ class LanguageRanker:
     def rank(self, question: str) -> Ranked:
         """This language's best unit for `question`, with its confidence and the other candidates in order."""
         idx, analyzer = self.index, self.analyzer
-        tokens = self._spelled(analyzer.tokens(question)[:MAX_QUESTION_WORDS])
+        tokens = self._spelled(self._question_tokens(question))
         summary, rest = self._is_summary(tokens)
         groups = self._groups(rest) if rest else []
         scores, covered, hit_weight = _evidence(idx, groups)

@@ -25,6 +25,9 @@ from .messages import available, message
 from .ranking import LanguageRanker, Ranked
 from .textnorm import clean, lower, normalize, word_spans
 
+MAX_QUESTION_CHARS = 4096
+"""Characters of a question that are read: Telegram's own limit for a message, so only text that did not come
+through Telegram as one message (a forged webhook update, a file piped to `ask`) is cut."""
 THRESHOLD = 0.6
 """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
 APP_LANGUAGE_MARGIN = 1.0
@@ -135,6 +138,7 @@ class Searcher:
         conversation: Conversation | None = None,
     ) -> Answer:
         """The answer to `question`; `language` and `hint` only settle ambiguous questions."""
+        question = question[:MAX_QUESTION_CHARS]
         conversation = conversation or Conversation()
         preferences = (language, hint, conversation.language, self.default_language)
         guess = self.detector.guess(question)

@@ -7,6 +7,7 @@ import itertools
 import re
 import signal
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,6 +146,19 @@ def test_odd_messages_get_a_proper_reply(fake: FakeTelegram, bot: BotProcess, us
     (reply,) = say(fake, text, user, language_code="tr")
     assert reply["text"]
     assert "<script>" not in reply["text"]
+
+
+def test_a_message_of_one_huge_word_does_not_hold_up_other_readers(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    """One 4,000-letter word (under Telegram's limit) once held every other reader's answer for a minute."""
+    flooder = next(user_ids)
+    word = "".join(itertools.islice(itertools.cycle("lønintervalkontoadministrator"), 4000))
+    fake.user_message(f"hvad er lønnen for en {word}", user_id=flooder)
+    started = time.monotonic()
+    (reply,) = say(fake, "maaş aralığı nedir", user)
+    waited = time.monotonic() - started
+    assert "45.000 ila 85.000" in reply["text"]
+    assert waited < 3, f"another reader waited {waited:.1f} s"
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == flooder)
 
 
 def test_stickers_and_photos_get_a_hint(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
