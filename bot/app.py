@@ -15,14 +15,14 @@ import signal
 import sys
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update, User
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from . import handlers
 from .config import Settings
-from .delivery import PatientRateLimiter
+from .delivery import PatientRateLimiter, WatchedRequest
 from .dialogue import Dialogue
 from .flood import FloodGuard
 from .knowledge import load_searcher
@@ -35,10 +35,15 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "highlights", "lang")
 ADMIN_COMMANDS = ("stats", "reload")
+_REJECTED = "Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped): put the current token from @BotFather in .env."
 
 
 class RedactToken(logging.Filter):
-    """Replaces the bot token wherever it would appear in a log line (HTTP client logs print URLs)."""
+    """Replaces the bot token wherever it would appear in a log line, tracebacks included.
+
+    HTTP client logs print URLs, and python-telegram-bot's `InvalidToken`
+    quotes the rejected token in its message, which a logged traceback shows.
+    """
 
     def __init__(self, token: str) -> None:
         super().__init__()
@@ -48,20 +53,35 @@ class RedactToken(logging.Filter):
         text = record.getMessage()
         if self.token in text:
             record.msg, record.args = text.replace(self.token, "<token>"), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self.token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        if record.stack_info and self.token in record.stack_info:
+            record.stack_info = record.stack_info.replace(self.token, "<token>")
         return True
+
+
+def _not_a_rejected_token(record: logging.LogRecord) -> bool:
+    """python-telegram-bot logs a rejected token with a traceback; `run` says it in one line and stops."""
+    return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
 
 
 def protect_logs(token: str) -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactToken(token))
+        handler.addFilter(_not_a_rejected_token)
 
 
 def build_application(settings: Settings, searcher: Searcher) -> Application:
+    requests = WatchedRequest(connection_pool_size=256), WatchedRequest(connection_pool_size=1)
     application = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .base_url(settings.telegram_api_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .rate_limiter(PatientRateLimiter(settings.max_messages_per_second))
         .concurrent_updates(settings.concurrent_updates)
         .post_init(_post_init)
@@ -73,7 +93,42 @@ def build_application(settings: Settings, searcher: Searcher) -> Application:
     application.bot_data["searcher"] = searcher
     application.bot_data["flood_guard"] = FloodGuard(settings.flood_limit)
     handlers.register(application, settings.admin_user_ids)
+    for request in requests:
+        request.on_unauthorized = lambda: _token_rejected(application)
     return application
+
+
+def _token_rejected(application: Application) -> None:
+    """Stop for good: a token Telegram rejects (revoked in @BotFather) will not work on a retry."""
+    if application.bot_data.get("token_rejected"):
+        return
+    application.bot_data["token_rejected"] = True
+    if application.running:
+        application.stop_running()
+
+
+def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) -> None:
+    """The rest of python-telegram-bot's shutdown, when its updater stopped it short.
+
+    Stopping the updater re-raises the polling loop's last error (a rejected
+    token), and `run_polling` then skips stopping the application and
+    `post_stop`/`post_shutdown`: the database's worker thread would keep the
+    process alive for good.
+    """
+    with contextlib.suppress(TelegramError):
+        if application.running:
+            loop.run_until_complete(application.stop())
+            if application.post_stop:
+                loop.run_until_complete(application.post_stop(application))
+        loop.run_until_complete(application.shutdown())
+        if application.post_shutdown:
+            loop.run_until_complete(application.post_shutdown(application))
+
+
+async def _identify(settings: Settings) -> User:
+    """Who the bot is (`getMe`), asked once before anything else starts, so a bad token or an unreachable API is one line."""
+    async with Bot(settings.telegram_token, base_url=settings.telegram_api_base_url) as bot:
+        return bot.bot
 
 
 async def _post_init(application: Application) -> None:
@@ -135,7 +190,24 @@ def run(settings: Settings, webhook: bool = False) -> int:
     if not searcher.languages:
         print(f"no articles could be loaded from {settings.content_dir}; run 'python -m bot check'.", file=sys.stderr)
         return 2
+    try:
+        me = asyncio.run(_identify(settings))
+    except InvalidToken:
+        print(_REJECTED, file=sys.stderr)
+        return 2
+    except TelegramError as error:
+        reason = str(error).replace(settings.telegram_token, "<token>")
+        print(f"could not reach the Telegram Bot API at {settings.telegram_api_base_url}: {reason}", file=sys.stderr)
+        return 1
     application = build_application(settings, searcher)
+    mode = f"on the webhook {settings.webhook_url}" if webhook else "by long polling"
+    print(
+        f"@{me.username} is answering from {len(searcher.index.articles)} article files ({', '.join(searcher.languages)}) "
+        f"{mode}; Ctrl-C or SIGTERM stops it.",
+        file=sys.stderr,
+    )
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
         if webhook:
             application.run_webhook(
@@ -145,14 +217,19 @@ def run(settings: Settings, webhook: bool = False) -> int:
                 webhook_url=settings.webhook_url,
                 secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
                 allowed_updates=Update.ALL_TYPES,
+                close_loop=False,
             )
         else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+            application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
     except InvalidToken:
-        print("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather.", file=sys.stderr)
+        _finish_shutdown(application, loop)
+        print(_REJECTED, file=sys.stderr)
         return 2
     except TelegramError as error:
         reason = str(error).replace(settings.telegram_token, "<token>")
         print(f"could not reach the Telegram Bot API at start-up: {reason}", file=sys.stderr)
         return 1
+    finally:
+        loop.close()
+    print(f"@{me.username} stopped.", file=sys.stderr)
     return 0

@@ -19,10 +19,12 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Coroutine
+from http import HTTPStatus
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
+from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +70,23 @@ class PatientRateLimiter(AIORateLimiter):
                 log.info("%s failed (%s); retry %d in %.1f s", endpoint, error, attempt, delay)
                 await self._sleep(delay)
                 attempt += 1
+
+
+class WatchedRequest(HTTPXRequest):
+    """python-telegram-bot's HTTP client, telling `on_unauthorized` when Telegram answers 401.
+
+    A token revoked in @BotFather never works again, yet the polling loop
+    only logs the rejection and stops polling, leaving a process that is up
+    but answers no one. Every request, `getUpdates` included, goes through
+    here, so the bot can stop instead.
+    """
+
+    def __init__(self, *, connection_pool_size: int) -> None:
+        super().__init__(connection_pool_size=connection_pool_size)
+        self.on_unauthorized: Callable[[], None] = lambda: None
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if code == HTTPStatus.UNAUTHORIZED:
+            self.on_unauthorized()
+        return code, payload

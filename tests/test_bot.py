@@ -7,6 +7,8 @@ import itertools
 import re
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,9 +254,6 @@ def test_bot_and_cli_give_the_same_answer(fake: FakeTelegram, bot: BotProcess, u
 
 
 def test_missing_token_exits_with_a_one_line_message(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     from .conftest import ROOT
 
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
@@ -286,4 +285,36 @@ def test_long_answer_arrives_in_several_valid_messages_even_if_commands_cannot_b
         assert "could not register commands" in process.log()
     finally:
         assert process.stop() == 0, process.log()
+        fake.stop()
+
+
+@pytest.mark.parametrize("level", ["WARNING", "DEBUG"])
+def test_a_rejected_token_is_one_line_and_never_printed(fake: FakeTelegram, tmp_path: Path, level: str) -> None:
+    process = BotProcess(fake, tmp_path, TELEGRAM_BOT_TOKEN="987654:REJECTED-secret-token", LOG_LEVEL=level)
+    with process.log_path.open("ab") as log:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=process.env, stdout=log, stderr=log, timeout=60
+        )
+    output = process.log()
+    assert done.returncode == 2
+    assert "987654:REJECTED-secret-token" not in output and "REJECTED-secret" not in output
+    assert "Traceback" not in output
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN" in output
+
+
+def test_a_token_revoked_while_running_stops_the_bot(tmp_path: Path) -> None:
+    fake = FakeTelegram().start()
+    process = BotProcess(fake, tmp_path, LOG_LEVEL="WARNING").start()
+    try:
+        user = next(user_ids)
+        say(fake, "terfi", user)
+        token = fake.token
+        fake.token = "555:the-new-token"
+        assert process.process is not None
+        assert process.process.wait(30) == 2
+        output = process.log()
+        assert token not in output
+        assert output.strip().splitlines()[-1].startswith("Telegram rejected TELEGRAM_BOT_TOKEN")
+    finally:
+        process.stop()
         fake.stop()
