@@ -243,7 +243,7 @@ class LanguageRanker:
 
     def rank(self, question: str) -> Ranked:
         """This language's best unit for `question`, with its confidence and the other candidates in order."""
-        idx, analyzer = self.index, self.analyzer
+        idx = self.index
         tokens = self._spelled(self._question_tokens(question))
         summary, rest = self._is_summary(tokens)
         groups = self._groups(rest) if rest else []
