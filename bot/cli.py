@@ -15,14 +15,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from .articles import KnowledgeBase
+from .chat.messages import message
+from .chat.store import Store
 from .config import Settings, SettingsError
-from .knowledge import load_searcher
-from .langdetect import guess_article_language
-from .messages import message
-from .parsing import load_knowledge_base
-from .search import Answer, Conversation
-from .store import Store
+from .content.articles import KnowledgeBase
+from .content.parsing import load_knowledge_base
+from .language.langdetect import guess_article_language
+from .search.loading import load_searcher
+from .search.searcher import Answer, Conversation
 
 
 def answer_json(answer: Answer) -> str:
@@ -101,7 +101,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    from .app import run
+    from .telegram.app import run
 
     return run(settings, webhook=args.webhook)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.index import build_index
-from bot.langdetect import guess_article_language
-from bot.parsing import load_knowledge_base
-from bot.search import Searcher
+from bot.content.parsing import load_knowledge_base
+from bot.language.langdetect import guess_article_language
+from bot.search.index import build_index
+from bot.search.searcher import Searcher
 
 from .fake_telegram import FakeTelegram
 

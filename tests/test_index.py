@@ -6,8 +6,8 @@ import os
 import pickle
 from pathlib import Path
 
-from bot.index_cache import load_index
-from bot.search import Searcher
+from bot.search.index_cache import load_index
+from bot.search.searcher import Searcher
 
 from .conftest import WriteFile
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.articles import Article, Section
-from bot.callbacks import SetLanguage, ShowHighlights, ShowParagraph, decode, encode
-from bot.render import LIMIT, answer_reply, emphasised, language_menu, pack, plain
-from bot.search import Answer, Suggestion
+from bot.chat.callbacks import SetLanguage, ShowHighlights, ShowParagraph, decode, encode
+from bot.chat.render import LIMIT, answer_reply, emphasised, language_menu, pack, plain
+from bot.content.articles import Article, Section
+from bot.search.searcher import Answer, Suggestion
 
 from .fake_telegram import telegram_html_problem
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.index import build_index
-from bot.messages import message
-from bot.parsing import load_knowledge_base
-from bot.search import Conversation, Searcher
+from bot.chat.messages import message
+from bot.content.parsing import load_knowledge_base
+from bot.search.index import build_index
+from bot.search.searcher import Conversation, Searcher
 
 from .conftest import DATA, WriteFile, unit_id
 

@@ -24,8 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
+from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
 from .index import FORMAT, SearchIndex, build_index
-from .parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
 
 log = logging.getLogger(__name__)
 

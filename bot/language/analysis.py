@@ -17,9 +17,9 @@ from functools import lru_cache
 import Stemmer
 import stopwordsiso
 
+from ..chat.messages import cues
 from .frequencies import WordFrequencies
 from .languages import profile
-from .messages import cues
 from .textnorm import fold, normalize
 
 _MIN_COMPOUND = 8

@@ -13,10 +13,10 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from ..language.languages import profile
+from ..search.searcher import Answer
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, encode, show_section
-from .languages import profile
 from .messages import message
-from .search import Answer
 
 LIMIT = 4096
 LABEL_LIMIT = 60

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .config import Settings
-from .index_cache import content_fingerprint
-from .knowledge import load_searcher
+from ..config import Settings
+from ..search.index_cache import content_fingerprint
+from ..search.loading import load_searcher
 
 if TYPE_CHECKING:
     from .dialogue import Dialogue

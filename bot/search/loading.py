@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from .config import Settings
+from ..config import Settings
+from ..language.langdetect import QuestionLanguageDetector, guess_article_language
 from .index_cache import load_index
-from .langdetect import QuestionLanguageDetector, guess_article_language
-from .search import Searcher
+from .searcher import Searcher
 
 log = logging.getLogger(__name__)
 

@@ -20,16 +20,16 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
+from ..chat.dialogue import Dialogue
+from ..chat.messages import FALLBACK, message
+from ..chat.reload import ContentReloader
+from ..chat.store import Store
+from ..config import Settings
+from ..search.loading import load_searcher
+from ..search.searcher import Searcher
 from . import handlers
-from .config import Settings
 from .delivery import PatientRateLimiter
-from .dialogue import Dialogue
 from .flood import FloodGuard
-from .knowledge import load_searcher
-from .messages import FALLBACK, message
-from .reload import ContentReloader
-from .search import Searcher
-from .store import Store
 
 log = logging.getLogger(__name__)
 

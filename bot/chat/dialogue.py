@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..language.languages import profile
+from ..search.searcher import Answer, Conversation, Searcher
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
-from .languages import profile
 from .messages import message
 from .reload import ReloadOutcome
 from .render import Reply, answer_reply, language_menu, plain
-from .search import Answer, Conversation, Searcher
 from .store import LoggedQuestion, Store
 
 

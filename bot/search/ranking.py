@@ -26,12 +26,12 @@ from itertools import chain, combinations
 
 import numpy as np
 
-from .analysis import STOPWORD_WEIGHT, Analyzer, Token
+from ..chat.messages import cues
+from ..language.analysis import STOPWORD_WEIGHT, Analyzer, Token
+from ..language.spelling import Speller
+from ..language.textnorm import normalize
 from .index import LanguageIndex
 from .matching import ALIAS, MIN_PREFIX, PART, PREFIX, TermMatcher
-from .messages import cues
-from .spelling import Speller
-from .textnorm import normalize
 
 CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
 CANDIDATES = 24

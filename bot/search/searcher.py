@@ -17,13 +17,13 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from functools import cache
 
-from .articles import Article
-from .frequencies import WordFrequencies
+from ..chat.messages import available, message
+from ..content.articles import Article
+from ..language.frequencies import WordFrequencies
+from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
+from ..language.textnorm import clean, lower, normalize, word_spans
 from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
-from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
-from .messages import available, message
 from .ranking import LanguageRanker, Ranked
-from .textnorm import clean, lower, normalize, word_spans
 
 THRESHOLD = 0.6
 """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
