@@ -1,4 +1,4 @@
-"""Localized user-facing strings and cue phrases, read from `bot/locales/LANG.json`.
+"""Localized user-facing strings, read from `bot/locales/LANG.json`.
 
 Strings live in data files, one per language, so a translator edits JSON and
 never Python, and every message is one whole sentence in one language.
@@ -34,10 +34,3 @@ def message(lang: str, key: str, **values: object) -> str:
     template = _catalog(lang).get(key) or _catalog(FALLBACK)[key]
     return str(template).format(**values)
 
-
-def cues(lang: str, key: str, *, with_english: bool = True) -> list[str]:
-    """Phrases that signal an intent in `lang`; with `with_english`, English ones count in every language."""
-    own = list(_catalog(lang).get(key, []))  # type: ignore[call-overload]
-    if with_english and lang != FALLBACK:
-        own += _catalog(FALLBACK).get(key, [])  # type: ignore[operator]
-    return own

@@ -17,7 +17,7 @@ from functools import lru_cache
 import Stemmer
 import stopwordsiso
 
-from ..chat.messages import cues
+from .cues import cues
 from .frequencies import WordFrequencies
 from .languages import profile
 from .textnorm import fold, normalize
@@ -71,8 +71,8 @@ class Analyzer:
 
         Stop-word lists cover interrogatives but not these modals of need and
         possibility; left in, they weigh as much as the topic and make an
-        answerable question look out of scope. Kept per language in the
-        locale files, beside the other phrases that steer intent.
+        answerable question look out of scope. Kept per language in `cues`,
+        beside the other phrases that steer intent.
         """
         return {word for phrase in cues(self.lang, "question_words", with_english=False) for word in normalize(phrase, self.lang)}
 

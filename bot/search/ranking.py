@@ -26,8 +26,8 @@ from itertools import chain, combinations
 
 import numpy as np
 
-from ..chat.messages import cues
 from ..language.analysis import STOPWORD_WEIGHT, Analyzer, Token
+from ..language.cues import cues
 from ..language.spelling import Speller
 from ..language.textnorm import normalize
 from .index import LanguageIndex
