@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from .chat.messages import message
+from .chat.messages import available, message
+from .chat.render import shown_text
 from .chat.store import Store
 from .config import Settings, SettingsError
 from .content.articles import KnowledgeBase
@@ -32,7 +33,7 @@ def answer_json(answer: Answer) -> str:
             "question": answer.question,
             "language": answer.language,
             "kind": answer.kind,
-            "text": answer.text,
+            "text": shown_text(answer),
             "article": answer.article.title if answer.article else None,
             "section": answer.section_heading,
             "score": answer.score,
@@ -44,7 +45,7 @@ def answer_json(answer: Answer) -> str:
 
 def answer_readable(answer: Answer) -> str:
     if answer.kind == "none":
-        lines = [f"[{answer.language}] {answer.text}"]
+        lines = [f"[{answer.language}] {shown_text(answer)}"]
         if answer.suggestions:
             lines.append(message(answer.language, "try_asking"))
             lines += [f"  - {s.heading}" for s in answer.suggestions]
@@ -62,7 +63,7 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    searcher = load_searcher(settings)
+    searcher = load_searcher(settings, reply_languages=available())
     if not searcher.languages:
         print(f"no articles found in {settings.content_dir}", file=sys.stderr)
         return 1

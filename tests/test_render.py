@@ -66,9 +66,9 @@ def test_emphasis_ignores_overlapping_spans() -> None:
 
 
 def test_no_answer_offers_suggestions_as_buttons() -> None:
-    answer = Answer("q", "ru", "none", "Я не нашёл ответа.", suggestions=(Suggestion(4, 1, "Раздел " + "x" * 80),))
+    answer = Answer("q", "ru", "none", "", suggestions=(Suggestion(4, 1, "Раздел " + "x" * 80),))
     reply = answer_reply(answer, emphasis=[], translations={}, generation="gen1", ui_lang="ru")
-    assert reply.texts == ("Я не нашёл ответа.\n\nМожно спросить о:",)
+    assert reply.texts == ("Я не нашёл ответа на этот вопрос в базе знаний.\n\nМожно спросить о:",)
     (only,) = reply.buttons[0]
     assert len(only.label) <= 60 and only.label.endswith("…")
     assert decode(only.data) == ShowParagraph("gen1", 4, 1, 0)

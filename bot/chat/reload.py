@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from ..config import Settings
 from ..search.index_cache import content_fingerprint
 from ..search.loading import load_searcher
+from .messages import available
 
 if TYPE_CHECKING:
     from .dialogue import Dialogue
@@ -50,7 +51,7 @@ class ContentReloader:
                 fingerprint = await asyncio.to_thread(content_fingerprint, self.settings.content_dir)
                 if fingerprint == current.index.fingerprint:
                     return self._outcome("unchanged")
-                searcher = await asyncio.to_thread(load_searcher, self.settings, current)
+                searcher = await asyncio.to_thread(load_searcher, self.settings, current, available())
             except Exception:
                 log.exception("content reload failed; still answering from the previous index")
                 return ReloadOutcome("failed")

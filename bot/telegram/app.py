@@ -21,7 +21,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from ..chat.dialogue import Dialogue
-from ..chat.messages import FALLBACK, message
+from ..chat.messages import FALLBACK, available, message
 from ..chat.reload import ContentReloader
 from ..chat.store import Store
 from ..config import Settings
@@ -131,7 +131,7 @@ def run(settings: Settings, webhook: bool = False) -> int:
         print("--webhook needs TELEGRAM_WEBHOOK_URL, the public https address Telegram should post to.", file=sys.stderr)
         return 2
     protect_logs(settings.telegram_token)
-    searcher = load_searcher(settings)
+    searcher = load_searcher(settings, reply_languages=available())
     if not searcher.languages:
         print(f"no articles could be loaded from {settings.content_dir}; run 'python -m bot check'.", file=sys.stderr)
         return 2
