@@ -14,7 +14,7 @@ from ..language.languages import profile
 from ..search.searcher import Answer, Conversation, Searcher
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
 from .messages import message
-from .reload import ReloadOutcome
+from .reload import ContentReloader, ReloadOutcome
 from .render import Reply, answer_reply, language_menu, plain
 from .store import LoggedQuestion, Store
 
@@ -41,13 +41,17 @@ class Pressed:
 
 class Dialogue:
     def __init__(
-        self, searcher: Searcher, store: Store, default_language: str, admin_user_ids: frozenset[int] = frozenset()
+        self, content: ContentReloader, store: Store, default_language: str, admin_user_ids: frozenset[int] = frozenset()
     ) -> None:
-        self.searcher = searcher
-        """Replaced as a whole when the content is reloaded; each call reads it once and keeps that one."""
+        self.content = content
         self.store = store
         self.default_language = default_language
         self.admin_user_ids = admin_user_ids
+
+    @property
+    def searcher(self) -> Searcher:
+        """The current searcher, which the reloader owns; each call reads it once and keeps that one."""
+        return self.content.searcher
 
     def is_admin(self, asker: Asker) -> bool:
         return asker.user_id is not None and asker.user_id in self.admin_user_ids

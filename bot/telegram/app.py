@@ -70,7 +70,7 @@ def build_application(settings: Settings, searcher: Searcher) -> Application:
         .build()
     )
     application.bot_data["settings"] = settings
-    application.bot_data["searcher"] = searcher
+    application.bot_data["reloader"] = ContentReloader(settings, searcher)
     application.bot_data["flood_guard"] = FloodGuard(settings.flood_limit)
     handlers.register(application, settings.admin_user_ids)
     return application
@@ -78,18 +78,16 @@ def build_application(settings: Settings, searcher: Searcher) -> Application:
 
 async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
-    searcher: Searcher = application.bot_data["searcher"]
+    reloader: ContentReloader = application.bot_data["reloader"]
     store = await Store.open(settings.database_path)
     application.bot_data["store"] = store
-    dialogue = Dialogue(searcher, store, settings.default_language, settings.admin_user_ids)
-    application.bot_data["dialogue"] = dialogue
-    reloader = application.bot_data["reloader"] = ContentReloader(settings, dialogue)
+    application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, lambda: application.create_task(reloader.reload(), name="reload"))
     if settings.content_check_seconds:
         application.bot_data["watcher"] = loop.create_task(reloader.watch(settings.content_check_seconds))
-    await register_commands(application, searcher.languages, settings.admin_user_ids)
+    await register_commands(application, reloader.searcher.languages, settings.admin_user_ids)
 
 
 async def _post_stop(application: Application) -> None:
