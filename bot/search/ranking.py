@@ -1,6 +1,6 @@
 """Ranking one language's paragraphs for a question, and how sure the best one is.
 
-A question is read in one language at a time (`search` decides which):
+A question is read in one language at a time (`searcher` decides which):
 
 1. typos: a word neither the content nor the language knows is corrected
    first (`spelling`), as a stemmer reads a typo wrongly;
