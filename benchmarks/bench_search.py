@@ -57,7 +57,7 @@ def _shuffle_text(text: str, rng: random.Random, mutation: float) -> str:
 
 def generate(size: int, folder: Path, seed: int = 7) -> None:
     """`size` articles in five languages; groups of five are translations of one topic."""
-    from bot.parsing import load_knowledge_base
+    from bot.content.parsing import load_knowledge_base
 
     if folder.exists():
         shutil.rmtree(folder)
@@ -90,8 +90,8 @@ def generate(size: int, folder: Path, seed: int = 7) -> None:
 
 def questions(folder: Path, count: int, seed: int = 11) -> list[str]:
     """Questions as people type them: a few words from some paragraph, some unaccented, some misspelt."""
-    from bot.parsing import load_knowledge_base
-    from bot.textnorm import fold
+    from bot.content.parsing import load_knowledge_base
+    from bot.language.textnorm import fold
 
     rng = random.Random(seed)
     articles = load_knowledge_base(folder, lambda _: None).articles
@@ -128,10 +128,10 @@ def worker(mode: str, content: Path, cache: Path, question_file: Path) -> dict[s
     from rapidfuzz import process
 
     from bot.config import Settings
-    from bot.index import build_index
-    from bot.knowledge import load_searcher
-    from bot.langdetect import guess_article_language
-    from bot.parsing import load_knowledge_base
+    from bot.content.parsing import load_knowledge_base
+    from bot.language.langdetect import guess_article_language
+    from bot.search.index import build_index
+    from bot.search.loading import load_searcher
 
     result: dict[str, float] = {}
     if mode == "build":

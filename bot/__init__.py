@@ -1,9 +1,16 @@
 """A multilingual Telegram Q&A bot over a markdown knowledge base.
 
-Data flows one way: article files (`parsing`) → articles (`articles`) →
-per-language index (`index`, cached by `index_cache`) → query: normalise
-(`textnorm`, `analysis`, word frequencies from `frequencies`),
-detect (`langdetect`), match (`matching`), rank and decide (`search`) →
-reply (`render`). `dialogue` holds the conversation rules, `store` the
-database, `handlers` and `app` the Telegram side, `cli` the commands.
+One package per layer, bottom first; each imports only the layers listed before it
+(`tests/test_layers.py` holds the order):
+
+- `language`: normalise (`textnorm`, `analysis`, word frequencies from
+  `frequencies`), correct typos (`spelling`), detect (`langdetect`);
+- `content`: article files (`parsing`) → articles (`articles`);
+- `search`: per-language index (`index`, cached by `index_cache`), match
+  (`matching`), rank (`ranking`), choose and compose the answer (`searcher`);
+- `chat`: the conversation rules (`dialogue`), replies (`render`), the
+  database (`store`), content reloads (`reload`), UI strings (`messages`);
+- `telegram`: the `Application` (`app`), thin `handlers`, `delivery`, `flood`.
+
+`config` (settings) and `cli` (the commands) stand on top.
 """

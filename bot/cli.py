@@ -15,14 +15,15 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from .articles import KnowledgeBase
+from .chat.messages import available, message
+from .chat.render import shown_text
+from .chat.store import Store
 from .config import Settings, SettingsError
-from .knowledge import load_searcher
-from .langdetect import guess_article_language
-from .messages import message
-from .parsing import load_knowledge_base
-from .search import Answer, Conversation
-from .store import Store
+from .content.articles import KnowledgeBase
+from .content.parsing import load_knowledge_base
+from .language.langdetect import guess_article_language
+from .search.loading import load_searcher
+from .search.searcher import Answer, Conversation
 
 
 def answer_json(answer: Answer) -> str:
@@ -32,7 +33,7 @@ def answer_json(answer: Answer) -> str:
             "question": answer.question,
             "language": answer.language,
             "kind": answer.kind,
-            "text": answer.text,
+            "text": shown_text(answer),
             "article": answer.article.title if answer.article else None,
             "section": answer.section_heading,
             "score": answer.score,
@@ -44,7 +45,7 @@ def answer_json(answer: Answer) -> str:
 
 def answer_readable(answer: Answer) -> str:
     if answer.kind == "none":
-        lines = [f"[{answer.language}] {answer.text}"]
+        lines = [f"[{answer.language}] {shown_text(answer)}"]
         if answer.suggestions:
             lines.append(message(answer.language, "try_asking"))
             lines += [f"  - {s.heading}" for s in answer.suggestions]
@@ -62,7 +63,7 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    searcher = load_searcher(settings)
+    searcher = load_searcher(settings, reply_languages=available())
     if not searcher.languages:
         print(f"no articles found in {settings.content_dir}", file=sys.stderr)
         return 1
@@ -101,7 +102,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    from .app import run
+    from .telegram.app import run
 
     return run(settings, webhook=args.webhook)
 

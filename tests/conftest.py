@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.index import build_index
-from bot.langdetect import guess_article_language
-from bot.parsing import load_knowledge_base
-from bot.search import Searcher
+from bot.chat.messages import available
+from bot.content.parsing import load_knowledge_base
+from bot.language.langdetect import guess_article_language
+from bot.search.index import build_index
+from bot.search.searcher import Searcher
 
 from .fake_telegram import FakeTelegram
 
@@ -30,7 +31,8 @@ def seeds_dir() -> Path:
 @pytest.fixture(scope="session")
 def searcher() -> Searcher:
     """The seed articles, indexed without a cache so every run tests the build."""
-    return Searcher(build_index(load_knowledge_base(SEEDS, guess_article_language)), default_language="en")
+    index = build_index(load_knowledge_base(SEEDS, guess_article_language))
+    return Searcher(index, default_language="en", reply_languages=available())
 
 
 @pytest.fixture

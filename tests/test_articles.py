@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles import CompactArticles
-from bot.parsing import load_knowledge_base
+from bot.content.articles import CompactArticles
+from bot.content.parsing import load_knowledge_base
 
 
 def test_articles_read_back_as_parsed_after_a_trip_through_the_cache(seeds_dir: Path) -> None:

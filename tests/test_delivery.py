@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.delivery import PatientRateLimiter
+from bot.telegram.delivery import PatientRateLimiter
 
 
 def call_through(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config import FloodLimit
-from bot.flood import Admission, FloodGuard
+from bot.telegram.flood import Admission, FloodGuard
 
 
 class Clock:

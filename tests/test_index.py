@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-from bot.index_cache import load_index
-from bot.search import Searcher
+import pytest
+
+from bot.language import cues
+from bot.search.index_cache import content_fingerprint, load_index
+from bot.search.searcher import Searcher
 
 from .conftest import WriteFile
 
@@ -35,6 +40,35 @@ def test_new_file_and_synonyms_file_invalidate_the_cache(write: WriteFile, conte
     before = load_index(content, cache, no_guess).fingerprint
     write("synonyms.yml", "it:\n  - infusione, tisana\n")
     assert load_index(content, cache, no_guess).fingerprint != before
+
+
+@pytest.fixture
+def cue_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the cue lists that the bot reads instead of its own, so a test can edit them."""
+    folder = tmp_path / "cue_lists"
+    shutil.copytree(str(cues.FOLDER), folder)
+    monkeypatch.setattr(cues, "FOLDER", folder)
+    cues._lists.cache_clear()
+    yield folder
+    cues._lists.cache_clear()
+
+
+def test_editing_a_cue_list_rebuilds_the_index(write: WriteFile, content: Path, tmp_path: Path, cue_folder: Path) -> None:
+    """Question words are stop words of the index, so a cached index built with the old lists is stale.
+
+    The rebuild runs in a child process, which reads the installed lists, not
+    this test's copy; what is checked here is that the stale cache is not reused.
+    """
+    cache = tmp_path / "cache"
+    write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n")
+    first = load_index(content, cache, no_guess)
+    assert load_index(content, cache, no_guess).fingerprint == first.fingerprint
+
+    italian = cue_folder / "it.json"
+    italian.write_text(italian.read_text(encoding="utf-8").replace('"question_words": [', '"question_words": [\n    "verde",'), encoding="utf-8")
+    assert "verde" in cues.cues("it", "question_words")
+    rebuilt = load_index(content, cache, no_guess)
+    assert rebuilt.fingerprint == content_fingerprint(content) != first.fingerprint
 
 
 def test_unreadable_cache_is_rebuilt(write: WriteFile, content: Path, tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.langdetect import pick_fallback
-from bot.search import Conversation, Searcher
+from bot.language.langdetect import pick_fallback
+from bot.search.searcher import Conversation, Searcher
 
 
 @pytest.mark.parametrize(

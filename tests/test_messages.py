@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.messages import _catalog, available, message
+from bot.chat.messages import _catalog, available, message
 
 PLACEHOLDER = re.compile(r"{(\w+)}")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.articles import KnowledgeBase
-from bot.parsing import inline_text, load_knowledge_base
+from bot.content.articles import KnowledgeBase
+from bot.content.parsing import inline_text, load_knowledge_base
 
 from .conftest import WriteFile
 
@@ -96,7 +96,7 @@ def test_language_from_front_matter_then_file_name_then_text(write: WriteFile, c
 def test_turkish_file_without_language_in_its_name_is_detected_as_turkish(
     write: WriteFile, content: Path, seeds_dir: Path
 ) -> None:
-    from bot.langdetect import guess_article_language
+    from bot.language.langdetect import guess_article_language
 
     turkish = (seeds_dir / "account-manager.tr.md").read_text(encoding="utf-8")
     write("anything.md", turkish)

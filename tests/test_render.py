@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.articles import Article, Section
-from bot.callbacks import SetLanguage, ShowHighlights, ShowParagraph, decode, encode
-from bot.render import LIMIT, answer_reply, emphasised, language_menu, pack, plain
-from bot.search import Answer, Suggestion
+from bot.chat.callbacks import SetLanguage, ShowHighlights, ShowParagraph, decode, encode
+from bot.chat.render import LIMIT, answer_reply, emphasised, language_menu, pack, plain
+from bot.content.articles import Article, Section
+from bot.search.searcher import Answer, Suggestion
 
 from .fake_telegram import telegram_html_problem
 
@@ -66,9 +66,9 @@ def test_emphasis_ignores_overlapping_spans() -> None:
 
 
 def test_no_answer_offers_suggestions_as_buttons() -> None:
-    answer = Answer("q", "ru", "none", "Я не нашёл ответа.", suggestions=(Suggestion(4, 1, "Раздел " + "x" * 80),))
+    answer = Answer("q", "ru", "none", "", suggestions=(Suggestion(4, 1, "Раздел " + "x" * 80),))
     reply = answer_reply(answer, emphasis=[], translations={}, generation="gen1", ui_lang="ru")
-    assert reply.texts == ("Я не нашёл ответа.\n\nМожно спросить о:",)
+    assert reply.texts == ("Я не нашёл ответа на этот вопрос в базе знаний.\n\nМожно спросить о:",)
     (only,) = reply.buttons[0]
     assert len(only.label) <= 60 and only.label.endswith("…")
     assert decode(only.data) == ShowParagraph("gen1", 4, 1, 0)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.index import build_index
-from bot.messages import message
-from bot.parsing import load_knowledge_base
-from bot.search import Conversation, Searcher
+from bot.chat.messages import message
+from bot.chat.render import shown_text
+from bot.content.parsing import load_knowledge_base
+from bot.search.index import build_index
+from bot.search.searcher import Conversation, Searcher
 
 from .conftest import DATA, WriteFile, unit_id
 
@@ -106,7 +107,7 @@ def test_a_word_of_a_summary_phrase_alone_asks_no_summary(searcher: Searcher) ->
 def test_out_of_scope_questions_get_no_answer_and_suggestions(searcher: Searcher, question: str) -> None:
     answer = searcher.answer(question)
     assert answer.kind == "none"
-    assert answer.text
+    assert answer.text == "" and shown_text(answer)
     assert 1 <= len(answer.suggestions) <= 3
 
 
@@ -120,7 +121,7 @@ def test_answer_names_article_section_and_paragraph(searcher: Searcher) -> None:
 
 
 def test_no_answer_is_said_in_the_question_language(searcher: Searcher) -> None:
-    assert searcher.answer("рецепт пиццы").text == "Я не нашёл ответа на этот вопрос в базе знаний."
+    assert shown_text(searcher.answer("рецепт пиццы")) == "Я не нашёл ответа на этот вопрос в базе знаний."
 
 
 def test_summary_follows_the_article_of_the_conversation(write: WriteFile, content: Path) -> None:
@@ -424,7 +425,7 @@ def test_a_listed_word_means_what_its_group_says_though_it_shares_a_stem(write: 
 def test_a_question_in_the_app_language_the_content_lacks_is_told_so_in_it(searcher: Searcher, question: str) -> None:
     """lingua knows only the content's languages and takes English for Italian; the English reader is answered in English."""
     answer = searcher.answer(question, hint="en")
-    assert (answer.kind, answer.language, answer.text) == ("none", "en", message("en", "no_answer"))
+    assert (answer.kind, answer.language, shown_text(answer)) == ("none", "en", message("en", "no_answer"))
 
 
 def test_a_question_in_a_content_language_keeps_it_whatever_the_app_language(searcher: Searcher) -> None:

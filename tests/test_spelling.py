@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.search import Searcher
-from bot.spelling import Speller
+from bot.language.spelling import Speller
+from bot.search.searcher import Searcher
 
 from .conftest import unit_id
 

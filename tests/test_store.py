@@ -7,7 +7,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from bot.store import MIGRATIONS, LoggedQuestion, Store
+from bot.chat.store import MIGRATIONS, LoggedQuestion, Store
 
 
 def run(coroutine):

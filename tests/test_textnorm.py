@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import wordfreq
 
-from bot.analysis import Analyzer
-from bot.frequencies import WordFrequencies
-from bot.textnorm import clean, fold, lower, normalize
+from bot.language.analysis import Analyzer
+from bot.language.frequencies import WordFrequencies
+from bot.language.textnorm import clean, fold, lower, normalize
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import Analyzer
-from .articles import Article, CompactArticles, KnowledgeBase
-from .frequencies import WordFrequencies
-from .textnorm import fold, normalize
+from ..content.articles import Article, CompactArticles, KnowledgeBase
+from ..language.analysis import Analyzer
+from ..language.frequencies import WordFrequencies
+from ..language.textnorm import fold, normalize
 
 FORMAT = 25
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
-from .config import Settings
+from ..config import Settings
+from ..language.langdetect import QuestionLanguageDetector, guess_article_language
 from .index_cache import load_index
-from .langdetect import QuestionLanguageDetector, guess_article_language
-from .search import Searcher
+from .searcher import Searcher
 
 log = logging.getLogger(__name__)
 
 
-def load_searcher(settings: Settings, previous: Searcher | None = None) -> Searcher:
+def load_searcher(settings: Settings, previous: Searcher | None = None, reply_languages: Collection[str] = ()) -> Searcher:
     """A searcher over the content as it is now; a `previous` one lends its language models when the languages match.
+
+    `reply_languages` are those the conversation can say "no answer" in (see
+    `Searcher.reply_languages`).
 
     The models are the largest thing a searcher holds: a reload that loaded
     them afresh would briefly hold two sets. They are loaded as soon as the
@@ -35,4 +39,4 @@ def load_searcher(settings: Settings, previous: Searcher | None = None) -> Searc
     if not index.articles:
         log.warning("no articles loaded from %s", settings.content_dir)
     detector = models.get(tuple(sorted(index.by_lang)))
-    return Searcher(index, default_language=settings.default_language, detector=detector)
+    return Searcher(index, default_language=settings.default_language, detector=detector, reply_languages=reply_languages)

@@ -19,8 +19,8 @@ from pathlib import Path
 import frontmatter
 import yaml
 
+from ..language.languages import is_language_code
 from .articles import Article, KnowledgeBase, LoadIssue, Section
-from .languages import is_language_code
 
 log = logging.getLogger(__name__)
 

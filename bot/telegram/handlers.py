@@ -19,11 +19,11 @@ from telegram.ext import (
     filters,
 )
 
-from .dialogue import Asker, Dialogue
+from ..chat.dialogue import Asker, Dialogue
+from ..chat.messages import message
+from ..chat.reload import ContentReloader
+from ..chat.render import Reply
 from .flood import Admission, FloodGuard
-from .messages import message
-from .reload import ContentReloader
-from .render import Reply
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from ..language.languages import profile
+from ..search.searcher import Answer
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, encode, show_section
-from .languages import profile
 from .messages import message
-from .search import Answer
 
 LIMIT = 4096
 LABEL_LIMIT = 60
@@ -84,6 +84,11 @@ def pack(blocks: list[tuple[str, str]], limit: int = LIMIT) -> tuple[str, ...]:
     return tuple(messages)
 
 
+def shown_text(answer: Answer) -> str:
+    """What the reader is shown: the paragraph or highlights, or for "none" the no-answer sentence in the answer's language."""
+    return message(answer.language, "no_answer") if answer.kind == "none" else answer.text
+
+
 def plain(text: str) -> Reply:
     """A reply of escaped text only."""
     return Reply(pack([("\n\n", piece) for piece in _fit(text, [], LIMIT)]))
@@ -111,7 +116,7 @@ def answer_reply(
     translation's id, so its buttons show the same paragraph there.
     """
     if answer.kind == "none" or answer.article is None:
-        lines = [("", escape(answer.text))]
+        lines = [("", escape(shown_text(answer)))]
         if answer.suggestions:
             lines.append(("\n\n", escape(message(answer.language, "try_asking"))))
         buttons = [

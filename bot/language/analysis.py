@@ -17,9 +17,9 @@ from functools import lru_cache
 import Stemmer
 import stopwordsiso
 
+from .cues import cues
 from .frequencies import WordFrequencies
 from .languages import profile
-from .messages import cues
 from .textnorm import fold, normalize
 
 _MIN_COMPOUND = 8
@@ -77,8 +77,8 @@ class Analyzer:
 
         Stop-word lists cover interrogatives but not these modals of need and
         possibility; left in, they weigh as much as the topic and make an
-        answerable question look out of scope. Kept per language in the
-        locale files, beside the other phrases that steer intent.
+        answerable question look out of scope. Kept per language in `cues`,
+        beside the other phrases that steer intent.
         """
         return {word for phrase in cues(self.lang, "question_words", with_english=False) for word in normalize(phrase, self.lang)}
 

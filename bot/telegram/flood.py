@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from enum import Enum
 
-from .config import FloodLimit
+from ..config import FloodLimit
 
 
 class Admission(Enum):

@@ -13,12 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
+from ..language.languages import profile
+from ..search.searcher import Answer, Conversation, Searcher
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
-from .languages import profile
 from .messages import message
-from .reload import ReloadOutcome
+from .reload import ContentReloader, ReloadOutcome
 from .render import Reply, answer_reply, language_menu, plain
-from .search import Answer, Conversation, Searcher
 from .store import LoggedQuestion, Store
 
 
@@ -44,10 +44,9 @@ class Pressed:
 
 class Dialogue:
     def __init__(
-        self, searcher: Searcher, store: Store, default_language: str, admin_user_ids: frozenset[int] = frozenset()
+        self, content: ContentReloader, store: Store, default_language: str, admin_user_ids: frozenset[int] = frozenset()
     ) -> None:
-        self.searcher = searcher
-        """Replaced as a whole when the content is reloaded; each call reads it once and keeps that one."""
+        self.content = content
         self.store = store
         self.default_language = default_language
         self.admin_user_ids = admin_user_ids
@@ -59,6 +58,11 @@ class Dialogue:
         """`searcher.answer` off the event loop, so network I/O for everyone else goes on meanwhile."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._search_thread, partial(searcher.answer, question, **preferences))
+
+    @property
+    def searcher(self) -> Searcher:
+        """The current searcher, which the reloader owns; each call reads it once and keeps that one."""
+        return self.content.searcher
 
     def is_admin(self, asker: Asker) -> bool:
         return asker.user_id is not None and asker.user_id in self.admin_user_ids

@@ -1,4 +1,4 @@
-"""Localized user-facing strings and cue phrases, read from `locales/LANG.json`.
+"""Localized user-facing strings, read from `bot/locales/LANG.json`.
 
 Strings live in data files, one per language, so a translator edits JSON and
 never Python, and every message is one whole sentence in one language.
@@ -17,7 +17,7 @@ FALLBACK = "en"
 @cache
 def _catalog(lang: str) -> dict[str, object]:
     try:
-        text = resources.files(__package__).joinpath("locales", f"{lang}.json").read_text(encoding="utf-8")
+        text = resources.files("bot").joinpath("locales", f"{lang}.json").read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         return {}
     return json.loads(text)
@@ -25,7 +25,7 @@ def _catalog(lang: str) -> dict[str, object]:
 
 def available() -> list[str]:
     """Languages with a catalogue of their own."""
-    folder = resources.files(__package__).joinpath("locales")
+    folder = resources.files("bot").joinpath("locales")
     return sorted(entry.name.removesuffix(".json") for entry in folder.iterdir() if entry.name.endswith(".json"))
 
 
@@ -34,10 +34,3 @@ def message(lang: str, key: str, **values: object) -> str:
     template = _catalog(lang).get(key) or _catalog(FALLBACK)[key]
     return str(template).format(**values)
 
-
-def cues(lang: str, key: str, *, with_english: bool = True) -> list[str]:
-    """Phrases that signal an intent in `lang`; with `with_english`, English ones count in every language."""
-    own = list(_catalog(lang).get(key, []))  # type: ignore[call-overload]
-    if with_english and lang != FALLBACK:
-        own += _catalog(FALLBACK).get(key, [])  # type: ignore[operator]
-    return own

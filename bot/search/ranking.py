@@ -1,6 +1,6 @@
 """Ranking one language's paragraphs for a question, and how sure the best one is.
 
-A question is read in one language at a time (`search` decides which):
+A question is read in one language at a time (`searcher` decides which):
 
 1. typos: a word neither the content nor the language knows is corrected
    first (`spelling`), as a stemmer reads a typo wrongly;
@@ -26,12 +26,12 @@ from itertools import chain, combinations
 
 import numpy as np
 
-from .analysis import STOPWORD_WEIGHT, Analyzer, Token
+from ..language.analysis import STOPWORD_WEIGHT, Analyzer, Token
+from ..language.cues import cues
+from ..language.spelling import Speller
+from ..language.textnorm import normalize
 from .index import LanguageIndex
 from .matching import ALIAS, MIN_PREFIX, PART, PREFIX, TermMatcher
-from .messages import cues
-from .spelling import Speller
-from .textnorm import normalize
 
 CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
 CANDIDATES = 24

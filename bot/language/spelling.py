@@ -4,7 +4,7 @@ A typo breaks more than the word: Snowball stems "diiploma" to "diiplo", not
 "diploma", and a misspelt "сколько" (how much) or "riassunto" (summary) is
 no longer recognised as a question word or a summary request. So a word that
 neither the content nor the language knows is replaced by the nearest word of
-the content, of the synonyms, of the stop words or of the locale's cue
+the content, of the synonyms, of the stop words or of the language's cue
 phrases, within a budget that grows with the word's length, as search engines
 allow (see `typo_budget`). A word the language knows ("posti", "usano") is
 never corrected: it is no typo, only a word the content lacks.

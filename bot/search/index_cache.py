@@ -1,14 +1,15 @@
 """The built index on disk, and the one way to get a current index: `load_index`.
 
 The cache is a pickle under the cache folder, keyed by a fingerprint of every
-content file's name, size and modification time, so any change to the content
-rebuilds it. A small header (fingerprint and languages) comes before the
-index, so a stale cache is recognised without reading it, and the caller can
-load what depends only on the languages before the knowledge base fills the
-heap. A rebuild runs in a child process: parsing and indexing
-thousands of files leaves hundreds of megabytes of garbage that a serving
-process would otherwise carry for its whole life, and a bot reloading its
-content keeps answering from the old index while the child works.
+content file's name, size and modification time and of the cue lists, so any
+change to the content, or to the language data it is read with, rebuilds it.
+A small header (fingerprint and languages) comes before the index, so a stale
+cache is recognised without reading it, and the caller can load what depends
+only on the languages before the knowledge base fills the heap. A rebuild runs
+in a child process: parsing and indexing thousands of files leaves hundreds of
+megabytes of garbage that a serving process would otherwise carry for its
+whole life, and a bot reloading its content keeps answering from the old index
+while the child works.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
+from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
+from ..language import cues
 from .index import FORMAT, SearchIndex, build_index
-from .parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,8 @@ Prepare = Callable[[list[str]], object]
 
 
 def content_fingerprint(content_dir: Path) -> str:
-    """Changes whenever a content file is added, removed, renamed or modified."""
-    digest = hashlib.sha256(f"format {FORMAT}\n".encode())
+    """Changes whenever a content file is added, removed, renamed or modified, and whenever a cue list is edited."""
+    digest = hashlib.sha256(f"format {FORMAT}\ncues {cues.fingerprint()}\n".encode())
     files = content_files(content_dir) if content_dir.is_dir() else []
     synonyms = content_dir / SYNONYMS_FILE
     for path in files + ([synonyms] if synonyms.is_file() else []):

@@ -20,16 +20,16 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
+from ..chat.dialogue import Dialogue
+from ..chat.messages import FALLBACK, available, message
+from ..chat.reload import ContentReloader
+from ..chat.store import Store
+from ..config import Settings
+from ..search.loading import load_searcher
+from ..search.searcher import Searcher
 from . import handlers
-from .config import Settings
 from .delivery import PatientRateLimiter, WatchedRequest
-from .dialogue import Dialogue
 from .flood import FloodGuard
-from .knowledge import load_searcher
-from .messages import FALLBACK, message
-from .reload import ContentReloader
-from .search import Searcher
-from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def build_application(settings: Settings, searcher: Searcher) -> Application:
         .build()
     )
     application.bot_data["settings"] = settings
-    application.bot_data["searcher"] = searcher
+    application.bot_data["reloader"] = ContentReloader(settings, searcher)
     application.bot_data["flood_guard"] = FloodGuard(settings.flood_limit)
     handlers.register(application, settings.admin_user_ids)
     for request in requests:
@@ -133,18 +133,16 @@ async def _identify(settings: Settings) -> User:
 
 async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
-    searcher: Searcher = application.bot_data["searcher"]
+    reloader: ContentReloader = application.bot_data["reloader"]
     store = await Store.open(settings.database_path)
     application.bot_data["store"] = store
-    dialogue = Dialogue(searcher, store, settings.default_language, settings.admin_user_ids)
-    application.bot_data["dialogue"] = dialogue
-    reloader = application.bot_data["reloader"] = ContentReloader(settings, dialogue)
+    application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, lambda: application.create_task(reloader.reload(), name="reload"))
     if settings.content_check_seconds:
         application.bot_data["watcher"] = loop.create_task(reloader.watch(settings.content_check_seconds))
-    await register_commands(application, searcher.languages, settings.admin_user_ids)
+    await register_commands(application, reloader.searcher.languages, settings.admin_user_ids)
 
 
 async def _post_stop(application: Application) -> None:
@@ -186,7 +184,7 @@ def run(settings: Settings, webhook: bool = False) -> int:
         print("--webhook needs TELEGRAM_WEBHOOK_URL, the public https address Telegram should post to.", file=sys.stderr)
         return 2
     protect_logs(settings.telegram_token)
-    searcher = load_searcher(settings)
+    searcher = load_searcher(settings, reply_languages=available())
     if not searcher.languages:
         print(f"no articles could be loaded from {settings.content_dir}; run 'python -m bot check'.", file=sys.stderr)
         return 2

@@ -14,9 +14,9 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from .analysis import Analyzer, Token
+from ..language.analysis import Analyzer, Token
+from ..language.spelling import WordBuckets, typo_budget
 from .index import LanguageIndex
-from .spelling import WordBuckets, typo_budget
 
 EXACT, ALIAS, SYNONYM, PART, PREFIX = 1.0, 0.95, 0.9, 0.8, 0.8
 WEAK_SYNONYM = 0.5

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .index import HIGHLIGHTS
+from ..search.index import HIGHLIGHTS
 
 AUTOMATIC = "auto"
 

@@ -13,14 +13,13 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from .config import Settings
-from .index_cache import content_fingerprint
-from .knowledge import load_searcher
-
-if TYPE_CHECKING:
-    from .dialogue import Dialogue
+from ..config import Settings
+from ..search.index_cache import content_fingerprint
+from ..search.loading import load_searcher
+from ..search.searcher import Searcher
+from .messages import available
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +34,12 @@ class ReloadOutcome:
 
 
 class ContentReloader:
-    def __init__(self, settings: Settings, dialogue: Dialogue) -> None:
+    """Owns the current searcher, the one everything that answers reads, and replaces it when the content changes."""
+
+    def __init__(self, settings: Settings, searcher: Searcher) -> None:
         self.settings = settings
-        self.dialogue = dialogue
+        self.searcher = searcher
+        """Replaced as a whole by a reload; a reader reads it once per request and keeps that one."""
         self._lock = asyncio.Lock()
 
     async def reload(self) -> ReloadOutcome:
@@ -45,12 +47,12 @@ class ContentReloader:
         if self._lock.locked():
             return ReloadOutcome("busy")
         async with self._lock:
-            current = self.dialogue.searcher
+            current = self.searcher
             try:
                 fingerprint = await asyncio.to_thread(content_fingerprint, self.settings.content_dir)
                 if fingerprint == current.index.fingerprint:
                     return self._outcome("unchanged")
-                searcher = await asyncio.to_thread(load_searcher, self.settings, current)
+                searcher = await asyncio.to_thread(load_searcher, self.settings, current, available())
             except Exception:
                 log.exception("content reload failed; still answering from the previous index")
                 return ReloadOutcome("failed")
@@ -60,13 +62,13 @@ class ContentReloader:
                     self.settings.content_dir,
                 )
                 return ReloadOutcome("failed")
-            self.dialogue.searcher = searcher
+            self.searcher = searcher
             outcome = self._outcome("reloaded")
             log.warning("content reloaded: %d articles in %d languages", outcome.articles, outcome.languages)
             return outcome
 
     def _outcome(self, status: Literal["reloaded", "unchanged"]) -> ReloadOutcome:
-        index = self.dialogue.searcher.index
+        index = self.searcher.index
         problems = sorted({self._name(issue.path) for issue in index.kb.issues})
         return ReloadOutcome(status, len(index.articles), len(index.by_lang), tuple(problems))
 

@@ -17,13 +17,12 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from functools import cache
 
-from .articles import Article
-from .frequencies import WordFrequencies
+from ..content.articles import Article
+from ..language.frequencies import WordFrequencies
+from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
+from ..language.textnorm import clean, lower, normalize, word_spans
 from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
-from .langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
-from .messages import available, message
 from .ranking import LanguageRanker, Ranked
-from .textnorm import clean, lower, normalize, word_spans
 
 MAX_QUESTION_CHARS = 4096
 """Characters of a question that are read: Telegram's own limit for a message, so only text that did not come
@@ -53,7 +52,7 @@ class Answer:
     kind: str
     """"paragraph", "highlights" or "none"."""
     text: str
-    """Exactly what the reader is shown."""
+    """The paragraph or highlights the reader is shown; empty for "none", which the conversation says in `language`."""
     article_id: int | None = None
     article: Article | None = None
     section: int | None = None
@@ -83,11 +82,17 @@ class Searcher:
     """Answers questions against one `SearchIndex`; safe to share, holds no per-user state."""
 
     def __init__(
-        self, index: SearchIndex, default_language: str = "en", detector: QuestionLanguageDetector | None = None
+        self,
+        index: SearchIndex,
+        default_language: str = "en",
+        detector: QuestionLanguageDetector | None = None,
+        reply_languages: Collection[str] = (),
     ) -> None:
         self.index = index
         self.languages = sorted(index.by_lang)
         self.default_language = default_language
+        self.reply_languages = frozenset(reply_languages)
+        """Languages the conversation can say "no answer" in (its UI catalogues), though the content may lack them."""
         self.detector = detector or QuestionLanguageDetector(self.languages)
         self.rankers = {lang: LanguageRanker(idx, self._text_of(idx)) for lang, idx in index.by_lang.items()}
         for lang, ranker in self.rankers.items():
@@ -169,13 +174,13 @@ class Searcher:
         app's language when its words are clearly commoner there (wordfreq)
         than in the language detected.
         """
-        if hint in self.rankers or hint not in available():
+        if hint in self.rankers or hint not in self.reply_languages:
             return answer
         words = normalize(answer.question, hint)
         theirs, ours = _app_language_frequencies(hint), self.rankers[answer.language].analyzer
         if not words or sum(theirs.zipf(w) - ours.zipf(w) for w in words) / len(words) < APP_LANGUAGE_MARGIN:
             return answer
-        return replace(answer, language=hint, text=message(hint, "no_answer"))
+        return replace(answer, language=hint)
 
     def _choose(self, results: list[Ranked], guess: LanguageGuess, preferences: tuple[str | None, ...]) -> Ranked | None:
         """The reading of the question that answers it best; a summary request counts as answered.
@@ -209,9 +214,7 @@ class Searcher:
     def _compose(self, question: str, ranked: Ranked | None, conversation: Conversation, fallback_language: str | None) -> Answer:
         if ranked is None:
             lang = fallback_language or self.languages[0]
-            return Answer(
-                question, lang, "none", message(lang, "no_answer"), suggestions=self._suggest(lang, [], None, conversation)
-            )
+            return Answer(question, lang, "none", "", suggestions=self._suggest(lang, [], None, conversation))
         lang = ranked.lang
         idx = self.index.by_lang[lang]
         answered = ranked.unit is not None and ranked.confidence >= THRESHOLD
@@ -227,7 +230,7 @@ class Searcher:
                 question,
                 lang,
                 "none",
-                message(lang, "no_answer"),
+                "",
                 score=round(ranked.confidence, 3),
                 suggestions=self._suggest(lang, ranked.candidates, None, conversation),
             )

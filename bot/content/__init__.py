@@ -1,0 +1,4 @@
+"""Content: article files read into articles, sections and paragraphs (`parsing`, `articles`).
+
+Imports only the language layer (to recognise a language code in a file name).
+"""
