@@ -1,4 +1,4 @@
-"""Command line: `ask` questions, `check` the content.
+"""Command line: `ask` questions, `check` the content, `embed` it for the semantic signal, `run` the bot, read the `log`.
 
 A thin shell over the search core, so the tests, the benchmarks and a content
 owner at a terminal all get exactly the answers the bot would give.
@@ -22,7 +22,8 @@ from .config import Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
 from .language.langdetect import guess_article_language
-from .search.loading import load_searcher
+from .search.index_cache import embed_missing
+from .search.loading import load_searcher, semantic_options
 from .search.searcher import Answer, Conversation
 
 
@@ -101,6 +102,18 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if skipped or not kb.articles else 0
 
 
+def run_embed(args: argparse.Namespace, settings: Settings) -> int:
+    semantic = semantic_options(settings)
+    if semantic is None:
+        print("SEMANTIC is off: nothing to embed.", file=sys.stderr)
+        return 2
+    embedded, units = embed_missing(settings.content_dir, guess_article_language, semantic)
+    where = semantic.vectors_dir or "memory (no CACHE_DIR or EMBEDDINGS_DIR: they are lost on exit)"
+    print(f"{embedded} paragraphs embedded, {units - embedded} already were; vectors in {where}.")
+    print("A running bot uses them from its next content check (CONTENT_CHECK_SECONDS), /reload or SIGHUP.")
+    return 0
+
+
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     from .telegram.app import run
 
@@ -136,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=run_ask)
     check = commands.add_parser("check", help="validate the content folder and list what was found")
     check.set_defaults(run=run_check)
+    embed = commands.add_parser(
+        "embed", help="compute the paragraph vectors of the semantic signal that a build left for later (with progress)"
+    )
+    embed.set_defaults(run=run_embed)
     run = commands.add_parser("run", help="run the Telegram bot until SIGINT or SIGTERM (SIGHUP reloads the content)")
     run.add_argument(
         "--webhook", action="store_true", help="receive updates on a webhook (TELEGRAM_WEBHOOK_URL) instead of long polling"

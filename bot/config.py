@@ -58,6 +58,15 @@ def _integer(env: dict[str, str], name: str, default: int, minimum: int = 0) -> 
     return value
 
 
+def _switch(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in {"on", "off", "true", "false", "1", "0", "yes", "no"}:
+        raise SettingsError(f"{name}={raw!r}: expected on or off")
+    return raw in {"on", "true", "1", "yes"}
+
+
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
@@ -96,6 +105,12 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    semantic: bool = True
+    """Whether a sentence-embedding model's similarity joins the lexical signals (see `search.embedding`)."""
+    embed_at_build: int = 500
+    """Most new paragraphs a build embeds itself (about 70 ms each); more are left to `python -m bot embed`."""
+    vectors_dir: Path | None = None
+    """Where paragraph vectors are kept, by model; default: `embeddings` under the cache folder."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -121,4 +136,11 @@ class Settings:
             webhook_secret=_webhook_secret(env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()),
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
             webhook_port=_integer(env, "WEBHOOK_PORT", 8443, minimum=1),
+            semantic=_switch(env, "SEMANTIC", default=True),
+            embed_at_build=_integer(env, "EMBED_AT_BUILD", 500),
+            vectors_dir=Path(env["EMBEDDINGS_DIR"])
+            if env.get("EMBEDDINGS_DIR")
+            else Path(cache) / "embeddings"
+            if cache
+            else None,
         )

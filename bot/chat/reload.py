@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 from ..config import Settings
-from ..search.index_cache import content_fingerprint
-from ..search.loading import load_searcher
+from ..search.index_cache import content_fingerprint, vector_stamp
+from ..search.loading import load_searcher, semantic_options
 from ..search.searcher import Searcher
 from .messages import available
 
@@ -50,7 +50,8 @@ class ContentReloader:
             current = self.searcher
             try:
                 fingerprint = await asyncio.to_thread(content_fingerprint, self.settings.content_dir)
-                if fingerprint == current.index.fingerprint:
+                stamp = await asyncio.to_thread(vector_stamp, semantic_options(self.settings))
+                if fingerprint == current.index.fingerprint and stamp == current.index.vector_stamp:
                     return self._outcome("unchanged")
                 searcher = await asyncio.to_thread(load_searcher, self.settings, current, available())
             except Exception:

@@ -18,7 +18,7 @@ import re
 import zlib
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from ..language.analysis import Analyzer
 from ..language.frequencies import WordFrequencies
 from ..language.textnorm import fold, normalize
 
-FORMAT = 25
+FORMAT = 26
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -96,6 +96,10 @@ class LanguageIndex:
     """The word frequencies the index was analysed with, so questions are weighed alike without loading wordfreq."""
     kept_words: frozenset[str]
     """Words of the synonym groups (folded), never stop words: see `Analyzer`."""
+    unit_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    """Per unit, the key of its embedded text in the vector store (see `vectors`)."""
+    unit_vectors: np.ndarray | None = None
+    """Per unit, its embedding (float16), when every unit has one; attached from the vector store when loaded."""
 
     @property
     def unit_count(self) -> int:
@@ -136,6 +140,8 @@ class SearchIndex:
     kb: KnowledgeBase
     by_lang: dict[str, LanguageIndex]
     fingerprint: str
+    vector_stamp: str = ""
+    """The vector store's state when its vectors were attached: see `index_cache.vector_stamp`."""
 
     @property
     def articles(self) -> CompactArticles:

@@ -22,17 +22,38 @@ import pickle
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
 from ..language import cues
+from .embedding import MODEL_NAME, E5Embedder
 from .index import FORMAT, SearchIndex, build_index
+from .vectors import VectorStore, attach, embed_into, key_units, missing_texts, print_progress
 
 log = logging.getLogger(__name__)
 
 Prepare = Callable[[list[str]], object]
 """Called with the index's languages (sorted) before the index itself is read."""
+BUILD_THREADS = 2
+"""Engine threads for embedding paragraphs in the build child: batches use both cores."""
+
+
+@dataclass(frozen=True)
+class Semantic:
+    """Where unit vectors are kept, and how many new ones a build may embed before it leaves the rest to `embed`."""
+
+    vectors_dir: Path | None
+    embed_limit: int
+
+    def store(self) -> VectorStore:
+        return VectorStore(self.vectors_dir, MODEL_NAME)
+
+
+def vector_stamp(semantic: Semantic | None) -> str:
+    """Changes when the vector store gains vectors, so a running bot reloads to use them."""
+    return semantic.store().stamp() if semantic else "off"
 
 
 def content_fingerprint(content_dir: Path) -> str:
@@ -95,38 +116,83 @@ def _write_cache(path: Path, index: SearchIndex) -> bool:
     return True
 
 
-def _build_and_cache(content_dir: Path, path: Path, fingerprint: str, guess_language: LanguageGuesser) -> bool:
+def _build(content_dir: Path, fingerprint: str, guess_language: LanguageGuesser, semantic: Semantic | None) -> SearchIndex:
+    """Parse, index, and embed the units the vector store lacks, if they are few enough to embed now."""
+    index = build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
+    key_units(index)
+    if semantic:
+        store = semantic.store()
+        missing = missing_texts(index, store)
+        if missing and len(missing) <= semantic.embed_limit:
+            embed_into(store, missing, E5Embedder(BUILD_THREADS), print_progress("embedding paragraphs"))
+    return index
+
+
+def _build_and_cache(
+    content_dir: Path, path: Path, fingerprint: str, guess_language: LanguageGuesser, semantic: Semantic | None
+) -> bool:
     """The child's work. Its warnings about files stay quiet: the parent reports them from the cached index."""
     logging.disable(logging.WARNING)
-    index = build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
+    index = _build(content_dir, fingerprint, guess_language, semantic)
     logging.disable(logging.NOTSET)
     return _write_cache(path, index)
 
 
-def _build_in_child(content_dir: Path, path: Path, fingerprint: str, guess_language: LanguageGuesser) -> bool:
+def _build_in_child(
+    content_dir: Path, path: Path, fingerprint: str, guess_language: LanguageGuesser, semantic: Semantic | None
+) -> bool:
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_build_and_cache, content_dir, path, fingerprint, guess_language).result()
+        return pool.submit(_build_and_cache, content_dir, path, fingerprint, guess_language, semantic).result()
 
 
 def load_index(
-    content_dir: Path, cache_dir: Path | None, guess_language: LanguageGuesser, prepare: Prepare = lambda languages: None
+    content_dir: Path,
+    cache_dir: Path | None,
+    guess_language: LanguageGuesser,
+    prepare: Prepare = lambda languages: None,
+    semantic: Semantic | None = None,
 ) -> SearchIndex:
-    """The index of `content_dir`, from the cache when it is still current, else freshly built.
+    """The index of `content_dir`, from the cache when it is still current, else freshly built; with `semantic`, its vectors.
 
-    The fingerprint is taken before any file is read, so an edit made during a
-    build is picked up by the next load rather than hidden under a fresh key.
-    Without a usable cache folder the build happens in this process.
+    The fingerprint and the vector store's stamp are taken before any file is
+    read, so an edit made during a build is picked up by the next load rather
+    than hidden under a fresh key. Without a usable cache folder the build
+    happens in this process.
     """
     fingerprint = content_fingerprint(content_dir)
+    stamp = vector_stamp(semantic)
     path = _cache_path(cache_dir, content_dir) if cache_dir else None
+    index = None
     if path is not None:
-        cached = _read_cache(path, fingerprint, prepare)
-        if cached is None and _build_in_child(content_dir, path, fingerprint, guess_language):
-            cached = _read_cache(path, fingerprint, prepare)
-        if cached is not None:
-            for issue in cached.kb.issues:
+        index = _read_cache(path, fingerprint, prepare)
+        if index is None and _build_in_child(content_dir, path, fingerprint, guess_language, semantic):
+            index = _read_cache(path, fingerprint, prepare)
+        if index is not None:
+            for issue in index.kb.issues:
                 log.warning("%s", issue)
-            return cached
-    index = build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
-    prepare(sorted(index.by_lang))
+    if index is None:
+        index = _build(content_dir, fingerprint, guess_language, semantic)
+        prepare(sorted(index.by_lang))
+    if semantic:
+        store = semantic.store()
+        lacking = sorted(set(index.by_lang) - set(attach(index, store)))
+        if lacking:
+            log.warning(
+                "%d paragraphs (%s) have no vector yet, more than EMBED_AT_BUILD (%d) allows a build to embed: they are "
+                "answered on the lexical signals until `python -m bot embed` has computed them",
+                len(missing_texts(index, store)),
+                ", ".join(lacking),
+                semantic.embed_limit,
+            )
+    index.vector_stamp = stamp
     return index
+
+
+def embed_missing(content_dir: Path, guess_language: LanguageGuesser, semantic: Semantic) -> tuple[int, int]:
+    """Embed every unit the vector store lacks, however many: `python -m bot embed`. Returns (embedded, units)."""
+    index = build_index(load_knowledge_base(content_dir, guess_language))
+    key_units(index)
+    store = semantic.store()
+    missing = missing_texts(index, store)
+    embed_into(store, missing, E5Embedder(BUILD_THREADS), print_progress("embedding paragraphs"))
+    return len(missing), sum(idx.unit_count for idx in index.by_lang.values())

