@@ -6,12 +6,18 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from .conftest import ROOT, SEEDS
 from .fake_telegram import FakeTelegram
+
+
+SHARED_VECTORS = Path(tempfile.gettempdir()) / "kb-bot-test-vectors"
+"""One vector store for every bot the tests start: keyed by the embedded text, it is safe to share, and the seed
+articles are then embedded once per machine rather than once per test."""
 
 
 class BotProcess:
@@ -27,6 +33,7 @@ class BotProcess:
             "CONTENT_DIR": str(SEEDS),
             "CACHE_DIR": str(workdir / "cache"),
             "DATABASE_PATH": str(workdir / "bot.sqlite3"),
+            "EMBEDDINGS_DIR": str(SHARED_VECTORS),
             "DEFAULT_LANGUAGE": "en",
             "LOG_LEVEL": "DEBUG",
             "PYTHONPATH": str(ROOT),
