@@ -212,25 +212,27 @@ class LanguageRanker:
 
     def rank(self, question: str) -> Ranked:
         """This language's best unit for `question`, with its confidence and the other candidates in order."""
-        tokens = self._spelled(self._question_tokens(question))
-        summary, rest = self._is_summary(tokens)
-        reading = self.read(question, tokens, self._groups(rest) if rest else [])
+        reading = self.read(question)
         if not len(reading.candidates):
-            return Ranked(self.lang, None, 0.0, summary, reading.groups, [])
+            return Ranked(self.lang, None, 0.0, reading.summary, reading.groups, [])
         positions = order(reading, score(reading, self.signals))
         best = positions[0]
         pick = adjust(reading, Pick(int(reading.candidates[best]), float(confidence(reading)[best])))
         ordered = reading.candidates[positions].tolist()
-        return Ranked(self.lang, pick.unit, min(1.0, pick.confidence), summary, reading.groups, ordered)
+        return Ranked(self.lang, pick.unit, min(1.0, pick.confidence), reading.summary, reading.groups, ordered)
 
-    def read(self, question: str, tokens: list[Token], groups: list[Group]) -> Reading:
-        """What every signal reads: the words, their evidence in each unit, and the candidates."""
+    def read(self, question: str) -> Reading:
+        """What every signal reads: the words as meant, their evidence in each unit, and the candidates."""
+        tokens = self._spelled(self._question_tokens(question))
+        summary, rest = self._is_summary(tokens)
+        groups = self._groups(rest) if rest else []
         terms = {t.term for t in tokens}
         return Reading(
             question=question,
             index=self.index,
             config=self.config,
             tokens=tokens,
+            summary=summary,
             groups=groups,
             words=self._word_ids(tokens, groups),
             wants_figure=any(cue and cue <= terms for cue in self.quantity_cues),

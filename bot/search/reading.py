@@ -98,6 +98,8 @@ class Reading:
     config: RankingConfig
     tokens: list[Token]
     """The question's words as read (typos corrected), summary cue included."""
+    summary: bool
+    """Whether the question asks for the key points (a summary cue)."""
     groups: list[Group]
     """The content words searched for (the summary cue left out), with their matches."""
     words: QuestionWords
