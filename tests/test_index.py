@@ -65,7 +65,9 @@ def test_editing_a_cue_list_rebuilds_the_index(write: WriteFile, content: Path, 
     assert load_index(content, cache, no_guess).fingerprint == first.fingerprint
 
     italian = cue_folder / "it.json"
-    italian.write_text(italian.read_text(encoding="utf-8").replace('"question_words": [', '"question_words": [\n    "verde",'), encoding="utf-8")
+    italian.write_text(
+        italian.read_text(encoding="utf-8").replace('"question_words": [', '"question_words": [\n    "verde",'), encoding="utf-8"
+    )
     assert "verde" in cues.cues("it", "question_words")
     rebuilt = load_index(content, cache, no_guess)
     assert rebuilt.fingerprint == content_fingerprint(content) != first.fingerprint

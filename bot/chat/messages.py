@@ -33,4 +33,3 @@ def message(lang: str, key: str, **values: object) -> str:
     """The string `key` in `lang` (else English), with `values` filled in."""
     template = _catalog(lang).get(key) or _catalog(FALLBACK)[key]
     return str(template).format(**values)
-
