@@ -10,8 +10,8 @@ config     bot.config                                                      setti
 language   bot.language: textnorm, analysis, frequencies, spelling,        text in one language, and
            langdetect, languages, cues (+ cue_lists/*.json)                which language a text is in
 content    bot.content: articles, parsing                                  article files → articles
-search     bot.search: index, index_cache, matching, ranking, searcher,    articles → index; question →
-           loading                                                         answer
+search     bot.search: tuning, index, index_cache, matching, reading,      articles → index; question →
+           signals, ranking, searcher, loading                             answer
 chat       bot.chat: dialogue, render, callbacks, store, reload,           the conversation, free of
            messages (+ bot/locales/*.json)                                 Telegram types
 telegram   bot.telegram: app, handlers, delivery, flood                    the Telegram side

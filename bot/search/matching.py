@@ -6,7 +6,7 @@ stem ("diplo" for "diploma"), a word built on one of the content's words
 ("memnuniyeti", satisfaction, on "memnun", satisfied), a misspelling within a
 budget that grows with the word's length ("yönetcisi"), or a synonym the
 content owner listed ("guadagna" for "stipendio"). Each way of matching has a
-strength, so looser matches count for less when answers are ranked.
+strength (`RankingConfig`), so looser matches count for less when answers are ranked.
 """
 
 from __future__ import annotations
@@ -17,12 +17,7 @@ from collections.abc import Sequence
 from ..language.analysis import Analyzer, Token
 from ..language.spelling import WordBuckets, typo_budget
 from .index import LanguageIndex
-
-EXACT, ALIAS, SYNONYM, PART, PREFIX = 1.0, 0.95, 0.9, 0.8, 0.8
-WEAK_SYNONYM = 0.5
-TYPO_STRENGTH = {1: 0.85, 2: 0.7}
-MIN_PREFIX = 5
-MAX_EXTENSIONS = 8
+from .tuning import DEFAULT, RankingConfig
 
 Matches = list[tuple[int, float]]
 """(index term id, strength) pairs."""
@@ -66,9 +61,10 @@ def term_typo_budget(term: str) -> int:
 class TermMatcher:
     """Resolves question words to the index terms of one language."""
 
-    def __init__(self, index: LanguageIndex, analyzer: Analyzer) -> None:
+    def __init__(self, index: LanguageIndex, analyzer: Analyzer, config: RankingConfig = DEFAULT) -> None:
         self.index = index
         self.analyzer = analyzer
+        self.config = config
         self._vocabulary = _Vocabulary([*index.terms, *index.aliases])
 
     def knows(self, token: Token) -> bool:
@@ -88,9 +84,10 @@ class TermMatcher:
         (earns) stems like "tjenester" (services), but the owner listed it
         with "løn" (pay), which is what a reader means by it.
         """
+        config = self.config
         found = dict(self._resolve_word(token))
         listed_apart = token.folded in self.index.kept_words and not self._inflected_in_content(token.surface)
-        strength = SYNONYM if not found or max(found.values()) < ALIAS or listed_apart else WEAK_SYNONYM
+        strength = config.synonym if not found or max(found.values()) < config.alias or listed_apart else config.weak_synonym
         for term_id, factor in self.synonyms(token).items():
             found.setdefault(term_id, strength * factor)
         return list(found.items())
@@ -114,7 +111,7 @@ class TermMatcher:
             return {}
         keys = [token.term, self.analyzer.folded_term(token.surface)]
         if not any(key in table for key in keys):
-            cuts = range(len(token.folded) - 1, MIN_PREFIX - 1, -1)
+            cuts = range(len(token.folded) - 1, self.config.min_prefix - 1, -1)
             keys = [next((token.folded[:cut] for cut in cuts if token.folded[:cut] in self.index.kept_words), "")]
         found: dict[int, float] = {}
         for key in keys:
@@ -123,40 +120,42 @@ class TermMatcher:
         return found
 
     def _resolve_word(self, token: Token) -> Matches:
-        idx = self.index
+        idx, config = self.index, self.config
         term_id = idx.terms.get(token.term)
         if term_id is not None:
-            return [(term_id, EXACT)]
+            return [(term_id, config.exact)]
         key = self.analyzer.folded_term(token.surface)
-        found = {t: ALIAS for t in idx.aliases.get(key, ())}
+        found = {t: config.alias for t in idx.aliases.get(key, ())}
         if key in idx.terms:
-            found[idx.terms[key]] = ALIAS
+            found[idx.terms[key]] = config.alias
         if found:
             return list(found.items())
+        shortest = config.min_proclitic_word
         for proclitic in self.analyzer.proclitics:
             cut = len(proclitic)
-            rests = [token.term[cut:]] if token.term.startswith(proclitic) and len(token.term) > 3 else []
-            if token.surface.startswith(proclitic) and len(token.surface) > 3:
+            rests = [token.term[cut:]] if token.term.startswith(proclitic) and len(token.term) >= shortest else []
+            if token.surface.startswith(proclitic) and len(token.surface) >= shortest:
                 rests.append(self.analyzer.term(token.surface[cut:]))
             for rest in rests:
                 if rest in idx.terms:
-                    return [(idx.terms[rest], ALIAS)]
+                    return [(idx.terms[rest], config.alias)]
         budget = min(term_typo_budget(token.folded), term_typo_budget(token.term))
         if budget:
             keys, distance = self._vocabulary.nearest(token.term, budget)
             if keys:
-                return self._term_ids(keys, TYPO_STRENGTH[distance])
-        if len(token.term) < MIN_PREFIX:
+                return self._term_ids(keys, config.typo_strength[distance - 1])
+        if len(token.term) < config.min_prefix:
             return []
         return self.relatives(token.term) or self._shorter_word(token)
 
     def relatives(self, term: str) -> Matches:
         """Terms that extend `term`, and the longest one it extends: inflections a stemmer left apart."""
-        if len(term) < MIN_PREFIX:
+        min_prefix = self.config.min_prefix
+        if len(term) < min_prefix:
             return []
-        longer = self._vocabulary.extensions(term, MAX_EXTENSIONS)
-        shorter = [term[:cut] for cut in range(len(term) - 1, MIN_PREFIX - 1, -1) if term[:cut] in self.index.terms]
-        return self._term_ids(longer + shorter[:1], PREFIX)
+        longer = self._vocabulary.extensions(term, self.config.max_extensions)
+        shorter = [term[:cut] for cut in range(len(term) - 1, min_prefix - 1, -1) if term[:cut] in self.index.terms]
+        return self._term_ids(longer + shorter[:1], self.config.prefix)
 
     def _shorter_word(self, token: Token) -> Matches:
         """The longest word of the content that begins the question word ("memnun" in "memnuniyeti").
@@ -165,10 +164,10 @@ class TermMatcher:
         (Snowball gives "memn" for "memnun", "memnuniyet" for
         "memnuniyeti"), so this compares words as written, folded.
         """
-        for cut in range(len(token.folded) - 1, MIN_PREFIX, -1):
+        for cut in range(len(token.folded) - 1, self.config.min_prefix, -1):
             word = token.folded[:cut]
             if self.index.has_surface(word):
-                found = self._term_ids([self.analyzer.term(word), self.analyzer.folded_term(word)], PREFIX)
+                found = self._term_ids([self.analyzer.term(word), self.analyzer.folded_term(word)], self.config.prefix)
                 if found:
                     return found
         return []

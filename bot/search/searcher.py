@@ -3,7 +3,7 @@
 1. language: lingua among the content's languages; when it is unsure, every
    plausible language is read (`ranking`) and the best answer wins, ties going
    to the caller's fallback order (chosen language, hint, previous, default);
-2. decision: below `THRESHOLD` confidence the reply is "no answer" with
+2. decision: below `RankingConfig.threshold` confidence the reply is "no answer" with
    suggestions, so an out-of-scope question is not answered with the least
    bad paragraph;
 3. the answer: the paragraph, or the article's highlights for a summary
@@ -23,19 +23,17 @@ from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_
 from ..language.textnorm import clean, lower, normalize, word_spans
 from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
+from .signals import SIGNALS, Signal
+from .signals import SWITCHES as RANKING_SWITCHES
+from .tuning import DEFAULT, RankingConfig
 
 MAX_QUESTION_CHARS = 4096
 """Characters of a question that are read: Telegram's own limit for a message, so only text that did not come
 through Telegram as one message (a forged webhook update, a file piped to `ask`) is cut."""
-THRESHOLD = 0.6
-"""Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
-APP_LANGUAGE_MARGIN = 1.0
-"""How much commoner (mean Zipf) a question's words must be in the app's language than in the detected one to be read as the app's."""
-PLAUSIBLE = 0.05
-"""Lingua confidence from which a language is searched when detection is unsure."""
-TIE = 0.05
-CLEAR_LEAD = 0.2
-"""Lead of lingua's first language over its second that settles the language of an unanswered question."""
+RESTATED_HIGHLIGHT = "restated_highlight"
+"""Name of the adjustment that answers a question matching a highlight best with the paragraph it restates."""
+SWITCHES = (*RANKING_SWITCHES, RESTATED_HIGHLIGHT)
+"""Every signal and adjustment `RankingConfig.disabled` can switch off, in the order they apply."""
 
 
 @dataclass(frozen=True)
@@ -87,14 +85,20 @@ class Searcher:
         default_language: str = "en",
         detector: QuestionLanguageDetector | None = None,
         reply_languages: Collection[str] = (),
+        config: RankingConfig = DEFAULT,
+        signals: tuple[Signal, ...] = SIGNALS,
     ) -> None:
+        unknown = config.disabled - {*SWITCHES, *(signal.name for signal in signals)}
+        if unknown:
+            raise ValueError(f"no signal or adjustment named {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
         self.index = index
+        self.config = config
         self.languages = sorted(index.by_lang)
         self.default_language = default_language
         self.reply_languages = frozenset(reply_languages)
         """Languages the conversation can say "no answer" in (its UI catalogues), though the content may lack them."""
         self.detector = detector or QuestionLanguageDetector(self.languages)
-        self.rankers = {lang: LanguageRanker(idx, self._text_of(idx)) for lang, idx in index.by_lang.items()}
+        self.rankers = {lang: LanguageRanker(idx, self._text_of(idx), config, signals) for lang, idx in index.by_lang.items()}
         for lang, ranker in self.rankers.items():
             ranker.others = [other for other_lang, other in self.rankers.items() if other_lang != lang]
         self._main_article = self._pick_main_articles()
@@ -150,7 +154,7 @@ class Searcher:
         if guess.confident:
             candidates = [guess.best]
         else:
-            plausible = [lang for lang, value in guess.ranked if value >= PLAUSIBLE]
+            plausible = [lang for lang, value in guess.ranked if value >= self.config.plausible]
             candidates = [lang for lang in self.languages if lang in plausible or self.rankers[lang].knows_words(question)]
         results = [self.rankers[lang].rank(question) for lang in candidates if lang]
         chosen = self._choose(results, guess, preferences)
@@ -178,7 +182,7 @@ class Searcher:
             return answer
         words = normalize(answer.question, hint)
         theirs, ours = _app_language_frequencies(hint), self.rankers[answer.language].analyzer
-        if not words or sum(theirs.zipf(w) - ours.zipf(w) for w in words) / len(words) < APP_LANGUAGE_MARGIN:
+        if not words or sum(theirs.zipf(w) - ours.zipf(w) for w in words) / len(words) < self.config.app_language_margin:
             return answer
         return replace(answer, language=hint)
 
@@ -189,20 +193,21 @@ class Searcher:
         (a stray Italian "la" is a Danish word too): lingua's guess decides if
         it leads clearly, else the preference order.
         """
+        threshold = self.config.threshold
 
         def strength(r: Ranked) -> float:
-            return max(r.confidence, THRESHOLD) if r.summary else r.confidence
+            return max(r.confidence, threshold) if r.summary else r.confidence
 
         detected = guess.best
-        answered = [r for r in results if (r.unit is not None or r.summary) and strength(r) >= THRESHOLD]
+        answered = [r for r in results if (r.unit is not None or r.summary) and strength(r) >= threshold]
         if not answered:
             by_lang = {r.lang: r for r in results}
             lead = guess.ranked[0][1] - (guess.ranked[1][1] if len(guess.ranked) > 1 else 0.0) if guess.ranked else 0.0
-            lang = detected if lead >= CLEAR_LEAD and detected in by_lang else pick_fallback(by_lang, *preferences)
+            lang = detected if lead >= self.config.clear_lead and detected in by_lang else pick_fallback(by_lang, *preferences)
             return by_lang.get(lang or detected or "") or (results[0] if results else None)
         pool = answered
         top = max(map(strength, pool))
-        tied = [r for r in pool if strength(r) >= top - TIE]
+        tied = [r for r in pool if strength(r) >= top - self.config.tie]
         if len(tied) == 1:
             return tied[0]
         by_lang = {r.lang: r for r in tied}
@@ -217,7 +222,7 @@ class Searcher:
             return Answer(question, lang, "none", "", suggestions=self._suggest(lang, [], None, conversation))
         lang = ranked.lang
         idx = self.index.by_lang[lang]
-        answered = ranked.unit is not None and ranked.confidence >= THRESHOLD
+        answered = ranked.unit is not None and ranked.confidence >= self.config.threshold
         if ranked.summary:
             if answered:
                 article_id = int(idx.unit_article[ranked.unit])
@@ -238,7 +243,7 @@ class Searcher:
         article_id = int(idx.unit_article[unit])
         section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
         if section == HIGHLIGHTS:
-            restated = self._restated_paragraph(lang, article_id, ranked)
+            restated = self._restated_paragraph(lang, article_id, ranked) if self.config.on(RESTATED_HIGHLIGHT) else None
             if restated is None:
                 return self._highlights(question, lang, article_id, ranked)
             section, paragraph = int(idx.unit_section[restated]), int(idx.unit_paragraph[restated])
@@ -276,7 +281,7 @@ class Searcher:
             article_id,
             HIGHLIGHTS,
             question=question,
-            score=round(max(ranked.confidence, THRESHOLD if ranked.summary else 0.0), 3),
+            score=round(max(ranked.confidence, self.config.threshold if ranked.summary else 0.0), 3),
             suggestions=self._suggest(lang, ranked.candidates, (article_id, HIGHLIGHTS), Conversation()),
             matched_terms=self.rankers[ranked.lang].matched(ranked),
         )
@@ -362,7 +367,7 @@ class Searcher:
         out: list[Suggestion] = []
 
         def add(article_id: int, section: int) -> None:
-            if (article_id, section) in seen or len(out) >= 3:
+            if (article_id, section) in seen or len(out) >= self.config.suggestions:
                 return
             seen.add((article_id, section))
             out.append(Suggestion(article_id, section, self.index.articles.headings[article_id][section]))

@@ -1,0 +1,152 @@
+"""What each ranking signal and adjustment earns: right answers with it switched off, on every question set.
+
+    python benchmarks/ablation.py [--eval ../shared/eval] [--only NAME ...]
+
+Each signal or adjustment named in `searcher.SWITCHES` is switched off in
+turn (`RankingConfig.disabled`) and every question set is answered again, in
+this process, exactly as `python -m bot ask --json` answers it (one
+conversation per set, the app's reply languages, English by default). Answers
+are judged by the evaluation's own scorers, imported from `--eval`: the seed
+sets (`tests/data/*.jsonl` and `dev.jsonl`) against `seeds/` with `score.py`,
+the multi-article set against `multi/kb` with `multi/score_multi.py`.
+
+Prints a markdown table: one row per switch, one column per question set, each
+cell the right answers and, in brackets, the change against everything on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from bot.chat.messages import available
+from bot.cli import answer_json
+from bot.content.parsing import load_knowledge_base
+from bot.language.langdetect import QuestionLanguageDetector, guess_article_language
+from bot.search.index import SearchIndex, build_index
+from bot.search.searcher import SWITCHES, Conversation, Searcher
+from bot.search.tuning import RankingConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL_ON = "(all on)"
+
+Judge = Callable[[dict, dict], bool]
+"""Whether one `ask --json` answer to one question case is right."""
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    name: str
+    cases: list[dict]
+    judge: Judge
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A knowledge base, indexed once, and the question sets asked of it."""
+
+    index: SearchIndex
+    detector: QuestionLanguageDetector
+    sets: list[QuestionSet]
+
+
+def load_module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_cases(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def corpus(content: Path, sets: list[QuestionSet]) -> Corpus:
+    index = build_index(load_knowledge_base(content, guess_article_language))
+    return Corpus(index, QuestionLanguageDetector(sorted(index.by_lang)), sets)
+
+
+def seed_corpus(eval_dir: Path) -> Corpus:
+    """The seed articles, asked the project's question sets and the evaluation's dev set."""
+    scorer = load_module(eval_dir / "score.py")
+    units = scorer.load_units(ROOT / "seeds")
+
+    def judge(case: dict, out: dict) -> bool:
+        return scorer.judge(case, out["text"], units)[0]
+
+    paths = [*sorted((ROOT / "tests" / "data").glob("*.jsonl")), eval_dir / "dev.jsonl"]
+    return corpus(ROOT / "seeds", [QuestionSet(path.stem.removeprefix("questions_"), read_cases(path), judge) for path in paths])
+
+
+def multi_corpus(eval_dir: Path) -> Corpus:
+    """The multi-article knowledge base and its question set."""
+    folder = eval_dir / "multi"
+    scorer = load_module(folder / "score_multi.py")
+    kb, units = scorer.load_kb(folder / "kb"), scorer.load_units(folder / "kb")
+    cases = read_cases(folder / "questions.jsonl")
+    expects = {case["id"]: scorer.normalize_expect(case, kb) for case in cases}
+
+    def judge(case: dict, out: dict) -> bool:
+        return scorer.judge(case, expects[case["id"]], out, units)[0]
+
+    return corpus(folder / "kb", [QuestionSet("multi", cases, judge)])
+
+
+def right_answers(corpus: Corpus, config: RankingConfig) -> dict[str, int]:
+    """Per question set, how many questions a searcher with `config` answers right."""
+    searcher = Searcher(corpus.index, detector=corpus.detector, reply_languages=available(), config=config)
+    scores = {}
+    for questions in corpus.sets:
+        conversation = Conversation()
+        answers = (
+            json.loads(answer_json(searcher.answer(case["question"], conversation=conversation))) for case in questions.cases
+        )
+        scores[questions.name] = sum(questions.judge(case, out) for case, out in zip(questions.cases, answers, strict=True))
+    return scores
+
+
+def table(results: dict[str, dict[str, int]], sizes: dict[str, int]) -> str:
+    """Markdown: a row per switch, a column per question set plus the total, cells "right (change)"."""
+    names = list(sizes)
+    base = results[ALL_ON]
+    lines = [
+        "| off | " + " | ".join(f"{name} ({sizes[name]})" for name in names) + f" | total ({sum(sizes.values())}) |",
+        "|---|" + "---:|" * (len(names) + 1),
+    ]
+    for switch, scores in results.items():
+        cells = [*(scores[name] for name in names), sum(scores.values())]
+        before = [*(base[name] for name in names), sum(base.values())]
+        shown = [str(now) if switch == ALL_ON else f"{now} ({now - was:+d})" for now, was in zip(cells, before, strict=True)]
+        lines.append(f"| {switch} | " + " | ".join(shown) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval", help="folder of score.py and multi/")
+    parser.add_argument("--only", nargs="*", choices=SWITCHES, default=list(SWITCHES), help="switches to measure")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    corpora = [seed_corpus(args.eval), multi_corpus(args.eval)]
+    sizes = {s.name: len(s.cases) for c in corpora for s in c.sets}
+    results: dict[str, dict[str, int]] = {}
+    for switch in [ALL_ON, *args.only]:
+        config = RankingConfig() if switch == ALL_ON else RankingConfig(disabled=frozenset({switch}))
+        results[switch] = {name: right for c in corpora for name, right in right_answers(c, config).items()}
+        print(f"{switch}: {sum(results[switch].values())} right", file=sys.stderr)
+    print(table(results, sizes))
+    print(f"\n{len(results)} variants in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

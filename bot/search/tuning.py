@@ -1,0 +1,101 @@
+"""Every number that tunes how a question is matched, ranked and answered, in one frozen object.
+
+`RankingConfig()` is what the bot runs with; a `Searcher` takes another one
+to try a different weight, or to switch a named signal or adjustment off
+(`disabled`) and measure what it earns (`benchmarks/ablation.py`). Nothing in
+the search layer reads these numbers from module globals.
+
+Numbers that shape the built index (BM25F's k1 and field weights, a compound
+part's share, the topic and restated-highlight rules in `index`) are not
+here: they are baked into the cached index, and a query-time object could
+then disagree with the index it reads. Word weights from frequency
+(`language.analysis`) are shared by the index and the question, and belong to
+the language layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """How strictly words match, how much each signal weighs, and how sure an answer must be."""
+
+    # -- matching a question word to index terms (`matching`) -----------------
+
+    exact: float = 1.0
+    """Strength of the content's own term: the reference every looser match is measured against."""
+    alias: float = 0.95
+    """The same word typed without its diacritics ("araligi"): almost surely meant, a shade less certain."""
+    synonym: float = 0.9
+    """A content owner's synonym standing in for a word the content lacks: meant, but not the reader's word."""
+    weak_synonym: float = 0.5
+    """A synonym of a word the content has: enough to reach its other forms and break ties, not to outrank it."""
+    part: float = 0.8
+    """A compound's part ("løn" of "lønintervallet"): the compound says more than any one part."""
+    prefix: float = 0.8
+    """A longer or shorter word sharing the stem: also the strength from which a match covers a word fully."""
+    typo_strength: tuple[float, ...] = (0.85, 0.7)
+    """Strength of a typo match at one and two edits: each edit makes another word likelier."""
+    min_prefix: int = 5
+    """Letters a shared stem needs to count: shorter stems are shared by unrelated words."""
+    max_extensions: int = 8
+    """Most terms a prefix may extend to; more means the prefix is too general to say which was meant."""
+    min_proclitic_word: int = 4
+    """Letters a word needs for a leading proclitic ("al-", "l'") to be cut off it: short words are the proclitic's own."""
+
+    # -- ranking one language's units (`ranking`, `signals`) ---------------------
+
+    candidates: int = 24
+    """Units by BM25F relevance that the signals rerank: the right one is nearly always among them."""
+    coverage_weight: float = 1.0
+    """Weight of the share of the question's meaning a unit covers: the main signal, and the confidence."""
+    relevance_weight: float = 0.35
+    """Weight of BM25F relevance relative to the best: it breaks ties between units covering as much."""
+    heading_weight: float = 0.6
+    """Weight of the question restating a unit's section heading, where questions' intents ("what does") live."""
+    heading_beta: float = 2.0
+    """F-beta of heading matching: recall (the question's words in the heading) weighs this much more than precision."""
+    figure_weight: float = 0.5
+    """Bonus of a unit stating a figure when the question asks how much: outweighs a unit naming pay twice in passing."""
+    proximity_weight: float = 0.2
+    """Bonus for the question's words standing close together in a unit: a tie-breaker among the leaders."""
+    proximity_candidates: int = 6
+    """How many leading units get the proximity bonus: reading a unit's words costs more than any other signal."""
+    proximity_window: int = 2
+    """How many words apart two question words may stand to count as close ("mantenere i clienti")."""
+    elsewhere_weight: float = 0.5
+    """How much a question word the answer lacks counts against it when other units have it: a word found
+    nowhere ("pizza") says the question is out of scope and counts in full."""
+    unknown_beside_topic: float = 0.5
+    """How much a word the content lacks counts when the question's other words run through the answer's article."""
+    on_topic_units: int = 2
+    """Units of an article a word must be in to be one the article keeps coming back to (its title and headings
+    count for each unit they cover): once may be a passing mention."""
+
+    # -- the answer decision (`searcher`) ---------------------------------------
+
+    threshold: float = 0.6
+    """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
+    tie: float = 0.05
+    """Confidences this close are a tie between languages, settled by the reader's preferences, not the score."""
+    plausible: float = 0.05
+    """Lingua confidence from which a language is searched when detection is unsure."""
+    clear_lead: float = 0.2
+    """Lead of lingua's first language over its second that settles the language of an unanswered question."""
+    app_language_margin: float = 1.0
+    """How much commoner (mean Zipf) a question's words must be in the app's language than in the detected one
+    to be read as the app's."""
+    suggestions: int = 3
+    """Other sections offered beside an answer or a "no answer": enough to choose from, few enough to read."""
+
+    disabled: frozenset[str] = frozenset()
+    """Signals and adjustments switched off by name (see `searcher.SWITCHES`), to measure each alone."""
+
+    def on(self, name: str) -> bool:
+        """Whether the signal or adjustment `name` is in use."""
+        return name not in self.disabled
+
+
+DEFAULT = RankingConfig()
