@@ -1,6 +1,6 @@
 """What each ranking signal and adjustment earns: right answers with it switched off, on every question set.
 
-    python benchmarks/ablation.py [--eval ../shared/eval] [--only NAME ...]
+    python benchmarks/ablation.py [--eval ../shared/eval] [--only NAME ...] [--set FIELD=VALUE ...]
 
 Each signal or adjustment named in `searcher.SWITCHES` is switched off in
 turn (`RankingConfig.disabled`) and every question set is answered again, in
@@ -9,6 +9,11 @@ conversation per set, the app's reply languages, English by default). Answers
 are judged by the evaluation's own scorers, imported from `--eval`: the seed
 sets (`tests/data/*.jsonl` and `dev.jsonl`) against `seeds/` with `score.py`,
 the multi-article set against `multi/kb` with `multi/score_multi.py`.
+
+Units are embedded as the bot embeds them (the vector store under
+`--vectors`, the bot's default, filled on first use), and each question once
+for all variants. `--set` changes a `RankingConfig` number for every row, to
+try a value before it goes into `tuning.py`.
 
 Prints a markdown table: one row per switch, one column per question set, each
 cell the right answers and, in brackets, the change against everything on.
@@ -22,15 +27,17 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
 from bot.chat.messages import available
 from bot.cli import answer_json
-from bot.content.parsing import load_knowledge_base
 from bot.language.langdetect import QuestionLanguageDetector, guess_article_language
-from bot.search.index import SearchIndex, build_index
+from bot.search.embedding import E5Embedder
+from bot.search.index import SearchIndex
+from bot.search.index_cache import Semantic, load_index
 from bot.search.searcher import SWITCHES, Conversation, Searcher
 from bot.search.tuning import RankingConfig
 
@@ -70,8 +77,20 @@ def read_cases(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+class RememberingEmbedder(E5Embedder):
+    """Embeds each question once for all the variants measured."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query = lru_cache(maxsize=None)(super().query)  # type: ignore[method-assign]
+
+
+EMBEDDER = RememberingEmbedder()
+VECTORS = ROOT / "data" / "cache" / "embeddings"
+
+
 def corpus(content: Path, sets: list[QuestionSet]) -> Corpus:
-    index = build_index(load_knowledge_base(content, guess_article_language))
+    index = load_index(content, None, guess_article_language, semantic=Semantic(VECTORS, embed_limit=10**9))
     return Corpus(index, QuestionLanguageDetector(sorted(index.by_lang)), sets)
 
 
@@ -103,7 +122,7 @@ def multi_corpus(eval_dir: Path) -> Corpus:
 
 def right_answers(corpus: Corpus, config: RankingConfig) -> dict[str, int]:
     """Per question set, how many questions a searcher with `config` answers right."""
-    searcher = Searcher(corpus.index, detector=corpus.detector, reply_languages=available(), config=config)
+    searcher = Searcher(corpus.index, detector=corpus.detector, reply_languages=available(), config=config, embedder=EMBEDDER)
     scores = {}
     for questions in corpus.sets:
         conversation = Conversation()
@@ -130,17 +149,31 @@ def table(results: dict[str, dict[str, int]], sizes: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
+def tuned(settings: list[str]) -> RankingConfig:
+    """The default configuration with `FIELD=VALUE` numbers changed."""
+    types = {f.name: f.type for f in fields(RankingConfig)}
+    changes = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        if types.get(name) not in ("float", "int"):
+            raise SystemExit(f"--set {setting}: not a number of RankingConfig")
+        changes[name] = float(value) if types[name] == "float" else int(value)
+    return replace(RankingConfig(), **changes)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval", help="folder of score.py and multi/")
     parser.add_argument("--only", nargs="*", choices=SWITCHES, default=list(SWITCHES), help="switches to measure")
+    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="RankingConfig numbers for every row")
     args = parser.parse_args()
+    base = tuned(args.set)
     started = time.perf_counter()
     corpora = [seed_corpus(args.eval), multi_corpus(args.eval)]
     sizes = {s.name: len(s.cases) for c in corpora for s in c.sets}
     results: dict[str, dict[str, int]] = {}
     for switch in [ALL_ON, *args.only]:
-        config = RankingConfig() if switch == ALL_ON else RankingConfig(disabled=frozenset({switch}))
+        config = base if switch == ALL_ON else replace(base, disabled=frozenset({switch}))
         results[switch] = {name: right for c in corpora for name, right in right_answers(c, config).items()}
         print(f"{switch}: {sum(results[switch].values())} right", file=sys.stderr)
     print(table(results, sizes))

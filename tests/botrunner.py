@@ -6,18 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT, SEEDS, SHARED_VECTORS
 from .fake_telegram import FakeTelegram
-
-
-SHARED_VECTORS = Path(tempfile.gettempdir()) / "kb-bot-test-vectors"
-"""One vector store for every bot the tests start: keyed by the embedded text, it is safe to share, and the seed
-articles are then embedded once per machine rather than once per test."""
 
 
 class BotProcess:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,14 +10,16 @@ from pathlib import Path
 import pytest
 
 from bot.chat.messages import available
-from bot.content.parsing import load_knowledge_base
 from bot.language.langdetect import guess_article_language
-from bot.search.index import build_index
+from bot.search.index_cache import Semantic, load_index
 from bot.search.searcher import Searcher
 
 from .fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED_VECTORS = Path(tempfile.gettempdir()) / "kb-bot-test-vectors"
+"""One vector store for every index the tests build and every bot they start: keyed by the embedded text, it is
+safe to share, and the seed articles are then embedded once per machine rather than once per test."""
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -30,8 +33,11 @@ def seeds_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def searcher() -> Searcher:
-    """The seed articles, indexed without a cache so every run tests the build."""
-    index = build_index(load_knowledge_base(SEEDS, guess_article_language))
+    """The seed articles as the bot serves them, semantic signal included, indexed without a cache so every run tests the build.
+
+    Their vectors come from the store every test shares (`SHARED_VECTORS`): embedded once per machine.
+    """
+    index = load_index(SEEDS, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=10_000))
     return Searcher(index, default_language="en", reply_languages=available())
 
 

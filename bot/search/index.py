@@ -99,7 +99,8 @@ class LanguageIndex:
     unit_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     """Per unit, the key of its embedded text in the vector store (see `vectors`)."""
     unit_vectors: np.ndarray | None = None
-    """Per unit, its embedding (float16), when every unit has one; attached from the vector store when loaded."""
+    """Per unit, its embedding, when every unit has one; attached from the vector store when loaded (float32,
+    as BLAS multiplies it: a question is compared with every unit of its language in one product)."""
 
     @property
     def unit_count(self) -> int:

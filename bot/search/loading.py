@@ -41,7 +41,13 @@ def load_searcher(settings: Settings, previous: Searcher | None = None, reply_la
     if not index.articles:
         log.warning("no articles loaded from %s", settings.content_dir)
     detector = models.get(tuple(sorted(index.by_lang)))
-    return Searcher(index, default_language=settings.default_language, detector=detector, reply_languages=reply_languages)
+    return Searcher(
+        index,
+        default_language=settings.default_language,
+        detector=detector,
+        reply_languages=reply_languages,
+        embedder=previous.embedder if previous is not None else None,
+    )
 
 
 def semantic_options(settings: Settings) -> Semantic | None:

@@ -12,17 +12,19 @@ A question is read in one language at a time (`searcher` decides which):
    and BM25F relevance picks the candidates;
 4. ranking: the candidates are scored by named signals and the best is
    adjusted by named rules (`signals`): coverage, relevance, heading,
-   figure and proximity, then topic lead and on-topic; the confidence is
-   the share of the question's meaning (word weights from general word
-   frequency) that the best candidate accounts for.
+   figure, section lead and semantic similarity, then topic lead and
+   on-topic; the confidence is the share of the question's meaning (word
+   weights from general word frequency) that the best candidate accounts
+   for, or, if surer, what its similarity in meaning says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain
+
+import numpy as np
 
 from ..language.analysis import STOPWORD_WEIGHT, Analyzer, Token
 from ..language.cues import cues
@@ -31,7 +33,7 @@ from ..language.textnorm import normalize
 from .index import LanguageIndex
 from .matching import TermMatcher
 from .reading import Evidence, Group, QuestionWords, Reading
-from .signals import SIGNALS, Pick, Signal, adjust, confidence, order, score
+from .signals import SIGNALS, Pick, Signal, adjust, confidence, lexical_confidence, order, score
 from .tuning import DEFAULT, RankingConfig
 
 CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
@@ -40,7 +42,6 @@ MAX_QUESTION_WORDS = 40
 MAX_WORD_LETTERS = 64
 """Letters of a question word that are read: no word of any language is longer, and every step that reads
 a word (typo lookup, prefix and compound matching) then costs at most a bounded amount, whatever is sent."""
-_UNIT_TERMS_CACHE = 512
 
 
 @dataclass
@@ -53,6 +54,9 @@ class Ranked:
     summary: bool
     groups: list[Group]
     candidates: list[int]
+    lexical: float = 0.0
+    """How sure the question's words alone make the best unit: what tells which language a question is written in,
+    since a question's meaning is as near a paragraph in one language as in its translation."""
 
 
 class LanguageRanker:
@@ -65,12 +69,10 @@ class LanguageRanker:
     def __init__(
         self,
         index: LanguageIndex,
-        unit_text: Callable[[int], str],
         config: RankingConfig = DEFAULT,
         signals: tuple[Signal, ...] = SIGNALS,
     ) -> None:
         self.lang = index.lang
-        self.unit_text = unit_text
         self.index = index
         self.config = config
         self.signals = signals
@@ -82,12 +84,6 @@ class LanguageRanker:
         self.speller = self._speller()
         self.lexicon = Speller(self.analyzer.frequencies.lexicon)
         self.others: Sequence[LanguageRanker] = ()
-        self._unit_terms = lru_cache(maxsize=_UNIT_TERMS_CACHE)(self._terms_of_unit)
-
-    def _terms_of_unit(self, unit: int) -> tuple[str, ...]:
-        """A unit's words as terms, in order: where the question's words stand in it (see `signals.proximity`)."""
-        term = self.analyzer.term
-        return tuple(term(word) for word in normalize(self.unit_text(unit), self.lang))
 
     def _speller(self) -> Speller:
         """What a reader may have meant: the content's words, the synonyms, stop words and cue phrases."""
@@ -120,11 +116,6 @@ class LanguageRanker:
     def matched(self, ranked: Ranked) -> frozenset[str]:
         """The index terms the question's words resolved to."""
         return frozenset(self.term_names[term_id] for g in ranked.groups for term_id, _ in g.terms)
-
-    def content_terms(self, text: str) -> dict[str, float]:
-        """The terms of a text's content words, each with its weight."""
-        analyzer = self.analyzer
-        return {t.term: analyzer.importance(t.surface) for t in analyzer.tokens(text) if not t.stop}
 
     # -- reading the question ----------------------------------------------
 
@@ -210,18 +201,22 @@ class LanguageRanker:
 
     # -- ranking -------------------------------------------------------------
 
-    def rank(self, question: str) -> Ranked:
-        """This language's best unit for `question`, with its confidence and the other candidates in order."""
-        reading = self.read(question)
+    def rank(self, question: str, vector: np.ndarray | None = None) -> Ranked:
+        """This language's best unit for `question`, with its confidence and the other candidates in order.
+
+        `vector` is the question's embedding, for the semantic signal (see `signals.semantic`).
+        """
+        reading = self.read(question, vector)
         if not len(reading.candidates):
             return Ranked(self.lang, None, 0.0, reading.summary, reading.groups, [])
-        positions = order(reading, score(reading, self.signals))
+        positions = order(score(reading, self.signals))
         best = positions[0]
         pick = adjust(reading, Pick(int(reading.candidates[best]), float(confidence(reading)[best])))
         ordered = reading.candidates[positions].tolist()
-        return Ranked(self.lang, pick.unit, min(1.0, pick.confidence), reading.summary, reading.groups, ordered)
+        lexical = min(1.0, float(lexical_confidence(reading)[best]))
+        return Ranked(self.lang, pick.unit, min(1.0, pick.confidence), reading.summary, reading.groups, ordered, lexical)
 
-    def read(self, question: str) -> Reading:
+    def read(self, question: str, vector: np.ndarray | None = None) -> Reading:
         """What every signal reads: the words as meant, their evidence in each unit, and the candidates."""
         tokens = self._spelled(self._question_tokens(question))
         summary, rest = self._is_summary(tokens)
@@ -239,7 +234,7 @@ class LanguageRanker:
             evidence=Evidence.of(self.index, groups, self.config.prefix),
             unresolved=sum(g.weight for g in groups if not g.terms and not self._borrowed(g.token)),
             term_names=self.term_names,
-            unit_terms=self._unit_terms,
+            vector=vector if self.index.unit_vectors is not None else None,
         )
 
     def _word_ids(self, tokens: list[Token], groups: list[Group]) -> QuestionWords:

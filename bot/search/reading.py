@@ -10,7 +10,7 @@ reading.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,6 +19,9 @@ import numpy as np
 from ..language.analysis import Token
 from .index import LanguageIndex
 from .tuning import RankingConfig
+
+SEMANTIC = "semantic"
+"""Name of the semantic signal (see `signals.semantic`), which also brings its own candidates."""
 
 
 @dataclass
@@ -109,14 +112,26 @@ class Reading:
     unresolved: float
     """Weight of the words that matched nothing here and are no other content language's word either."""
     term_names: Sequence[str]
-    unit_terms: Callable[[int], tuple[str, ...]]
-    """A unit's words as terms, in order."""
+    vector: np.ndarray | None = None
+    """The question's embedding, when this language's units have theirs (see `search.embedding`)."""
     candidates: np.ndarray = field(init=False)
-    """The units the signals score, most relevant first."""
+    """The units the signals score: the most relevant first, then those most similar in meaning that relevance missed."""
     _headings: dict[int, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.candidates = self.evidence.leaders(self.config.candidates)
+        leaders = self.evidence.leaders(self.config.candidates)
+        if self.similarity is not None and self.config.on(SEMANTIC):
+            nearest = np.argsort(-self.similarity, kind="stable")[: self.config.semantic_candidates]
+            leaders = np.concatenate([leaders, nearest[~np.isin(nearest, leaders)]])
+        self.candidates = leaders
+
+    @cached_property
+    def similarity(self) -> np.ndarray | None:
+        """Per unit of the index, its embedding's similarity to the question's (cosine: both have length 1)."""
+        vectors = self.index.unit_vectors
+        if self.vector is None or vectors is None:
+            return None
+        return vectors @ self.vector
 
     def article(self, unit: int) -> int:
         return int(self.index.unit_article[unit])

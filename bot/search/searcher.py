@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -21,8 +21,10 @@ from ..content.articles import Article
 from ..language.frequencies import WordFrequencies
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.textnorm import clean, lower, normalize, word_spans
-from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
+from .embedding import E5Embedder, Embedder
+from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
+from .reading import SEMANTIC
 from .signals import SIGNALS, Signal
 from .signals import SWITCHES as RANKING_SWITCHES
 from .tuning import DEFAULT, RankingConfig
@@ -30,9 +32,7 @@ from .tuning import DEFAULT, RankingConfig
 MAX_QUESTION_CHARS = 4096
 """Characters of a question that are read: Telegram's own limit for a message, so only text that did not come
 through Telegram as one message (a forged webhook update, a file piped to `ask`) is cut."""
-RESTATED_HIGHLIGHT = "restated_highlight"
-"""Name of the adjustment that answers a question matching a highlight best with the paragraph it restates."""
-SWITCHES = (*RANKING_SWITCHES, RESTATED_HIGHLIGHT)
+SWITCHES = RANKING_SWITCHES
 """Every signal and adjustment `RankingConfig.disabled` can switch off, in the order they apply."""
 
 
@@ -87,7 +87,9 @@ class Searcher:
         reply_languages: Collection[str] = (),
         config: RankingConfig = DEFAULT,
         signals: tuple[Signal, ...] = SIGNALS,
+        embedder: Embedder | None = None,
     ) -> None:
+        """`embedder` embeds questions when the index has unit vectors (a reload passes the previous one on)."""
         unknown = config.disabled - {*SWITCHES, *(signal.name for signal in signals)}
         if unknown:
             raise ValueError(f"no signal or adjustment named {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
@@ -98,21 +100,15 @@ class Searcher:
         self.reply_languages = frozenset(reply_languages)
         """Languages the conversation can say "no answer" in (its UI catalogues), though the content may lack them."""
         self.detector = detector or QuestionLanguageDetector(self.languages)
-        self.rankers = {lang: LanguageRanker(idx, self._text_of(idx), config, signals) for lang, idx in index.by_lang.items()}
+        self.rankers = {lang: LanguageRanker(idx, config, signals) for lang, idx in index.by_lang.items()}
         for lang, ranker in self.rankers.items():
             ranker.others = [other for other_lang, other in self.rankers.items() if other_lang != lang]
+        semantic = any(idx.unit_vectors is not None for idx in index.by_lang.values()) and config.on(SEMANTIC)
+        self.embedder = (embedder or E5Embedder()) if semantic else None
         self._main_article = self._pick_main_articles()
         self._article_ids = {
             identity: i for i, identity in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))
         }
-
-    def _text_of(self, idx: LanguageIndex) -> Callable[[int], str]:
-        articles = self.index.articles
-
-        def text(unit: int) -> str:
-            return unit_text(articles[int(idx.unit_article[unit])], int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
-
-        return text
 
     def _pick_main_articles(self) -> dict[str, int]:
         """Per language, the article with the most translations (then the first by key)."""
@@ -156,11 +152,12 @@ class Searcher:
         else:
             plausible = [lang for lang, value in guess.ranked if value >= self.config.plausible]
             candidates = [lang for lang in self.languages if lang in plausible or self.rankers[lang].knows_words(question)]
-        results = [self.rankers[lang].rank(question) for lang in candidates if lang]
+        vector = self.embedder.query(question) if self.embedder else None
+        results = [self.rankers[lang].rank(question, vector) for lang in candidates if lang]
         chosen = self._choose(results, guess, preferences)
         if chosen is None:
             fallback = pick_fallback(self.languages, *preferences) or guess.best or self.languages[0]
-            chosen = self.rankers[fallback].rank(question) if fallback in self.rankers else None
+            chosen = self.rankers[fallback].rank(question, vector) if fallback in self.rankers else None
         answer = self._compose(question, chosen, conversation, fallback_language=pick_fallback(self.languages, *preferences))
         if answer.kind == "none" and hint:
             answer = self._in_app_language(answer, hint)
@@ -189,6 +186,8 @@ class Searcher:
     def _choose(self, results: list[Ranked], guess: LanguageGuess, preferences: tuple[str | None, ...]) -> Ranked | None:
         """The reading of the question that answers it best; a summary request counts as answered.
 
+        Among readings that answer, the question's words decide (`Ranked.lexical`):
+        its meaning is as near a paragraph as near that paragraph's translation.
         When no reading answers, near misses say nothing about the language
         (a stray Italian "la" is a Danish word too): lingua's guess decides if
         it leads clearly, else the preference order.
@@ -206,8 +205,8 @@ class Searcher:
             lang = detected if lead >= self.config.clear_lead and detected in by_lang else pick_fallback(by_lang, *preferences)
             return by_lang.get(lang or detected or "") or (results[0] if results else None)
         pool = answered
-        top = max(map(strength, pool))
-        tied = [r for r in pool if strength(r) >= top - self.config.tie]
+        top = max(r.lexical for r in pool)
+        tied = [r for r in pool if r.lexical >= top - self.config.tie]
         if len(tied) == 1:
             return tied[0]
         by_lang = {r.lang: r for r in tied}
@@ -243,10 +242,7 @@ class Searcher:
         article_id = int(idx.unit_article[unit])
         section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
         if section == HIGHLIGHTS:
-            restated = self._restated_paragraph(lang, article_id, ranked) if self.config.on(RESTATED_HIGHLIGHT) else None
-            if restated is None:
-                return self._highlights(question, lang, article_id, ranked)
-            section, paragraph = int(idx.unit_section[restated]), int(idx.unit_paragraph[restated])
+            return self._highlights(question, lang, article_id, ranked)
         return self._unit_answer(
             article_id,
             section,
@@ -256,25 +252,6 @@ class Searcher:
             suggestions=self._suggest(lang, ranked.candidates, (article_id, section), conversation),
             matched_terms=self.rankers[ranked.lang].matched(ranked),
         )
-
-    def _restated_paragraph(self, lang: str, article_id: int, ranked: Ranked) -> int | None:
-        """The unit of the paragraph that the highlight best matching the question restates, if one does.
-
-        Highlights repeat the article's main points in a few words, so a
-        question about one point often matches its bullet best; but the reader
-        asked about that point, not for the summary, and the paragraph is what
-        explains it.
-        """
-        ranker = self.rankers[lang]
-        targets = ranker.index.restates.get(article_id)
-        if not targets:
-            return None
-        asked = ranker.matched(ranked)
-        highlights = self.index.articles[article_id].highlights
-        share, unit = max(
-            (_overlap(ranker.content_terms(item), asked), unit) for item, unit in zip(highlights, targets, strict=True)
-        )
-        return unit if share and unit >= 0 else None
 
     def _highlights(self, question: str, lang: str, article_id: int, ranked: Ranked) -> Answer:
         return self._unit_answer(
@@ -387,10 +364,6 @@ class Searcher:
 def _app_language_frequencies(lang: str) -> WordFrequencies:
     """Word frequencies of a language the bot speaks but the content lacks, read once, when a reader first writes in it."""
     return WordFrequencies.of(lang)
-
-
-def _overlap(weighted: dict[str, float], terms: Collection[str]) -> float:
-    return sum(weight for term, weight in weighted.items() if term in terms)
 
 
 def highlights_text(article: Article) -> str:

@@ -2,8 +2,7 @@
 
 A `Signal` gives each candidate unit of a `Reading` a value, mostly between
 0 and 1; the rank score is their weighted sum (`RankingConfig` holds each
-weight), and proximity then raises the leaders. The confidence is computed
-once, from the same values. An adjustment then may change the pick, or how
+weight). The confidence is computed once, from the same values. An adjustment then may change the pick, or how
 sure it is. Each is switched off by its name in `RankingConfig.disabled`, so
 `benchmarks/ablation.py` can measure what it earns.
 
@@ -17,12 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import combinations
 from operator import attrgetter
 
 import numpy as np
 
-from .reading import Reading
+from .reading import SEMANTIC, Reading
 from .tuning import RankingConfig
 
 
@@ -63,7 +61,8 @@ def coverage(reading: Reading) -> np.ndarray:
 def relevance(reading: Reading) -> np.ndarray:
     """BM25F relevance relative to the best candidate's: how much, and in which field, the unit says the words."""
     scores = reading.evidence.relevance[reading.candidates].astype(np.float64)
-    return scores / scores[0]
+    best = scores.max(initial=0.0)
+    return scores / best if best else scores
 
 
 def heading(reading: Reading) -> np.ndarray:
@@ -78,34 +77,52 @@ def figure(reading: Reading) -> np.ndarray:
     return reading.index.unit_figures[reading.candidates].astype(np.float64)
 
 
-def proximity(reading: Reading, units: np.ndarray) -> np.ndarray:
-    """Per unit, the share of the question's word pairs (by weight) it has within `proximity_window` words of each other.
+def section_lead(reading: Reading) -> np.ndarray:
+    """1 for a candidate that opens its section: writers answer a heading's question first and elaborate after.
 
-    "perché è importante mantenere i clienti" is the paragraph that says
-    "mantenere i clienti", not the one that says "mantenere" in one clause
-    and "cliente" in another. A question of fewer than two matched words has
-    no pair, and gets 0 everywhere.
+    Between paragraphs of one section that match a question about as well
+    ("hvad er et budget", what is a budget, and the two paragraphs under
+    "Hvad er et personligt budget?"), the first is the answer.
     """
-    named = [(g.weight, {reading.term_names[t] for t, _ in g.terms}) for g in reading.groups if g.terms]
-    if len(named) < 2:
-        return np.zeros(len(units))
-    return np.array([_near_pairs(reading, unit, named) for unit in units.tolist()], dtype=np.float64)
+    return (reading.index.unit_paragraph[reading.candidates] == 0).astype(np.float64)
 
 
-def _near_pairs(reading: Reading, unit: int, named: list[tuple[float, set[str]]]) -> float:
-    window = reading.config.proximity_window
-    positions: list[list[int]] = [[] for _ in named]
-    for at, term in enumerate(reading.unit_terms(unit)):
-        for i, (_, names) in enumerate(named):
-            if term in names:
-                positions[i].append(at)
-    total = near = 0.0
-    for i, j in combinations(range(len(named)), 2):
-        weight = min(named[i][0], named[j][0])
-        total += weight
-        if any(abs(a - b) <= window for a in positions[i] for b in positions[j]):
-            near += weight
-    return near / total if total else 0.0
+def semantic(reading: Reading) -> np.ndarray:
+    """How much less similar in meaning each candidate is than the most similar unit, in `semantic_scale` steps (at most 0).
+
+    Embeddings find the paraphrase ("kara gün parası" for the emergency
+    fund) that shares no word with its paragraph; the lexical signals find
+    what the reader typed, typos and all, and the section whose heading the
+    question restates, which a small model reads less well. So the signal
+    gives way where the words already tell one candidate from the rest
+    (`semantic_yield`): a question that restates a heading keeps its section,
+    while "budget", in every paragraph of an article on budgets, is left to
+    the meaning.
+    """
+    similarity = reading.similarity
+    if similarity is None:
+        return np.zeros(len(reading.candidates))
+    config = reading.config
+    gap = (similarity[reading.candidates].astype(np.float64) - float(similarity.max())) / config.semantic_scale
+    return (1 - config.semantic_yield * lexical_lead(reading)) * gap
+
+
+def lexical_lead(reading: Reading) -> float:
+    """How clearly the words alone single out one candidate: the lexical rank score's lead over the runner-up, up to 1.
+
+    Measured in `semantic_lead` steps of rank score, and counted only as far
+    as the leader is sure (its lexical confidence).
+    """
+    config = reading.config
+    scores = np.zeros(len(reading.candidates))
+    for signal in SIGNALS:
+        if signal.name != SEMANTIC and config.on(signal.name):
+            scores = scores + signal.weight(config) * signal.values(reading)
+    if len(scores) < 2:
+        return float(lexical_confidence(reading).max(initial=0.0))
+    first, second = np.sort(scores)[::-1][:2]
+    leader = int(np.argmax(scores))
+    return min(1.0, (first - second) / config.semantic_lead) * min(1.0, float(lexical_confidence(reading)[leader]))
 
 
 SIGNALS: tuple[Signal, ...] = (
@@ -113,11 +130,10 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("relevance", attrgetter("relevance_weight"), relevance),
     Signal("heading", attrgetter("heading_weight"), heading),
     Signal("figure", attrgetter("figure_weight"), figure),
+    Signal("section_lead", attrgetter("section_lead_weight"), section_lead),
+    Signal(SEMANTIC, attrgetter("semantic_weight"), semantic),
 )
 """The signals summed into the rank score, in order (the order of a floating-point sum)."""
-
-PROXIMITY = "proximity"
-"""Name of the signal that raises the leading `proximity_candidates` after the others have ordered them."""
 
 
 def score(reading: Reading, signals: tuple[Signal, ...]) -> np.ndarray:
@@ -130,28 +146,36 @@ def score(reading: Reading, signals: tuple[Signal, ...]) -> np.ndarray:
     return total
 
 
-def order(reading: Reading, scores: np.ndarray) -> np.ndarray:
-    """Positions in `Reading.candidates`, best first; the leading few reordered with their proximity bonus, when it is in use."""
-    config = reading.config
-    ranked = np.argsort(-scores, kind="stable")
-    if not config.on(PROXIMITY):
-        return ranked
-    head = ranked[: config.proximity_candidates]
-    raised = scores[head] + config.proximity_weight * proximity(reading, reading.candidates[head])
-    return np.concatenate([head[np.argsort(-raised, kind="stable")], ranked[config.proximity_candidates :]])
+def order(scores: np.ndarray) -> np.ndarray:
+    """Positions in `Reading.candidates`, best first (ties keep the candidates' order: the more relevant first)."""
+    return np.argsort(-scores, kind="stable")
 
 
 # -- confidence -------------------------------------------------------------------
 
-HEADING_CONFIDENCE = "heading_confidence"
-"""Name of the rule that a question restating a heading is as sure as it restates it."""
+
+def lexical_confidence(reading: Reading) -> np.ndarray:
+    """Per candidate, the share of the question's meaning it accounts for (`Reading.coverage_share`)."""
+    return reading.coverage
+
+
+def semantic_confidence(reading: Reading) -> np.ndarray:
+    """Per candidate, how sure its similarity in meaning alone makes it, on the scale of `threshold`.
+
+    Calibrated on the question sets: at `semantic_threshold` it is exactly
+    `threshold`, and each 0.01 of similarity moves it by `semantic_slope`
+    hundredths, so the one decision to answer reads both kinds of evidence.
+    """
+    config = reading.config
+    if reading.similarity is None or not config.on(SEMANTIC):
+        return np.zeros(len(reading.candidates))
+    similarity = reading.similarity[reading.candidates].astype(np.float64)
+    return np.clip(config.threshold + (similarity - config.semantic_threshold) * config.semantic_slope, 0.0, 1.0)
 
 
 def confidence(reading: Reading) -> np.ndarray:
-    """Per candidate, how sure it answers: the share of the question it covers, or, if more, how fully it restates its heading."""
-    if not reading.config.on(HEADING_CONFIDENCE):
-        return reading.coverage
-    return np.maximum(reading.coverage, reading.headings)
+    """Per candidate, how sure it answers: the surer of the lexical and the semantic evidence."""
+    return np.maximum(lexical_confidence(reading), semantic_confidence(reading))
 
 
 # -- adjustments ------------------------------------------------------------------
@@ -233,8 +257,6 @@ def adjust(reading: Reading, pick: Pick) -> Pick:
 
 SWITCHES: tuple[str, ...] = (
     *(signal.name for signal in SIGNALS),
-    PROXIMITY,
-    HEADING_CONFIDENCE,
     *(adjustment.name for adjustment in ADJUSTMENTS),
 )
 """Everything in ranking that `RankingConfig.disabled` can switch off, in the order it applies."""

@@ -146,7 +146,7 @@ def attach(index: SearchIndex, store: VectorStore) -> list[str]:
     attached = []
     for lang, idx in index.by_lang.items():
         found, rows = store.find(idx.unit_keys)
-        idx.unit_vectors = store.vectors(rows) if len(found) and found.all() else None
+        idx.unit_vectors = store.vectors(rows).astype(np.float32) if len(found) and found.all() else None
         if idx.unit_vectors is not None:
             attached.append(lang)
     return attached
