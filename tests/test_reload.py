@@ -9,7 +9,9 @@ from bot.chat.dialogue import Asker, Dialogue
 from bot.chat.reload import ContentReloader
 from bot.chat.store import Store
 from bot.config import Settings
-from bot.search.loading import load_searcher
+from bot.language.langdetect import guess_article_language
+from bot.search.index_cache import embed_missing
+from bot.search.loading import load_searcher, semantic_options
 
 from .conftest import WriteFile
 
@@ -38,3 +40,17 @@ def test_after_a_reload_the_conversation_answers_from_the_new_content(write: Wri
     reloaded, again, before, after = asyncio.run(scenario())
     assert (reloaded, again) == ("reloaded", "unchanged")
     assert "verde" in before and "nero" in after
+
+
+def test_vectors_that_embed_computed_later_are_picked_up_by_the_next_reload(
+    write: WriteFile, content: Path, tmp_path: Path
+) -> None:
+    """A knowledge base too large to embed at start answers lexically, and gains the semantic signal once `embed` has run."""
+    write("tea.it.md", GREEN)
+    settings = Settings(content, None, "it", "WARNING", embed_at_build=0, vectors_dir=tmp_path / "vectors")
+    reloader = ContentReloader(settings, load_searcher(settings))
+    assert reloader.searcher.embedder is None
+    embed_missing(content, guess_article_language, semantic_options(settings))
+    assert asyncio.run(reloader.reload()).status == "reloaded"
+    assert reloader.searcher.embedder is not None
+    assert asyncio.run(reloader.reload()).status == "unchanged"

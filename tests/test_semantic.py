@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from bot.search import index_cache
 from bot.search.embedding import DIMENSIONS, E5Embedder
 from bot.search.index_cache import Semantic, load_index
 
-from .conftest import ROOT, WriteFile
+from .conftest import ROOT, SHARED_VECTORS, WriteFile
 
 ARTICLE = """\
 ---
@@ -103,3 +104,47 @@ def test_a_build_over_its_limit_answers_lexically_until_embed_fills_the_store(
     embedded, units = index_cache.embed_missing(content, guess_article_language, semantic)
     assert (embedded, units) == (4, 4)
     assert load_index(content, None, guess_article_language, semantic=semantic).by_lang["da"].unit_vectors is not None
+
+
+def ask(content: Path, cache: Path, questions: list[str], **env: str) -> list[dict]:
+    """`python -m bot ask --json` as a reader's content owner runs it, one answer per question."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input="\n".join(questions) + "\n",
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "CONTENT_DIR": str(content),
+            "CACHE_DIR": str(cache),
+            "EMBEDDINGS_DIR": str(SHARED_VECTORS),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_a_paraphrase_with_no_word_of_its_paragraph_is_answered_through_ask(
+    write: WriteFile, content: Path, tmp_path: Path
+) -> None:
+    """ "hvad skal jeg betale" (what must I pay) shares no word with "Et kilo gode bønner koster ... kroner"."""
+    write("kaffe.da.md", ARTICLE)
+    semantic, lexical = (
+        ask(content, tmp_path / name, ["hvad skal jeg betale"], SEMANTIC=switch)[0]
+        for name, switch in (
+            ("on", "on"),
+            ("off", "off"),
+        )
+    )
+    assert (semantic["kind"], semantic["section"]) == ("paragraph", "Pris")
+    assert "tre hundrede kroner" in semantic["text"]
+    assert lexical["kind"] == "none", "the words alone should not find it: the test would prove nothing"
+
+
+def test_questions_the_content_cannot_answer_still_get_no_answer(write: WriteFile, content: Path, tmp_path: Path) -> None:
+    write("kaffe.da.md", ARTICLE)
+    answers = ask(content, tmp_path / "cache", ["hvad er hovedstaden i Frankrig", "hvem vandt fodboldkampen i går"])
+    assert [answer["kind"] for answer in answers] == ["none", "none"]

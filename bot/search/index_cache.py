@@ -30,7 +30,7 @@ from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, content_files, loa
 from ..language import cues
 from .embedding import MODEL_NAME, E5Embedder
 from .index import FORMAT, SearchIndex, build_index
-from .vectors import VectorStore, attach, embed_into, key_units, missing_texts, print_progress
+from .vectors import VectorStore, attach, embed_into, key_units, missing_count, missing_texts, print_progress
 
 log = logging.getLogger(__name__)
 
@@ -154,13 +154,13 @@ def load_index(
 ) -> SearchIndex:
     """The index of `content_dir`, from the cache when it is still current, else freshly built; with `semantic`, its vectors.
 
-    The fingerprint and the vector store's stamp are taken before any file is
-    read, so an edit made during a build is picked up by the next load rather
-    than hidden under a fresh key. Without a usable cache folder the build
-    happens in this process.
+    The fingerprint is taken before any file is read, so an edit made during a
+    build is picked up by the next load rather than hidden under a fresh key;
+    the vector store's stamp is taken as its vectors are read, after the build
+    has added its own, so only vectors added since (by `embed`) make a reload.
+    Without a usable cache folder the build happens in this process.
     """
     fingerprint = content_fingerprint(content_dir)
-    stamp = vector_stamp(semantic)
     path = _cache_path(cache_dir, content_dir) if cache_dir else None
     index = None
     if path is not None:
@@ -173,6 +173,7 @@ def load_index(
     if index is None:
         index = _build(content_dir, fingerprint, guess_language, semantic)
         prepare(sorted(index.by_lang))
+    index.vector_stamp = vector_stamp(semantic)
     if semantic:
         store = semantic.store()
         lacking = sorted(set(index.by_lang) - set(attach(index, store)))
@@ -180,11 +181,10 @@ def load_index(
             log.warning(
                 "%d paragraphs (%s) have no vector yet, more than EMBED_AT_BUILD (%d) allows a build to embed: they are "
                 "answered on the lexical signals until `python -m bot embed` has computed them",
-                len(missing_texts(index, store)),
+                missing_count(index, store),
                 ", ".join(lacking),
                 semantic.embed_limit,
             )
-    index.vector_stamp = stamp
     return index
 
 

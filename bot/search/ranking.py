@@ -33,7 +33,7 @@ from ..language.textnorm import normalize
 from .index import LanguageIndex
 from .matching import TermMatcher
 from .reading import Evidence, Group, QuestionWords, Reading
-from .signals import SIGNALS, Pick, Signal, adjust, confidence, lexical_confidence, order, score
+from .signals import SIGNALS, Pick, Signal, adjust, confidence, lexical_confidence, lexical_lead, order, score
 from .tuning import DEFAULT, RankingConfig
 
 CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
@@ -57,6 +57,8 @@ class Ranked:
     lexical: float = 0.0
     """How sure the question's words alone make the best unit: what tells which language a question is written in,
     since a question's meaning is as near a paragraph in one language as in its translation."""
+    decisive: bool = False
+    """Whether the words alone answer, with a clear lead over the runner-up: the question's meaning need not be read."""
 
 
 class LanguageRanker:
@@ -214,7 +216,8 @@ class LanguageRanker:
         pick = adjust(reading, Pick(int(reading.candidates[best]), float(confidence(reading)[best])))
         ordered = reading.candidates[positions].tolist()
         lexical = min(1.0, float(lexical_confidence(reading)[best]))
-        return Ranked(self.lang, pick.unit, min(1.0, pick.confidence), reading.summary, reading.groups, ordered, lexical)
+        decisive = pick.confidence >= self.config.threshold and lexical_lead(reading) >= 1.0
+        return Ranked(self.lang, pick.unit, min(1.0, pick.confidence), reading.summary, reading.groups, ordered, lexical, decisive)
 
     def read(self, question: str, vector: np.ndarray | None = None) -> Reading:
         """What every signal reads: the words as meant, their evidence in each unit, and the candidates."""

@@ -152,9 +152,13 @@ class Searcher:
         else:
             plausible = [lang for lang, value in guess.ranked if value >= self.config.plausible]
             candidates = [lang for lang in self.languages if lang in plausible or self.rankers[lang].knows_words(question)]
-        vector = self.embedder.query(question) if self.embedder else None
-        results = [self.rankers[lang].rank(question, vector) for lang in candidates if lang]
+        results = [self.rankers[lang].rank(question) for lang in candidates if lang]
         chosen = self._choose(results, guess, preferences)
+        vector = None
+        if self.embedder and not (chosen and chosen.decisive and self.config.skip_decisive):
+            vector = self.embedder.query(question)
+            results = [self.rankers[lang].rank(question, vector) for lang in candidates if lang]
+            chosen = self._choose(results, guess, preferences)
         if chosen is None:
             fallback = pick_fallback(self.languages, *preferences) or guess.best or self.languages[0]
             chosen = self.rankers[fallback].rank(question, vector) if fallback in self.rankers else None

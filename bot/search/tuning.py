@@ -81,6 +81,8 @@ class RankingConfig:
     evidence; a vector is a paraphrase's only evidence."""
     semantic_lead: float = 0.3
     """Lead in lexical rank score over the runner-up at which the words alone are decisive (see `semantic_yield`)."""
+    skip_decisive: bool = True
+    """Leave the question's embedding (tens of milliseconds) out where the words alone decide (`Ranked.decisive`)."""
     semantic_candidates: int = 5
     """Units most similar to the question that join the lexical candidates: a paraphrase shares no word with its
     answer, so relevance alone would never offer it."""

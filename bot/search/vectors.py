@@ -112,6 +112,11 @@ def key_units(index: SearchIndex) -> None:
         idx.unit_keys = text_keys(_unit_texts(index, lang))
 
 
+def missing_count(index: SearchIndex, store: VectorStore) -> int:
+    """How many units the store has no vector for, from their keys alone (no article is decoded)."""
+    return sum(int((~store.find(idx.unit_keys)[0]).sum()) for idx in index.by_lang.values())
+
+
 def missing_texts(index: SearchIndex, store: VectorStore) -> dict[int, str]:
     """The embedded texts of every unit the store lacks, by key."""
     missing: dict[int, str] = {}
