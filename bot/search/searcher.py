@@ -32,6 +32,9 @@ from .tuning import DEFAULT, RankingConfig
 MAX_QUESTION_CHARS = 4096
 """Characters of a question that are read: Telegram's own limit for a message, so only text that did not come
 through Telegram as one message (a forged webhook update, a file piped to `ask`) is cut."""
+MAX_EMBEDDED_CHARS = 300
+"""Characters of a question the embedding model reads: a question is a sentence or two, and the model's cost grows
+with the text (a 4,000-letter message would take it seconds)."""
 SWITCHES = RANKING_SWITCHES
 """Every signal and adjustment `RankingConfig.disabled` can switch off, in the order they apply."""
 
@@ -156,7 +159,7 @@ class Searcher:
         chosen = self._choose(results, guess, preferences)
         vector = None
         if self.embedder and not (chosen and chosen.decisive and self.config.skip_decisive):
-            vector = self.embedder.query(question)
+            vector = self.embedder.query(question[:MAX_EMBEDDED_CHARS])
             results = [self.rankers[lang].rank(question, vector) for lang in candidates if lang]
             chosen = self._choose(results, guess, preferences)
         if chosen is None:
