@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .chat.messages import available, message
 from .chat.render import shown_text
-from .chat.store import Store
+from .chat.store import Store, StoreError
 from .config import Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
@@ -132,7 +132,11 @@ def run_log(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.database_path.exists():
         print(f"no question log yet at {settings.database_path}", file=sys.stderr)
         return 1
-    asyncio.run(_print_log(settings, args.limit, args.unanswered))
+    try:
+        asyncio.run(_print_log(settings, args.limit, args.unanswered))
+    except StoreError as error:
+        print(error, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -23,7 +23,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from ..chat.dialogue import Dialogue
 from ..chat.messages import FALLBACK, available, message
 from ..chat.reload import ContentReloader
-from ..chat.store import Store
+from ..chat.store import Store, StoreError, check_database
 from ..config import Settings
 from ..search.loading import load_searcher
 from ..search.searcher import Searcher
@@ -184,6 +184,11 @@ def run(settings: Settings, webhook: bool = False) -> int:
         print("--webhook needs TELEGRAM_WEBHOOK_URL, the public https address Telegram should post to.", file=sys.stderr)
         return 2
     protect_logs(settings.telegram_token)
+    try:
+        check_database(settings.database_path)
+    except StoreError as error:
+        print(error, file=sys.stderr)
+        return 2
     searcher = load_searcher(settings, reply_languages=available())
     if not searcher.languages:
         print(f"no articles could be loaded from {settings.content_dir}; run 'python -m bot check'.", file=sys.stderr)
@@ -222,6 +227,10 @@ def run(settings: Settings, webhook: bool = False) -> int:
     except InvalidToken:
         _finish_shutdown(application, loop)
         print(_REJECTED, file=sys.stderr)
+        return 2
+    except StoreError as error:
+        _finish_shutdown(application, loop)
+        print(error, file=sys.stderr)
         return 2
     except TelegramError as error:
         reason = str(error).replace(settings.telegram_token, "<token>")
