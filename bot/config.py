@@ -135,6 +135,8 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    send_retry_seconds: int = 60
+    """How long a reply that fails (5xx, timeout, dropped connection) keeps being retried."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -160,4 +162,5 @@ class Settings:
             webhook_secret=_webhook_secret(env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()),
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
             webhook_port=_integer(env, "WEBHOOK_PORT", 8443, minimum=1, maximum=65535),
+            send_retry_seconds=_integer(env, "SEND_RETRY_SECONDS", 60, maximum=3600),
         )

@@ -82,7 +82,7 @@ def build_application(settings: Settings, searcher: Searcher) -> Application:
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .request(requests[0])
         .get_updates_request(requests[1])
-        .rate_limiter(PatientRateLimiter(settings.max_messages_per_second))
+        .rate_limiter(PatientRateLimiter(settings.max_messages_per_second, settings.send_retry_seconds))
         .concurrent_updates(settings.concurrent_updates)
         .post_init(_post_init)
         .post_stop(_post_stop)
