@@ -30,6 +30,7 @@ from ..search.searcher import Searcher
 from . import handlers
 from .delivery import PatientRateLimiter, WatchedRequest
 from .flood import FloodGuard
+from .webhook import GuardedUpdater
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ def run(settings: Settings, webhook: bool = False) -> int:
     asyncio.set_event_loop(loop)
     try:
         if webhook:
+            application.updater = GuardedUpdater(application.bot, application.update_queue)
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
