@@ -36,6 +36,8 @@ FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 4.0
 """Short enough that a minute of half-failing sends still gives a reply a dozen tries."""
 _NOT_RETRIED = {"getUpdates", "setWebhook", "deleteWebhook", "close", "logOut"}
+_OPTIONAL = {"setMyCommands": 4.0}
+"""Calls the bot does without, retried only briefly so that a failing one cannot hold up the start."""
 
 
 class PatientRateLimiter(AIORateLimiter):
@@ -61,7 +63,8 @@ class PatientRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        give_up_at = self._clock() + (0 if endpoint in _NOT_RETRIED else self.retry_seconds)
+        budget = 0 if endpoint in _NOT_RETRIED else min(self.retry_seconds, _OPTIONAL.get(endpoint, self.retry_seconds))
+        give_up_at = self._clock() + budget
         attempt = 1
         while True:
             try:
