@@ -19,7 +19,7 @@ from ..search.searcher import Answer, Conversation, Searcher
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
 from .messages import message
 from .reload import ContentReloader, ReloadOutcome
-from .render import Reply, answer_reply, language_menu, plain
+from .render import Reply, answer_reply, language_menu, other_languages_reply, plain
 from .store import LoggedQuestion, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -241,6 +241,8 @@ class Dialogue:
         return plain(message(await self.ui_language(asker), "unknown_command"))
 
     def _render(self, searcher: Searcher, answer: Answer, ui_lang: str) -> Reply:
+        if answer.kind == "none" and answer.language not in searcher.languages:
+            return other_languages_reply(answer, searcher.languages)
         translations: dict[str, int] = {}
         if answer.article_id is not None:
             for lang in searcher.languages:
