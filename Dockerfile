@@ -12,7 +12,9 @@ FROM python:3.12-slim
 RUN useradd --create-home --uid 10001 bot && mkdir /data && chown bot:bot /data
 COPY --from=build /install /usr/local
 COPY --chown=bot:bot seeds /app/seeds
-WORKDIR /app
+# The volume is the working folder, so a relative path an operator sets (DATABASE_PATH=data/bot.sqlite3)
+# lands on it, writable, instead of failing in a folder the bot cannot write.
+WORKDIR /data
 USER bot
 ENV CONTENT_DIR=/app/seeds \
     CACHE_DIR=/data/cache \

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .chat.messages import available, message
 from .chat.render import shown_text
-from .chat.store import Store
+from .chat.store import Store, StoreError
 from .config import Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
@@ -59,6 +60,8 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
     if args.question:
         yield " ".join(args.question)
         return
+    if sys.stdin.isatty():
+        print("Type a question and press Enter (one per line); Ctrl-D ends.", file=sys.stderr)
     for line in sys.stdin:
         yield line.rstrip("\n")
 
@@ -79,10 +82,18 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def shown_path(path: Path) -> Path:
+    """`path` relative to the working directory when it lies under it, as a person would type it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def check_report(kb: KnowledgeBase) -> list[str]:
     lines: list[str] = []
     for article in sorted(kb.articles, key=lambda a: (a.key, a.lang)):
-        lines.append(f"{article.key} [{article.lang}] {article.title!r} ({article.path})")
+        lines.append(f"{article.key} [{article.lang}] {article.title!r} ({shown_path(article.path)})")
         for section in article.sections:
             lines.append(f"    § {section.heading} ({len(section.paragraphs)} paragraphs)")
         if article.highlights:
@@ -91,7 +102,7 @@ def check_report(kb: KnowledgeBase) -> list[str]:
     for article in kb.articles:
         by_key.setdefault(article.key, []).append(article.lang)
     lines.append(f"{len(kb.articles)} articles, {len(by_key)} topics, languages: {', '.join(kb.languages) or 'none'}")
-    lines += [str(issue) for issue in kb.issues]
+    lines += [str(replace(issue, path=shown_path(issue.path))) for issue in kb.issues]
     return lines
 
 
@@ -134,31 +145,44 @@ def run_log(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.database_path.exists():
         print(f"no question log yet at {settings.database_path}", file=sys.stderr)
         return 1
-    asyncio.run(_print_log(settings, args.limit, args.unanswered))
+    try:
+        asyncio.run(_print_log(settings, args.limit, args.unanswered))
+    except StoreError as error:
+        print(error, file=sys.stderr)
+        return 1
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--content-dir", type=Path, help="article folder (default: CONTENT_DIR, else ./seeds)")
+    # The same option after the command (`check --content-dir X`); SUPPRESS keeps one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--content-dir", type=Path, default=argparse.SUPPRESS, help="article folder (default: CONTENT_DIR, else ./seeds)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    ask = commands.add_parser("ask", help="answer questions (from the arguments, else one per line on stdin)")
+    ask = commands.add_parser("ask", parents=[common], help="answer questions (from the arguments, else one per line on stdin)")
     ask.add_argument("question", nargs="*", help="the question; omit to read questions from standard input")
     ask.add_argument("--lang", help="language for questions too short to tell (ISO 639-1)")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.set_defaults(run=run_ask)
-    check = commands.add_parser("check", help="validate the content folder and list what was found")
+    check = commands.add_parser("check", parents=[common], help="validate the content folder and list what was found")
     check.set_defaults(run=run_check)
     embed = commands.add_parser(
-        "embed", help="compute the paragraph vectors of the semantic signal that a build left for later (with progress)"
+        "embed",
+        parents=[common],
+        help="compute the paragraph vectors of the semantic signal that a build left for later (with progress)",
     )
     embed.set_defaults(run=run_embed)
-    run = commands.add_parser("run", help="run the Telegram bot until SIGINT or SIGTERM (SIGHUP reloads the content)")
+    run = commands.add_parser(
+        "run", parents=[common], help="run the Telegram bot until SIGINT or SIGTERM (SIGHUP reloads the content)"
+    )
     run.add_argument(
         "--webhook", action="store_true", help="receive updates on a webhook (TELEGRAM_WEBHOOK_URL) instead of long polling"
     )
     run.set_defaults(run=run_bot)
-    log = commands.add_parser("log", help="the latest questions people asked the bot, newest first")
+    log = commands.add_parser("log", parents=[common], help="the latest questions people asked the bot, newest first")
     log.add_argument("--limit", type=int, default=50, help="how many questions (default 50)")
     log.add_argument("--unanswered", action="store_true", help="only the questions that got no answer")
     log.set_defaults(run=run_log)
@@ -166,6 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`python -m bot ask ... | head -1`): stop quietly, as other command-line tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()

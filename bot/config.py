@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -38,23 +39,31 @@ class FloodLimit:
         if text in {"", "off", "0"}:
             return cls(0, 0.0)
         count, _, seconds = text.partition("/")
-        try:
+        count, seconds = count.strip(), seconds.strip()
+        limit = cls(-1, 0.0)
+        if _DIGITS.fullmatch(count) and _DECIMAL.fullmatch(seconds):
             limit = cls(int(count), float(seconds))
-        except ValueError:
-            limit = cls(-1, 0.0)
-        if limit.messages < 1 or limit.seconds <= 0:
-            raise SettingsError(f"FLOOD_LIMIT={text!r}: expected MESSAGES/SECONDS such as 20/60, or off")
+        if limit.messages < 1 or not (limit.seconds > 0 and math.isfinite(limit.seconds)):
+            raise SettingsError(
+                f"FLOOD_LIMIT={text!r}: expected MESSAGES/SECONDS with a whole number and a positive number "
+                "of seconds, such as 20/60, or off"
+            )
         return limit
 
 
-def _integer(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+_DIGITS = re.compile(r"[0-9]+")
+"""ASCII digits only: Python's `int` also reads "٤٢" (Arabic-Indic digits) as 42."""
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+"""A finite decimal number in ASCII digits: no sign, no exponent, no "nan" or "inf"."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _integer(env: dict[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = env.get(name, "").strip()
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise SettingsError(f"{name}={raw!r}: expected a whole number of at least {minimum}")
+    value = default if not raw else int(raw) if _DIGITS.fullmatch(raw) else minimum - 1
+    if value < minimum or (maximum is not None and value > maximum):
+        valid = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise SettingsError(f"{name}={raw!r}: expected a whole number {valid}, in digits 0-9")
     return value
 
 
@@ -65,6 +74,34 @@ def _switch(env: dict[str, str], name: str, default: bool) -> bool:
     if raw not in {"on", "off", "true", "false", "1", "0", "yes", "no"}:
         raise SettingsError(f"{name}={raw!r}: expected on or off")
     return raw in {"on", "true", "1", "yes"}
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper() or "WARNING"
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL={raw!r}: expected one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _language(raw: str) -> str:
+    code = raw.strip().lower() or "en"
+    if not re.fullmatch(r"[a-z]{2,3}", code):
+        raise SettingsError(f"DEFAULT_LANGUAGE={raw!r}: expected an ISO 639-1 code such as en, tr or da")
+    return code
+
+
+def _url(env: dict[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip()
+    if raw and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", raw):
+        raise SettingsError(f"{name}={raw!r}: expected an address starting with https:// (or http://)")
+    return raw or default
+
+
+def _database_path(raw: str) -> Path:
+    path = Path(raw.strip() or "data/bot.sqlite3")
+    if path.is_dir():
+        raise SettingsError(f"DATABASE_PATH={raw!r} is a folder: name the database file, such as {path / 'bot.sqlite3'}")
+    return path
 
 
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -79,8 +116,10 @@ def _webhook_secret(raw: str) -> str:
 
 def _user_ids(raw: str) -> frozenset[int]:
     items = [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
-    if not all(item.lstrip("-").isdigit() for item in items):
-        raise SettingsError(f"ADMIN_USER_IDS={raw!r}: expected numeric Telegram user ids separated by commas")
+    if not all(_DIGITS.fullmatch(item) and int(item) > 0 for item in items):
+        raise SettingsError(
+            f"ADMIN_USER_IDS={raw!r}: expected Telegram user ids (positive whole numbers, digits 0-9) separated by commas"
+        )
     return frozenset(int(item) for item in items)
 
 
@@ -111,6 +150,8 @@ class Settings:
     """Most new paragraphs a build embeds itself (about 70 ms each); more are left to `python -m bot embed`."""
     vectors_dir: Path | None = None
     """Where paragraph vectors are kept, by model; default: `embeddings` under the cache folder."""
+    send_retry_seconds: int = 60
+    """How long a reply that fails (5xx, timeout, dropped connection) keeps being retried."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -122,20 +163,20 @@ class Settings:
         return cls(
             content_dir=Path(env["CONTENT_DIR"]) if env.get("CONTENT_DIR") else _default_content_dir(),
             cache_dir=Path(cache) if cache else None,
-            default_language=env.get("DEFAULT_LANGUAGE", "en").strip().lower() or "en",
-            log_level=env.get("LOG_LEVEL", "WARNING").upper(),
+            default_language=_language(env.get("DEFAULT_LANGUAGE", "")),
+            log_level=_log_level(env.get("LOG_LEVEL", "")),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
-            telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or TELEGRAM_API,
-            database_path=Path(env.get("DATABASE_PATH") or "data/bot.sqlite3"),
+            telegram_api_base_url=_url(env, "TELEGRAM_API_BASE_URL", TELEGRAM_API),
+            database_path=_database_path(env.get("DATABASE_PATH", "")),
             admin_user_ids=_user_ids(env.get("ADMIN_USER_IDS", "")),
             flood_limit=FloodLimit.parse(env.get("FLOOD_LIMIT", "20/60")),
             max_messages_per_second=_integer(env, "MAX_MESSAGES_PER_SECOND", 30, minimum=1),
             concurrent_updates=_integer(env, "CONCURRENT_UPDATES", 32, minimum=1),
             content_check_seconds=_integer(env, "CONTENT_CHECK_SECONDS", 60),
-            webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
+            webhook_url=_url(env, "TELEGRAM_WEBHOOK_URL", ""),
             webhook_secret=_webhook_secret(env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()),
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
-            webhook_port=_integer(env, "WEBHOOK_PORT", 8443, minimum=1),
+            webhook_port=_integer(env, "WEBHOOK_PORT", 8443, minimum=1, maximum=65535),
             semantic=_switch(env, "SEMANTIC", default=True),
             embed_at_build=_integer(env, "EMBED_AT_BUILD", 500),
             vectors_dir=Path(env["EMBEDDINGS_DIR"])
@@ -143,4 +184,5 @@ class Settings:
             else Path(cache) / "embeddings"
             if cache
             else None,
+            send_retry_seconds=_integer(env, "SEND_RETRY_SECONDS", 60, maximum=3600),
         )

@@ -9,7 +9,8 @@ there were none.
 
 It also misbehaves on request, as the real one sometimes does: `inject` makes
 the next calls of a method answer 429 with `retry_after`, answer 500, hang
-past the client's timeout, or drop the connection; `go_down` and `come_up`
+past the client's timeout, or drop the connection; `flaky` makes a share of
+all calls of a method fail at random (seeded, so a run can be repeated); `go_down` and `come_up`
 stop and restart the listener on the same port (connections are refused in
 between, open ones are cut) while pending updates wait, as on Telegram's side.
 Failed calls are recorded in `faulted`, never in `calls`, so `calls` holds
@@ -22,6 +23,7 @@ import contextlib
 import html
 import itertools
 import json
+import random
 import re
 import socket
 import threading
@@ -129,6 +131,8 @@ class FakeTelegram:
         self.faulted: list[tuple[str, str]] = []
         """(method, fault) of every call that was made to fail."""
         self._faults: dict[str, list[str]] = {}
+        self._flaky: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._random = random.Random(0)
         self._retry_after = 1
         self._connections: set[socket.socket] = set()
         self._server = self._listen(port)
@@ -165,6 +169,16 @@ class FakeTelegram:
             self._faults.setdefault(method, []).extend(faults)
             self._retry_after = retry_after
 
+    def flaky(self, method: str, share: float, faults: tuple[str, ...] = ("500", "drop"), seed: int = 0) -> None:
+        """Make `share` of all later calls of `method` fail with one of `faults`, at random; share 0 ends it."""
+        assert all(f in FAULTS for f in faults), faults
+        with self._lock:
+            self._random.seed(seed)
+            if share:
+                self._flaky[method] = (share, faults)
+            else:
+                self._flaky.pop(method, None)
+
     def go_down(self) -> None:
         """Stop listening: new connections are refused, open ones (the bot's long poll) are cut."""
         self.stop()
@@ -177,9 +191,13 @@ class FakeTelegram:
     def _take_fault(self, method: str) -> str | None:
         with self._lock:
             queue = self._faults.get(method)
-            if not queue:
+            share, faults = self._flaky.get(method, (0.0, ()))
+            if queue:
+                fault = queue.pop(0)
+            elif share and self._random.random() < share:
+                fault = self._random.choice(faults)
+            else:
                 return None
-            fault = queue.pop(0)
             self.faulted.append((method, fault))
             self._lock.notify_all()
             return fault

@@ -135,6 +135,22 @@ def test_an_english_question_to_content_without_english_is_answered_in_english(
     assert reply["text"].startswith("I couldn't find an answer")
 
 
+@pytest.mark.parametrize("question", ["hello", "how much does an account manager earn", "what is the capital of France"])
+def test_a_reader_whose_language_the_content_lacks_gets_one_language_they_can_read(
+    fake: FakeTelegram, bot: BotProcess, user: int, question: str
+) -> None:
+    """English app, Turkish/Arabic/Italian/Danish/Russian content: English text, and buttons offering the
+    content's languages by their own names, never Danish or Italian section titles under an English sentence."""
+    (reply,) = say(fake, question, user, language_code="en")
+    assert reply["text"] == (
+        "I couldn't find an answer to that in the knowledge base.\n\n"
+        "The articles here are written in other languages. Pick one to read them in, then ask in it:"
+    )
+    assert [b["text"] for b in buttons(reply)] == ["العربية", "Dansk", "Italiano", "Русский", "Türkçe"]
+    (chosen,) = press(fake, reply, "Dansk", user)
+    assert chosen["text"].startswith("Dit sprog er nu Dansk")
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 
-from .conftest import SEEDS, WriteFile
+from .conftest import ROOT, SEEDS, WriteFile
 
 KEYS = {"question", "language", "kind", "text", "article", "section", "score", "suggestions"}
 
@@ -92,3 +95,43 @@ def test_settings_read_dot_env_but_the_environment_wins(tmp_path: Path, monkeypa
     settings = Settings.from_env()
     assert settings.default_language == "da"
     assert settings.log_level == "ERROR"
+
+
+def test_check_shows_paths_as_typed_from_the_project_folder(capsys, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert "account-manager [tr] 'Muhasebe Müdürü' (seeds/account-manager.tr.md)" in out
+    assert str(ROOT) not in out
+
+
+def test_content_dir_works_after_the_command_too(capsys, monkeypatch, write: WriteFile, content: Path) -> None:
+    write("ok.it.md", "---\ntitle: Buono\n---\n## S\nTesto.\n")
+    monkeypatch.delenv("CONTENT_DIR")
+    for argv in (["check", "--content-dir", str(content)], ["--content-dir", str(content), "check"]):
+        code, out, _ = run(capsys, *argv)
+        assert code == 0 and "1 articles, 1 topics, languages: it" in out
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_ask_on_a_terminal_says_what_it_waits_for(capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", Terminal("maaş aralığı nedir\n"))
+    assert main(["ask"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "Type a question and press Enter (one per line); Ctrl-D ends.\n"
+    assert out.startswith("[tr] ")
+
+
+def test_ask_piped_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "CONTENT_DIR": str(SEEDS), "CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    questions = "maaş aralığı nedir\n" * 2000
+    shell = f"{sys.executable} -m bot ask --json | head -1"
+    done = subprocess.run(
+        ["sh", "-c", shell], input=questions, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert json.loads(done.stdout)["language"] == "tr"
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr

@@ -27,6 +27,7 @@ def call_through(
         waits.append(seconds)
 
     limiter._sleep = sleep
+    limiter._clock = lambda: sum(waits)
 
     async def scenario() -> object:
         await limiter.initialize()
@@ -44,9 +45,22 @@ def test_timeouts_and_server_errors_are_retried_with_growing_waits() -> None:
     assert len(waits) == 2 and waits[1] > waits[0]
 
 
-def test_gives_up_after_the_bounded_number_of_attempts() -> None:
+def test_a_flaky_minute_is_retried_through() -> None:
+    """Fifty seconds of failures, then success: delivered, with waits growing to a few seconds, not beyond."""
+    failures = [NetworkError("down")] * 15
+    result, attempts, waits = call_through(PatientRateLimiter(30), failures)
+    assert result is True and attempts == 16
+    assert 40 < sum(waits) <= 60
+    assert max(waits) <= 4.0 * 1.2
+
+
+def test_gives_up_after_the_retry_time() -> None:
+    limiter = PatientRateLimiter(30, retry_seconds=60)
     with pytest.raises(NetworkError):
-        call_through(PatientRateLimiter(30, transient_attempts=3), [NetworkError("down")] * 5)
+        call_through(limiter, [NetworkError("down")] * 1000)
+    assert 55 < limiter._clock() <= 60
+    with pytest.raises(NetworkError):
+        call_through(PatientRateLimiter(30, retry_seconds=0), [NetworkError("down")])
 
 
 def test_bad_requests_and_polling_are_not_retried() -> None:

@@ -88,3 +88,46 @@ def test_thirty_seconds_unreachable_then_every_question_answered_once(fake: Fake
     time.sleep(2)
     assert all(len(fake.messages_to(u)) == 1 for u in before + during), "an update was answered twice"
     assert "Traceback" not in bot.log().split("unreachable")[0]
+
+
+def test_half_of_all_sends_and_a_third_of_polls_failing_loses_no_question(fake: FakeTelegram, bot: BotProcess) -> None:
+    """Telegram failing half of all sends and 30% of polls for a while: every question answered, once.
+
+    With four attempts per send (before `SEND_RETRY_SECONDS`) 7 to 9 of 200 questions went unanswered.
+    """
+    users = [next(user_ids) for _ in range(200)]
+    failed_before = len(fake.faulted)
+    fake.flaky("sendMessage", 0.5)
+    fake.flaky("getUpdates", 0.3)
+    try:
+        for user in users:
+            fake.user_message(QUESTION, user_id=user, language_code="tr")
+            time.sleep(0.02)
+        for user in users:
+            fake.wait_for(lambda m, p, u=user: m == "sendMessage" and p.get("chat_id") == u, timeout=120)
+    finally:
+        fake.flaky("sendMessage", 0)
+        fake.flaky("getUpdates", 0)
+    failed = fake.faulted[failed_before:]
+    assert sum(m == "sendMessage" for m, _ in failed) >= 150 and sum(m == "getUpdates" for m, _ in failed) >= 5
+    time.sleep(2)
+    for user in users:
+        assert ANSWER in answered_once(fake, user, settle=0)
+    assert "giving up" not in bot.log()
+
+
+def test_a_reply_that_cannot_be_sent_is_logged_with_the_chat_and_the_question(tmp_path) -> None:
+    fake = FakeTelegram().start()
+    process = BotProcess(fake, tmp_path, SEND_RETRY_SECONDS="2", LOG_LEVEL="WARNING").start()
+    try:
+        fake.flaky("sendMessage", 1.0, faults=("500",))
+        user = next(user_ids)
+        fake.user_message(QUESTION, user_id=user, language_code="tr")
+        deadline = time.monotonic() + 20
+        while "could not be sent" not in process.log() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert f"chat {user}: the reply to '{QUESTION}' could not be sent" in process.log()
+        assert "Traceback" not in process.log()
+    finally:
+        assert process.stop() == 0
+        fake.stop()

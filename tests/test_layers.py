@@ -14,7 +14,7 @@ search     bot.search: tuning, index, index_cache, matching, reading,      artic
            signals, ranking, searcher, loading                             answer
 chat       bot.chat: dialogue, render, callbacks, store, reload,           the conversation, free of
            messages (+ bot/locales/*.json)                                 Telegram types
-telegram   bot.telegram: app, handlers, delivery, flood                    the Telegram side
+telegram   bot.telegram: app, handlers, delivery, flood, webhook           the Telegram side
 top        bot (the package), bot.__main__, bot.cli                        the commands
 =========  ==============================================================  ============================
 

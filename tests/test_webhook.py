@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bot.telegram.webhook import SeenUpdates
 
 from .botrunner import BotProcess
 from .fake_telegram import FakeTelegram
@@ -86,6 +90,60 @@ def test_update_without_the_right_secret_is_refused(fake: FakeTelegram, webhook:
     assert post(webhook, update(100 + len(str(secret)), "fascia di stipendio"), secret) == 403
     time.sleep(1)
     assert len(fake.messages_to(USER)) == before
+
+
+def test_the_same_update_delivered_twice_is_answered_once(fake: FakeTelegram, webhook: str) -> None:
+    """Telegram redelivers an update when it saw no timely 200; the second copy is acknowledged, not answered."""
+    before = len(fake.messages_to(USER))
+    twice = update(500, "fascia di stipendio")
+    assert post(webhook, twice, SECRET) == 200
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == USER, count=before + 1)
+    assert post(webhook, twice, SECRET) == 200
+    assert post(webhook, update(501, "fascia di stipendio"), SECRET) == 200
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == USER, count=before + 2)
+    time.sleep(1)
+    assert len(fake.messages_to(USER)) == before + 2
+
+
+def headers_only(url: str, secret: str, length: int) -> bytes:
+    """Send a POST's headers announcing a `length`-byte body, and none of the body: the bot's answer, if any."""
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(
+            (
+                f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+                f"X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: {length}\r\n\r\n"
+            ).encode()
+        )
+        answer = b""
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            while chunk := connection.recv(65536):
+                answer += chunk
+        return answer
+
+
+def test_a_wrong_secret_is_refused_before_the_body_is_read(webhook: str) -> None:
+    """403 comes back though the announced 10 MB were never sent: the bot did not wait to read them."""
+    answer = headers_only(webhook, "wrong", 10_000_000)
+    assert answer.startswith(b"HTTP/1.1 403 ")
+
+
+def test_a_body_over_the_limit_is_refused_with_413(fake: FakeTelegram, webhook: str) -> None:
+    assert headers_only(webhook, SECRET, 10_000_000).startswith(b"HTTP/1.1 413 ")
+    before = len(fake.messages_to(USER))
+    assert post(webhook, update(601, "fascia di stipendio"), SECRET) == 200
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == USER, count=before + 1)
+
+
+def test_seen_updates_forget_after_the_window_and_stay_bounded() -> None:
+    now = [0.0]
+    seen = SeenUpdates(seconds=60, limit=3, clock=lambda: now[0])
+    assert seen.first_time(1) and not seen.first_time(1)
+    now[0] = 61
+    assert seen.first_time(1)
+    for update_id in range(2, 10):
+        assert seen.first_time(update_id)
+    assert len(seen) == 3
 
 
 def test_webhook_without_url_exits_with_a_message(tmp_path: Path) -> None:

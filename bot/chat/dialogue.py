@@ -9,6 +9,7 @@ gets logged) is decided here, on top of the search core and the store.
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -18,8 +19,10 @@ from ..search.searcher import Answer, Conversation, Searcher
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
 from .messages import message
 from .reload import ContentReloader, ReloadOutcome
-from .render import Reply, answer_reply, language_menu, plain
-from .store import LoggedQuestion, Store
+from .render import Reply, answer_reply, language_menu, other_languages_reply, plain
+from .store import LoggedQuestion, Store, StoreError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,20 +99,30 @@ class Dialogue:
             searcher, question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation
         )
         article = answer.article
-        await self.store.record_answer(
-            LoggedQuestion(
-                asker.chat_id,
-                asker.user_id,
-                question,
-                answer.language,
-                answer.kind,
-                article.key if article else None,
-                answer.section_heading,
-                answer.score,
-            ),
-            article.lang if article else None,
-        )
+        try:
+            await self.store.record_answer(
+                LoggedQuestion(
+                    asker.chat_id,
+                    asker.user_id,
+                    question,
+                    answer.language,
+                    answer.kind,
+                    article.key if article else None,
+                    answer.section_heading,
+                    answer.score,
+                ),
+                article.lang if article else None,
+            )
+        except StoreError as error:
+            log.error("chat %s: the question was answered but not logged: %s", asker.chat_id, error)
         return self._render(searcher, answer, answer.language)
+
+    async def _remember(self, asker: Asker, article_key: str, article_lang: str, language: str | None) -> None:
+        """The chat's context; losing it costs a follow-up question its context, never the reply at hand."""
+        try:
+            await self.store.remember_chat(asker.chat_id, article_key, article_lang, language)
+        except StoreError as error:
+            log.error("chat %s: its context was not saved: %s", asker.chat_id, error)
 
     async def highlights(self, asker: Asker, topic: str) -> Reply:
         """Key points of the article named by `topic`, else of the chat's article, else of the main one."""
@@ -131,7 +144,7 @@ class Dialogue:
         article_id = article_id if translated is None else translated
         answer = searcher.highlights(article_id)
         article = answer.article
-        await self.store.remember_chat(asker.chat_id, article.key, article.lang, None)
+        await self._remember(asker, article.key, article.lang, None)
         return self._render(searcher, answer, lang)
 
     async def language(self, asker: Asker, code: str | None) -> Reply:
@@ -147,15 +160,26 @@ class Dialogue:
         return language_menu(text, chosen, self.searcher.languages, lang)
 
     async def _set_language(self, asker: Asker, code: str) -> Reply:
+        """A language change, confirmed only once it is stored."""
         if code == AUTOMATIC:
-            if asker.user_id is not None:
-                await self.store.set_user_language(asker.user_id, None)
+            if asker.user_id is not None and not await self._store_choice(asker, None):
+                return plain(message(await self.ui_language(asker), "lang_not_saved"))
             return plain(message(await self.ui_language(asker), "lang_set_auto"))
         if code not in self.searcher.languages or asker.user_id is None:
             codes = ", ".join(f"{lang} ({profile(lang).native_name})" for lang in self.searcher.languages)
             return plain(message(await self.ui_language(asker), "lang_unknown", code=code, codes=codes))
-        await self.store.set_user_language(asker.user_id, code)
+        if not await self._store_choice(asker, code):
+            return plain(message(code, "lang_not_saved"))
         return plain(message(code, "lang_set", name=profile(code).native_name))
+
+    async def _store_choice(self, asker: Asker, code: str | None) -> bool:
+        assert asker.user_id is not None
+        try:
+            await self.store.set_user_language(asker.user_id, code)
+        except StoreError as error:
+            log.error("chat %s: the language choice %s was not saved: %s", asker.chat_id, code or AUTOMATIC, error)
+            return False
+        return True
 
     async def press(self, asker: Asker, data: str | None) -> Pressed:
         """What a button does; unknown or outdated buttons say so instead of guessing."""
@@ -172,7 +196,7 @@ class Dialogue:
             else:
                 answer = searcher.paragraph(action.article_id, action.section, action.paragraph)
             article = answer.article
-            await self.store.remember_chat(asker.chat_id, article.key, article.lang, article.lang)
+            await self._remember(asker, article.key, article.lang, article.lang)
             return Pressed(self._render(searcher, answer, article.lang))
         return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
 
@@ -217,6 +241,8 @@ class Dialogue:
         return plain(message(await self.ui_language(asker), "unknown_command"))
 
     def _render(self, searcher: Searcher, answer: Answer, ui_lang: str) -> Reply:
+        if answer.kind == "none" and answer.language not in searcher.languages:
+            return other_languages_reply(answer, searcher.languages)
         translations: dict[str, int] = {}
         if answer.article_id is not None:
             for lang in searcher.languages:

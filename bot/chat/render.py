@@ -148,6 +148,18 @@ def answer_reply(
     return Reply(pack(blocks), tuple(rows))
 
 
+def other_languages_reply(answer: Answer, languages: list[str]) -> Reply:
+    """No answer, for a reader who writes in a language the content lacks: all of it in their language.
+
+    Section titles would be in whichever content language the question looked
+    most like (Danish or Italian under an English sentence); instead the
+    buttons offer the content's languages, each by its own name, to choose.
+    """
+    lines = [("", escape(shown_text(answer))), ("\n\n", escape(message(answer.language, "content_languages")))]
+    buttons = [Button(profile(lang).native_name, encode(SetLanguage(lang))) for lang in languages]
+    return Reply(pack(lines), tuple(_rows(buttons, LANGUAGES_PER_ROW)))
+
+
 def language_menu(text: str, current: str | None, languages: list[str], ui_lang: str) -> Reply:
     """The /lang menu: each language by its own name, the current one marked, and "automatic"."""
 

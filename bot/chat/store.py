@@ -5,16 +5,27 @@ writer. The schema is an ordered list of migrations; `PRAGMA user_version`
 records how many have run, so a new release upgrades an old file on start.
 Every write is committed before the method returns: a choice the bot has
 confirmed survives a restart or a `kill -9`.
+
+A database the bot cannot use is found before it starts (`check_database`):
+a file that is not SQLite or is damaged, a folder or file it cannot write.
+While it runs, a write that fails (a full disk, a file deleted or replaced
+under it) raises `StoreError`, so the caller can say so rather than confirm
+what was not kept.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import re
+import sqlite3
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -98,6 +109,84 @@ class QuestionStats:
     """
 
 
+class StoreError(Exception):
+    """The database cannot be used, or a write did not happen; the message names the file and what to do."""
+
+
+def _unusable(path: Path, error: BaseException) -> StoreError:
+    reason = getattr(error, "strerror", None) or str(error)
+    if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+        return StoreError(
+            f"{path} is not a usable SQLite database ({reason}): move it aside to start with an empty one, "
+            "or restore it from a backup (DATABASE_PATH)"
+        )
+    return StoreError(
+        f"{path} cannot be written ({reason}): make it and its folder writable by the bot's user, "
+        "or set DATABASE_PATH to a file in a writable folder"
+    )
+
+
+def check_database(path: Path) -> None:
+    """Make sure the bot can read and write `path` before it starts, creating the file when missing.
+
+    One line (`StoreError`) names the file and the fix: a folder that cannot be made,
+    a file that is not a database or is damaged (garbage, truncated), one on a
+    read-only mount. A database's damage is looked for with SQLite's `quick_check`.
+    """
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder: set DATABASE_PATH to a file, such as {path / 'bot.sqlite3'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise _unusable(path, error) from error
+    try:
+        db = sqlite3.connect(path, timeout=5, isolation_level=None)
+    except sqlite3.Error as error:
+        raise _unusable(path, error) from error
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        (verdict,) = db.execute("PRAGMA quick_check(1)").fetchone()
+        if verdict != "ok":
+            raise _unusable(path, sqlite3.DatabaseError(verdict))
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(f"PRAGMA user_version = {int(version)}")
+        db.execute("COMMIT")
+    except sqlite3.Error as error:
+        raise _unusable(path, error) from error
+    finally:
+        db.close()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _write(method: Callable[Concatenate[Store, P], Awaitable[R]]) -> Callable[Concatenate[Store, P], Awaitable[R]]:
+    """A write: one at a time, on the file the store opened, and `StoreError` naming the file when it fails.
+
+    One at a time, because the connection is shared: a failed write rolls back,
+    which must never take another caller's statements with it.
+    """
+
+    @functools.wraps(method)
+    async def guarded(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with self._writing:
+            try:
+                self._same_file()
+                return await method(self, *args, **kwargs)
+            except (sqlite3.Error, OSError) as error:
+                if self._db.in_transaction:
+                    await self._db.rollback()
+                raise StoreError(f"{self.path}: {getattr(error, 'strerror', None) or error}") from error
+
+    return guarded
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -106,24 +195,43 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 class Store:
     """The bot's database; open with `Store.open`, close with `close`."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._db = connection
+        self.path = path
+        self._writing = asyncio.Lock()
+        self._file = _identity(path)
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        """The store at `path`, checked, created and migrated; `StoreError` when it cannot be used."""
+        await asyncio.to_thread(check_database, path)
         connection = await aiosqlite.connect(path)
-        store = cls(connection)
-        await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA synchronous=NORMAL")
-        await connection.execute("PRAGMA busy_timeout=5000")
-        await store._migrate()
+        try:
+            store = cls(connection, path)
+            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA synchronous=NORMAL")
+            await connection.execute("PRAGMA busy_timeout=5000")
+            await store._migrate()
+        except (sqlite3.Error, OSError) as error:
+            await connection.close()
+            raise _unusable(path, error) from error
         return store
+
+    def _same_file(self) -> None:
+        """Writes to a file deleted or replaced since the start would be lost at the next restart: refuse them."""
+        if _identity(self.path) != self._file:
+            raise StoreError(f"{self.path} was deleted or replaced while the bot was running: restart the bot")
 
     async def close(self) -> None:
         await self._db.close()
@@ -144,6 +252,7 @@ class Store:
             row = await cursor.fetchone()
         return row[0] if row else None
 
+    @_write
     async def set_user_language(self, user_id: int, language: str | None) -> None:
         """Store a choice (None: back to automatic), committed before returning."""
         if language is None:
@@ -162,11 +271,13 @@ class Store:
             row = await cursor.fetchone()
         return ChatState(*row) if row else ChatState(None, None, None)
 
+    @_write
     async def remember_chat(self, chat_id: int, article_key: str | None, article_lang: str | None, language: str | None) -> None:
         """The chat's latest article and language; an answer without an article keeps the previous one."""
         await self._remember_chat(chat_id, article_key, article_lang, language)
         await self._db.commit()
 
+    @_write
     async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> None:
         """A question's log entry and the chat's new context, in one commit: the hot path of a busy bot."""
         await self._remember_chat(entry.chat_id, entry.article_key, article_lang, entry.language)

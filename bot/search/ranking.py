@@ -217,7 +217,9 @@ class LanguageRanker:
         ordered = reading.candidates[positions].tolist()
         lexical = min(1.0, float(lexical_confidence(reading)[best]))
         decisive = pick.confidence >= self.config.threshold and lexical_lead(reading) >= 1.0
-        return Ranked(self.lang, pick.unit, min(1.0, pick.confidence), reading.summary, reading.groups, ordered, lexical, decisive)
+        return Ranked(
+            self.lang, pick.unit, min(1.0, pick.confidence), reading.summary, reading.groups, ordered, lexical, decisive
+        )
 
     def read(self, question: str, vector: np.ndarray | None = None) -> Reading:
         """What every signal reads: the words as meant, their evidence in each unit, and the candidates."""

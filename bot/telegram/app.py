@@ -23,13 +23,14 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from ..chat.dialogue import Dialogue
 from ..chat.messages import FALLBACK, available, message
 from ..chat.reload import ContentReloader
-from ..chat.store import Store
+from ..chat.store import Store, StoreError, check_database
 from ..config import Settings
 from ..search.loading import load_searcher
 from ..search.searcher import Searcher
 from . import handlers
 from .delivery import PatientRateLimiter, WatchedRequest
 from .flood import FloodGuard
+from .webhook import GuardedUpdater
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def build_application(settings: Settings, searcher: Searcher) -> Application:
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .request(requests[0])
         .get_updates_request(requests[1])
-        .rate_limiter(PatientRateLimiter(settings.max_messages_per_second))
+        .rate_limiter(PatientRateLimiter(settings.max_messages_per_second, settings.send_retry_seconds))
         .concurrent_updates(settings.concurrent_updates)
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -184,6 +185,11 @@ def run(settings: Settings, webhook: bool = False) -> int:
         print("--webhook needs TELEGRAM_WEBHOOK_URL, the public https address Telegram should post to.", file=sys.stderr)
         return 2
     protect_logs(settings.telegram_token)
+    try:
+        check_database(settings.database_path)
+    except StoreError as error:
+        print(error, file=sys.stderr)
+        return 2
     searcher = load_searcher(settings, reply_languages=available())
     if not searcher.languages:
         print(f"no articles could be loaded from {settings.content_dir}; run 'python -m bot check'.", file=sys.stderr)
@@ -208,6 +214,7 @@ def run(settings: Settings, webhook: bool = False) -> int:
     asyncio.set_event_loop(loop)
     try:
         if webhook:
+            application.updater = GuardedUpdater(application.bot, application.update_queue)
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
@@ -222,6 +229,10 @@ def run(settings: Settings, webhook: bool = False) -> int:
     except InvalidToken:
         _finish_shutdown(application, loop)
         print(_REJECTED, file=sys.stderr)
+        return 2
+    except StoreError as error:
+        _finish_shutdown(application, loop)
+        print(error, file=sys.stderr)
         return 2
     except TelegramError as error:
         reason = str(error).replace(settings.telegram_token, "<token>")

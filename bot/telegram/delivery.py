@@ -3,8 +3,9 @@
 python-telegram-bot's `AIORateLimiter` paces outgoing calls (about 30 a
 second overall, 20 a minute per group) and, given `max_retries`, waits out a
 429's `retry_after` and sends again. It does not retry a 5xx, a timeout or a
-dropped connection; `PatientRateLimiter` adds that, with bounded exponential
-backoff, so a reply survives a short outage instead of being lost.
+dropped connection; `PatientRateLimiter` adds that, with exponential backoff
+(capped at a few seconds) for up to `SEND_RETRY_SECONDS` (a minute), so a
+reply survives a flaky or absent minute instead of being lost.
 
 `getUpdates` is left to the polling loop, which has its own retry loop; a
 400-class error (`BadRequest`, `Forbidden`) is never retried, since sending
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
@@ -29,22 +31,28 @@ from telegram.request import HTTPXRequest
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_ATTEMPTS = 5
-TRANSIENT_ATTEMPTS = 4
+RETRY_SECONDS = 60.0
 FIRST_BACKOFF = 0.5
-MAX_BACKOFF = 8.0
+MAX_BACKOFF = 4.0
+"""Short enough that a minute of half-failing sends still gives a reply a dozen tries."""
 _NOT_RETRIED = {"getUpdates", "setWebhook", "deleteWebhook", "close", "logOut"}
+_OPTIONAL = {"setMyCommands": 4.0}
+"""Calls the bot does without, retried only briefly so that a failing one cannot hold up the start."""
 
 
 class PatientRateLimiter(AIORateLimiter):
     def __init__(
         self,
         messages_per_second: float,
-        transient_attempts: int = TRANSIENT_ATTEMPTS,
+        retry_seconds: float = RETRY_SECONDS,
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(overall_max_rate=messages_per_second, overall_time_period=1, max_retries=RETRY_AFTER_ATTEMPTS)
-        self.transient_attempts = transient_attempts
+        self.retry_seconds = retry_seconds
+        """How long a failing call keeps being retried, from its first attempt; 0: never."""
         self._sleep = sleep
+        self._clock = clock
 
     async def process_request(
         self,
@@ -55,7 +63,8 @@ class PatientRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        attempts = 1 if endpoint in _NOT_RETRIED else self.transient_attempts
+        budget = 0 if endpoint in _NOT_RETRIED else min(self.retry_seconds, _OPTIONAL.get(endpoint, self.retry_seconds))
+        give_up_at = self._clock() + budget
         attempt = 1
         while True:
             try:
@@ -63,10 +72,11 @@ class PatientRateLimiter(AIORateLimiter):
             except BadRequest:
                 raise
             except NetworkError as error:
-                if attempt >= attempts:
-                    log.warning("%s failed %d times, giving up: %s", endpoint, attempt, error)
-                    raise
                 delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+                if self._clock() + delay > give_up_at:
+                    if endpoint not in _NOT_RETRIED:
+                        log.warning("%s to chat %s failed %d times, giving up: %s", endpoint, data.get("chat_id"), attempt, error)
+                    raise
                 log.info("%s failed (%s); retry %d in %.1f s", endpoint, error, attempt, delay)
                 await self._sleep(delay)
                 attempt += 1

@@ -7,7 +7,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, MessageEntityType
-from telegram.error import NetworkError
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -176,10 +176,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure and tell the user, so one bad update never goes unanswered or stops the bot.
 
     Errors with no update are the polling loop's: the Bot API is unreachable for
-    a moment, and python-telegram-bot retries by itself, so a line is enough.
+    a moment, and python-telegram-bot retries by itself, so a line is enough. A
+    reply still unsent after `SEND_RETRY_SECONDS` of retries is one line naming
+    the chat and what was asked.
     """
     if update is None and isinstance(context.error, NetworkError):
         log.warning("Bot API unreachable, retrying: %s", context.error)
+        return
+    undelivered = isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest)
+    if isinstance(update, Update) and update.effective_chat is not None and undelivered:
+        asked = update.effective_message.text if update.effective_message else None
+        asked = asked if asked is not None else getattr(update.callback_query, "data", None)
+        log.error("chat %s: the reply to %r could not be sent: %s", update.effective_chat.id, asked, context.error)
         return
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:

@@ -1,0 +1,172 @@
+"""The webhook's HTTP side: python-telegram-bot's tornado server, with three guards in front of the bot.
+
+python-telegram-bot's handler reads the whole body before it checks the
+secret (tornado buffers up to 100 MB by default), and queues every update it
+is given, even one it has queued before. Telegram redelivers an update when it
+saw no timely 200, so the same question could be answered twice. Here:
+
+- the secret header (and the content type) is checked as soon as the headers
+  arrive, before any of the body is read: a wrong secret costs no memory;
+- a body over `MAX_BODY_BYTES` is refused with 413 (Telegram's updates are a
+  few kilobytes; a message is at most 4,096 characters);
+- an `update_id` seen in the last `SEEN_SECONDS` is acknowledged (200) and
+  not handled again. The memory is per process: behind a load balancer, a
+  redelivery that reaches another instance is answered again.
+
+`GuardedUpdater` is python-telegram-bot's `Updater` with this handler in
+place of its own; `run_webhook` keeps doing the rest (setWebhook, signals,
+shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from collections import OrderedDict
+from http import HTTPStatus
+from pathlib import Path
+from socket import socket
+from typing import Any
+
+import tornado.web
+from telegram import Bot, Update
+from telegram.ext import ExtBot, Updater
+from telegram.ext._utils.webhookhandler import WebhookServer
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1 << 20
+SEEN_SECONDS = 600.0
+SEEN_LIMIT = 100_000
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class SeenUpdates:
+    """The update ids handled in the last `seconds`, at most `limit` of them (the oldest are forgotten first)."""
+
+    def __init__(self, seconds: float = SEEN_SECONDS, limit: int = SEEN_LIMIT, clock: Any = time.monotonic) -> None:
+        self.seconds = seconds
+        self.limit = limit
+        self._clock = clock
+        self._seen: OrderedDict[int, float] = OrderedDict()
+
+    def first_time(self, update_id: int) -> bool:
+        """True the first time `update_id` is offered within the window, and remembers it."""
+        now = self._clock()
+        while self._seen and (len(self._seen) >= self.limit or next(iter(self._seen.values())) < now - self.seconds):
+            self._seen.popitem(last=False)
+        if update_id in self._seen:
+            return False
+        self._seen[update_id] = now
+        return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+@tornado.web.stream_request_body
+class GuardedHandler(tornado.web.RequestHandler):
+    SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
+
+    def initialize(self, bot: Bot, update_queue: asyncio.Queue, secret_token: str | None, seen: SeenUpdates) -> None:
+        self.bot = bot
+        self.update_queue = update_queue
+        self.secret_token = secret_token
+        self.seen = seen
+        self.body = bytearray()
+
+    def prepare(self) -> None:
+        """Runs once the headers are in, before tornado reads any of the body."""
+        secret = self.request.headers.get(SECRET_HEADER, "")
+        wrong_secret = bool(self.secret_token) and not hmac.compare_digest(secret.encode(), str(self.secret_token).encode())
+        not_json = self.request.headers.get("Content-Type", "").split(";")[0].strip() != "application/json"
+        if wrong_secret or not_json:
+            self._refuse(HTTPStatus.FORBIDDEN)
+        else:
+            length = self.request.headers.get("Content-Length", "0")
+            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+                self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+
+    def data_received(self, chunk: bytes) -> None:
+        if len(self.body) + len(chunk) > MAX_BODY_BYTES:
+            self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            return
+        self.body += chunk
+
+    def _refuse(self, status: HTTPStatus) -> None:
+        """Answer now and close the connection, so an unread body is never read."""
+        if self._finished:
+            return
+        self.request.connection.set_close_callback(None)
+        self.set_status(status)
+        self.finish()
+        self.request.connection.stream.close()
+
+    async def post(self) -> None:
+        try:
+            data = json.loads(bytes(self.body))
+            update = Update.de_json(data, self.bot)
+        except Exception:
+            log.warning("webhook: a request with the secret held no valid update; refused")
+            self.set_status(HTTPStatus.BAD_REQUEST)
+            return
+        self.set_status(HTTPStatus.OK)
+        if update is None:
+            return
+        if not self.seen.first_time(update.update_id):
+            log.info("webhook: update %s delivered again; acknowledged, not handled twice", update.update_id)
+            return
+        if isinstance(self.bot, ExtBot):
+            self.bot.insert_callback_data(update)
+        await self.update_queue.put(update)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        log.debug("webhook request failed", exc_info=(typ, value, tb) if typ and value and tb else None)
+
+
+class GuardedWebhookApp(tornado.web.Application):
+    def __init__(self, webhook_path: str, bot: Bot, update_queue: asyncio.Queue, secret_token: str | None) -> None:
+        shared = {"bot": bot, "update_queue": update_queue, "secret_token": secret_token, "seen": SeenUpdates()}
+        super().__init__([(rf"{webhook_path}/?", GuardedHandler, shared)])
+
+    def log_request(self, handler: tornado.web.RequestHandler) -> None:
+        """python-telegram-bot logs what matters; tornado's access log would repeat every request."""
+
+
+class GuardedUpdater(Updater):
+    """python-telegram-bot's `Updater`, serving the webhook with `GuardedHandler`; TLS is left to a proxy in front."""
+
+    async def _start_webhook(  # type: ignore[override]
+        self,
+        listen: str,
+        port: int,
+        url_path: str,
+        bootstrap_retries: int,
+        allowed_updates: Any,
+        cert: str | Path | None = None,
+        key: str | Path | None = None,
+        drop_pending_updates: bool | None = None,
+        webhook_url: str | None = None,
+        ready: asyncio.Event | None = None,
+        ip_address: str | None = None,
+        max_connections: int = 40,
+        secret_token: str | None = None,
+        unix: str | Path | socket | None = None,
+    ) -> None:
+        if cert is not None or key is not None:
+            raise ValueError("GuardedUpdater serves plain HTTP; terminate TLS in front of it")
+        app = GuardedWebhookApp(f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token)
+        self._httpd = WebhookServer(listen, port, app, None, unix)
+        await self._bootstrap(
+            max_retries=bootstrap_retries,
+            drop_pending_updates=drop_pending_updates,
+            webhook_url=webhook_url,
+            allowed_updates=allowed_updates,
+            ip_address=ip_address,
+            max_connections=max_connections,
+            secret_token=secret_token,
+        )
+        await self._httpd.serve_forever(ready=ready)
