@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 
 from ..content.articles import Article
@@ -166,7 +166,8 @@ class Searcher:
             fallback = pick_fallback(self.languages, *preferences) or guess.best or self.languages[0]
             chosen = self.rankers[fallback].rank(question, vector) if fallback in self.rankers else None
         answer = self._compose(question, chosen, conversation, fallback_language=pick_fallback(self.languages, *preferences))
-        if answer.kind == "none" and hint:
+        lexical = chosen is not None and (chosen.summary or chosen.lexical >= self.config.threshold)
+        if hint and not lexical:
             answer = self._in_app_language(answer, hint)
         conversation.language = answer.language
         if answer.article_id is not None:
@@ -178,9 +179,11 @@ class Searcher:
 
         lingua knows only the content's languages, so it takes "what is the
         capital of France" for Italian, and an English reader would be told
-        in Italian that there is no answer. The question is taken to be in the
-        app's language when its words are clearly commoner there (wordfreq)
-        than in the language detected.
+        in Italian that there is no answer; and the meaning of "how much does
+        an account manager earn" is near a Danish paragraph, which the reader
+        cannot read. So an answer its words alone do not support is checked:
+        the question is taken to be in the app's language when its words are
+        clearly commoner there (wordfreq) than in the language detected.
         """
         if hint in self.rankers or hint not in self.reply_languages:
             return answer
@@ -188,7 +191,7 @@ class Searcher:
         theirs, ours = _app_language_frequencies(hint), self.rankers[answer.language].analyzer
         if not words or sum(theirs.zipf(w) - ours.zipf(w) for w in words) / len(words) < self.config.app_language_margin:
             return answer
-        return replace(answer, language=hint)
+        return Answer(answer.question, hint, "none", "", score=0.0)
 
     def _choose(self, results: list[Ranked], guess: LanguageGuess, preferences: tuple[str | None, ...]) -> Ranked | None:
         """The reading of the question that answers it best; a summary request counts as answered.
