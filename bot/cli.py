@@ -22,6 +22,7 @@ from .config import Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
 from .language.langdetect import guess_article_language
+from .search.index_cache import IndexBuildError
 from .search.loading import load_searcher
 from .search.searcher import Answer, Conversation
 
@@ -95,7 +96,7 @@ def check_report(kb: KnowledgeBase) -> list[str]:
 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
-    kb = load_knowledge_base(settings.content_dir, guess_article_language)
+    kb = load_knowledge_base(settings.content_dir, guess_article_language, max_bytes=settings.max_article_bytes)
     print("\n".join(check_report(kb)))
     skipped = [i for i in kb.issues if i.skipped]
     return 1 if skipped or not kb.articles else 0
@@ -158,4 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.content_dir:
         settings = replace(settings, content_dir=args.content_dir)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    return args.run(args, settings)
+    try:
+        return args.run(args, settings)
+    except IndexBuildError as error:
+        print(error, file=sys.stderr)
+        return 1

@@ -20,6 +20,9 @@ def _default_content_dir() -> Path:
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 
+DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
+"""Largest content file read, in bytes: some 200 times the longest seed article, and still seconds to index."""
+
 
 class SettingsError(ValueError):
     """A setting with a value the bot cannot use; the message names the variable and what is valid."""
@@ -96,6 +99,8 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
+    """Content files (articles, synonyms.yml) larger than this are skipped with a warning naming them."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -121,4 +126,5 @@ class Settings:
             webhook_secret=_webhook_secret(env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()),
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
             webhook_port=_integer(env, "WEBHOOK_PORT", 8443, minimum=1),
+            max_article_bytes=_integer(env, "MAX_ARTICLE_BYTES", DEFAULT_MAX_ARTICLE_BYTES, minimum=1),
         )

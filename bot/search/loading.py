@@ -35,7 +35,13 @@ def load_searcher(settings: Settings, previous: Searcher | None = None, reply_la
             models.clear()
             models[tuple(languages)] = QuestionLanguageDetector(languages)
 
-    index = load_index(settings.content_dir, settings.cache_dir, guess_article_language, prepare=load_models)
+    index = load_index(
+        settings.content_dir,
+        settings.cache_dir,
+        guess_article_language,
+        prepare=load_models,
+        max_article_bytes=settings.max_article_bytes,
+    )
     if not index.articles:
         log.warning("no articles loaded from %s", settings.content_dir)
     detector = models.get(tuple(sorted(index.by_lang)))
