@@ -23,7 +23,7 @@ from .config import Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
 from .language.langdetect import guess_article_language
-from .search.index_cache import embed_missing
+from .search.index_cache import IndexBuildError, embed_missing
 from .search.loading import load_searcher, semantic_options
 from .search.searcher import Answer, Conversation
 
@@ -107,7 +107,7 @@ def check_report(kb: KnowledgeBase) -> list[str]:
 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
-    kb = load_knowledge_base(settings.content_dir, guess_article_language)
+    kb = load_knowledge_base(settings.content_dir, guess_article_language, max_bytes=settings.max_article_bytes)
     print("\n".join(check_report(kb)))
     skipped = [i for i in kb.issues if i.skipped]
     return 1 if skipped or not kb.articles else 0
@@ -118,7 +118,7 @@ def run_embed(args: argparse.Namespace, settings: Settings) -> int:
     if semantic is None:
         print("SEMANTIC is off: nothing to embed.", file=sys.stderr)
         return 2
-    embedded, units = embed_missing(settings.content_dir, guess_article_language, semantic)
+    embedded, units = embed_missing(settings.content_dir, guess_article_language, semantic, settings.max_article_bytes)
     where = semantic.vectors_dir or "memory (no CACHE_DIR or EMBEDDINGS_DIR: they are lost on exit)"
     print(f"{embedded} paragraphs embedded, {units - embedded} already were; vectors in {where}.")
     print("A running bot uses them from its next content check (CONTENT_CHECK_SECONDS), /reload or SIGHUP.")
@@ -209,4 +209,8 @@ def _main(argv: list[str] | None = None) -> int:
     if args.content_dir:
         settings = replace(settings, content_dir=args.content_dir)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    return args.run(args, settings)
+    try:
+        return args.run(args, settings)
+    except IndexBuildError as error:
+        print(error, file=sys.stderr)
+        return 1

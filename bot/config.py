@@ -21,6 +21,9 @@ def _default_content_dir() -> Path:
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 
+DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
+"""Largest content file read, in bytes: some 200 times the longest seed article, and still seconds to index."""
+
 
 class SettingsError(ValueError):
     """A setting with a value the bot cannot use; the message names the variable and what is valid."""
@@ -149,9 +152,11 @@ class Settings:
     embed_at_build: int = 500
     """Most new paragraphs a build embeds itself (about 70 ms each); more are left to `python -m bot embed`."""
     vectors_dir: Path | None = None
-    """Where paragraph vectors are kept, by model; default: `embeddings` under the cache folder."""
+    """Where paragraph vectors are kept, by model; None: `embeddings` under the cache folder (in memory without one)."""
     send_retry_seconds: int = 60
     """How long a reply that fails (5xx, timeout, dropped connection) keeps being retried."""
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
+    """Content files (articles, synonyms.yml) larger than this are skipped with a warning naming them."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -179,10 +184,7 @@ class Settings:
             webhook_port=_integer(env, "WEBHOOK_PORT", 8443, minimum=1, maximum=65535),
             semantic=_switch(env, "SEMANTIC", default=True),
             embed_at_build=_integer(env, "EMBED_AT_BUILD", 500),
-            vectors_dir=Path(env["EMBEDDINGS_DIR"])
-            if env.get("EMBEDDINGS_DIR")
-            else Path(cache) / "embeddings"
-            if cache
-            else None,
+            vectors_dir=Path(env["EMBEDDINGS_DIR"]) if env.get("EMBEDDINGS_DIR") else None,
             send_retry_seconds=_integer(env, "SEND_RETRY_SECONDS", 60, maximum=3600),
+            max_article_bytes=_integer(env, "MAX_ARTICLE_BYTES", DEFAULT_MAX_ARTICLE_BYTES, minimum=1),
         )

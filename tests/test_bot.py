@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.messages import message
+
 from .botrunner import BotProcess, button, buttons, press, say
 from .fake_telegram import BOT_USER, FakeTelegram
 
@@ -212,6 +214,47 @@ def test_group_chat_answers_only_when_addressed(fake: FakeTelegram, bot: BotProc
     (command,) = say(fake, f"/highlights@{BOT_USER['username']}", user, chat_id=group, chat_type="supergroup")
     assert command["text"].count("• ") == 3
     assert len(fake.messages_to(group)) == 3
+
+
+def test_group_mentions_by_name_in_a_caption_or_about_another_message_are_answered(
+    fake: FakeTelegram, bot: BotProcess, user: int
+) -> None:
+    group = -200_000 - user
+    kwargs = {"chat_id": group, "chat_type": "supergroup", "language_code": "tr"}
+    picked = {"type": "text_mention", "offset": 0, "length": len(BOT_USER["first_name"]), "user": BOT_USER}
+    (by_name,) = say(fake, f"{BOT_USER['first_name']} maaş aralığı nedir", user, extra={"entities": [picked]}, **kwargs)
+    assert "<i>maaş</i>" in by_name["text"]
+    photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    mention = {"type": "mention", "offset": 0, "length": len(BOT_USER["username"]) + 1}
+    caption = {"photo": photo, "caption": f"@{BOT_USER['username']} maaş aralığı nedir", "caption_entities": [mention]}
+    (captioned,) = say(fake, None, user, extra=caption, **kwargs)
+    assert "<i>maaş</i>" in captioned["text"]
+    other = fake.user_message("terfi nasıl olur", user_id=user + 1, chat_id=group, chat_type="supergroup")["message"]
+    (about_other,) = say(fake, f"@{BOT_USER['username'].upper()}", user, reply_to=other, **kwargs)
+    assert "terfi" in about_other["text"]
+    (bare,) = say(fake, f"@{BOT_USER['username']}", user, **kwargs)
+    assert bare["text"].startswith("Bilgi bankasındaki sorulara cevap veriyorum.")
+    fake.user_message(
+        None, user_id=user, extra={"photo": photo, "caption": "maaş aralığı nedir"}, chat_id=group, chat_type="supergroup"
+    )
+    say(fake, f"@{BOT_USER['username']} terfi", user, **kwargs)
+    assert len(fake.messages_to(group)) == 5
+
+
+def test_hostile_text_and_forged_buttons_get_valid_replies(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (surrogate,) = say(fake, "maaş\ud800 aralığı nedir", user, language_code="tr")
+    assert "<i>maaş</i>" in surrogate["text"]
+    (hidden,) = say(fake, "ma\u200baş ara\u00adlığı nedir", user, language_code="tr")
+    assert "<i>maaş</i>" in hidden["text"]
+    generation = buttons(surrogate)[0]["callback_data"].split(":")[1]
+    for data in (f"p:{generation}:0:-2:0", f"p:{generation}:0:0:-5", f"p:{generation}:0:99999999999999999999:0", "l:\ud800"):
+        query = fake.press(data, surrogate["_message"], user_id=user, language_code="tr")
+        (answered,) = fake.wait_for(lambda m, p, query=query: m == "answerCallbackQuery" and p.get("callback_query_id") == query)
+        assert "eski bir sürümüne" in answered["text"]
+    (after,) = say(fake, "terfi", user, language_code="tr")
+    assert "terfi" in after["text"]
+    assert [m for m in fake.messages_to(user) if m["text"] in {message("tr", "error"), message("en", "error")}] == []
+    assert "Traceback" not in bot.log()
 
 
 def test_every_button_press_is_answered(fake: FakeTelegram, bot: BotProcess, user: int) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 import wordfreq
 
 from bot.language.analysis import Analyzer
 from bot.language.frequencies import WordFrequencies
-from bot.language.textnorm import clean, fold, lower, normalize
+from bot.language.textnorm import clean, fold, lower, normalize, well_formed
 
 
 @pytest.mark.parametrize(
@@ -55,6 +58,37 @@ def test_arabic_tashkeel_and_tatweel_do_not_split_words() -> None:
 def test_clean_composes_decomposed_letters() -> None:
     assert clean("I\u0307") == "İ"
     assert lower(clean("I\u0307STANBUL"), "tr") == "istanbul"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("ma\u200baş ara\u200dlığı", "tr", ["maaş", "aralığı"]),
+        ("ma\u00adaş\u2060 ne\ufeffdir", "tr", ["maaş", "nedir"]),
+        ("\u200fمدير\u200c الحساب\u202c", "ar", ["مدير", "الحساب"]),
+        ("ｍａａｓ ＡＲＡＬＩＧＩ", "tr", ["maas", "aralıgı"]),
+        ("ＨＥＳＡＰ YÖNETİCİSİ", "tr", ["hesap", "yöneticisi"]),
+        ("ﬁnanza", "it", ["finanza"]),
+        ("ﻣﺪﻳﺮ", "ar", ["مدير"]),
+        ("maaş\ud800 nedir\udfff", "tr", ["maaş", "nedir"]),
+        ("løn ıstanbul йод", "da", ["løn", "ıstanbul", "йод"]),
+    ],
+)
+def test_invisible_and_compatibility_characters_do_not_change_the_words(text: str, lang: str, expected: list[str]) -> None:
+    assert normalize(text, lang) == expected
+
+
+def test_every_format_character_is_invisible_to_matching() -> None:
+    """Every format character of this Python's Unicode tables, not only the common ones, is dropped."""
+    format_characters = [chr(code) for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"]
+    assert len(format_characters) > 150
+    assert [char for char in format_characters if clean(f"a{char}b") != "ab"] == []
+
+
+def test_well_formed_text_can_be_encoded() -> None:
+    assert well_formed("maaş\ud800").encode() == "maaş\ufffd".encode()
+    assert well_formed("\ud83d\ude00 ok") == "\U0001f600 ok"
+    assert well_formed("plain") == "plain"
 
 
 def test_apostrophes_and_hyphens_separate_words() -> None:

@@ -8,11 +8,17 @@ outdated instead of showing the wrong paragraph.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..search.index import HIGHLIGHTS
 
 AUTOMATIC = "auto"
+
+_POSITION = re.compile("[0-9]{1,6}")
+"""An article, section or paragraph position as `encode` writes it: ASCII digits, no sign, far below any
+number that could cost something to handle."""
+_LANGUAGE = re.compile(f"[a-z]{{2,3}}|{AUTOMATIC}")
 
 
 @dataclass(frozen=True)
@@ -50,17 +56,20 @@ def encode(action: Action) -> str:
 
 
 def decode(data: str | None) -> Action | None:
-    """The action of a button, or None for data this bot did not make."""
+    """The action of a button, or None for data this bot did not make.
+
+    Telegram passes on whatever a client sends as button data, so it is read
+    exactly as `encode` writes it and no more leniently: `int()` would also
+    take "-2", "+1", " 1", "1_0", Arabic-Indic digits and numbers of any
+    length, and a negative position silently counts from the end.
+    """
     kind, _, rest = (data or "").partition(":")
     parts = rest.split(":")
-    try:
-        if kind == "p" and len(parts) == 4:
-            return ShowParagraph(parts[0], int(parts[1]), int(parts[2]), int(parts[3]))
-        if kind == "h" and len(parts) == 2:
-            return ShowHighlights(parts[0], int(parts[1]))
-    except ValueError:
-        return None
-    if kind == "l" and rest and len(rest) <= 8:
+    if kind == "p" and len(parts) == 4 and all(_POSITION.fullmatch(part) for part in parts[1:]):
+        return ShowParagraph(parts[0], int(parts[1]), int(parts[2]), int(parts[3]))
+    if kind == "h" and len(parts) == 2 and _POSITION.fullmatch(parts[1]):
+        return ShowHighlights(parts[0], int(parts[1]))
+    if kind == "l" and _LANGUAGE.fullmatch(rest):
         return SetLanguage(rest)
     return None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from ..language.languages import profile
+from ..language.textnorm import well_formed
 from ..search.searcher import Answer, Conversation, Searcher
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
 from .messages import message
@@ -92,6 +93,8 @@ class Dialogue:
         return plain(message(await self.ui_language(asker), "help"))
 
     async def ask(self, asker: Asker, question: str) -> Reply:
+        """The answer to a question; a lone surrogate in it is replaced first, or logging and sending it would fail."""
+        question = well_formed(question)
         searcher = self.searcher
         state = await self.store.chat_state(asker.chat_id)
         conversation = Conversation(state.language, searcher.article_id(state.article_key, state.article_lang))
@@ -127,6 +130,7 @@ class Dialogue:
     async def highlights(self, asker: Asker, topic: str) -> Reply:
         """Key points of the article named by `topic`, else of the chat's article, else of the main one."""
         searcher = self.searcher
+        topic = well_formed(topic)
         lang = await self.ui_language(asker)
         article_id = None
         if topic.strip():
@@ -150,7 +154,7 @@ class Dialogue:
     async def language(self, asker: Asker, code: str | None) -> Reply:
         """`/lang`: the menu, or a change when a code is given."""
         if code:
-            return await self._set_language(asker, code.strip().lower())
+            return await self._set_language(asker, well_formed(code).strip().lower())
         chosen = await self.chosen_language(asker)
         lang = await self.ui_language(asker)
         if chosen:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..config import Settings
-from ..search.index_cache import content_fingerprint, vector_stamp
+from ..search.index_cache import IndexBuildError, content_fingerprint, vector_stamp
 from ..search.loading import load_searcher, semantic_options
 from ..search.searcher import Searcher
 from .messages import available
@@ -49,11 +49,16 @@ class ContentReloader:
         async with self._lock:
             current = self.searcher
             try:
-                fingerprint = await asyncio.to_thread(content_fingerprint, self.settings.content_dir)
+                fingerprint = await asyncio.to_thread(
+                    content_fingerprint, self.settings.content_dir, self.settings.max_article_bytes
+                )
                 stamp = await asyncio.to_thread(vector_stamp, semantic_options(self.settings))
                 if fingerprint == current.index.fingerprint and stamp == current.index.vector_stamp:
                     return self._outcome("unchanged")
                 searcher = await asyncio.to_thread(load_searcher, self.settings, current, available())
+            except IndexBuildError as error:
+                log.error("content reload failed, %s; still answering from the previous index", error)
+                return ReloadOutcome("failed")
             except Exception:
                 log.exception("content reload failed; still answering from the previous index")
                 return ReloadOutcome("failed")

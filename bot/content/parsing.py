@@ -5,6 +5,12 @@ reader is forgiving where the intent is clear (a heading typed `##Öne
 çıkanlar`, entities such as `&#39;` in front matter, links that only make
 sense on a website) and loud where it is not: a file it cannot use is skipped
 with a `LoadIssue` naming the file and the reason, and the rest still loads.
+
+It is also wary, since one file must not be able to take the bot down: a file
+over `max_bytes` is not read at all (a 50 MB article took the start past four
+minutes and 2 GB), and YAML aliases are refused (ten lines of nested aliases,
+a "billion laughs", expand to gigabytes once the front matter's values are
+turned into text).
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from pathlib import Path
 
 import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
+from ..config import DEFAULT_MAX_ARTICLE_BYTES
 from ..language.languages import is_language_code
 from .articles import Article, KnowledgeBase, LoadIssue, Section
 
@@ -182,10 +190,42 @@ class _Skip(Exception):
     """A reason to leave a file out, worded for the content owner."""
 
 
+class _AliasRefused(yaml.YAMLError):
+    """The YAML uses an alias (`*name`), which `_NoAliasLoader` does not expand."""
+
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__(f"YAML aliases are not allowed (line {mark.line + 1})")
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases before anything is built from them.
+
+    Nothing in front matter or synonyms needs an alias, and with them a few
+    lines can stand for billions of values. Anchors alone are harmless.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasRefused(self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+class _FrontMatter(YAMLHandler):
+    """python-frontmatter's YAML handler with `_NoAliasLoader`."""
+
+    def load(self, fm: str, **kwargs: object) -> object:
+        return yaml.load(fm, Loader=_NoAliasLoader)
+
+
+_FRONT_MATTER = _FrontMatter()
+
+
 def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tuple[Article, list[str]]:
     """One article and the warnings about it; raises `_Skip` when the file is unusable."""
     try:
-        post = frontmatter.loads(text)
+        post = frontmatter.loads(text, handler=_FRONT_MATTER if _FRONT_MATTER.detect(text) else None)
+    except _AliasRefused as error:
+        raise _Skip(f"{error} in front matter") from None
     except (yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -234,8 +274,12 @@ def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tup
     return article, warnings
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _read_text(path: Path, max_bytes: int) -> str:
+    """The file's text; refused unread beyond `max_bytes`, so its size alone costs neither time nor memory."""
+    with path.open("rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _Skip(f"larger than the limit of {max_bytes:,} bytes (MAX_ARTICLE_BYTES)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -254,14 +298,20 @@ def content_files(content_dir: Path) -> list[Path]:
 SYNONYMS_FILE = "synonyms.yml"
 
 
-def load_synonyms(path: Path) -> tuple[dict[str, list[tuple[str, ...]]], list[LoadIssue]]:
+def load_synonyms(
+    path: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
+) -> tuple[dict[str, list[tuple[str, ...]]], list[LoadIssue]]:
     """Synonym groups per language from a YAML mapping of language code to lines of comma-separated words."""
     if not path.is_file():
         return {}, []
     try:
-        data = yaml.safe_load(_read_text(path))
+        data = yaml.load(_read_text(path, max_bytes), Loader=_NoAliasLoader)
     except _Skip as reason:
         return {}, [LoadIssue(path, str(reason), skipped=True)]
+    except OSError as error:
+        return {}, [LoadIssue(path, f"cannot be read: {error.strerror or error}", skipped=True)]
+    except _AliasRefused as error:
+        return {}, [LoadIssue(path, str(error), skipped=True)]
     except yaml.YAMLError as error:
         return {}, [LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)]
     if not isinstance(data, dict):
@@ -284,16 +334,27 @@ def load_synonyms(path: Path) -> tuple[dict[str, list[tuple[str, ...]]], list[Lo
     return groups, issues
 
 
-def load_knowledge_base(content_dir: Path, guess_language: LanguageGuesser) -> KnowledgeBase:
-    """Parse every article under `content_dir`; problems become `LoadIssue`s, never exceptions."""
+def load_knowledge_base(
+    content_dir: Path,
+    guess_language: LanguageGuesser,
+    *,
+    max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
+    reading: Callable[[Path], None] = lambda path: None,
+) -> KnowledgeBase:
+    """Parse every article under `content_dir`; problems become `LoadIssue`s, never exceptions.
+
+    `reading` is told each file before it is read, so that whoever runs this
+    can say which file it was on should the process fail outright.
+    """
     kb = KnowledgeBase()
     if not content_dir.is_dir():
         kb.issues.append(LoadIssue(content_dir, "content folder does not exist", skipped=True))
         return kb
     seen: dict[tuple[str, str], Path] = {}
     for path in content_files(content_dir):
+        reading(path)
         try:
-            article, warnings = parse_article(path, _read_text(path), guess_language)
+            article, warnings = parse_article(path, _read_text(path, max_bytes), guess_language)
         except _Skip as reason:
             kb.issues.append(LoadIssue(path, str(reason), skipped=True))
             continue
@@ -307,7 +368,8 @@ def load_knowledge_base(content_dir: Path, guess_language: LanguageGuesser) -> K
             continue
         seen[(article.key, article.lang)] = path
         kb.articles.append(article)
-    kb.synonyms, synonym_issues = load_synonyms(content_dir / SYNONYMS_FILE)
+    reading(content_dir / SYNONYMS_FILE)
+    kb.synonyms, synonym_issues = load_synonyms(content_dir / SYNONYMS_FILE, max_bytes)
     kb.issues.extend(synonym_issues)
     for issue in kb.issues:
         log.warning("%s", issue)

@@ -16,6 +16,8 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from .textnorm import clean
+
 CONFIDENT = 0.8
 """Top lingua confidence from which a guess needs no second opinion."""
 
@@ -73,6 +75,8 @@ class QuestionLanguageDetector:
             self._detector = LanguageDetectorBuilder.from_languages(*self._known).with_preloaded_language_models().build()
 
     def guess(self, text: str) -> LanguageGuess:
+        """The content languages `text` may be in, most likely first; judged on the cleaned text, as the search reads it."""
+        text = clean(text)
         if len(self.languages) == 1:
             return LanguageGuess(((self.languages[0], 1.0),))
         if self._detector is None or not any(ch.isalpha() for ch in text):

@@ -3,8 +3,12 @@
 The steps run in a fixed order, lossless before lossy, and each touches only
 the script or language it concerns:
 
-1. `clean`: Unicode NFC, Arabic tashkeel and tatweel removed (they are
-   optional marks, and leaving them in splits words);
+1. `clean`: invisible characters removed (zero-width spaces and joiners,
+   soft hyphens, direction marks: Unicode's format characters, and lone
+   surrogates), Unicode NFKC (fullwidth "ｍａａｓ" is "maas", a ligature its
+   letters, an Arabic presentation form its letter), Arabic tashkeel and
+   tatweel removed (they are optional marks, and leaving them in splits
+   words);
 2. `lower`: casing, with Turkish and Azerbaijani dotted/dotless i handled
    before Python's `lower()`, which gets them wrong;
 3. `words`: splitting into words (letters and digits; apostrophes and hyphens
@@ -24,7 +28,19 @@ import unicodedata
 
 from .languages import profile
 
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\ud800-\udfff]"
+)
+"""Unicode's format characters (category Cf, as of Unicode 15) and surrogates: nothing a reader sees.
+
+Written out rather than computed, since scanning every code point costs a
+tenth of a second at each start; `tests/test_textnorm.py` checks the list
+against the running Python's Unicode tables.
+"""
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD = re.compile(r"[^\W_]+")
 _RAW_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])*")
 _LETTER_MAP = str.maketrans(
@@ -58,8 +74,29 @@ _LETTER_MAP = str.maketrans(
 
 
 def clean(text: str) -> str:
-    """Canonical Unicode form with optional Arabic marks removed; nothing a reader would miss."""
-    return _ARABIC_MARKS.sub("", unicodedata.normalize("NFC", text))
+    """Canonical Unicode form with invisible characters and optional Arabic marks removed; nothing a reader would miss.
+
+    Both the content and the questions pass through here, so whatever it
+    folds folds alike on both sides. NFKC rather than NFC: the compatibility
+    forms it folds (fullwidth letters from an East Asian keyboard, "ﬁ"
+    ligatures from a PDF, Arabic presentation forms) are never what a
+    reader means as a different word, and it leaves Turkish ı/İ, Danish å
+    and Russian й as they are. Invisible characters go first, so a
+    zero-width space pasted inside a word no longer splits it in two, and
+    a lone surrogate (which no encoding can carry) cannot reach a stemmer.
+    """
+    return _ARABIC_MARKS.sub("", unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
+
+
+def well_formed(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD, so it can be stored, logged and sent as UTF-8.
+
+    Telegram's JSON may carry an escaped lone surrogate ("\\ud800"), which
+    Python decodes into a string that every UTF-8 encoder then refuses.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def lower(text: str, lang: str) -> str:

@@ -27,7 +27,7 @@ from ..language.analysis import Analyzer
 from ..language.frequencies import WordFrequencies
 from ..language.textnorm import fold, normalize
 
-FORMAT = 26
+FORMAT = 27
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1

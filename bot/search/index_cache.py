@@ -9,7 +9,9 @@ only on the languages before the knowledge base fills the heap. A rebuild runs
 in a child process: parsing and indexing thousands of files leaves hundreds of
 megabytes of garbage that a serving process would otherwise carry for its
 whole life, and a bot reloading its content keeps answering from the old index
-while the child works.
+while the child works. The child runs under a memory limit and tells the
+parent which file it is reading, so content that makes the build run away
+fails alone, with one line naming the file.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ import logging
 import multiprocessing
 import os
 import pickle
+import resource
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from ctypes import Array, c_char
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ..config import DEFAULT_MAX_ARTICLE_BYTES
 from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
 from ..language import cues
 from .embedding import MODEL_NAME, E5Embedder
@@ -56,9 +61,20 @@ def vector_stamp(semantic: Semantic | None) -> str:
     return semantic.store().stamp() if semantic else "off"
 
 
-def content_fingerprint(content_dir: Path) -> str:
-    """Changes whenever a content file is added, removed, renamed or modified, and whenever a cue list is edited."""
-    digest = hashlib.sha256(f"format {FORMAT}\ncues {cues.fingerprint()}\n".encode())
+BUILD_MEMORY_LIMIT = 4 * 1024**3
+"""Address space the build child may add to what it reserves at start, in bytes: some forty times the
+90 MB a build of the eval's 25 articles adds (lingua's article detector included), and far less than a
+runaway build would take from the host."""
+
+
+class IndexBuildError(RuntimeError):
+    """The index could not be built; the message says what the build was reading when it failed."""
+
+
+def content_fingerprint(content_dir: Path, max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> str:
+    """Changes whenever a content file is added, removed, renamed or modified, a cue list is edited,
+    or the size limit changes (which may let in, or leave out, a file)."""
+    digest = hashlib.sha256(f"format {FORMAT}\ncues {cues.fingerprint()}\nlimit {max_article_bytes}\n".encode())
     files = content_files(content_dir) if content_dir.is_dir() else []
     synonyms = content_dir / SYNONYMS_FILE
     for path in files + ([synonyms] if synonyms.is_file() else []):
@@ -116,33 +132,90 @@ def _write_cache(path: Path, index: SearchIndex) -> bool:
     return True
 
 
-def _build(content_dir: Path, fingerprint: str, guess_language: LanguageGuesser, semantic: Semantic | None) -> SearchIndex:
+_PROGRESS_BYTES = 4096
+_progress: Array[c_char] | None = None
+"""In the build child: shared with the parent, what the child is doing now (see `_doing`)."""
+
+
+def _start_child(progress: Array[c_char], memory_limit: int) -> None:
+    """The build child's initializer: keep the progress slot, and cap the address space.
+
+    Over the cap an allocation fails with MemoryError in the child rather than
+    the host running out of memory, which would take the serving bot with it.
+    The cap counts from what the child already reserves once its modules are
+    imported (numpy's thread buffers grow with the number of cores).
+    """
+    global _progress
+    _progress = progress
+    reserved = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    soft = reserved + memory_limit
+    resource.setrlimit(resource.RLIMIT_AS, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
+def _doing(what: str) -> None:
+    """Record what the child is about to do; it is still there to read should the child die doing it."""
+    if _progress is not None:
+        _progress.value = what.encode("utf-8", "replace")[: _PROGRESS_BYTES - 1]
+
+
+def _build(
+    content_dir: Path, fingerprint: str, guess_language: LanguageGuesser, max_article_bytes: int, semantic: Semantic | None
+) -> SearchIndex:
     """Parse, index, and embed the units the vector store lacks, if they are few enough to embed now."""
-    index = build_index(load_knowledge_base(content_dir, guess_language), fingerprint)
+    kb = load_knowledge_base(
+        content_dir, guess_language, max_bytes=max_article_bytes, reading=lambda file: _doing(f"reading {file}")
+    )
+    _doing(f"indexing {len(kb.articles)} articles from {content_dir}")
+    index = build_index(kb, fingerprint)
     key_units(index)
     if semantic:
         store = semantic.store()
         missing = missing_texts(index, store)
         if missing and len(missing) <= semantic.embed_limit:
+            _doing(f"embedding {len(missing)} paragraphs")
             embed_into(store, missing, E5Embedder(BUILD_THREADS), print_progress("embedding paragraphs"))
     return index
 
 
 def _build_and_cache(
-    content_dir: Path, path: Path, fingerprint: str, guess_language: LanguageGuesser, semantic: Semantic | None
+    content_dir: Path,
+    path: Path,
+    fingerprint: str,
+    guess_language: LanguageGuesser,
+    max_article_bytes: int,
+    semantic: Semantic | None,
 ) -> bool:
     """The child's work. Its warnings about files stay quiet: the parent reports them from the cached index."""
     logging.disable(logging.WARNING)
-    index = _build(content_dir, fingerprint, guess_language, semantic)
+    index = _build(content_dir, fingerprint, guess_language, max_article_bytes, semantic)
+    _doing(f"writing {path}")
     logging.disable(logging.NOTSET)
     return _write_cache(path, index)
 
 
 def _build_in_child(
-    content_dir: Path, path: Path, fingerprint: str, guess_language: LanguageGuesser, semantic: Semantic | None
+    content_dir: Path,
+    path: Path,
+    fingerprint: str,
+    guess_language: LanguageGuesser,
+    max_article_bytes: int,
+    semantic: Semantic | None,
 ) -> bool:
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_build_and_cache, content_dir, path, fingerprint, guess_language, semantic).result()
+    """Build and cache the index in a child process; raises `IndexBuildError` naming what the child was reading."""
+    context = multiprocessing.get_context("spawn")
+    progress = context.RawArray("c", _PROGRESS_BYTES)
+    try:
+        with ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=_start_child, initargs=(progress, BUILD_MEMORY_LIMIT)
+        ) as pool:
+            return pool.submit(
+                _build_and_cache, content_dir, path, fingerprint, guess_language, max_article_bytes, semantic
+            ).result()
+    except Exception as error:
+        doing = progress.value.decode("utf-8", "replace") or "starting"
+        reason = "out of memory" if isinstance(error, MemoryError) else str(error) or type(error).__name__
+        raise IndexBuildError(f"building the index failed while {doing}: {reason}") from error
 
 
 def load_index(
@@ -150,6 +223,7 @@ def load_index(
     cache_dir: Path | None,
     guess_language: LanguageGuesser,
     prepare: Prepare = lambda languages: None,
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
     semantic: Semantic | None = None,
 ) -> SearchIndex:
     """The index of `content_dir`, from the cache when it is still current, else freshly built; with `semantic`, its vectors.
@@ -159,19 +233,20 @@ def load_index(
     the vector store's stamp is taken as its vectors are read, after the build
     has added its own, so only vectors added since (by `embed`) make a reload.
     Without a usable cache folder the build happens in this process.
+    Raises `IndexBuildError` when the build child fails.
     """
-    fingerprint = content_fingerprint(content_dir)
+    fingerprint = content_fingerprint(content_dir, max_article_bytes)
     path = _cache_path(cache_dir, content_dir) if cache_dir else None
     index = None
     if path is not None:
         index = _read_cache(path, fingerprint, prepare)
-        if index is None and _build_in_child(content_dir, path, fingerprint, guess_language, semantic):
+        if index is None and _build_in_child(content_dir, path, fingerprint, guess_language, max_article_bytes, semantic):
             index = _read_cache(path, fingerprint, prepare)
         if index is not None:
             for issue in index.kb.issues:
                 log.warning("%s", issue)
     if index is None:
-        index = _build(content_dir, fingerprint, guess_language, semantic)
+        index = _build(content_dir, fingerprint, guess_language, max_article_bytes, semantic)
         prepare(sorted(index.by_lang))
     index.vector_stamp = vector_stamp(semantic)
     if semantic:
@@ -188,9 +263,11 @@ def load_index(
     return index
 
 
-def embed_missing(content_dir: Path, guess_language: LanguageGuesser, semantic: Semantic) -> tuple[int, int]:
+def embed_missing(
+    content_dir: Path, guess_language: LanguageGuesser, semantic: Semantic, max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
+) -> tuple[int, int]:
     """Embed every unit the vector store lacks, however many: `python -m bot embed`. Returns (embedded, units)."""
-    index = build_index(load_knowledge_base(content_dir, guess_language))
+    index = build_index(load_knowledge_base(content_dir, guess_language, max_bytes=max_article_bytes))
     key_units(index)
     store = semantic.store()
     missing = missing_texts(index, store)

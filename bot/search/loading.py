@@ -36,7 +36,12 @@ def load_searcher(settings: Settings, previous: Searcher | None = None, reply_la
             models[tuple(languages)] = QuestionLanguageDetector(languages)
 
     index = load_index(
-        settings.content_dir, settings.cache_dir, guess_article_language, prepare=load_models, semantic=semantic_options(settings)
+        settings.content_dir,
+        settings.cache_dir,
+        guess_article_language,
+        prepare=load_models,
+        max_article_bytes=settings.max_article_bytes,
+        semantic=semantic_options(settings),
     )
     if not index.articles:
         log.warning("no articles loaded from %s", settings.content_dir)
@@ -52,4 +57,7 @@ def load_searcher(settings: Settings, previous: Searcher | None = None, reply_la
 
 def semantic_options(settings: Settings) -> Semantic | None:
     """The semantic signal's settings for the index, or None when it is switched off."""
-    return Semantic(settings.vectors_dir, settings.embed_at_build) if settings.semantic else None
+    if not settings.semantic:
+        return None
+    folder = settings.vectors_dir or (settings.cache_dir / "embeddings" if settings.cache_dir else None)
+    return Semantic(folder, settings.embed_at_build)

@@ -81,28 +81,46 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(context, update.effective_chat.id, reply)
 
 
+_MENTIONS = [MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]
+
+
 def addressed_text(message_: Message, username: str, bot_id: int) -> str | None:
-    """The question in a group message meant for the bot (mention or reply to it), else None."""
-    text = message_.text or ""
+    """The question in a group message meant for the bot (mention or reply to it), else None.
+
+    The mention may be typed (`@username`, in any case, anywhere) or picked
+    from the member list, which Telegram sends as a `text_mention` of the
+    bot's display name; either is taken out of the question. A photo's caption
+    counts as its text. A bare mention in reply to someone else's message asks
+    the bot about that message; a bare mention alone gives "" (see `group_message`).
+    """
+    text = message_.text or message_.caption or ""
     replied = message_.reply_to_message
     to_bot = replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
     mention = f"@{username}".lower()
-    mentioned = any(
-        (entity.type == MessageEntityType.MENTION and value.lower() == mention)
+    entities = message_.parse_entities(_MENTIONS) if message_.text else message_.parse_caption_entities(_MENTIONS)
+    names = [
+        value
+        for entity, value in entities.items()
+        if (entity.type == MessageEntityType.MENTION and value.lower() == mention)
         or (entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None and entity.user.id == bot_id)
-        for entity, value in message_.parse_entities([MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]).items()
-    )
-    if not (to_bot or mentioned):
+    ]
+    if not (to_bot or names):
         return None
-    return re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip()
+    for name in names:
+        text = text.replace(name, " ")
+    question = " ".join(re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).split())
+    if not question and replied is not None and not to_bot:
+        question = " ".join((replied.text or replied.caption or "").split())
+    return question
 
 
 async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A group message: answered only when it mentions the bot or replies to it."""
+    """A group message: answered only when it mentions the bot or replies to it; a bare mention gets the help."""
     text = addressed_text(update.effective_message, context.bot.username, context.bot.id)
     if text is None:
         return
-    reply = await dialogue(context).ask(asker_of(update), text)
+    asker = asker_of(update)
+    reply = await dialogue(context).ask(asker, text) if text else await dialogue(context).help(asker)
     await send(context, update.effective_chat.id, reply, quote=update.effective_message)
 
 
@@ -215,6 +233,8 @@ def register(application: Application, admin_user_ids: frozenset[int] = frozense
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(new_messages & filters.ChatType.PRIVATE & filters.TEXT, question))
-    application.add_handler(MessageHandler(new_messages & filters.ChatType.GROUPS & filters.TEXT, group_message))
+    application.add_handler(
+        MessageHandler(new_messages & filters.ChatType.GROUPS & (filters.TEXT | filters.CAPTION), group_message)
+    )
     application.add_handler(MessageHandler(new_messages & filters.ChatType.PRIVATE, not_text))
     application.add_error_handler(on_error)

@@ -1,0 +1,180 @@
+"""Content that could take the bot down: huge files, YAML alias bombs, and a build that runs out of memory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.chat.reload import ContentReloader
+from bot.cli import main
+from bot.config import DEFAULT_MAX_ARTICLE_BYTES, Settings, SettingsError
+from bot.content.parsing import load_knowledge_base
+from bot.search import loading
+from bot.search.index_cache import IndexBuildError, load_index
+from bot.search.loading import load_searcher
+
+from .conftest import WriteFile
+
+ARTICLE = "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n## In breve\n- Tre minuti.\n"
+
+BOMB = """\
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+"""Nine lines that stand for 387 million strings: more than 6 GB once turned into text."""
+
+SMALL_BOMB = "a: &a [stipendio, salario]\nb: [*a, *a]\n"
+"""The same construction, small enough to expand harmlessly if it ever were expanded."""
+
+
+def no_guess(text: str) -> None:
+    """The language guess of articles that name theirs; a module function, so a build child can be handed it."""
+    return None
+
+
+def issues(content: Path, **limits: int) -> list[str]:
+    return [str(issue) for issue in load_knowledge_base(content, no_guess, **limits).issues]
+
+
+def test_an_article_over_the_size_limit_is_skipped_naming_it_and_the_limit(write: WriteFile, content: Path) -> None:
+    write("tea.it.md", ARTICLE)
+    write("huge.it.md", ARTICLE + "Il tè. " * 2000)
+    kb = load_knowledge_base(content, no_guess, max_bytes=5000)
+    assert [article.path.name for article in kb.articles] == ["tea.it.md"]
+    assert [str(issue) for issue in kb.issues] == [
+        f"{content / 'huge.it.md'}: skipped: larger than the limit of 5,000 bytes (MAX_ARTICLE_BYTES)"
+    ]
+
+
+def test_the_default_limit_lets_real_articles_in_and_keeps_a_50_mb_one_out(write: WriteFile, content: Path) -> None:
+    write("tea.it.md", ARTICLE.replace("Il tè verde", "Il tè verde. " * 20_000))
+    huge = write("huge.it.md", ARTICLE)
+    with huge.open("a", encoding="utf-8") as handle:
+        handle.write("Il tè verde. " * 4_000_000)
+    started = time.monotonic()
+    kb = load_knowledge_base(content, no_guess)
+    assert time.monotonic() - started < 5
+    assert [article.path.name for article in kb.articles] == ["tea.it.md"]
+    assert [issue.path.name for issue in kb.issues] == ["huge.it.md"]
+    assert f"{DEFAULT_MAX_ARTICLE_BYTES:,} bytes" in str(kb.issues[0])
+
+
+@pytest.mark.parametrize("front_matter", [BOMB, SMALL_BOMB, "title: &t Tè\nkeywords: [*t]\n", "base: &m {lang: it}\n<<: *m\n"])
+def test_front_matter_with_yaml_aliases_is_refused(write: WriteFile, content: Path, front_matter: str) -> None:
+    write("bomb.it.md", f"---\n{front_matter}---\n## Infusione\nIl tè verde.\n")
+    write("tea.it.md", ARTICLE)
+    started = time.monotonic()
+    found = issues(content)
+    assert time.monotonic() - started < 5
+    assert len(found) == 1
+    assert found[0].startswith(f"{content / 'bomb.it.md'}: skipped: YAML aliases are not allowed (line ")
+    assert found[0].endswith(") in front matter")
+
+
+def test_anchors_without_aliases_and_bodies_with_rules_still_load(write: WriteFile, content: Path) -> None:
+    write(
+        "anchor.it.md",
+        ARTICLE.replace("title: Tè", "title: &t Tè").replace("\n## In breve", "\n\n---\n\nTre minuti.\n## In breve"),
+    )
+    write("rule.it.md", "Intro.\n\n---\n\n" + ARTICLE.split("---\n", 2)[2])
+    kb = load_knowledge_base(content, no_guess)
+    assert sorted(article.title for article in kb.articles) == ["Tè", "rule"]
+
+
+def test_synonyms_with_aliases_or_over_the_size_limit_are_refused_naming_the_file(write: WriteFile, content: Path) -> None:
+    write("tea.it.md", ARTICLE)
+    synonyms = write("synonyms.yml", BOMB)
+    assert issues(content) == [f"{synonyms}: skipped: YAML aliases are not allowed (line 2)"]
+    write("synonyms.yml", "it:\n  - " + ", ".join(f"parola{i}" for i in range(2_000_000)) + "\n")
+    assert synonyms.stat().st_size > 20_000_000
+    started = time.monotonic()
+    assert issues(content) == [f"{synonyms}: skipped: larger than the limit of 2,000,000 bytes (MAX_ARTICLE_BYTES)"]
+    assert time.monotonic() - started < 5
+
+
+def test_check_reports_refused_files_and_honours_the_setting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, write: WriteFile, content: Path
+) -> None:
+    write("tea.it.md", ARTICLE)
+    write("synonyms.yml", SMALL_BOMB)
+    monkeypatch.setenv("CONTENT_DIR", str(content))
+    monkeypatch.setenv("MAX_ARTICLE_BYTES", "50")
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "tea.it.md: skipped: larger than the limit of 50 bytes (MAX_ARTICLE_BYTES)" in out
+    assert "synonyms.yml: skipped: YAML aliases are not allowed (line 2)" in out
+    monkeypatch.setenv("MAX_ARTICLE_BYTES", "-1")
+    assert main(["check"]) == 2
+    assert "MAX_ARTICLE_BYTES='-1'" in capsys.readouterr().err
+
+
+def test_max_article_bytes_setting() -> None:
+    assert Settings.from_env({}).max_article_bytes == DEFAULT_MAX_ARTICLE_BYTES
+    assert Settings.from_env({"MAX_ARTICLE_BYTES": "10000000"}).max_article_bytes == 10_000_000
+    with pytest.raises(SettingsError, match="MAX_ARTICLE_BYTES"):
+        Settings.from_env({"MAX_ARTICLE_BYTES": "2MB"})
+
+
+def test_a_cached_index_follows_a_changed_size_limit(write: WriteFile, content: Path, tmp_path: Path) -> None:
+    write("tea.it.md", ARTICLE)
+    write("long.it.md", ARTICLE.replace("Il tè verde", "Il caffè. " * 100))
+    small = load_index(content, tmp_path / "cache", no_guess, max_article_bytes=500)
+    large = load_index(content, tmp_path / "cache", no_guess, max_article_bytes=5000)
+    assert (len(small.articles), len(large.articles)) == (1, 2)
+
+
+def greedy_guesser(text: str) -> str:
+    """A language guess that asks for 6 GB, as a runaway parse of some unforeseen content would."""
+    bytes(6 * 1024**3)
+    return "it"
+
+
+def test_a_build_that_runs_out_of_memory_fails_alone_naming_the_file(write: WriteFile, content: Path, tmp_path: Path) -> None:
+    write("tea.it.md", ARTICLE)
+    write("runaway.md", ARTICLE)
+    with pytest.raises(IndexBuildError) as failure:
+        load_index(content, tmp_path / "cache", greedy_guesser)
+    assert str(failure.value) == f"building the index failed while reading {content / 'runaway.md'}: out of memory"
+
+
+def test_a_failed_build_is_one_line_at_start_and_keeps_the_old_index_on_reload(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    write: WriteFile,
+    content: Path,
+    tmp_path: Path,
+) -> None:
+    write("tea.it.md", ARTICLE)
+    settings = Settings(content, tmp_path / "cache", "it", "WARNING")
+    serving = load_searcher(settings)
+    failure = IndexBuildError(f"building the index failed while reading {content / 'runaway.md'}: out of memory")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(loading, "load_index", fail)
+    monkeypatch.setenv("CONTENT_DIR", str(content))
+    assert main(["ask", "tè"]) == 1
+    assert capsys.readouterr().err == f"{failure}\n"
+
+    write("more.it.md", ARTICLE.replace("verde", "nero"))
+    reloader = ContentReloader(settings, serving)
+    with caplog.at_level(logging.ERROR):
+        outcome = asyncio.run(reloader.reload())
+    assert outcome.status == "failed" and reloader.searcher is serving
+    assert [record.getMessage() for record in caplog.records] == [
+        f"content reload failed, {failure}; still answering from the previous index"
+    ]
+    assert all(record.exc_info is None for record in caplog.records)
