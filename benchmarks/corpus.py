@@ -52,7 +52,7 @@ VOCABULARY = 200_000
 """Ranks drawn from per language: at 10,000 articles about 140,000 of them occur, at 30,000 about 190,000."""
 HEAD = 3_000
 """The commonest words keep their real frequencies; rarer ranks follow Zipf's law from there."""
-FORMAT = 1
+FORMAT = 2
 """Bump when the generated text changes, so a corpus on disk is regenerated."""
 CATEGORIES = ("Careers", "Finance", "Investing", "Economy", "Business", "Banking")
 HIGHLIGHTS = {"tr": "Öne çıkanlar", "ar": "يسلط الضوء", "it": "Punti salienti", "da": "Højdepunkter", "ru": "Особенности"}
@@ -176,8 +176,8 @@ def article(number: int, seed: int = 7) -> tuple[str, str, list[str]]:
     texts = [title, description]
     lines = [
         "---",
-        f"title: {title}",
-        f"description: {description}",
+        f"title: {json.dumps(title, ensure_ascii=False)}",
+        f"description: {json.dumps(description, ensure_ascii=False)}",
         f"keywords: {CATEGORIES[number // len(LANGS) % len(CATEGORIES)]}",
         f"translationKey: {topic}",
         "---",
