@@ -23,6 +23,8 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -122,7 +124,9 @@ def worker(mode: str, content: Path, cache: Path, question_file: Path) -> dict[s
     """One measurement in this process, pinned to one core.
 
     `build`: parse and index time; `cold`: start-up with an empty cache;
-    `warm`: start-up from the cache, latency, and the naive baseline.
+    `warm`: start-up from the cache, latency, and the naive baseline;
+    `latency`: `warm` without the naive baseline. `SEMANTIC=off` in the
+    environment switches the semantic signal off, as it does for the bot.
     """
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     from rapidfuzz import process
@@ -143,7 +147,8 @@ def worker(mode: str, content: Path, cache: Path, question_file: Path) -> dict[s
         result["build_s"] = time.perf_counter() - parsed
         return result
     started = time.perf_counter()
-    searcher = load_searcher(Settings(content, cache, "en", "WARNING"))
+    semantic = os.environ.get("SEMANTIC", "on").strip().lower() not in {"off", "false", "0", "no"}
+    searcher = load_searcher(Settings(content, cache, "en", "WARNING", semantic=semantic))
     result["startup_s"] = time.perf_counter() - started
     if mode == "cold":
         result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -157,9 +162,12 @@ def worker(mode: str, content: Path, cache: Path, question_file: Path) -> dict[s
         started = time.perf_counter()
         searcher.answer(q)
         latencies.append((time.perf_counter() - started) * 1000)
+    result["mean_ms"] = sum(latencies) / len(latencies)
     result["p50_ms"] = _percentile(latencies, 0.5)
     result["p99_ms"] = _percentile(latencies, 0.99)
     result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if mode == "latency":
+        return result
     paragraphs = [p for a in searcher.index.articles for s in a.sections for p in s.paragraphs]
     naive = []
     for q in asked[: max(20, len(asked) // 10)]:
@@ -171,23 +179,204 @@ def worker(mode: str, content: Path, cache: Path, question_file: Path) -> dict[s
     return result
 
 
-def _run_worker(mode: str, content: Path, cache: Path, question_file: Path) -> dict[str, float]:
+def _run_worker(
+    mode: str, content: Path, cache: Path, question_file: Path, extra_env: dict[str, str] | None = None
+) -> dict[str, float]:
     cmd = [sys.executable, __file__, "worker", mode, str(content), str(cache), str(question_file)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), **(extra_env or {})}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# The realistic corpus (`--corpus realistic`, see corpus.py) is measured the way a
+# user meets the bot: `python -m bot ask --json` as a whole process, on one core.
+BOT = ["taskset", "-c", "0", sys.executable, "-m", "bot", "ask", "--json"]
+FIRST_QUESTION = "maaş aralığı nedir"
+
+
+def _bot_env(content: Path, cache: Path, semantic: str | None = "off") -> dict[str, str]:
+    env = {**os.environ, "CONTENT_DIR": str(content), "CACHE_DIR": str(cache), "OMP_NUM_THREADS": "1"}
+    env.update({"OPENBLAS_NUM_THREADS": "1", "LOG_LEVEL": "WARNING"})
+    env.pop("SEMANTIC", None)
+    if semantic is not None:
+        env["SEMANTIC"] = semantic
+    return env
+
+
+def _high_water(pid: int) -> float:
+    """The peak resident set of a running process (VmHWM), in MiB; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def run_bot(env: dict[str, str], questions: list[str], watch: bool = False) -> dict[str, object]:
+    """`python -m bot ask --json` answering `questions` from stdin: wall time, peak memory, answers, stderr.
+
+    `peak_mib` is the process's `ru_maxrss` from wait4 (which also covers the
+    children it waited for); with `watch`, a thread reads the peak (VmHWM) of
+    the process and of each child while they run, so the build child's peak
+    is told apart from the serving process's.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        stdin_path, out_path, err_path = (Path(scratch) / name for name in ("in", "out", "err"))
+        stdin_path.write_text("".join(q + "\n" for q in questions), encoding="utf-8")
+        peaks: dict[int, float] = {}
+        done = threading.Event()
+        with stdin_path.open() as stdin, out_path.open("w") as out, err_path.open("w") as err:
+            started = time.perf_counter()
+            proc = subprocess.Popen(BOT, stdin=stdin, stdout=out, stderr=err, env=env, cwd=ROOT)
+
+            def watcher() -> None:
+                while not done.is_set():
+                    for pid in [proc.pid, *_children(proc.pid)]:
+                        peaks[pid] = max(peaks.get(pid, 0.0), _high_water(pid))
+                    done.wait(0.02)
+
+            thread = threading.Thread(target=watcher, daemon=True)
+            if watch:
+                thread.start()
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - started
+            done.set()
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if watch:
+                thread.join()
+        answers = [json.loads(line) for line in out_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        stderr = err_path.read_text(encoding="utf-8")
+    if proc.returncode != 0 or len(answers) != len(questions):
+        raise RuntimeError(f"bot exited {proc.returncode} after {len(answers)} answers: {stderr[-2000:]}")
+    children = [peak for pid, peak in peaks.items() if pid != proc.pid]
+    return {
+        "seconds": elapsed,
+        "peak_mib": usage.ru_maxrss / 1024,
+        "serving_peak_mib": peaks.get(proc.pid, 0.0),
+        "child_peak_mib": max(children, default=0.0),
+        "first_answer": answers[0],
+        "stderr_lines": stderr.splitlines(),
+    }
+
+
+def _memory_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def shared_memory(env: dict[str, str], count: int = 4) -> dict[str, float]:
+    """PSS of one serving process alone, then of `count` serving the same index, each after answering a question."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start() -> None:
+        proc = subprocess.Popen(
+            BOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT, text=True
+        )
+        procs.append(proc)
+        assert proc.stdin and proc.stdout
+        proc.stdin.write(FIRST_QUESTION + "\n")
+        proc.stdin.flush()
+        json.loads(proc.stdout.readline())
+
+    try:
+        start()
+        alone = _memory_kib(procs[0].pid, "Pss") / 1024
+        for _ in range(count - 1):
+            start()
+        pss = [_memory_kib(p.pid, "Pss") / 1024 for p in procs]
+        rss = [_memory_kib(p.pid, "Rss") / 1024 for p in procs]
+    finally:
+        for proc in procs:
+            if proc.stdin:
+                proc.stdin.close()
+        for proc in procs:
+            proc.wait(timeout=60)
+    return {"one_pss_mib": alone, "pss_mib": sum(pss), "rss_mib": sum(rss), "ratio": sum(pss) / alone, "count": count}
+
+
+def measure_realistic(size: int, question_count: int, warm_runs: int, semantic_once: bool) -> dict[str, object]:
+    """Every whole-process measurement of the realistic corpus of `size` generated articles (and the seeds)."""
+    from corpus import write
+
+    content, cache = OUT / f"realistic-{size}", OUT / f"realistic-cache-{size}"
+    distinct = write(size, content)
+    question_file = OUT / f"realistic-questions-{size}.json"
+    asked = questions(content, question_count)
+    question_file.write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
+    shutil.rmtree(cache, ignore_errors=True)
+    env = _bot_env(content, cache)
+    cold = run_bot(env, [FIRST_QUESTION], watch=True)
+    cold["progress_lines"] = len(cold.pop("stderr_lines"))
+    warm = [run_bot(env, [FIRST_QUESTION]) for _ in range(warm_runs)]
+    for run in warm:
+        run.pop("stderr_lines")
+    served = run_bot(env, asked)
+    served.pop("stderr_lines")
+    latency = _run_worker("latency", content, cache, question_file, {"SEMANTIC": "off"})
+    row: dict[str, object] = {
+        "files": len(list(content.glob("*.md"))),
+        "articles": size,
+        "distinct_words": distinct,
+        "cold": cold,
+        "warm": warm,
+        "served": served,
+        "latency": latency,
+        "shared": shared_memory(env),
+    }
+    if semantic_once:
+        semantic = run_bot(_bot_env(content, cache, semantic=None), [FIRST_QUESTION])
+        semantic["stderr_lines"] = semantic["stderr_lines"][-3:]
+        row["warm_semantic_default"] = semantic
+    return row
+
+
+def realistic_table(rows: list[dict[str, object]]) -> str:
+    lines = [
+        "| files | distinct words (tr / ar / it / da / ru) | cold build (whole process) | build child peak | warm start | mean | p50 | p99 | serving peak (400 questions) | PSS one / four (ratio) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        words = " / ".join(f"{row['distinct_words'][lang] / 1000:.0f}k" for lang in ("tr", "ar", "it", "da", "ru"))
+        warm = sorted(run["seconds"] for run in row["warm"])
+        cold, latency, shared = row["cold"], row["latency"], row["shared"]
+        lines.append(
+            f"| {row['files']:,} | {words} | {cold['seconds']:.1f} s | {cold['child_peak_mib']:.0f} MiB "
+            f"| {warm[len(warm) // 2]:.2f} s ({warm[0]:.2f}-{warm[-1]:.2f}) | {latency['mean_ms']:.2f} ms | {latency['p50_ms']:.2f} ms "
+            f"| {latency['p99_ms']:.2f} ms | {row['served']['peak_mib']:.0f} MiB "
+            f"| {shared['one_pss_mib']:.0f} / {shared['pss_mib']:.0f} MiB ({shared['ratio']:.2f}×) |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command")
     work = sub.add_parser("worker")
-    work.add_argument("mode", choices=["build", "cold", "warm"])
+    work.add_argument("mode", choices=["build", "cold", "warm", "latency"])
     work.add_argument("content", type=Path)
     work.add_argument("cache", type=Path)
     work.add_argument("questions", type=Path)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5, 1000, 10000])
+    parser.add_argument("--corpus", choices=["shuffled", "realistic"], default="shuffled")
+    parser.add_argument("--sizes", type=int, nargs="+", help="default: 5 1000 10000 (shuffled), 1000 10000 30000 (realistic)")
     parser.add_argument("--questions", type=int, default=400)
+    parser.add_argument("--warm-runs", type=int, default=3, help="realistic: warm starts per size (the table gives the median)")
     args = parser.parse_args()
     if args.command == "worker":
         print(json.dumps(worker(args.mode, args.content, args.cache, args.questions)))
@@ -195,8 +384,17 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT))
     OUT.mkdir(exist_ok=True)
+    if args.corpus == "realistic":
+        rows = []
+        for size in args.sizes or [1000, 10000, 30000]:
+            rows.append(measure_realistic(size, args.questions, args.warm_runs, semantic_once=size == min(args.sizes or [1000])))
+            print(f"measured {size} articles", file=sys.stderr)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        (OUT / f"realistic-results-{stamp}.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(realistic_table(rows))
+        return 0
     rows = []
-    for size in args.sizes:
+    for size in args.sizes or [5, 1000, 10000]:
         content, cache = OUT / f"kb-{size}", OUT / f"cache-{size}"
         generate(size, content)
         shutil.rmtree(cache, ignore_errors=True)
