@@ -432,6 +432,22 @@ def test_a_question_in_the_app_language_the_content_lacks_is_told_so_in_it(searc
     assert (answer.kind, answer.language, shown_text(answer)) == ("none", "en", message("en", "no_answer"))
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("how much does an account manager earn", {"P9"}), ("what qualifications does an account manager need", {"P8"})],
+)
+def test_a_question_in_a_language_the_content_lacks_is_answered_from_the_articles(
+    searcher: Searcher, question: str, expected: set[str]
+) -> None:
+    """No English article: the meaning finds the paragraph in any language, and the reader gets it in their chosen one."""
+    answer = searcher.answer(question, language="ru", hint="en")
+    assert (answer.kind, answer.language, answer.read_as) == ("paragraph", "ru", "en")
+    assert unit_id(searcher, answer) in expected
+    assert shown_text(answer).startswith(message("ru", "read_as_en") + "\n")
+    anywhere = searcher.answer(question)
+    assert anywhere.kind == "paragraph" and anywhere.read_as == "en" and anywhere.language in searcher.languages
+
+
 def test_a_question_in_a_content_language_keeps_it_whatever_the_app_language(searcher: Searcher) -> None:
     answer = searcher.answer("chi ha vinto la partita ieri", hint="en")
     assert (answer.kind, answer.language) == ("none", "it")

@@ -85,8 +85,19 @@ def pack(blocks: list[tuple[str, str]], limit: int = LIMIT) -> tuple[str, ...]:
 
 
 def shown_text(answer: Answer) -> str:
-    """What the reader is shown: the paragraph or highlights, or for "none" the no-answer sentence in the answer's language."""
-    return message(answer.language, "no_answer") if answer.kind == "none" else answer.text
+    """What the reader is shown: the paragraph or highlights, or for "none" the no-answer sentence in the answer's language.
+
+    An answer found across languages opens with the line saying how the question was read (`read_note`).
+    """
+    if answer.kind == "none":
+        return message(answer.language, "no_answer")
+    note = read_note(answer)
+    return f"{note}\n{answer.text}" if note else answer.text
+
+
+def read_note(answer: Answer) -> str | None:
+    """ "Your question was read as English and answered from the articles", in the answer's language, when it was."""
+    return message(answer.language, f"read_as_{answer.read_as}") if answer.read_as else None
 
 
 def plain(text: str) -> Reply:
@@ -134,7 +145,9 @@ def answer_reply(
             Button(profile(lang).native_name, encode(ShowHighlights(generation, i))) for lang, i in sorted(translations.items())
         ]
     else:
-        blocks = [("", f"<b>{escape(answer.section_heading or '')}</b>")]
+        note = read_note(answer)
+        blocks = [("", f"<i>{escape(note)}</i>")] if note else []
+        blocks.append(("\n\n", f"<b>{escape(answer.section_heading or '')}</b>"))
         blocks += [("\n\n", piece) for piece in _fit(answer.text, emphasis, LIMIT)]
         blocks.append(("\n\n", f"<i>{escape(article.title)}</i>"))
         if article.highlights:

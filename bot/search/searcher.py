@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
+
+import numpy as np
 
 from ..content.articles import Article
 from ..language.frequencies import WordFrequencies
@@ -63,6 +65,9 @@ class Answer:
     suggestions: tuple[Suggestion, ...] = ()
     matched_terms: frozenset[str] = frozenset()
     """Index terms the question's words resolved to, so a reply can emphasise them in the text."""
+    read_as: str | None = None
+    """The language the question was written in, when the content lacks it and the answer was found by meaning
+    in another: the reply says so, in `language`."""
 
     @property
     def section_heading(self) -> str | None:
@@ -167,31 +172,77 @@ class Searcher:
             chosen = self.rankers[fallback].rank(question, vector) if fallback in self.rankers else None
         answer = self._compose(question, chosen, conversation, fallback_language=pick_fallback(self.languages, *preferences))
         lexical = chosen is not None and (chosen.summary or chosen.lexical >= self.config.threshold)
-        if hint and not lexical:
-            answer = self._in_app_language(answer, hint)
+        foreign = None if lexical else self._written_in_another_language(question, answer.language, hint)
+        if foreign:
+            answer = self._across_languages(question, foreign, (language, hint, self.default_language), vector)
         conversation.language = answer.language
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
         return answer
 
-    def _in_app_language(self, answer: Answer, hint: str) -> Answer:
-        """A "no answer" in the reader's app language, when the question is written in it and the content is not.
+    def _written_in_another_language(self, question: str, detected: str, hint: str | None) -> str | None:
+        """The language the content lacks that the question is written in, if it is one the bot speaks.
 
         lingua knows only the content's languages, so it takes "what is the
-        capital of France" for Italian, and an English reader would be told
-        in Italian that there is no answer; and the meaning of "how much does
-        an account manager earn" is near a Danish paragraph, which the reader
-        cannot read. So an answer its words alone do not support is checked:
-        the question is taken to be in the app's language when its words are
-        clearly commoner there (wordfreq) than in the language detected.
+        capital of France" for Italian; and the meaning of "how much does an
+        account manager earn" is near a paragraph of every language. So a
+        question its words do not answer is checked against the languages the
+        bot has UI strings for but the content lacks (the reader's app
+        language first): it is written in one when its words are clearly
+        commoner there (wordfreq) than in the language detected.
         """
-        if hint in self.rankers or hint not in self.reply_languages:
-            return answer
-        words = normalize(answer.question, hint)
-        theirs, ours = _app_language_frequencies(hint), self.rankers[answer.language].analyzer
-        if not words or sum(theirs.zipf(w) - ours.zipf(w) for w in words) / len(words) < self.config.app_language_margin:
-            return answer
-        return Answer(answer.question, hint, "none", "", score=0.0)
+        others = sorted(self.reply_languages - set(self.languages), key=lambda lang: lang != hint)
+        words = normalize(question, detected)
+        if not words:
+            return None
+        ours = self.rankers[detected].analyzer
+        for lang in others:
+            theirs = _app_language_frequencies(lang)
+            if sum(theirs.zipf(w) - ours.zipf(w) for w in words) / len(words) >= self.config.app_language_margin:
+                return lang
+        return None
+
+    def _across_languages(
+        self, question: str, foreign: str, preferences: tuple[str | None, ...], vector: np.ndarray | None
+    ) -> Answer:
+        """A question in a language the content lacks, answered by meaning from the articles, in a language the reader can use.
+
+        The multilingual model places "how much does an account manager earn"
+        near the salary paragraph of every translation; translations are
+        parallel, so each position (article, section, paragraph) is scored by
+        its best similarity in any language, and the answer is that paragraph
+        in the reader's chosen language, else their app language, else the
+        default one, when the article is written in it. Below
+        `across_threshold` the reply is "no answer", in the question's own
+        language.
+        """
+        refused = Answer(question, foreign, "none", "", score=0.0)
+        if self.embedder is None:
+            return refused
+        if vector is None:
+            vector = self.embedder.query(question[:MAX_EMBEDDED_CHARS])
+        best: tuple[float, str, int] | None = None
+        for lang, idx in self.index.by_lang.items():
+            if idx.unit_vectors is None:
+                continue
+            similarity = idx.unit_vectors @ vector
+            unit = int(np.argmax(similarity))
+            if best is None or float(similarity[unit]) > best[0]:
+                best = (float(similarity[unit]), lang, unit)
+        if best is None or best[0] < self.config.across_threshold:
+            return refused
+        similarity, lang, unit = best
+        idx = self.index.by_lang[lang]
+        article_id = int(idx.unit_article[unit])
+        for target in preferences:
+            translated = self.translation(article_id, target) if target else None
+            if translated is not None:
+                article_id = translated
+                break
+        section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
+        answer = self.paragraph(article_id, section, paragraph)
+        confidence = self.config.threshold + (similarity - self.config.across_threshold) * self.config.semantic_slope
+        return replace(answer, question=question, score=round(min(1.0, confidence), 3), read_as=foreign)
 
     def _choose(self, results: list[Ranked], guess: LanguageGuess, preferences: tuple[str | None, ...]) -> Ranked | None:
         """The reading of the question that answers it best; a summary request counts as answered.
