@@ -64,7 +64,16 @@ ALLOWED_TAGS = {
 }
 BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 BARE_LESS_THAN = re.compile(r"<(?![a-zA-Z/])")
-JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "reply_parameters", "entities"}
+JSON_FIELDS = {
+    "reply_markup",
+    "allowed_updates",
+    "commands",
+    "scope",
+    "link_preview_options",
+    "reply_parameters",
+    "entities",
+    "results",
+}
 INT_FIELDS = {"chat_id", "offset", "limit", "timeout", "message_id", "reply_to_message_id"}
 FAULTS = ("429", "500", "hang", "drop")
 HANG_SECONDS = 7.0
@@ -259,6 +268,15 @@ class FakeTelegram:
         )
         return query_id
 
+    def inline_query(self, query: str, *, user_id: int, language_code: str | None = "en") -> str:
+        """`@bot query` typed by a user in any chat; returns the inline query id."""
+        query_id = f"iq{next(self._update_ids)}"
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        if language_code:
+            user["language_code"] = language_code
+        self._push({"inline_query": {"id": query_id, "from": user, "query": query, "offset": ""}})
+        return query_id
+
     # -- what the bot did ----------------------------------------------------
 
     def wait_for(
@@ -312,6 +330,17 @@ class FakeTelegram:
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
         if method in {"deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery", "sendChatAction"}:
+            return 200, {"ok": True, "result": True}
+        if method == "answerInlineQuery":
+            for result in params.get("results", []):
+                content = result.get("input_message_content", {})
+                problem = (
+                    telegram_html_problem(str(content.get("message_text", ""))) if content.get("parse_mode") == "HTML" else None
+                )
+                if problem or len(content.get("message_text", "")) > 4096 or len(result.get("id", "").encode()) > 64:
+                    with self._lock:
+                        self.refusals.append((method, problem or "too long"))
+                    return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {problem or 'too long'}"}
             return 200, {"ok": True, "result": True}
         if method in {"sendMessage", "editMessageText"}:
             problem = telegram_html_problem(str(params.get("text", ""))) if params.get("parse_mode") == "HTML" else None

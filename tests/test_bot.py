@@ -389,3 +389,26 @@ def test_a_token_revoked_while_running_stops_the_bot(tmp_path: Path) -> None:
     finally:
         process.stop()
         fake.stop()
+
+
+def test_inline_mode_offers_answers_that_post_the_paragraph_and_a_way_to_the_bot(
+    fake: FakeTelegram, bot: BotProcess, user: int
+) -> None:
+    """`@bot question` in any chat; an empty query offers the main article's key points."""
+    query = fake.inline_query("maaş aralığı nedir", user_id=user, language_code="tr")
+    (answered,) = fake.wait_for(lambda m, p: m == "answerInlineQuery" and p.get("inline_query_id") == query)
+    results = answered["results"]
+    assert 1 <= len(results) <= 5 and int(answered["cache_time"]) > 0
+    first = results[0]
+    assert first["title"] == "Hesap Yöneticisi Rolleri Örnekleri"
+    content = first["input_message_content"]
+    assert content["message_text"].startswith("<b>Hesap Yöneticisi Rolleri Örnekleri</b>\n\n")
+    assert "45.000 ila 85.000" in content["message_text"] and content["parse_mode"] == "HTML"
+    (more,) = [b for row in first["reply_markup"]["inline_keyboard"] for b in row]
+    assert more["url"].startswith("https://t.me/")
+    empty = fake.inline_query("", user_id=user, language_code="it")
+    (offered,) = fake.wait_for(lambda m, p: m == "answerInlineQuery" and p.get("inline_query_id") == empty)
+    assert offered["results"][0]["input_message_content"]["message_text"].count("• ") == 3
+    nothing = fake.inline_query("pizza tarifi nedir", user_id=user, language_code="tr")
+    (none,) = fake.wait_for(lambda m, p: m == "answerInlineQuery" and p.get("inline_query_id") == nothing)
+    assert none["results"] == []

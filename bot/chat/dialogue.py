@@ -26,6 +26,12 @@ from .store import LoggedQuestion, Store, StoreError
 log = logging.getLogger(__name__)
 
 
+INLINE_RESULTS = 5
+"""Results offered to an inline query: the answer and the nearest sections, few enough to choose from."""
+INLINE_PREVIEW = 120
+"""Characters of a paragraph shown under its title in the list of inline results."""
+
+
 @dataclass(frozen=True)
 class Asker:
     chat_id: int
@@ -36,6 +42,18 @@ class Asker:
     @property
     def hint(self) -> str | None:
         return self.language_code.split("-")[0].lower() if self.language_code else None
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One result of an inline query: what the reader picks from, and the message it posts in their chat."""
+
+    key: str
+    """Unique among one query's results, at most 64 bytes, as Telegram wants."""
+    title: str
+    description: str
+    text: str
+    """The message, formatted as the bot's own chat shows the answer (Telegram HTML)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +168,33 @@ class Dialogue:
         article = answer.article
         await self._remember(asker, article.key, article.lang, None)
         return self._render(searcher, answer, lang)
+
+    async def share(self, asker: Asker, query: str) -> list[Shared]:
+        """Inline mode (`@bot question` in any chat): the answer and the sections nearest it, at most `INLINE_RESULTS`.
+
+        An empty query offers the key points of the main article. Nothing is
+        remembered or logged: the reader is in someone else's chat, and may
+        only be typing.
+        """
+        searcher = self.searcher
+        lang = await self.ui_language(asker)
+        query = well_formed(query).strip()
+        if not query:
+            article_id = next((searcher.main_article(fallback) for fallback in (lang, *searcher.languages)), None)
+            answers = [searcher.highlights(article_id)] if article_id is not None else []
+        else:
+            found = await self._answer(searcher, query, language=await self.chosen_language(asker), hint=asker.hint)
+            if found.kind == "none":
+                return []
+            nearest = [searcher.paragraph(s.article_id, s.section) for s in found.suggestions]
+            answers = [found, *nearest]
+        shared = []
+        for answer in answers[:INLINE_RESULTS]:
+            reply = self._render(searcher, answer, answer.language)
+            key = f"{searcher.index.generation}:{answer.article_id}:{answer.section}:{answer.paragraph}"
+            title = answer.section_heading or answer.article.title
+            shared.append(Shared(key, title, " ".join(answer.text.split())[:INLINE_PREVIEW], reply.texts[0]))
+        return shared
 
     async def language(self, asker: Asker, code: str | None) -> Reply:
         """`/lang`: the menu, or a change when a code is given."""

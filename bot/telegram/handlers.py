@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    Update,
+)
 from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
@@ -14,6 +21,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -33,8 +41,10 @@ def dialogue(context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
 
 
 def asker_of(update: Update) -> Asker:
+    """Who is asking; an inline query comes from no chat, and the user's own private chat stands in for it."""
     user = update.effective_user
-    return Asker(update.effective_chat.id, user.id if user else None, user.language_code if user else None)
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
+    return Asker(chat_id, user.id if user else None, user.language_code if user else None)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -137,6 +147,30 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send(context, update.effective_chat.id, pressed.reply)
 
 
+INLINE_CACHE_SECONDS = 30
+"""How long Telegram may serve one query's results again without asking: answers change only with the content."""
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`@bot question` in any chat: up to five answers to pick from, each posting the paragraph and a way to the bot."""
+    query = update.inline_query
+    shared = await dialogue(context).share(asker_of(update), query.query)
+    more = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"@{context.bot.username}", url=f"https://t.me/{context.bot.username}?start=inline")]]
+    )
+    results = [
+        InlineQueryResultArticle(
+            id=item.key,
+            title=item.title,
+            description=item.description,
+            input_message_content=InputTextMessageContent(item.text),
+            reply_markup=more,
+        )
+        for item in shared
+    ]
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
+
+
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A sticker, photo, voice message or the like in a private chat."""
     await send(context, update.effective_chat.id, await dialogue(context).not_text(asker_of(update)))
@@ -144,7 +178,7 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _addressed_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Whether the bot would act on this update; group chatter it ignores must not count against anyone."""
-    if update.callback_query is not None or not in_group(update):
+    if update.callback_query is not None or update.inline_query is not None or not in_group(update):
         return True
     message_ = update.effective_message
     return message_ is not None and (
@@ -155,7 +189,8 @@ def _addressed_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
 async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs before every other handler: over the limit, a user gets one notice and nothing else for a while."""
     user = update.effective_user
-    if user is None or update.effective_chat is None or not _addressed_to_bot(update, context):
+    inline = update.inline_query is not None
+    if user is None or (update.effective_chat is None and not inline) or not _addressed_to_bot(update, context):
         return
     asker = asker_of(update)
     if dialogue(context).is_admin(asker):
@@ -166,6 +201,9 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     if update.callback_query is not None:
         await update.callback_query.answer()
+    if inline:
+        await update.inline_query.answer([], cache_time=0)
+        raise ApplicationHandlerStop
     if admission is Admission.NOTIFY:
         await send(context, update.effective_chat.id, await dialogue(context).flood_notice(asker))
     raise ApplicationHandlerStop
@@ -231,6 +269,7 @@ def register(application: Application, admin_user_ids: frozenset[int] = frozense
     application.add_handler(CommandHandler("lang", lang))
     application.add_handler(CommandHandler("highlights", highlights))
     application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(InlineQueryHandler(inline_query))
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(new_messages & filters.ChatType.PRIVATE & filters.TEXT, question))
     application.add_handler(
