@@ -8,7 +8,8 @@ this process, exactly as `python -m bot ask --json` answers it (one
 conversation per set, the app's reply languages, English by default). Answers
 are judged by the evaluation's own scorers, imported from `--eval`: the seed
 sets (`tests/data/*.jsonl` and `dev.jsonl`) against `seeds/` with `score.py`,
-the multi-article set against `multi/kb` with `multi/score_multi.py`.
+the multi-article set against `multi/kb` with `multi/score_multi.py`, and
+the English questions over it with `score_across.py` (any language counts).
 
 Units are embedded as the bot embeds them (the vector store under
 `--vectors`, the bot's default, filled on first use), and each question once
@@ -31,6 +32,8 @@ from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
+
+from score_across import ENGLISH, right_across
 
 from bot.chat.messages import available
 from bot.cli import answer_json
@@ -102,7 +105,8 @@ def seed_corpus(eval_dir: Path) -> Corpus:
     def judge(case: dict, out: dict) -> bool:
         return scorer.judge(case, out["text"], units)[0]
 
-    paths = [*sorted((ROOT / "tests" / "data").glob("*.jsonl")), eval_dir / "dev.jsonl"]
+    paths = [*sorted((ROOT / "tests" / "data").glob("questions*.jsonl")), eval_dir / "dev.jsonl"]
+    paths.remove(ENGLISH)
     return corpus(ROOT / "seeds", [QuestionSet(path.stem.removeprefix("questions_"), read_cases(path), judge) for path in paths])
 
 
@@ -117,7 +121,10 @@ def multi_corpus(eval_dir: Path) -> Corpus:
     def judge(case: dict, out: dict) -> bool:
         return scorer.judge(case, expects[case["id"]], out, units)[0]
 
-    return corpus(folder / "kb", [QuestionSet("multi", cases, judge)])
+    def across(case: dict, out: dict) -> bool:
+        return right_across(case, out, scorer.found_units(out.get("text") or "", units))
+
+    return corpus(folder / "kb", [QuestionSet("multi", cases, judge), QuestionSet("english", read_cases(ENGLISH), across)])
 
 
 def right_answers(corpus: Corpus, config: RankingConfig) -> dict[str, int]:
