@@ -160,6 +160,10 @@ class FakeTelegram:
                     connection.shutdown(socket.SHUT_RDWR)
             self._lock.notify_all()
 
+    def close(self) -> None:
+        """Release the port of a fake that was never started (one answering in process, see `tests/inprocess.py`)."""
+        self._server.server_close()
+
     # -- misbehaving -------------------------------------------------------
 
     def inject(self, method: str, *faults: str, retry_after: int = 1) -> None:
