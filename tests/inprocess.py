@@ -30,7 +30,10 @@ DEFAULT_FLOOD_LIMIT = FloodLimit(20, 60.0)
 
 
 class InProcessBot:
-    """One bot over `searcher` and a fresh database in `workdir`; use as a context manager."""
+    """One bot over `searcher` and a fresh database in `workdir`; use as a context manager.
+
+    No cache folder: a /reload builds its index in this process, without the build child's start-up.
+    """
 
     def __init__(
         self,
@@ -44,7 +47,7 @@ class InProcessBot:
     ) -> None:
         self.settings = Settings(
             content_dir,
-            workdir / "cache",
+            None,
             "en",
             "WARNING",
             telegram_token=TOKEN,

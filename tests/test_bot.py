@@ -20,6 +20,9 @@ from bot.chat.messages import message
 from .botrunner import BotProcess, button, buttons, press, say
 from .fake_telegram import BOT_USER, FakeTelegram
 
+pytestmark = pytest.mark.slow
+"""Every test here runs `python -m bot` as a process; `test_handlers.py` has the conversations in process."""
+
 user_ids = itertools.count(1000)
 
 

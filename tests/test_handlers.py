@@ -300,7 +300,7 @@ def load_searcher_for(content: Path, workdir: Path) -> Searcher:
 
     from .conftest import SHARED_VECTORS
 
-    settings = Settings(content, workdir / "cache", "en", "WARNING", vectors_dir=SHARED_VECTORS)
+    settings = Settings(content, None, "en", "WARNING", vectors_dir=SHARED_VECTORS)
     return load_searcher(settings, reply_languages=available())
 
 
@@ -320,10 +320,11 @@ def test_a_flooding_user_gets_one_notice_and_others_are_still_answered(searcher:
 
 
 @pytest.fixture
-def admin_bot(tmp_path: Path) -> Iterator[InProcessBot]:
+def admin_bot(searcher: Searcher, tmp_path: Path) -> Iterator[InProcessBot]:
+    """The seed index, and a copy of the seeds for /reload to find edits in."""
     content = tmp_path / "content"
     shutil.copytree(SEEDS, content)
-    with InProcessBot(load_searcher_for(content, tmp_path), tmp_path, content_dir=content, admins=frozenset({ADMIN})) as running:
+    with InProcessBot(searcher, tmp_path, content_dir=content, admins=frozenset({ADMIN})) as running:
         yield running
     assert running.fake.refusals == []
 
