@@ -371,7 +371,7 @@ def test_a_token_revoked_while_running_stops_the_bot(tmp_path: Path) -> None:
         user = next(user_ids)
         say(fake, "terfi", user)
         token = fake.token
-        fake.token = "555:the-new-token"
+        fake.revoke_token("555:the-new-token")
         assert process.process is not None
         assert process.process.wait(30) == 2
         output = process.log()
