@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .conftest import ROOT, SEEDS, SHARED_VECTORS
+from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS
 from .fake_telegram import FakeTelegram
 
 
@@ -25,7 +25,7 @@ class BotProcess:
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_BASE_URL": fake.base_url,
             "CONTENT_DIR": str(SEEDS),
-            "CACHE_DIR": str(workdir / "cache"),
+            "CACHE_DIR": str(SHARED_CACHE),
             "DATABASE_PATH": str(workdir / "bot.sqlite3"),
             "EMBEDDINGS_DIR": str(SHARED_VECTORS),
             "DEFAULT_LANGUAGE": "en",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
@@ -20,10 +21,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_VECTORS = Path(tempfile.gettempdir()) / "kb-bot-test-vectors"
 """One vector store for every index the tests build and every bot they start: keyed by the embedded text, it is
 safe to share, and the seed articles are then embedded once per machine rather than once per test."""
+SHARED_CACHE = Path(tempfile.mkdtemp(prefix="kb-bot-test-cache-"))
+"""One index cache for the bots and `ask` runs of one test session: the seed index is built once per session, not once
+per process. New every session (and removed after it), so an index built by older code is never read."""
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data"
 
 WriteFile = Callable[[str, str], Path]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(SHARED_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

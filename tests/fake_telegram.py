@@ -169,6 +169,16 @@ class FakeTelegram:
                     connection.shutdown(socket.SHUT_RDWR)
             self._lock.notify_all()
 
+    def close(self) -> None:
+        """Release the port of a fake that was never started (one answering in process, see `tests/inprocess.py`)."""
+        self._server.server_close()
+
+    def revoke_token(self, new_token: str) -> None:
+        """As @BotFather's /revoke: the old token is refused from now on, the long poll in progress included."""
+        with self._lock:
+            self.token = new_token
+            self._lock.notify_all()
+
     # -- misbehaving -------------------------------------------------------
 
     def inject(self, method: str, *faults: str, retry_after: int = 1) -> None:
@@ -356,8 +366,9 @@ class FakeTelegram:
         offset = int(params.get("offset") or 0)
         deadline = time.monotonic() + float(params.get("timeout") or 0)
         with self._lock:
+            token = self.token
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            while not self._updates and time.monotonic() < deadline:
+            while not self._updates and time.monotonic() < deadline and self.token == token:
                 self._lock.wait(deadline - time.monotonic())
             return list(self._updates)
 

@@ -20,6 +20,9 @@ from bot.chat.messages import message
 from .botrunner import BotProcess, button, buttons, press, say
 from .fake_telegram import BOT_USER, FakeTelegram
 
+pytestmark = pytest.mark.slow
+"""Every test here runs `python -m bot` as a process; `test_handlers.py` has the conversations in process."""
+
 user_ids = itertools.count(1000)
 
 
@@ -380,7 +383,7 @@ def test_a_token_revoked_while_running_stops_the_bot(tmp_path: Path) -> None:
         user = next(user_ids)
         say(fake, "terfi", user)
         token = fake.token
-        fake.token = "555:the-new-token"
+        fake.revoke_token("555:the-new-token")
         assert process.process is not None
         assert process.process.wait(30) == 2
         output = process.log()

@@ -13,15 +13,17 @@ import pytest
 
 from bot.cli import main
 
-from .conftest import ROOT, SEEDS, WriteFile
+from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
 
 KEYS = {"question", "language", "kind", "text", "article", "section", "score", "suggestions"}
 
 
 @pytest.fixture(autouse=True)
-def seeds_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def seeds_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seeds, their index from the session's cache and their vectors from the shared store: built once, not per test."""
     monkeypatch.setenv("CONTENT_DIR", str(SEEDS))
-    monkeypatch.setenv("CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CACHE_DIR", str(SHARED_CACHE))
+    monkeypatch.setenv("EMBEDDINGS_DIR", str(SHARED_VECTORS))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:
@@ -61,7 +63,8 @@ def test_ask_lang_settles_ambiguous_questions_and_rejects_unknown_codes(capsys) 
     assert "ar, da, it, ru, tr" in err
 
 
-def test_ask_uses_and_survives_the_index_cache(capsys, tmp_path: Path) -> None:
+def test_ask_uses_and_survives_the_index_cache(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CACHE_DIR", str(tmp_path / "cache"))
     for _ in range(2):
         code, out, _ = run(capsys, "ask", "--json", "maas araligi")
         assert code == 0 and json.loads(out)["kind"] == "paragraph"
@@ -126,8 +129,16 @@ def test_ask_on_a_terminal_says_what_it_waits_for(capsys, monkeypatch) -> None:
     assert out.startswith("[tr] ")
 
 
+@pytest.mark.slow
 def test_ask_piped_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
-    env = {**os.environ, "CONTENT_DIR": str(SEEDS), "CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    """A real pipe closed by `head`: only a separate process meets the broken pipe."""
+    env = {
+        **os.environ,
+        "CONTENT_DIR": str(SEEDS),
+        "CACHE_DIR": str(SHARED_CACHE),
+        "EMBEDDINGS_DIR": str(SHARED_VECTORS),
+        "PYTHONPATH": str(ROOT),
+    }
     questions = "maaş aralığı nedir\n" * 2000
     shell = f"{sys.executable} -m bot ask --json | head -1"
     done = subprocess.run(

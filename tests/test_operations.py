@@ -15,6 +15,10 @@ from .botrunner import BotProcess, say
 from .conftest import SEEDS
 from .fake_telegram import FakeTelegram
 
+pytestmark = pytest.mark.slow
+"""A real process: the flood limit on a live bot, SIGHUP, the periodic content check; admin commands and
+/reload are also `test_handlers.py`'s, in process."""
+
 ADMIN = 777
 user_ids = itertools.count(70_000)
 TEA = "---\ntitle: Tè\nlang: it\n---\n# Tè\n## Infusione del tè verde\nIl tè verde si lascia in infusione tre minuti, a ottanta gradi.\n"

@@ -109,6 +109,7 @@ def test_a_database_folder_on_a_read_only_mount_is_refused(tmp_path: Path) -> No
         check_database(tmp_path / "data" / "bot.sqlite3")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["garbage", "truncated"])
 def test_the_bot_stops_at_start_with_one_line_and_exits(fake: FakeTelegram, tmp_path: Path, kind: str) -> None:
     database = tmp_path / "bot.sqlite3"
@@ -175,6 +176,7 @@ def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[BotProcess]:
     assert process.stop() == 0, process.log()
 
 
+@pytest.mark.slow
 def test_a_database_deleted_under_the_running_bot_is_noticed(fake: FakeTelegram, bot: BotProcess, tmp_path: Path) -> None:
     user = 61_001
     (confirmed,) = say(fake, "/lang it", user)

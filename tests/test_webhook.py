@@ -72,18 +72,21 @@ def update(update_id: int, text: str) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_webhook_is_registered_with_its_secret(fake: FakeTelegram, webhook: str) -> None:
     (registered,) = fake.wait_for(lambda m, p: m == "setWebhook")
     assert registered["url"] == webhook
     assert registered["secret_token"] == SECRET
 
 
+@pytest.mark.slow
 def test_update_with_the_secret_is_answered(fake: FakeTelegram, webhook: str) -> None:
     assert post(webhook, update(1, "fascia di stipendio"), SECRET) == 200
     (reply,) = fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == USER)
     assert reply["text"].startswith("<b>Esempi di ruoli di Account Manager</b>")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("secret", [None, "wrong"])
 def test_update_without_the_right_secret_is_refused(fake: FakeTelegram, webhook: str, secret: str | None) -> None:
     before = len(fake.messages_to(USER))
@@ -92,6 +95,7 @@ def test_update_without_the_right_secret_is_refused(fake: FakeTelegram, webhook:
     assert len(fake.messages_to(USER)) == before
 
 
+@pytest.mark.slow
 def test_the_same_update_delivered_twice_is_answered_once(fake: FakeTelegram, webhook: str) -> None:
     """Telegram redelivers an update when it saw no timely 200; the second copy is acknowledged, not answered."""
     before = len(fake.messages_to(USER))
@@ -122,12 +126,14 @@ def headers_only(url: str, secret: str, length: int) -> bytes:
         return answer
 
 
+@pytest.mark.slow
 def test_a_wrong_secret_is_refused_before_the_body_is_read(webhook: str) -> None:
     """403 comes back though the announced 10 MB were never sent: the bot did not wait to read them."""
     answer = headers_only(webhook, "wrong", 10_000_000)
     assert answer.startswith(b"HTTP/1.1 403 ")
 
 
+@pytest.mark.slow
 def test_a_body_over_the_limit_is_refused_with_413(fake: FakeTelegram, webhook: str) -> None:
     assert headers_only(webhook, SECRET, 10_000_000).startswith(b"HTTP/1.1 413 ")
     before = len(fake.messages_to(USER))
@@ -146,6 +152,7 @@ def test_seen_updates_forget_after_the_window_and_stay_bounded() -> None:
     assert len(seen) == 3
 
 
+@pytest.mark.slow
 def test_webhook_without_url_exits_with_a_message(tmp_path: Path) -> None:
     fake = FakeTelegram().start()
     try:

@@ -1,0 +1,373 @@
+"""Conversations through the bot's real handlers, in process: replies, buttons, commands, groups, odd input, admins.
+
+The same updates as the end-to-end tests in `test_bot.py` and `test_operations.py`
+(which start `python -m bot run` and are marked `slow`), handed to the application
+by `InProcessBot`, each test with a fresh database. Seconds instead of minutes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.chat.messages import message
+from bot.config import FloodLimit
+from bot.search.loading import load_searcher
+from bot.search.searcher import Searcher
+
+from .botrunner import buttons
+from .conftest import SEEDS
+from .fake_telegram import BOT_USER
+from .inprocess import InProcessBot
+
+user_ids = itertools.count(3000)
+ADMIN = 777
+
+
+@pytest.fixture
+def bot(searcher: Searcher, tmp_path: Path) -> Iterator[InProcessBot]:
+    with InProcessBot(searcher, tmp_path) as running:
+        yield running
+    assert running.fake.refusals == [], "the bot sent messages Telegram would refuse"
+
+
+@pytest.fixture
+def user() -> int:
+    return next(user_ids)
+
+
+@pytest.mark.parametrize(
+    ("question", "heading", "emphasised", "title"),
+    [
+        ("maaş aralığı nedir", "Hesap Yöneticisi Rolleri Örnekleri", "<i>maaş</i> <i>aralığı</i>", "Muhasebe Müdürü"),
+        ("نطاق رواتب مديري الحسابات", "أمثلة على أدوار مدير الحساب", "<i>رواتب</i>", "إدارة حساب المستخدم"),
+        ("fascia di stipendio", "Esempi di ruoli di Account Manager", "<i>fascia</i> di <i>stipendio</i>", "Account Manager"),
+        ("hvordan far man en hojere lon", "Eksempler på Account Manager-roller", "<i>højere</i> <i>løn</i>", "kundechef"),
+        (
+            "диапазон зарплат",
+            "Примеры ролей менеджера по работе с клиентами",
+            "<i>диапазон</i> <i>зарплат</i>",
+            "Менеджер по работе с клиентами",
+        ),
+    ],
+)
+def test_question_gets_the_paragraph_in_its_language_with_buttons(
+    bot: InProcessBot, user: int, question: str, heading: str, emphasised: str, title: str
+) -> None:
+    (reply,) = bot.say(question, user)
+    text = reply["text"]
+    assert reply["parse_mode"] == "HTML"
+    assert text.startswith(f"<b>{heading}</b>\n\n")
+    assert emphasised in text
+    assert text.endswith(f"<i>{title}</i>")
+    labels = [b["text"] for b in buttons(reply)]
+    assert len([label for label in labels if label in {"Türkçe", "العربية", "Italiano", "Dansk", "Русский"}]) == 4
+    assert len(labels) >= 5
+
+
+def test_translation_button_shows_the_same_paragraph_in_that_language(bot: InProcessBot, user: int) -> None:
+    (reply,) = bot.say("maaş aralığı nedir", user, language_code="tr")
+    (danish,) = bot.press(reply, "Dansk", user)
+    assert "lønintervallet for kontoadministratorer i USA" in danish["text"]
+    (russian,) = bot.press(danish, "Русский", user)
+    assert "диапазон зарплат менеджеров" in russian["text"]
+
+
+def test_highlights_and_related_section_buttons(bot: InProcessBot, user: int) -> None:
+    (reply,) = bot.say("fascia di stipendio", user, language_code="it")
+    (points,) = bot.press(reply, "Punti chiave", user)
+    assert points["text"].startswith("<b>Mette in risalto</b> · <i>Account Manager</i>\n• ")
+    assert points["text"].count("• ") == 3
+    (section,) = bot.press(reply, "Che cos'è un account manager?", user)
+    assert section["text"].startswith("<b>Che cos'è un account manager?</b>")
+
+
+def test_highlights_command_follows_the_conversation_or_a_topic(bot: InProcessBot, user: int) -> None:
+    bot.say("диапазон зарплат", user, language_code="ru")
+    (points,) = bot.say("/highlights", user, language_code="ru")
+    assert points["text"].startswith("<b>Особенности</b>")
+    (topic,) = bot.say("/highlights salgsteamet", user, language_code="ru")
+    assert topic["text"].count("• ") == 3
+
+
+def test_highlights_command_without_context_shows_the_main_article(bot: InProcessBot, user: int) -> None:
+    (points,) = bot.say("/highlights", user, language_code="tr")
+    assert points["text"].startswith("<b>Öne çıkanlar</b> · <i>Muhasebe Müdürü</i>")
+
+
+def test_start_and_help_speak_the_users_language(bot: InProcessBot, user: int) -> None:
+    (turkish,) = bot.say("/start", user, language_code="tr")
+    assert turkish["text"].startswith("Bilgi bankasındaki sorulara cevap veriyorum.")
+    (english,) = bot.say("/help", next(user_ids), language_code="de")
+    assert english["text"].startswith("I answer questions from the knowledge base.")
+
+
+def test_lang_by_argument_by_button_and_unknown_code(bot: InProcessBot, user: int) -> None:
+    (menu,) = bot.say("/lang", user, language_code="it")
+    assert [b["text"] for b in buttons(menu)] == ["العربية", "Dansk", "Italiano", "Русский", "Türkçe", "✓ Automatica"]
+    (confirmed,) = bot.press(menu, "Dansk", user)
+    assert confirmed["text"].startswith("Dit sprog er nu Dansk.")
+    (menu,) = bot.say("/lang", user, language_code="it")
+    assert menu["text"].startswith("Dit sprog: Dansk.")
+    assert "✓ Dansk" in [b["text"] for b in buttons(menu)]
+    (ambiguous,) = bot.say("account manager", user, language_code="it")
+    assert "<i>kundechef</i>" in ambiguous["text"]
+    (unknown,) = bot.say("/lang xx", user)
+    assert "“xx”" in unknown["text"] and "tr (Türkçe)" in unknown["text"] and "auto" in unknown["text"]
+    (direct,) = bot.say("/lang ru", user)
+    assert direct["text"].startswith("Теперь ваш язык — Русский.")
+    (automatic,) = bot.say("/lang auto", user)
+    assert "automatic" not in automatic["text"] and automatic["text"]
+
+
+def test_a_language_choice_outlives_the_bot_that_stored_it(searcher: Searcher, tmp_path: Path, user: int) -> None:
+    """The choice is in the database, not in memory: a new application on the same file still knows it.
+
+    (That it survives kill -9 of a real process is `test_bot.py`'s, marked slow.)
+    """
+    with InProcessBot(searcher, tmp_path) as first:
+        (menu,) = first.say("/lang", user)
+        (confirmed,) = first.press(menu, "Italiano", user)
+        assert confirmed["text"].startswith("Ora la tua lingua è Italiano.")
+    with InProcessBot(searcher, tmp_path) as second:
+        (menu,) = second.say("/lang", user)
+        assert menu["text"].startswith("La tua lingua: Italiano.")
+
+
+def test_no_answer_is_polite_and_offers_sections(bot: InProcessBot, user: int) -> None:
+    (reply,) = bot.say("che tempo fa domani", user, language_code="it")
+    assert reply["text"].startswith("Non ho trovato una risposta")
+    assert "Puoi chiedere di:" in reply["text"]
+    suggestion = buttons(reply)[0]["text"]
+    (section,) = bot.press(reply, suggestion, user)
+    assert section["text"].startswith(f"<b>{suggestion}</b>")
+
+
+@pytest.mark.parametrize("question", ["hello", "how much does an account manager earn", "what is the capital of France"])
+def test_a_reader_whose_language_the_content_lacks_gets_one_language_they_can_read(
+    bot: InProcessBot, user: int, question: str
+) -> None:
+    (reply,) = bot.say(question, user, language_code="en")
+    assert reply["text"] == (
+        "I couldn't find an answer to that in the knowledge base.\n\n"
+        "The articles here are written in other languages. Pick one to read them in, then ask in it:"
+    )
+    assert [b["text"] for b in buttons(reply)] == ["العربية", "Dansk", "Italiano", "Русский", "Türkçe"]
+    (chosen,) = bot.press(reply, "Dansk", user)
+    assert chosen["text"].startswith("Dit sprog er nu Dansk")
+
+
+@pytest.mark.parametrize("text", ["🙂🙂🙂", "<b>x</b> & <script>alert(1)</script>", "maaş " * 819 + "x", "."])
+def test_odd_messages_get_a_proper_reply(bot: InProcessBot, user: int, text: str) -> None:
+    (reply,) = bot.say(text, user, language_code="tr")
+    assert reply["text"]
+    assert "<script>" not in reply["text"]
+
+
+def test_stickers_and_photos_get_a_hint(bot: InProcessBot, user: int) -> None:
+    sticker = {
+        "sticker": {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+        }
+    }
+    (reply,) = bot.say(None, user, language_code="da", extra=sticker)
+    assert reply["text"] == "Jeg kan kun læse tekstbeskeder. Skriv venligst dit spørgsmål."
+
+
+def test_unknown_command_points_to_help(bot: InProcessBot, user: int) -> None:
+    (reply,) = bot.say("/weather", user, language_code="ru")
+    assert reply["text"] == "Я не знаю такой команды. /help покажет, что я умею."
+
+
+def test_group_chat_answers_only_when_addressed(bot: InProcessBot, user: int) -> None:
+    group = -100_000 - user
+    bot.say("maaş aralığı nedir", user, count=0, chat_id=group, chat_type="supergroup")
+    bot.say("/weather@other_bot", user, count=0, chat_id=group, chat_type="supergroup")
+    (mentioned,) = bot.say(f"@{BOT_USER['username']} maaş aralığı nedir", user, chat_id=group, chat_type="supergroup")
+    assert "<i>maaş</i>" in mentioned["text"]
+    assert mentioned.get("reply_parameters") or mentioned.get("reply_to_message_id")
+    (replied,) = bot.say("terfi", user, chat_id=group, chat_type="supergroup", reply_to=mentioned["_message"])
+    assert "terfi" in replied["text"]
+    (command,) = bot.say(f"/highlights@{BOT_USER['username']}", user, chat_id=group, chat_type="supergroup")
+    assert command["text"].count("• ") == 3
+
+
+def test_group_mentions_by_name_in_a_caption_or_about_another_message_are_answered(bot: InProcessBot, user: int) -> None:
+    group = -200_000 - user
+    kwargs = {"chat_id": group, "chat_type": "supergroup", "language_code": "tr"}
+    picked = {"type": "text_mention", "offset": 0, "length": len(BOT_USER["first_name"]), "user": BOT_USER}
+    (by_name,) = bot.say(f"{BOT_USER['first_name']} maaş aralığı nedir", user, extra={"entities": [picked]}, **kwargs)
+    assert "<i>maaş</i>" in by_name["text"]
+    photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    mention = {"type": "mention", "offset": 0, "length": len(BOT_USER["username"]) + 1}
+    caption = {"photo": photo, "caption": f"@{BOT_USER['username']} maaş aralığı nedir", "caption_entities": [mention]}
+    (captioned,) = bot.say(None, user, extra=caption, **kwargs)
+    assert "<i>maaş</i>" in captioned["text"]
+    other = bot.fake.user_message("terfi nasıl olur", user_id=user + 1, chat_id=group, chat_type="supergroup")["message"]
+    (about_other,) = bot.say(f"@{BOT_USER['username'].upper()}", user, reply_to=other, **kwargs)
+    assert "terfi" in about_other["text"]
+    (bare,) = bot.say(f"@{BOT_USER['username']}", user, **kwargs)
+    assert bare["text"].startswith("Bilgi bankasındaki sorulara cevap veriyorum.")
+    bot.say(None, user, count=0, extra={"photo": photo, "caption": "maaş aralığı nedir"}, **kwargs)
+
+
+def test_hostile_text_and_forged_buttons_get_valid_replies(bot: InProcessBot, user: int) -> None:
+    (surrogate,) = bot.say("maaş\ud800 aralığı nedir", user, language_code="tr")
+    assert "<i>maaş</i>" in surrogate["text"]
+    (hidden,) = bot.say("ma\u200baş ara\u00adlığı nedir", user, language_code="tr")
+    assert "<i>maaş</i>" in hidden["text"]
+    generation = buttons(surrogate)[0]["callback_data"].split(":")[1]
+    for data in (f"p:{generation}:0:-2:0", f"p:{generation}:0:0:-5", f"p:{generation}:0:99999999999999999999:0", "l:\ud800"):
+        answered = bot.press_data(data, surrogate["_message"], user, language_code="tr")
+        assert "eski bir sürümüne" in answered["text"]
+    (after,) = bot.say("terfi", user, language_code="tr")
+    assert "terfi" in after["text"]
+    assert [m for m in bot.fake.messages_to(user) if m["text"] in {message("tr", "error"), message("en", "error")}] == []
+
+
+def test_every_button_press_is_answered(bot: InProcessBot, user: int) -> None:
+    (reply,) = bot.say("terfi", user, language_code="tr")
+    answered = bot.press_data("p:00000000:0:0:0", reply["_message"], user)
+    assert "eski bir sürümüne" in answered["text"]
+    bot.press_data("not-ours", reply["_message"], user)
+
+
+def test_commands_are_registered_in_every_language(bot: InProcessBot) -> None:
+    calls = [p for m, p in bot.fake.calls if m == "setMyCommands"]
+    by_language = {call.get("language_code"): call["commands"] for call in calls}
+    assert set(by_language) == {None, "ar", "da", "it", "ru", "tr"}
+    assert {c["command"] for c in by_language["tr"]} == {"start", "help", "highlights", "lang"}
+    assert any(c["description"] == "Dilinizi gösterin veya değiştirin" for c in by_language["tr"])
+
+
+def test_commands_that_cannot_be_set_do_not_stop_the_bot(
+    searcher: Searcher, tmp_path: Path, user: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    with InProcessBot(searcher, tmp_path, failing=frozenset({"setMyCommands"})) as failing:
+        (reply,) = failing.say("terfi", user, language_code="tr")
+        assert "terfi" in reply["text"]
+    assert "could not register commands" in caplog.text
+
+
+def test_questions_are_logged_for_the_content_owner(bot: InProcessBot, user: int) -> None:
+    bot.say("hvad koster en pizza", user, language_code="da")
+    with sqlite3.connect(bot.settings.database_path) as db:
+        rows = db.execute("SELECT question, language, kind, answered FROM questions WHERE user_id = ?", (user,)).fetchall()
+    assert rows == [("hvad koster en pizza", "da", "none", 0)]
+
+
+def test_bot_and_cli_give_the_same_answer(bot: InProcessBot, user: int, searcher: Searcher) -> None:
+    import html
+    import re
+
+    for question in ("hvordan far man en hojere lon", "ما هي مهام مدير الحساب", "зарплта"):
+        (reply,) = bot.say(question, user)
+        assert searcher.answer(question).text in html.unescape(re.sub(r"</?i>", "", reply["text"]))
+
+
+def test_long_answer_arrives_in_several_valid_messages(tmp_path: Path, user: int) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    long_paragraph = " ".join(f"Il caffè numero {i} viene tostato lentamente." for i in range(400))
+    (content / "caffe.it.md").write_text(
+        f"---\ntitle: Caffè\n---\n# Caffè\n## Tostatura\n{long_paragraph}\n\n## Punti\n- tostato\n- lento\n", encoding="utf-8"
+    )
+    with InProcessBot(load_searcher_for(content, tmp_path), tmp_path, content_dir=content) as running:
+        running.fake.user_message("tostatura del caffè", user_id=user, language_code="it")
+        running.post(running.fake._updates[-1])
+        replies = running.fake.messages_to(user)
+        assert len(replies) >= 4
+        assert all(len(r["text"]) <= 4096 for r in replies)
+        assert [bool(buttons(r)) for r in replies] == [False] * (len(replies) - 1) + [True]
+        assert sum(r["text"].count("tostato") for r in replies) == 400
+        assert running.fake.refusals == []
+
+
+def load_searcher_for(content: Path, workdir: Path) -> Searcher:
+    from bot.chat.messages import available
+    from bot.config import Settings
+
+    from .conftest import SHARED_VECTORS
+
+    settings = Settings(content, None, "en", "WARNING", vectors_dir=SHARED_VECTORS)
+    return load_searcher(settings, reply_languages=available())
+
+
+# -- flood limit and admin commands, as `test_operations.py` checks them on a real process --------
+
+
+def test_a_flooding_user_gets_one_notice_and_others_are_still_answered(searcher: Searcher, tmp_path: Path, user: int) -> None:
+    with InProcessBot(searcher, tmp_path, flood_limit=FloodLimit(3, 60.0)) as running:
+        for _ in range(6):
+            running.post(running.fake.user_message("maaş aralığı nedir", user_id=user, language_code="tr"))
+        texts = [m["text"] for m in running.fake.messages_to(user)]
+        assert len(texts) == 4
+        assert sum("45.000 ila 85.000" in t for t in texts) == 3
+        assert sum(t.startswith("Mesajları cevaplayabileceğimden daha hızlı") for t in texts) == 1
+        (other,) = running.say("fascia di stipendio", next(user_ids))
+        assert "Esempi di ruoli" in other["text"]
+
+
+@pytest.fixture
+def admin_bot(searcher: Searcher, tmp_path: Path) -> Iterator[InProcessBot]:
+    """The seed index, and a copy of the seeds for /reload to find edits in."""
+    content = tmp_path / "content"
+    shutil.copytree(SEEDS, content)
+    with InProcessBot(searcher, tmp_path, content_dir=content, admins=frozenset({ADMIN})) as running:
+        yield running
+    assert running.fake.refusals == []
+
+
+def test_admin_commands_look_unknown_to_everyone_else(admin_bot: InProcessBot, user: int) -> None:
+    for command in ("/stats", "/reload"):
+        (reply,) = admin_bot.say(command, user)
+        assert reply["text"].startswith("I don't know that command.")
+
+
+def test_stats_show_the_share_answered_and_what_went_unanswered(admin_bot: InProcessBot, user: int) -> None:
+    admin_bot.say("диапазон зарплат", user, language_code="ru")
+    admin_bot.say("Pizza tarifi nedir?", user, language_code="tr")
+    admin_bot.say("pizza tarifi nedir", next(user_ids), language_code="tr")
+    (stats,) = admin_bot.say("/stats", ADMIN, language_code="en")
+    text = stats["text"]
+    assert text.startswith("Questions asked\nLast 24 hours: 3 ")
+    assert "Русский: " in text and "Türkçe: " in text
+    assert "Most frequent unanswered questions (last 7 days):\n2× pizza tarifi nedir" in text
+
+
+TEA = "---\ntitle: Tè\nlang: it\n---\n# Tè\n## Infusione del tè verde\nIl tè verde si lascia in infusione tre minuti, a ottanta gradi.\n"
+
+
+def test_reload_picks_up_new_and_broken_files_and_keeps_serving(admin_bot: InProcessBot) -> None:
+    content = admin_bot.settings.content_dir
+    (before,) = admin_bot.say("quanti minuti di infusione per il tè verde", ADMIN, language_code="it")
+    assert "Infusione" not in before["text"]
+    (content / "tea.it.md").write_text(TEA, encoding="utf-8")
+    (content / "broken.it.md").write_text("---\ntitle: [unclosed\n---\n# Rotto\n", encoding="utf-8")
+    (report,) = admin_bot.say("/reload", ADMIN, language_code="it")
+    assert report["text"].startswith("Base di conoscenza ricaricata: 6 articoli in 5 lingue.")
+    assert "• broken.it.md" in report["text"]
+    (after,) = admin_bot.say("quanti minuti di infusione per il tè verde", ADMIN, language_code="it")
+    assert after["text"].startswith("<b>Infusione del tè verde</b>")
+    (again,) = admin_bot.say("/reload", ADMIN, language_code="it")
+    assert again["text"].startswith("La base di conoscenza non è cambiata")
+
+
+def test_a_reload_that_finds_nothing_usable_keeps_the_old_index(admin_bot: InProcessBot, tmp_path: Path) -> None:
+    for path in admin_bot.settings.content_dir.glob("*.md"):
+        path.unlink()
+    (report,) = admin_bot.say("/reload", ADMIN, language_code="it")
+    assert report["text"].startswith("Il ricaricamento non è riuscito, quindi continuo a rispondere con la versione precedente.")
+    (answer,) = admin_bot.say("диапазон зарплат", next(user_ids), language_code="ru")
+    assert answer["text"].startswith("<b>Примеры ролей менеджера")
