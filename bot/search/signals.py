@@ -114,10 +114,7 @@ def lexical_lead(reading: Reading) -> float:
     as the leader is sure (its lexical confidence).
     """
     config = reading.config
-    scores = np.zeros(len(reading.candidates))
-    for signal in SIGNALS:
-        if signal.name != SEMANTIC and config.on(signal.name):
-            scores = scores + signal.weight(config) * signal.values(reading)
+    scores = score(reading, LEXICAL_SIGNALS)
     if len(scores) < 2:
         return float(lexical_confidence(reading).max(initial=0.0))
     first, second = np.sort(scores)[::-1][:2]
@@ -134,6 +131,8 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(SEMANTIC, attrgetter("semantic_weight"), semantic),
 )
 """The signals summed into the rank score, in order (the order of a floating-point sum)."""
+LEXICAL_SIGNALS = tuple(signal for signal in SIGNALS if signal.name != SEMANTIC)
+"""What the question's words alone say: how clearly they single out one candidate (`lexical_lead`)."""
 
 
 def score(reading: Reading, signals: tuple[Signal, ...]) -> np.ndarray:
