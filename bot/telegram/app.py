@@ -108,6 +108,16 @@ def _token_rejected(application: Application) -> None:
         application.stop_running()
 
 
+def _refused(error: TelegramError, settings: Settings) -> int:
+    """One line for a Bot API that will not serve the bot, and the exit status: 2 for a rejected token, 1 for no answer."""
+    if isinstance(error, InvalidToken):
+        print(_REJECTED, file=sys.stderr)
+        return 2
+    reason = str(error).replace(settings.telegram_token, "<token>")
+    print(f"could not reach the Telegram Bot API at {settings.telegram_api_base_url}: {reason}", file=sys.stderr)
+    return 1
+
+
 def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) -> None:
     """The rest of python-telegram-bot's shutdown, when its updater stopped it short.
 
@@ -196,13 +206,8 @@ def run(settings: Settings, webhook: bool = False) -> int:
         return 2
     try:
         me = asyncio.run(_identify(settings))
-    except InvalidToken:
-        print(_REJECTED, file=sys.stderr)
-        return 2
     except TelegramError as error:
-        reason = str(error).replace(settings.telegram_token, "<token>")
-        print(f"could not reach the Telegram Bot API at {settings.telegram_api_base_url}: {reason}", file=sys.stderr)
-        return 1
+        return _refused(error, settings)
     application = build_application(settings, searcher)
     mode = f"on the webhook {settings.webhook_url}" if webhook else "by long polling"
     print(
@@ -226,18 +231,13 @@ def run(settings: Settings, webhook: bool = False) -> int:
             )
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
-    except InvalidToken:
-        _finish_shutdown(application, loop)
-        print(_REJECTED, file=sys.stderr)
-        return 2
     except StoreError as error:
         _finish_shutdown(application, loop)
         print(error, file=sys.stderr)
         return 2
     except TelegramError as error:
-        reason = str(error).replace(settings.telegram_token, "<token>")
-        print(f"could not reach the Telegram Bot API at start-up: {reason}", file=sys.stderr)
-        return 1
+        _finish_shutdown(application, loop)
+        return _refused(error, settings)
     finally:
         loop.close()
     print(f"@{me.username} stopped.", file=sys.stderr)
