@@ -21,7 +21,8 @@ from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, de
 from .messages import message
 from .reload import ContentReloader, ReloadOutcome
 from .render import Reply, answer_reply, language_menu, other_languages_reply, plain
-from .store import LoggedQuestion, Store, StoreError
+from .storage import Storage
+from .store import LoggedQuestion, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Pressed:
 
 class Dialogue:
     def __init__(
-        self, content: ContentReloader, store: Store, default_language: str, admin_user_ids: frozenset[int] = frozenset()
+        self, content: ContentReloader, store: Storage, default_language: str, admin_user_ids: frozenset[int] = frozenset()
     ) -> None:
         self.content = content
         self.store = store

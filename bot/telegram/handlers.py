@@ -23,7 +23,7 @@ from ..chat.dialogue import Asker, Dialogue
 from ..chat.messages import message
 from ..chat.reload import ContentReloader
 from ..chat.render import Reply
-from .flood import Admission, FloodGuard
+from .flood import Admission, FloodGuard, SharedFloodGuard
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +160,8 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     asker = asker_of(update)
     if dialogue(context).is_admin(asker):
         return
-    guard: FloodGuard = context.bot_data["flood_guard"]
-    admission = guard.admit(user.id)
+    guard: FloodGuard | SharedFloodGuard = context.bot_data["flood_guard"]
+    admission = await guard.check(user.id)
     if admission is Admission.ANSWER:
         return
     if update.callback_query is not None:
