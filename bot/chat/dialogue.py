@@ -19,6 +19,7 @@ from ..language.textnorm import well_formed
 from ..search.searcher import Answer, Conversation, Searcher
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
 from .messages import message
+from .metrics import QUESTIONS
 from .reload import ContentReloader, ReloadOutcome
 from .render import Reply, answer_reply, language_menu, other_languages_reply, plain
 from .storage import Storage
@@ -103,6 +104,7 @@ class Dialogue:
             searcher, question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation
         )
         article = answer.article
+        QUESTIONS.labels(language=answer.language or "?", outcome="unanswered" if answer.kind == "none" else "answered").inc()
         try:
             await self.store.record_answer(
                 LoggedQuestion(

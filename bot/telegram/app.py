@@ -149,6 +149,22 @@ async def _post_init(application: Application) -> None:
     await register_commands(application, reloader.searcher.languages, settings.admin_user_ids)
 
 
+async def _missing(application: Application) -> str | None:
+    """For `/healthz`: None once the index is loaded and the database answers, else which of them is not there."""
+    reloader: ContentReloader | None = application.bot_data.get("reloader")
+    if reloader is None or not reloader.searcher.languages:
+        return "index not loaded"
+    store: Storage | None = application.bot_data.get("store")
+    if store is None:
+        return "database not open"
+    try:
+        await store.ping()
+    except Exception as error:
+        log.warning("readiness: the database does not answer: %s", error)
+        return "database not answering"
+    return None
+
+
 async def _post_stop(application: Application) -> None:
     watcher: asyncio.Task | None = application.bot_data.get("watcher")
     if watcher is not None:
@@ -217,7 +233,7 @@ def run(settings: Settings, webhook: bool = False) -> int:
     asyncio.set_event_loop(loop)
     try:
         if webhook:
-            application.updater = GuardedUpdater(application.bot, application.update_queue)
+            application.updater = GuardedUpdater(application.bot, application.update_queue, lambda: _missing(application))
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, MessageEntityType
@@ -21,6 +22,7 @@ from telegram.ext import (
 
 from ..chat.dialogue import Asker, Dialogue
 from ..chat.messages import message
+from ..chat.metrics import ANSWER_SECONDS, FLOOD_NOTICES
 from ..chat.reload import ContentReloader
 from ..chat.render import Reply
 from .flood import Admission, FloodGuard, SharedFloodGuard
@@ -77,8 +79,10 @@ async def highlights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A question in a private chat."""
+    started = time.perf_counter()
     reply = await dialogue(context).ask(asker_of(update), update.effective_message.text or "")
     await send(context, update.effective_chat.id, reply)
+    ANSWER_SECONDS.observe(time.perf_counter() - started)
 
 
 _MENTIONS = [MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]
@@ -119,9 +123,12 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     text = addressed_text(update.effective_message, context.bot.username, context.bot.id)
     if text is None:
         return
+    started = time.perf_counter()
     asker = asker_of(update)
     reply = await dialogue(context).ask(asker, text) if text else await dialogue(context).help(asker)
     await send(context, update.effective_chat.id, reply, quote=update.effective_message)
+    if text:
+        ANSWER_SECONDS.observe(time.perf_counter() - started)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -167,6 +174,7 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if update.callback_query is not None:
         await update.callback_query.answer()
     if admission is Admission.NOTIFY:
+        FLOOD_NOTICES.inc()
         await send(context, update.effective_chat.id, await dialogue(context).flood_notice(asker))
     raise ApplicationHandlerStop
 
