@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .chat.messages import available, message
 from .chat.render import shown_text
-from .chat.store import Store, StoreError
+from .chat.storage import open_storage
+from .chat.store import StoreError
 from .config import Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
@@ -132,7 +133,7 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _print_log(settings: Settings, limit: int, unanswered: bool) -> None:
-    store = await Store.open(settings.database_path)
+    store = await open_storage(settings)
     try:
         for question, kind, answered in await store.recent_questions(limit):
             if not (unanswered and answered):
@@ -142,7 +143,7 @@ async def _print_log(settings: Settings, limit: int, unanswered: bool) -> None:
 
 
 def run_log(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.database_path.exists():
+    if not settings.database_url and not settings.database_path.exists():
         print(f"no question log yet at {settings.database_path}", file=sys.stderr)
         return 1
     try:

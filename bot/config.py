@@ -107,6 +107,13 @@ def _database_path(raw: str) -> Path:
     return path
 
 
+def _database_url(raw: str) -> str:
+    url = raw.strip()
+    if url and not re.fullmatch(r"postgres(ql)?://\S+", url):
+        raise SettingsError("DATABASE_URL: expected postgresql://user:password@host:port/database, or nothing for SQLite")
+    return url
+
+
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
@@ -136,6 +143,9 @@ class Settings:
     """Secret: kept out of `repr` and, by the log filter, out of every log line."""
     telegram_api_base_url: str = TELEGRAM_API
     database_path: Path = Path("data/bot.sqlite3")
+    database_url: str = field(default="", repr=False)
+    """postgresql://... to keep everything on a PostgreSQL server (several instances); empty: SQLite at `database_path`.
+    Secret (it may hold a password): kept out of `repr`."""
     admin_user_ids: frozenset[int] = frozenset()
     flood_limit: FloodLimit = FloodLimit(20, 60.0)
     max_messages_per_second: int = 30
@@ -173,6 +183,7 @@ class Settings:
             telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             telegram_api_base_url=_url(env, "TELEGRAM_API_BASE_URL", TELEGRAM_API),
             database_path=_database_path(env.get("DATABASE_PATH", "")),
+            database_url=_database_url(env.get("DATABASE_URL", "")),
             admin_user_ids=_user_ids(env.get("ADMIN_USER_IDS", "")),
             flood_limit=FloodLimit.parse(env.get("FLOOD_LIMIT", "20/60")),
             max_messages_per_second=_integer(env, "MAX_MESSAGES_PER_SECOND", 30, minimum=1),

@@ -47,6 +47,7 @@ def test_flood_limit_can_be_switched_off(value: str) -> None:
         ("WEBHOOK_PORT", "http"),
         ("CONCURRENT_UPDATES", "0"),
         ("TELEGRAM_WEBHOOK_SECRET", "has spaces!"),
+        ("DATABASE_URL", "mysql://db/kb"),
     ],
 )
 def test_bad_values_are_refused_by_name(name: str, value: str) -> None:
@@ -122,3 +123,10 @@ def test_good_numbers_still_read() -> None:
     assert settings.flood_limit == FloodLimit(5, 0.5)
     assert settings.webhook_port == 65535
     assert settings.admin_user_ids == {7, 1234567890123}
+
+
+def test_database_url_picks_postgresql_and_stays_out_of_repr() -> None:
+    settings = Settings.from_env({"DATABASE_URL": " postgresql://bot:hunter2@db:5432/kb "})
+    assert settings.database_url == "postgresql://bot:hunter2@db:5432/kb"
+    assert "hunter2" not in repr(settings)
+    assert Settings.from_env({}).database_url == ""

@@ -1,9 +1,15 @@
-"""The per-user flood limit: a burst is cut off with one notice, and the window frees up again."""
+"""The per-user flood limit: a burst is cut off with one notice, and the window frees up again; per process, or shared on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+
+from bot.chat.pgstore import PostgresStore
+from bot.chat.store import StoreError
 from bot.config import FloodLimit
-from bot.telegram.flood import Admission, FloodGuard
+from bot.telegram.flood import Admission, FloodGuard, SharedFloodGuard
+
+from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
 
 
 class Clock:
@@ -41,3 +47,34 @@ def test_idle_users_are_forgotten() -> None:
     clock.now = 5
     guard.admit(-1)
     assert len(guard._recent) == 1
+
+
+def test_shared_counters_hold_across_instances(pg_url: str) -> None:  # noqa: F811
+    """Two instances on one PostgreSQL database, a user's messages alternating between them: one limit, one notice."""
+
+    async def scenario() -> tuple[list[Admission], Admission, list[Admission]]:
+        stores = [await PostgresStore.open(pg_url) for _ in range(2)]
+        guards = [SharedFloodGuard(FloodLimit(3, 1.5), store) for store in stores]
+        try:
+            burst = [await guards[i % 2].check(1) for i in range(6)]
+            other = await guards[1].check(2)
+            await asyncio.sleep(1.6)
+            after = [await guards[i % 2].check(1) for i in range(4)]
+            return burst, other, after
+        finally:
+            for store in stores:
+                await store.close()
+
+    burst, other, after = asyncio.run(scenario())
+    assert burst == [Admission.ANSWER] * 3 + [Admission.NOTIFY] + [Admission.DROP] * 2
+    assert other is Admission.ANSWER
+    assert after == [Admission.ANSWER] * 3 + [Admission.NOTIFY]
+
+
+def test_shared_counters_let_messages_through_when_the_database_fails() -> None:
+    class Broken:
+        async def flood_admit(self, user_id: int, messages: int, seconds: float) -> str:
+            raise StoreError("postgresql://bot@db/kb: connection refused")
+
+    guard = SharedFloodGuard(FloodLimit(1, 60), Broken())
+    assert asyncio.run(guard.check(1)) is Admission.ANSWER

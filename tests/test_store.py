@@ -1,17 +1,52 @@
-"""The bot's database: versioned schema, WAL, owner-only file, and choices that survive reopening."""
+"""The bot's database on both backends: versioned schema, choices that survive reopening, stats, concurrent writes.
+
+Every test taking `backend` runs against SQLite and against a real PostgreSQL
+server (`tests/pg.py`); the SQLite file's own properties (WAL, owner-only) are
+tested on SQLite alone.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import stat
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.chat.store import MIGRATIONS, LoggedQuestion, Store
+import pytest
+
+from bot.chat.pgstore import PostgresStore, safe_address
+from bot.chat.storage import Storage
+from bot.chat.store import MIGRATIONS, LoggedQuestion, Store, StoreError
+
+from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
+
+Opener = Callable[[], Awaitable[Storage]]
 
 
 def run(coroutine):
     return asyncio.run(coroutine)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    """Opens the test's database, the same one at every call: a file, or a database of its own on the server."""
+    if request.param == "sqlite":
+        path = tmp_path / "bot.sqlite3"
+        return lambda: Store.open(path)
+    url = request.getfixturevalue("pg_url")
+    return lambda: PostgresStore.open(url)
+
+
+async def execute(store: Storage, statement: str) -> list[tuple]:
+    """A statement written for both backends, run directly: what the tests set up or check behind the interface."""
+    if isinstance(store, Store):
+        async with store._db.execute(statement) as cursor:
+            rows = await cursor.fetchall()
+        await store._db.commit()
+        return [tuple(row) for row in rows]
+    assert isinstance(store, PostgresStore)
+    return [tuple(row) for row in await store._pool.fetch(statement)]
 
 
 def test_schema_is_created_versioned_and_in_wal_mode(tmp_path: Path) -> None:
@@ -29,11 +64,22 @@ def test_schema_is_created_versioned_and_in_wal_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_choices_and_chat_context_survive_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+def test_schema_version_counts_every_migration(backend: Opener) -> None:
+    async def scenario() -> tuple[int, int]:
+        first = await backend()
+        await first.close()
+        store = await backend()
+        try:
+            return await store.schema_version(), len(await execute(store, "SELECT user_id FROM users"))
+        finally:
+            await store.close()
 
+    assert run(scenario()) == (len(MIGRATIONS), 0)
+
+
+def test_choices_and_chat_context_survive_reopening(backend: Opener) -> None:
     async def write() -> None:
-        store = await Store.open(path)
+        store = await backend()
         await store.set_user_language(1, "da")
         await store.set_user_language(2, "it")
         await store.set_user_language(2, None)
@@ -44,7 +90,7 @@ def test_choices_and_chat_context_survive_reopening(tmp_path: Path) -> None:
         await store.close()
 
     async def read():
-        store = await Store.open(path)
+        store = await backend()
         try:
             return (
                 await store.user_language(1),
@@ -62,26 +108,27 @@ def test_choices_and_chat_context_survive_reopening(tmp_path: Path) -> None:
     assert questions == [("pizza", "none", 0), ("maaş", "paragraph", 1)]
 
 
-def test_reopening_does_not_rerun_migrations(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-
-    async def twice() -> None:
+def test_reopening_does_not_rerun_migrations(backend: Opener) -> None:
+    async def twice() -> list[tuple]:
         for _ in range(2):
-            store = await Store.open(path)
+            store = await backend()
             await store.set_user_language(1, "ru")
             await store.close()
+        store = await backend()
+        try:
+            return await execute(store, "SELECT count(*) FROM users")
+        finally:
+            await store.close()
 
-    run(twice())
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 1
+    assert run(twice()) == [(1,)]
 
 
-def test_stats_count_the_day_the_week_languages_and_repeated_unanswered_questions(tmp_path: Path) -> None:
+def test_stats_count_the_day_the_week_languages_and_repeated_unanswered_questions(backend: Opener) -> None:
     def asked(question: str, language: str, kind: str) -> LoggedQuestion:
         return LoggedQuestion(1, 1, question, language, kind, None, None, 0.0)
 
     async def scenario():
-        store = await Store.open(tmp_path / "bot.sqlite3")
+        store = await backend()
         for entry in [
             asked("maaş aralığı", "tr", "paragraph"),
             asked("Pizza tarifi?", "tr", "none"),
@@ -90,8 +137,7 @@ def test_stats_count_the_day_the_week_languages_and_repeated_unanswered_question
             asked("диапазон зарплат", "ru", "paragraph"),
         ]:
             await store.record_answer(entry, None)
-        await store._db.execute("UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question = 'курс доллара'")
-        await store._db.commit()
+        await execute(store, "UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question = 'курс доллара'")
         stats = await store.question_stats()
         await store.close()
         return stats
@@ -103,9 +149,9 @@ def test_stats_count_the_day_the_week_languages_and_repeated_unanswered_question
     assert stats.unanswered == [("pizza tarifi", 2)]
 
 
-def test_concurrent_writes_all_land(tmp_path: Path) -> None:
+def test_concurrent_writes_all_land(backend: Opener) -> None:
     async def scenario() -> int:
-        store = await Store.open(tmp_path / "bot.sqlite3")
+        store = await backend()
         await asyncio.gather(
             *(store.record_answer(LoggedQuestion(i, i, f"q{i}", "it", "none", None, None, 0.0), None) for i in range(200)),
             *(store.remember_chat(i, f"a{i}", "it", "it") for i in range(200)),
@@ -115,3 +161,27 @@ def test_concurrent_writes_all_land(tmp_path: Path) -> None:
         return count
 
     assert run(scenario()) == 200
+
+
+def test_two_instances_starting_together_migrate_once(pg_url: str) -> None:  # noqa: F811
+    async def scenario() -> list[tuple]:
+        stores = await asyncio.gather(*(PostgresStore.open(pg_url) for _ in range(4)))
+        try:
+            await stores[0].set_user_language(7, "tr")
+            assert [await store.user_language(7) for store in stores] == ["tr"] * 4
+            return await execute(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
+        finally:
+            for store in stores:
+                await store.close()
+
+    assert run(scenario()) == [(number,) for number in range(1, len(MIGRATIONS) + 1)]
+
+
+def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    from .pg import free_port
+
+    url = f"postgresql://bot:hunter2@127.0.0.1:{free_port()}/kb"
+    with pytest.raises(StoreError) as caught:
+        run(PostgresStore.open(url))
+    assert "hunter2" not in str(caught.value) and "DATABASE_URL" in str(caught.value)
+    assert safe_address(url) == f"postgresql://bot@127.0.0.1:{url.split(':')[3].split('/')[0]}/kb"

@@ -162,3 +162,12 @@ def test_webhook_without_url_exits_with_a_message(tmp_path: Path) -> None:
         assert process.process is not None and process.process.wait(10) == 2
     finally:
         fake.stop()
+
+
+def test_healthz_and_metrics_answer_without_the_secret_on_sqlite(webhook: str) -> None:
+    """The same pages on the default backend (tests/test_health.py covers them in depth, on PostgreSQL)."""
+    base = webhook.rsplit("/", 1)[0]
+    with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:
+        assert (response.status, response.read()) == (200, b"ok\n")
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+        assert response.status == 200 and b"# TYPE kb_bot_questions_total counter" in response.read()

@@ -19,9 +19,11 @@ from ..language.textnorm import well_formed
 from ..search.searcher import Answer, Conversation, Searcher
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
 from .messages import message
+from .metrics import QUESTIONS
 from .reload import ContentReloader, ReloadOutcome
 from .render import Reply, answer_reply, language_menu, other_languages_reply, plain
-from .store import LoggedQuestion, Store, StoreError
+from .storage import Storage
+from .store import LoggedQuestion, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class Pressed:
 
 class Dialogue:
     def __init__(
-        self, content: ContentReloader, store: Store, default_language: str, admin_user_ids: frozenset[int] = frozenset()
+        self, content: ContentReloader, store: Storage, default_language: str, admin_user_ids: frozenset[int] = frozenset()
     ) -> None:
         self.content = content
         self.store = store
@@ -120,6 +122,7 @@ class Dialogue:
             searcher, question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation
         )
         article = answer.article
+        QUESTIONS.labels(language=answer.language or "?", outcome="unanswered" if answer.kind == "none" else "answered").inc()
         try:
             await self.store.record_answer(
                 LoggedQuestion(

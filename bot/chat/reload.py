@@ -20,6 +20,7 @@ from ..search.index_cache import IndexBuildError, content_fingerprint, vector_st
 from ..search.loading import load_searcher, semantic_options
 from ..search.searcher import Searcher
 from .messages import available
+from .metrics import RELOADS
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,11 @@ class ContentReloader:
 
     async def reload(self) -> ReloadOutcome:
         """Swap in the content as it is on disk now, if it changed."""
+        outcome = await self._reload()
+        RELOADS.labels(result=outcome.status).inc()
+        return outcome
+
+    async def _reload(self) -> ReloadOutcome:
         if self._lock.locked():
             return ReloadOutcome("busy")
         async with self._lock:

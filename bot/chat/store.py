@@ -1,5 +1,9 @@
 """What the bot remembers: each user's language choice, each chat's context, and a question log.
 
+This module holds what both backends share (the migrations, the records, the
+interface in `storage`) and the embedded one, SQLite; `pgstore` is the
+PostgreSQL one, chosen by `DATABASE_URL`.
+
 One SQLite file through aiosqlite, in WAL mode so reads never wait for the
 writer. The schema is an ordered list of migrations; `PRAGMA user_version`
 records how many have run, so a new release upgrades an old file on start.
@@ -31,35 +35,92 @@ import aiosqlite
 
 _WORDS = re.compile(r"\w+")
 
-MIGRATIONS: tuple[str, ...] = (
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema, written for each backend; both run the same steps in the same order.
+
+    SQLite counts the steps run in `PRAGMA user_version`, PostgreSQL in its
+    `schema_migrations` table (one row per step).
     """
-    CREATE TABLE users (
-        user_id INTEGER PRIMARY KEY,
-        language TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE chats (
-        chat_id INTEGER PRIMARY KEY,
-        article_key TEXT,
-        article_lang TEXT,
-        language TEXT,
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE questions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        asked_at TEXT NOT NULL,
-        chat_id INTEGER,
-        user_id INTEGER,
-        question TEXT NOT NULL,
-        language TEXT,
-        kind TEXT NOT NULL,
-        article_key TEXT,
-        section TEXT,
-        score REAL,
-        answered INTEGER NOT NULL
-    );
-    CREATE INDEX questions_by_time ON questions (asked_at);
-    """,
+
+    name: str
+    sqlite: str
+    postgres: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "users, chats and the question log",
+        sqlite="""
+        CREATE TABLE users (
+            user_id INTEGER PRIMARY KEY,
+            language TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE chats (
+            chat_id INTEGER PRIMARY KEY,
+            article_key TEXT,
+            article_lang TEXT,
+            language TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE questions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            asked_at TEXT NOT NULL,
+            chat_id INTEGER,
+            user_id INTEGER,
+            question TEXT NOT NULL,
+            language TEXT,
+            kind TEXT NOT NULL,
+            article_key TEXT,
+            section TEXT,
+            score REAL,
+            answered INTEGER NOT NULL
+        );
+        CREATE INDEX questions_by_time ON questions (asked_at);
+        """,
+        postgres="""
+        CREATE TABLE users (
+            user_id BIGINT PRIMARY KEY,
+            language TEXT NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE chats (
+            chat_id BIGINT PRIMARY KEY,
+            article_key TEXT,
+            article_lang TEXT,
+            language TEXT,
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE questions (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            asked_at TIMESTAMPTZ NOT NULL,
+            chat_id BIGINT,
+            user_id BIGINT,
+            question TEXT NOT NULL,
+            language TEXT,
+            kind TEXT NOT NULL,
+            article_key TEXT,
+            section TEXT,
+            score DOUBLE PRECISION,
+            answered BOOLEAN NOT NULL
+        );
+        CREATE INDEX questions_by_time ON questions (asked_at);
+        """,
+    ),
+    Migration(
+        "flood counters shared by every instance",
+        sqlite="-- with SQLite each process keeps its own flood counters (bot.telegram.flood.FloodGuard)",
+        postgres="""
+        CREATE TABLE flood_windows (
+            user_id BIGINT PRIMARY KEY,
+            hits TIMESTAMPTZ[] NOT NULL,
+            notified BOOLEAN NOT NULL,
+            last_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE INDEX flood_windows_by_time ON flood_windows (last_at);
+        """,
+    ),
 )
 
 
@@ -107,6 +168,25 @@ class QuestionStats:
 
     Questions differing only in case, spacing or punctuation count as one, shown as most recently typed.
     """
+
+
+UNANSWERED_READ = 50_000
+"""Most unanswered questions `/stats` reads, newest first."""
+
+
+def most_frequent(questions: list[str], top: int) -> list[tuple[str, int]]:
+    """The `top` questions asked most, counting those that differ only in case, spacing or punctuation as one.
+
+    Each is shown as first met in `questions` (newest first: as most recently typed).
+    """
+    counts: Counter[str] = Counter()
+    first_spelling: dict[str, str] = {}
+    for question in questions:
+        key = " ".join(_WORDS.findall(question.casefold()))
+        if key:
+            counts[key] += 1
+            first_spelling.setdefault(key, " ".join(question.split()))
+    return [(first_spelling[key], n) for key, n in counts.most_common(top)]
 
 
 class StoreError(Exception):
@@ -204,7 +284,10 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 class Store:
-    """The bot's database; open with `Store.open`, close with `close`."""
+    """The bot's database in one SQLite file; open with `Store.open`, close with `close`."""
+
+    shares_flood_counters = False
+    """Each process counts its own users' messages (see `storage.Storage`)."""
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._db = connection
@@ -244,7 +327,7 @@ class Store:
     async def _migrate(self) -> None:
         version = await self.schema_version()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            await self._db.executescript(f"BEGIN;\n{script.sqlite}\nPRAGMA user_version = {number};\nCOMMIT;")
 
     async def user_language(self, user_id: int) -> str | None:
         """The language the user chose, or None for automatic."""
@@ -329,14 +412,13 @@ class Store:
         by_language = {row[0] or "?": Tally(row[1], row[2] or 0) for row in rows}
         day_tally = Tally(sum(row[3] or 0 for row in rows), sum(row[4] or 0 for row in rows))
         week_tally = Tally(sum(t.asked for t in by_language.values()), sum(t.answered for t in by_language.values()))
-        counts: Counter[str] = Counter()
-        first_spelling: dict[str, str] = {}
-        query = "SELECT question FROM questions WHERE asked_at >= ? AND answered = 0 ORDER BY id DESC LIMIT 50000"
+        query = f"SELECT question FROM questions WHERE asked_at >= ? AND answered = 0 ORDER BY id DESC LIMIT {UNANSWERED_READ}"
         async with self._db.execute(query, (week,)) as cursor:
-            for (question,) in await cursor.fetchall():
-                key = " ".join(_WORDS.findall(question.casefold()))
-                if key:
-                    counts[key] += 1
-                    first_spelling.setdefault(key, " ".join(question.split()))
-        unanswered = [(first_spelling[key], n) for key, n in counts.most_common(top)]
+            unanswered = most_frequent([row[0] for row in await cursor.fetchall()], top)
         return QuestionStats(day_tally, week_tally, by_language, unanswered)
+
+    async def ping(self) -> None:
+        """Raises when the database does not answer (see `/healthz`)."""
+        async with self._db.execute("SELECT 1") as cursor:
+            await cursor.fetchone()
+SQLiteStore = Store

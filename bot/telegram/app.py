@@ -23,13 +23,14 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from ..chat.dialogue import Dialogue
 from ..chat.messages import FALLBACK, available, message
 from ..chat.reload import ContentReloader
-from ..chat.store import Store, StoreError, check_database
+from ..chat.storage import Storage, check_storage, open_storage
+from ..chat.store import StoreError
 from ..config import Settings
 from ..search.loading import load_searcher
 from ..search.searcher import Searcher
 from . import handlers
 from .delivery import PatientRateLimiter, WatchedRequest
-from .flood import FloodGuard
+from .flood import FloodGuard, SharedFloodGuard
 from .webhook import GuardedUpdater
 
 log = logging.getLogger(__name__)
@@ -145,8 +146,10 @@ async def _identify(settings: Settings) -> User:
 async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     reloader: ContentReloader = application.bot_data["reloader"]
-    store = await Store.open(settings.database_path)
+    store = await open_storage(settings)
     application.bot_data["store"] = store
+    if store.shares_flood_counters:
+        application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store)
     application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):
@@ -154,6 +157,22 @@ async def _post_init(application: Application) -> None:
     if settings.content_check_seconds:
         application.bot_data["watcher"] = loop.create_task(reloader.watch(settings.content_check_seconds))
     await register_commands(application, reloader.searcher.languages, settings.admin_user_ids)
+
+
+async def _missing(application: Application) -> str | None:
+    """For `/healthz`: None once the index is loaded and the database answers, else which of them is not there."""
+    reloader: ContentReloader | None = application.bot_data.get("reloader")
+    if reloader is None or not reloader.searcher.languages:
+        return "index not loaded"
+    store: Storage | None = application.bot_data.get("store")
+    if store is None:
+        return "database not open"
+    try:
+        await store.ping()
+    except Exception as error:
+        log.warning("readiness: the database does not answer: %s", error)
+        return "database not answering"
+    return None
 
 
 async def _post_stop(application: Application) -> None:
@@ -165,7 +184,7 @@ async def _post_stop(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    store: Store | None = application.bot_data.get("store")
+    store: Storage | None = application.bot_data.get("store")
     if store is not None:
         await store.close()
 
@@ -196,7 +215,7 @@ def run(settings: Settings, webhook: bool = False) -> int:
         return 2
     protect_logs(settings.telegram_token)
     try:
-        check_database(settings.database_path)
+        check_storage(settings)
     except StoreError as error:
         print(error, file=sys.stderr)
         return 2
@@ -219,7 +238,7 @@ def run(settings: Settings, webhook: bool = False) -> int:
     asyncio.set_event_loop(loop)
     try:
         if webhook:
-            application.updater = GuardedUpdater(application.bot, application.update_queue)
+            application.updater = GuardedUpdater(application.bot, application.update_queue, lambda: _missing(application))
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,

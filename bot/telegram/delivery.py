@@ -28,6 +28,8 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
 from telegram.request import HTTPXRequest
 
+from ..chat.metrics import SEND_FAILURES, SEND_RETRIES
+
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_ATTEMPTS = 5
@@ -70,14 +72,18 @@ class PatientRateLimiter(AIORateLimiter):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except BadRequest:
+                if endpoint not in _NOT_RETRIED:
+                    SEND_FAILURES.labels(method=endpoint).inc()
                 raise
             except NetworkError as error:
                 delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
                 if self._clock() + delay > give_up_at:
                     if endpoint not in _NOT_RETRIED:
+                        SEND_FAILURES.labels(method=endpoint).inc()
                         log.warning("%s to chat %s failed %d times, giving up: %s", endpoint, data.get("chat_id"), attempt, error)
                     raise
                 log.info("%s failed (%s); retry %d in %.1f s", endpoint, error, attempt, delay)
+                SEND_RETRIES.labels(method=endpoint).inc()
                 await self._sleep(delay)
                 attempt += 1
 

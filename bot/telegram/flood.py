@@ -4,16 +4,25 @@ Telegram paces what the bot sends (see `delivery`); this paces what one user
 can make it do. A sliding window per user: the first message over the limit
 gets a polite notice, further ones are dropped quietly until the window has
 room again, so a flooder gets one notice rather than one per message.
+
+`FloodGuard` counts in this process (SQLite: one instance, or each its own).
+`SharedFloodGuard` counts in the PostgreSQL database every instance shares,
+so the limit holds per user however updates are spread over instances.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from enum import Enum
+from typing import Protocol
 
+from ..chat.store import StoreError
 from ..config import FloodLimit
+
+log = logging.getLogger(__name__)
 
 
 class Admission(Enum):
@@ -33,6 +42,9 @@ class FloodGuard:
         self._recent: dict[int, deque[float]] = {}
         self._notified: set[int] = set()
         self._since_sweep = 0
+
+    async def check(self, user_id: int) -> Admission:
+        return self.admit(user_id)
 
     def admit(self, user_id: int) -> Admission:
         if self.limit.messages <= 0:
@@ -60,3 +72,28 @@ class FloodGuard:
         for user in idle:
             del self._recent[user]
             self._notified.discard(user)
+
+
+class FloodCounters(Protocol):
+    async def flood_admit(self, user_id: int, messages: int, seconds: float) -> str: ...
+
+
+class SharedFloodGuard:
+    """The same limit, counted in the database every instance shares (`pgstore.PostgresStore.flood_admit`).
+
+    When the database does not answer, the message is let through: the limit
+    protects the bot's capacity, and refusing everyone would cost more than it saves.
+    """
+
+    def __init__(self, limit: FloodLimit, counters: FloodCounters) -> None:
+        self.limit = limit
+        self._counters = counters
+
+    async def check(self, user_id: int) -> Admission:
+        if self.limit.messages <= 0:
+            return Admission.ANSWER
+        try:
+            return Admission(await self._counters.flood_admit(user_id, self.limit.messages, self.limit.seconds))
+        except StoreError as error:
+            log.warning("flood limit not checked for user %s, letting the message through: %s", user_id, error)
+            return Admission.ANSWER

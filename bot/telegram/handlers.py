@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from telegram import (
     InlineKeyboardButton,
@@ -29,9 +30,10 @@ from telegram.ext import (
 
 from ..chat.dialogue import Asker, Dialogue
 from ..chat.messages import message
+from ..chat.metrics import ANSWER_SECONDS, FLOOD_NOTICES
 from ..chat.reload import ContentReloader
 from ..chat.render import Reply
-from .flood import Admission, FloodGuard
+from .flood import Admission, FloodGuard, SharedFloodGuard
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,10 @@ async def highlights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A question in a private chat."""
+    started = time.perf_counter()
     reply = await dialogue(context).ask(asker_of(update), update.effective_message.text or "")
     await send(context, update.effective_chat.id, reply)
+    ANSWER_SECONDS.observe(time.perf_counter() - started)
 
 
 _MENTIONS = [MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]
@@ -129,9 +133,12 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     text = addressed_text(update.effective_message, context.bot.username, context.bot.id)
     if text is None:
         return
+    started = time.perf_counter()
     asker = asker_of(update)
     reply = await dialogue(context).ask(asker, text) if text else await dialogue(context).help(asker)
     await send(context, update.effective_chat.id, reply, quote=update.effective_message)
+    if text:
+        ANSWER_SECONDS.observe(time.perf_counter() - started)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -195,8 +202,8 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     asker = asker_of(update)
     if dialogue(context).is_admin(asker):
         return
-    guard: FloodGuard = context.bot_data["flood_guard"]
-    admission = guard.admit(user.id)
+    guard: FloodGuard | SharedFloodGuard = context.bot_data["flood_guard"]
+    admission = await guard.check(user.id)
     if admission is Admission.ANSWER:
         return
     if update.callback_query is not None:
@@ -205,6 +212,7 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await update.inline_query.answer([], cache_time=0)
         raise ApplicationHandlerStop
     if admission is Admission.NOTIFY:
+        FLOOD_NOTICES.inc()
         await send(context, update.effective_chat.id, await dialogue(context).flood_notice(asker))
     raise ApplicationHandlerStop
 

@@ -16,6 +16,11 @@ saw no timely 200, so the same question could be answered twice. Here:
 `GuardedUpdater` is python-telegram-bot's `Updater` with this handler in
 place of its own; `run_webhook` keeps doing the rest (setWebhook, signals,
 shutdown).
+
+On the same port, for a load balancer and an operator, without the secret:
+`GET /healthz` (200 "ok" once the index is loaded and the database answers,
+503 naming which is not, never anything about users) and `GET /metrics` (the
+counters of `chat.metrics` in the Prometheus text format).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
 from socket import socket
@@ -36,12 +42,23 @@ from telegram import Bot, Update
 from telegram.ext import ExtBot, Updater
 from telegram.ext._utils.webhookhandler import WebhookServer
 
+from ..chat import metrics
+
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20
 SEEN_SECONDS = 600.0
 SEEN_LIMIT = 100_000
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+READINESS_SECONDS = 3.0
+"""Longest a readiness check may take before `/healthz` answers 503."""
+
+Readiness = Callable[[], Awaitable[str | None]]
+"""None when the instance can answer; otherwise what is missing, in a few words (no user data)."""
+
+
+async def always_ready() -> str | None:
+    return None
 
 
 class SeenUpdates:
@@ -127,10 +144,50 @@ class GuardedHandler(tornado.web.RequestHandler):
         log.debug("webhook request failed", exc_info=(typ, value, tb) if typ and value and tb else None)
 
 
+class HealthHandler(tornado.web.RequestHandler):
+    SUPPORTED_METHODS = ("GET", "HEAD")  # type: ignore[assignment]
+
+    def initialize(self, readiness: Readiness) -> None:
+        self.readiness = readiness
+
+    async def get(self) -> None:
+        try:
+            missing = await asyncio.wait_for(self.readiness(), READINESS_SECONDS)
+        except Exception as error:
+            log.warning("readiness check failed: %s", type(error).__name__)
+            missing = "readiness check failed"
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        if missing:
+            self.set_status(HTTPStatus.SERVICE_UNAVAILABLE)
+            self.finish(f"unavailable: {missing}\n")
+        else:
+            self.finish("ok\n")
+
+    head = get
+
+
+class MetricsHandler(tornado.web.RequestHandler):
+    SUPPORTED_METHODS = ("GET",)  # type: ignore[assignment]
+
+    def get(self) -> None:
+        self.set_header("Content-Type", metrics.CONTENT_TYPE)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(metrics.render())
+
+
 class GuardedWebhookApp(tornado.web.Application):
-    def __init__(self, webhook_path: str, bot: Bot, update_queue: asyncio.Queue, secret_token: str | None) -> None:
+    def __init__(
+        self, webhook_path: str, bot: Bot, update_queue: asyncio.Queue, secret_token: str | None, readiness: Readiness = always_ready
+    ) -> None:
         shared = {"bot": bot, "update_queue": update_queue, "secret_token": secret_token, "seen": SeenUpdates()}
-        super().__init__([(rf"{webhook_path}/?", GuardedHandler, shared)])
+        super().__init__(
+            [
+                (rf"{webhook_path}/?", GuardedHandler, shared),
+                (r"/healthz", HealthHandler, {"readiness": readiness}),
+                (r"/metrics", MetricsHandler),
+            ]
+        )
 
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         """python-telegram-bot logs what matters; tornado's access log would repeat every request."""
@@ -138,6 +195,10 @@ class GuardedWebhookApp(tornado.web.Application):
 
 class GuardedUpdater(Updater):
     """python-telegram-bot's `Updater`, serving the webhook with `GuardedHandler`; TLS is left to a proxy in front."""
+
+    def __init__(self, bot: Bot, update_queue: asyncio.Queue, readiness: Readiness = always_ready) -> None:
+        super().__init__(bot, update_queue)
+        self.readiness = readiness
 
     async def _start_webhook(  # type: ignore[override]
         self,
@@ -158,7 +219,7 @@ class GuardedUpdater(Updater):
     ) -> None:
         if cert is not None or key is not None:
             raise ValueError("GuardedUpdater serves plain HTTP; terminate TLS in front of it")
-        app = GuardedWebhookApp(f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token)
+        app = GuardedWebhookApp(f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token, self.readiness)
         self._httpd = WebhookServer(listen, port, app, None, unix)
         await self._bootstrap(
             max_retries=bootstrap_retries,

@@ -1,0 +1,244 @@
+"""The PostgreSQL backend: what several instances on several hosts share, through asyncpg's connection pool.
+
+Chosen by `DATABASE_URL=postgresql://user:password@host:port/database`. The
+schema is `store.MIGRATIONS`, the same ordered steps SQLite runs; the steps
+done are rows of `schema_migrations`, and an advisory lock makes instances
+starting together run each step once. Every write is committed before the
+method returns, as with SQLite, so a `kill -9` of one instance loses nothing
+it confirmed.
+
+The flood counters live here too (`flood_admit`): one row per user holding
+the times of their messages in the window, read and written under the row's
+lock, by the database's clock, so the limit holds across instances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Concatenate, Literal, ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from .store import MIGRATIONS, UNANSWERED_READ, ChatState, LoggedQuestion, QuestionStats, StoreError, Tally, most_frequent
+
+log = logging.getLogger(__name__)
+
+POOL_SIZE = 10
+"""Connections per instance: every update's reads and writes are short, so a few serve 32 concurrent updates."""
+TIMEOUT = 10.0
+"""Seconds to connect, or for one statement, before the call fails with `StoreError`."""
+MIGRATION_LOCK = 0x6B62_626F_7421
+"""The advisory lock instances starting together take while migrating ("kbbot!")."""
+FLOOD_SWEEP_EVERY = 1000
+"""Admissions between deletions of idle users' flood rows."""
+
+_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def safe_address(url: str) -> str:
+    """`url` without its password, for log lines and error messages."""
+    parts = urlsplit(url)
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
+
+
+def _guarded(method: Callable[Concatenate[PostgresStore, P], Awaitable[R]]) -> Callable[Concatenate[PostgresStore, P], Awaitable[R]]:
+    """A failure of the server or the connection becomes `StoreError` naming the database (never its password)."""
+
+    @functools.wraps(method)
+    async def guarded(self: PostgresStore, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(self, *args, **kwargs)
+        except _FAILURES as error:
+            raise StoreError(f"{self.address}: {type(error).__name__}: {error}") from error
+
+    return guarded
+
+
+class PostgresStore:
+    """The bot's database on a PostgreSQL server; open with `PostgresStore.open`, close with `close`."""
+
+    shares_flood_counters = True
+
+    def __init__(self, pool: asyncpg.Pool, address: str) -> None:
+        self._pool = pool
+        self.address = address
+        self._since_sweep = 0
+
+    @classmethod
+    async def open(cls, url: str, pool_size: int = POOL_SIZE) -> PostgresStore:
+        """The store at `url`, migrated; `StoreError` when the server cannot be reached or used."""
+        address = safe_address(url)
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=pool_size, timeout=TIMEOUT, command_timeout=TIMEOUT
+            )
+        except (*_FAILURES, ValueError) as error:
+            raise StoreError(
+                f"{address} cannot be used ({type(error).__name__}: {error}): check DATABASE_URL "
+                "and that the PostgreSQL server is running and reachable"
+            ) from error
+        store = cls(pool, address)
+        try:
+            await store._migrate()
+        except StoreError:
+            await pool.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self._pool.close(), TIMEOUT)
+        except _FAILURES:
+            self._pool.terminate()
+
+    @_guarded
+    async def _migrate(self) -> None:
+        async with self._pool.acquire() as db, db.transaction():
+            await db.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            version = await db.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                await db.execute(migration.postgres)
+                await db.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", number, migration.name)
+                log.warning("%s: schema migrated to version %d (%s)", self.address, number, migration.name)
+
+    @_guarded
+    async def schema_version(self) -> int:
+        return int(await self._pool.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+    @_guarded
+    async def ping(self) -> None:
+        await self._pool.fetchval("SELECT 1")
+
+    @_guarded
+    async def user_language(self, user_id: int) -> str | None:
+        return await self._pool.fetchval("SELECT language FROM users WHERE user_id = $1", user_id)
+
+    @_guarded
+    async def set_user_language(self, user_id: int, language: str | None) -> None:
+        if language is None:
+            await self._pool.execute("DELETE FROM users WHERE user_id = $1", user_id)
+        else:
+            await self._pool.execute(
+                "INSERT INTO users (user_id, language, updated_at) VALUES ($1, $2, now()) "
+                "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, updated_at = excluded.updated_at",
+                user_id,
+                language,
+            )
+
+    @_guarded
+    async def chat_state(self, chat_id: int) -> ChatState:
+        row = await self._pool.fetchrow("SELECT article_key, article_lang, language FROM chats WHERE chat_id = $1", chat_id)
+        return ChatState(*row) if row else ChatState(None, None, None)
+
+    @_guarded
+    async def remember_chat(self, chat_id: int, article_key: str | None, article_lang: str | None, language: str | None) -> None:
+        await self._remember_chat(self._pool, chat_id, article_key, article_lang, language)
+
+    @_guarded
+    async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> None:
+        async with self._pool.acquire() as db, db.transaction():
+            await self._remember_chat(db, entry.chat_id, entry.article_key, article_lang, entry.language)
+            await db.execute(
+                "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered) "
+                "VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                entry.chat_id,
+                entry.user_id,
+                entry.question,
+                entry.language,
+                entry.kind,
+                entry.article_key,
+                entry.section,
+                entry.score,
+                entry.kind != "none",
+            )
+
+    @staticmethod
+    async def _remember_chat(
+        db: asyncpg.Pool | asyncpg.Connection,
+        chat_id: int | None,
+        article_key: str | None,
+        article_lang: str | None,
+        language: str | None,
+    ) -> None:
+        await db.execute(
+            "INSERT INTO chats (chat_id, article_key, article_lang, language, updated_at) VALUES ($1, $2, $3, $4, now()) "
+            "ON CONFLICT (chat_id) DO UPDATE SET "
+            "article_key = coalesce(excluded.article_key, chats.article_key), "
+            "article_lang = coalesce(excluded.article_lang, chats.article_lang), "
+            "language = coalesce(excluded.language, chats.language), updated_at = excluded.updated_at",
+            chat_id,
+            article_key,
+            article_lang,
+            language,
+        )
+
+    @_guarded
+    async def recent_questions(self, limit: int = 100) -> list[tuple[str, str, int]]:
+        rows = await self._pool.fetch("SELECT question, kind, answered FROM questions ORDER BY id DESC LIMIT $1", limit)
+        return [(row[0], row[1], int(row[2])) for row in rows]
+
+    @_guarded
+    async def question_stats(self, now: datetime | None = None, top: int = 10) -> QuestionStats:
+        now = now or datetime.now(UTC)
+        day, week = now - timedelta(days=1), now - timedelta(days=7)
+        rows = await self._pool.fetch(
+            "SELECT language, count(*), count(*) FILTER (WHERE answered), count(*) FILTER (WHERE asked_at >= $1), "
+            "count(*) FILTER (WHERE answered AND asked_at >= $1) FROM questions WHERE asked_at >= $2 GROUP BY language",
+            day,
+            week,
+        )
+        by_language = {row[0] or "?": Tally(row[1], row[2]) for row in rows}
+        day_tally = Tally(sum(row[3] for row in rows), sum(row[4] for row in rows))
+        week_tally = Tally(sum(t.asked for t in by_language.values()), sum(t.answered for t in by_language.values()))
+        questions = await self._pool.fetch(
+            f"SELECT question FROM questions WHERE asked_at >= $1 AND NOT answered ORDER BY id DESC LIMIT {UNANSWERED_READ}",
+            week,
+        )
+        return QuestionStats(day_tally, week_tally, by_language, most_frequent([row[0] for row in questions], top))
+
+    @_guarded
+    async def flood_admit(self, user_id: int, messages: int, seconds: float) -> Literal["answer", "notify", "drop"]:
+        """One message from `user_id` against at most `messages` in any `seconds`, counted across every instance.
+
+        "answer" while under the limit; "notify" for the first message over it
+        in a window, "drop" for the ones after (as `bot.telegram.flood.FloodGuard`).
+        """
+        async with self._pool.acquire() as db, db.transaction():
+            row = await db.fetchrow(
+                "INSERT INTO flood_windows AS f (user_id, hits, notified, last_at) VALUES ($1, '{}', false, clock_timestamp()) "
+                "ON CONFLICT (user_id) DO UPDATE SET last_at = f.last_at "
+                "RETURNING f.hits, f.notified, clock_timestamp() AS now",
+                user_id,
+            )
+            now: datetime = row["now"]
+            recent = [hit for hit in row["hits"] if hit > now - timedelta(seconds=seconds)]
+            outcome: Literal["answer", "notify", "drop"]
+            if len(recent) < messages:
+                recent.append(now)
+                outcome, notified = "answer", False
+            else:
+                outcome, notified = ("drop" if row["notified"] else "notify"), True
+            await db.execute(
+                "UPDATE flood_windows SET hits = $2, notified = $3, last_at = $4 WHERE user_id = $1", user_id, recent, notified, now
+            )
+        self._since_sweep += 1
+        if self._since_sweep >= FLOOD_SWEEP_EVERY:
+            self._since_sweep = 0
+            await self._pool.execute(
+                "DELETE FROM flood_windows WHERE last_at < clock_timestamp() - make_interval(secs => $1)", float(seconds)
+            )
+        return outcome

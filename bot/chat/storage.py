@@ -1,0 +1,57 @@
+"""The storage interface the bot uses, and the backend `DATABASE_URL` or `DATABASE_PATH` picks.
+
+SQLite (`store.Store`, one file, the default) suits one host. PostgreSQL
+(`pgstore.PostgresStore`, chosen by `DATABASE_URL=postgresql://...`) lets
+several instances on several hosts share what the bot remembers, and their
+flood counters. Both run the same ordered migrations (`store.MIGRATIONS`) and
+answer every method alike; `tests/test_store.py` runs against each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Protocol
+
+from ..config import Settings
+from .store import ChatState, LoggedQuestion, QuestionStats, Store, check_database
+
+
+class Storage(Protocol):
+    shares_flood_counters: bool
+    """True when `flood_admit` counts for every instance using the same database (PostgreSQL)."""
+
+    async def close(self) -> None: ...
+    async def schema_version(self) -> int: ...
+    async def ping(self) -> None: ...
+    async def user_language(self, user_id: int) -> str | None: ...
+    async def set_user_language(self, user_id: int, language: str | None) -> None: ...
+    async def chat_state(self, chat_id: int) -> ChatState: ...
+    async def remember_chat(
+        self, chat_id: int, article_key: str | None, article_lang: str | None, language: str | None
+    ) -> None: ...
+    async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> None: ...
+    async def recent_questions(self, limit: int = 100) -> list[tuple[str, str, int]]: ...
+    async def question_stats(self, now: datetime | None = None, top: int = 10) -> QuestionStats: ...
+
+
+async def open_storage(settings: Settings) -> Storage:
+    """The store `settings` name, opened and migrated; `StoreError` (one line) when it cannot be used."""
+    if settings.database_url:
+        from .pgstore import PostgresStore
+
+        return await PostgresStore.open(settings.database_url)
+    return await Store.open(settings.database_path)
+
+
+def check_storage(settings: Settings) -> None:
+    """Before the bot starts: the database can be used (and is migrated), or `StoreError` says why in one line."""
+    if not settings.database_url:
+        check_database(settings.database_path)
+        return
+
+    async def probe() -> None:
+        store = await open_storage(settings)
+        await store.close()
+
+    asyncio.run(probe())
