@@ -24,6 +24,9 @@ from .fake_telegram import FakeTelegram
 from .pg import _admin, database_url, free_port, postgres_server  # noqa: F401  (fixture)
 from .test_webhook import post
 
+pytestmark = pytest.mark.slow
+"""Real bot processes on a real PostgreSQL server."""
+
 SECRET = "health-secret"
 ASKER, FLOODER = 91_001, 91_002
 

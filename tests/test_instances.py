@@ -24,6 +24,9 @@ from .pg import _admin, database_url, free_port, postgres_server  # noqa: F401  
 from .test_health import message
 from .test_webhook import post
 
+pytestmark = pytest.mark.slow
+"""Real bot processes on a real PostgreSQL server."""
+
 SECRET = "two-instances-secret"
 USER, FLOODER, ADMIN = 92_001, 92_002, 92_003
 LIMIT = 10
@@ -31,7 +34,9 @@ LIMIT = 10
 
 
 @pytest.fixture
-def instances(fake: FakeTelegram, postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[BotProcess], list[str], str]]:  # noqa: F811
+def instances(
+    fake: FakeTelegram, postgres_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[list[BotProcess], list[str], str]]:  # noqa: F811
     name = f"kb_two_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin(postgres_server, f"CREATE DATABASE {name}"))
     url = database_url(postgres_server, name)
