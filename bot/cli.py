@@ -132,9 +132,13 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, webhook=args.webhook)
 
 
-async def _print_log(settings: Settings, limit: int, unanswered: bool) -> None:
+async def _print_log(settings: Settings, limit: int, unanswered: bool, unhelpful: bool) -> None:
     store = await open_storage(settings)
     try:
+        if unhelpful:
+            for question, section, votes in await store.unhelpful_answers(limit):
+                print(f"{votes:>4}× {question} → {section}")
+            return
         for question, kind, answered in await store.recent_questions(limit):
             if not (unanswered and answered):
                 print(f"{kind:10} {question}")
@@ -147,7 +151,7 @@ def run_log(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no question log yet at {settings.database_path}", file=sys.stderr)
         return 1
     try:
-        asyncio.run(_print_log(settings, args.limit, args.unanswered))
+        asyncio.run(_print_log(settings, args.limit, args.unanswered, args.unhelpful))
     except StoreError as error:
         print(error, file=sys.stderr)
         return 1
@@ -186,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     log = commands.add_parser("log", parents=[common], help="the latest questions people asked the bot, newest first")
     log.add_argument("--limit", type=int, default=50, help="how many questions (default 50)")
     log.add_argument("--unanswered", action="store_true", help="only the questions that got no answer")
+    log.add_argument(
+        "--unhelpful", action="store_true", help="the answers readers marked not helpful, most often first (with their section)"
+    )
     log.set_defaults(run=run_log)
     return parser
 

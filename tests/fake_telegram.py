@@ -339,7 +339,14 @@ class FakeTelegram:
             return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
-        if method in {"deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery", "sendChatAction"}:
+        if method in {
+            "deleteWebhook",
+            "setWebhook",
+            "setMyCommands",
+            "answerCallbackQuery",
+            "sendChatAction",
+            "editMessageReplyMarkup",
+        }:
             return 200, {"ok": True, "result": True}
         if method == "answerInlineQuery":
             for result in params.get("results", []):

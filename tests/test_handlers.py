@@ -20,7 +20,7 @@ from bot.config import FloodLimit
 from bot.search.loading import load_searcher
 from bot.search.searcher import Searcher
 
-from .botrunner import buttons
+from .botrunner import button, buttons
 from .conftest import SEEDS
 from .fake_telegram import BOT_USER
 from .inprocess import InProcessBot
@@ -382,3 +382,20 @@ def test_a_reload_that_finds_nothing_usable_keeps_the_old_index(admin_bot: InPro
     assert report["text"].startswith("Il ricaricamento non è riuscito, quindi continuo a rispondere con la versione precedente.")
     (answer,) = admin_bot.say("диапазон зарплат", next(user_ids), language_code="ru")
     assert answer["text"].startswith("<b>Примеры ролей менеджера")
+
+
+def test_readers_vote_on_answers_and_the_owner_reads_what_they_said(admin_bot: InProcessBot, user: int) -> None:
+    """Two compact buttons under each answer, one vote per reader (a second press changes it), read by `/stats`."""
+    (reply,) = admin_bot.say("maaş aralığı nedir", user, language_code="tr")
+    assert [b["text"] for b in buttons(reply)][:2] == ["👍 Faydalı", "👎 Faydalı değil"]
+    for label in ("👍 Faydalı", "👎 Faydalı değil"):
+        answered = admin_bot.press_data(button(reply, label)["callback_data"], reply["_message"], user, "tr")
+        assert answered["text"] == "Teşekkürler, kaydedildi."
+    edits = [p for m, p in admin_bot.fake.calls if m == "editMessageReplyMarkup"]
+    assert [b["text"] for b in edits[-1]["reply_markup"]["inline_keyboard"][0]] == ["👍 Faydalı", "👎 Faydalı değil ✓"]
+    assert len(edits[-1]["reply_markup"]["inline_keyboard"]) == len(reply["reply_markup"]["inline_keyboard"])
+    (none,) = admin_bot.say("pizza tarifi nedir", user, language_code="tr")
+    assert not any(b["text"].startswith("👍") for b in buttons(none))
+    (stats,) = admin_bot.say("/stats", ADMIN, language_code="en")
+    assert "Answers marked helpful (last 7 days): 0% of 1 votes" in stats["text"]
+    assert "1× maaş aralığı nedir → Hesap Yöneticisi Rolleri Örnekleri" in stats["text"]

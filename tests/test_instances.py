@@ -35,8 +35,10 @@ LIMIT = 10
 
 @pytest.fixture
 def instances(
-    fake: FakeTelegram, postgres_server: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[list[BotProcess], list[str], str]]:  # noqa: F811
+    fake: FakeTelegram,
+    postgres_server: str,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[list[BotProcess], list[str], str]]:
     name = f"kb_two_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin(postgres_server, f"CREATE DATABASE {name}"))
     url = database_url(postgres_server, name)

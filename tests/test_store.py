@@ -185,3 +185,30 @@ def test_an_unreachable_server_is_one_line_without_the_password() -> None:
         run(PostgresStore.open(url))
     assert "hunter2" not in str(caught.value) and "DATABASE_URL" in str(caught.value)
     assert safe_address(url) == f"postgresql://bot@127.0.0.1:{url.split(':')[3].split('/')[0]}/kb"
+
+
+def test_a_vote_is_kept_per_reader_and_answer_and_a_second_press_changes_it(backend: Opener) -> None:
+    """Readers mark answers helpful or not; `/stats` and `log --unhelpful` read what they said."""
+
+    async def scenario() -> tuple:
+        store = await backend()
+        try:
+            answered = await store.record_answer(LoggedQuestion(1, 1, "maas nedir", "tr", "paragraph", "k", "Maaş", 1.0), "tr")
+            other = await store.record_answer(LoggedQuestion(1, 1, "terfi", "tr", "paragraph", "k", "Terfi", 1.0), "tr")
+            unanswered = await store.record_answer(LoggedQuestion(1, 1, "pizza", "tr", "none", None, None, 0.0), None)
+            votes = [
+                await store.vote(answered, 7, True),
+                await store.vote(answered, 7, False),
+                await store.vote(answered, 8, False),
+                await store.vote(other, 7, True),
+                await store.vote(unanswered, 7, False),
+                await store.vote(10**12, 7, False),
+            ]
+            return votes, await store.question_stats(), await store.unhelpful_answers()
+        finally:
+            await store.close()
+
+    votes, stats, unhelpful = run(scenario())
+    assert votes == [True, True, True, True, False, False]
+    assert (stats.votes.asked, stats.votes.answered, stats.votes.share) == (3, 1, 33)
+    assert stats.unhelpful == [("maas nedir", "Maaş", 2)] == unhelpful

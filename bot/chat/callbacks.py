@@ -19,6 +19,8 @@ _POSITION = re.compile("[0-9]{1,6}")
 """An article, section or paragraph position as `encode` writes it: ASCII digits, no sign, far below any
 number that could cost something to handle."""
 _LANGUAGE = re.compile(f"[a-z]{{2,3}}|{AUTOMATIC}")
+_LOGGED = re.compile("[1-9][0-9]{0,17}")
+"""A question log id as `encode` writes it: ASCII digits, positive, within a 64-bit integer."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,15 @@ class SetLanguage:
     """A language code, or `AUTOMATIC`."""
 
 
-Action = ShowParagraph | ShowHighlights | SetLanguage
+@dataclass(frozen=True)
+class Vote:
+    """A reader's "helpful" or "not helpful" on the answer logged as `question_id`."""
+
+    question_id: int
+    helpful: bool
+
+
+Action = ShowParagraph | ShowHighlights | SetLanguage | Vote
 
 
 def encode(action: Action) -> str:
@@ -52,6 +62,8 @@ def encode(action: Action) -> str:
             return f"h:{generation}:{article_id}"
         case SetLanguage(code):
             return f"l:{code}"
+        case Vote(question_id, helpful):
+            return f"v:{question_id}:{int(helpful)}"
     raise TypeError(f"not a button action: {action!r}")
 
 
@@ -71,6 +83,8 @@ def decode(data: str | None) -> Action | None:
         return ShowHighlights(parts[0], int(parts[1]))
     if kind == "l" and _LANGUAGE.fullmatch(rest):
         return SetLanguage(rest)
+    if kind == "v" and len(parts) == 2 and _LOGGED.fullmatch(parts[0]) and parts[1] in ("0", "1"):
+        return Vote(int(parts[0]), parts[1] == "1")
     return None
 
 

@@ -17,11 +17,11 @@ from functools import partial
 from ..language.languages import profile
 from ..language.textnorm import well_formed
 from ..search.searcher import Answer, Conversation, Searcher
-from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, decode
+from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, Vote, decode
 from .messages import message
 from .metrics import QUESTIONS
 from .reload import ContentReloader, ReloadOutcome
-from .render import Reply, answer_reply, language_menu, other_languages_reply, plain
+from .render import Button, Reply, answer_reply, language_menu, other_languages_reply, plain, vote_buttons
 from .storage import Storage
 from .store import LoggedQuestion, StoreError
 
@@ -64,6 +64,8 @@ class Pressed:
 
     reply: Reply | None
     notice: str | None = None
+    votes: tuple[Button, ...] | None = None
+    """The answer's vote buttons as they should now read (the reader's vote marked), to replace the old ones."""
 
 
 class Dialogue:
@@ -123,8 +125,9 @@ class Dialogue:
         )
         article = answer.article
         QUESTIONS.labels(language=answer.language or "?", outcome="unanswered" if answer.kind == "none" else "answered").inc()
+        logged = None
         try:
-            await self.store.record_answer(
+            logged = await self.store.record_answer(
                 LoggedQuestion(
                     asker.chat_id,
                     asker.user_id,
@@ -139,7 +142,7 @@ class Dialogue:
             )
         except StoreError as error:
             log.error("chat %s: the question was answered but not logged: %s", asker.chat_id, error)
-        return self._render(searcher, answer, answer.language)
+        return self._render(searcher, answer, answer.language, logged if answer.kind != "none" else None)
 
     async def _remember(self, asker: Asker, article_key: str, article_lang: str, language: str | None) -> None:
         """The chat's context; losing it costs a follow-up question its context, never the reply at hand."""
@@ -239,6 +242,8 @@ class Dialogue:
         action = decode(data)
         if isinstance(action, SetLanguage):
             return Pressed(await self._set_language(asker, action.code))
+        if isinstance(action, Vote):
+            return await self._vote(asker, action)
         if isinstance(action, ShowParagraph | ShowHighlights):
             outdated = action.generation != searcher.index.generation or not 0 <= action.article_id < len(searcher.index.articles)
             if outdated:
@@ -251,6 +256,18 @@ class Dialogue:
             await self._remember(asker, article.key, article.lang, article.lang)
             return Pressed(self._render(searcher, answer, article.lang))
         return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
+
+    async def _vote(self, asker: Asker, vote: Vote) -> Pressed:
+        """ "Helpful" or "not helpful": stored with the answer's log entry, one per reader (a second press changes it)."""
+        lang = await self.ui_language(asker)
+        try:
+            stored = asker.user_id is not None and await self.store.vote(vote.question_id, asker.user_id, vote.helpful)
+        except StoreError as error:
+            log.error("chat %s: a vote was not saved: %s", asker.chat_id, error)
+            return Pressed(None, message(lang, "vote_not_saved"))
+        if not stored:
+            return Pressed(None, message(lang, "outdated_button"))
+        return Pressed(None, message(lang, "vote_thanks"), vote_buttons(vote.question_id, lang, chosen=vote.helpful))
 
     async def flood_notice(self, asker: Asker) -> Reply:
         return plain(message(await self.ui_language(asker), "flood"))
@@ -273,6 +290,10 @@ class Dialogue:
             lines += [f"{count}× {question}" for question, count in stats.unanswered]
         else:
             lines.append(message(lang, "stats_no_unanswered"))
+        lines += ["", message(lang, "stats_votes", count=stats.votes.asked, share=stats.votes.share)]
+        if stats.unhelpful:
+            lines.append(message(lang, "stats_unhelpful"))
+            lines += [f"{count}× {question} → {section}" for question, section, count in stats.unhelpful]
         return plain("\n".join(lines))
 
     async def reload_report(self, asker: Asker, outcome: ReloadOutcome) -> Reply:
@@ -292,7 +313,8 @@ class Dialogue:
     async def unknown_command(self, asker: Asker) -> Reply:
         return plain(message(await self.ui_language(asker), "unknown_command"))
 
-    def _render(self, searcher: Searcher, answer: Answer, ui_lang: str) -> Reply:
+    def _render(self, searcher: Searcher, answer: Answer, ui_lang: str, logged: int | None = None) -> Reply:
+        """The reply to an answer; `logged` (its question log id) adds the buttons to vote on it."""
         if answer.kind == "none" and answer.language not in searcher.languages:
             return other_languages_reply(answer, searcher.languages)
         translations: dict[str, int] = {}
@@ -307,4 +329,5 @@ class Dialogue:
             translations=translations,
             generation=searcher.index.generation,
             ui_lang=ui_lang,
+            votes=vote_buttons(logged, answer.language) if logged else (),
         )

@@ -10,7 +10,17 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-__all__ = ["CONTENT_TYPE", "REGISTRY", "QUESTIONS", "ANSWER_SECONDS", "SEND_FAILURES", "SEND_RETRIES", "RELOADS", "FLOOD_NOTICES", "render"]
+__all__ = [
+    "CONTENT_TYPE",
+    "REGISTRY",
+    "QUESTIONS",
+    "ANSWER_SECONDS",
+    "SEND_FAILURES",
+    "SEND_RETRIES",
+    "RELOADS",
+    "FLOOD_NOTICES",
+    "render",
+]
 
 REGISTRY = CollectorRegistry()
 """The bot's own registry: only these metrics are served (no process or platform collectors)."""
@@ -34,9 +44,14 @@ SEND_FAILURES = Counter(
     registry=REGISTRY,
 )
 SEND_RETRIES = Counter(
-    "kb_bot_telegram_send_retries", "Bot API calls sent again after a 5xx, a timeout or a dropped connection", ["method"], registry=REGISTRY
+    "kb_bot_telegram_send_retries",
+    "Bot API calls sent again after a 5xx, a timeout or a dropped connection",
+    ["method"],
+    registry=REGISTRY,
 )
-RELOADS = Counter("kb_bot_reloads", "Content reloads, by outcome (reloaded, unchanged, failed, busy)", ["result"], registry=REGISTRY)
+RELOADS = Counter(
+    "kb_bot_reloads", "Content reloads, by outcome (reloaded, unchanged, failed, busy)", ["result"], registry=REGISTRY
+)
 FLOOD_NOTICES = Counter("kb_bot_flood_notices", "Users told to slow down by the flood limit", registry=REGISTRY)
 
 

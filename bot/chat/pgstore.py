@@ -24,7 +24,17 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from .store import MIGRATIONS, UNANSWERED_READ, ChatState, LoggedQuestion, QuestionStats, StoreError, Tally, most_frequent
+from .store import (
+    MIGRATIONS,
+    UNANSWERED_READ,
+    ChatState,
+    LoggedQuestion,
+    QuestionStats,
+    StoreError,
+    Tally,
+    Unhelpful,
+    most_frequent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +61,9 @@ def safe_address(url: str) -> str:
     return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
 
 
-def _guarded(method: Callable[Concatenate[PostgresStore, P], Awaitable[R]]) -> Callable[Concatenate[PostgresStore, P], Awaitable[R]]:
+def _guarded(
+    method: Callable[Concatenate[PostgresStore, P], Awaitable[R]],
+) -> Callable[Concatenate[PostgresStore, P], Awaitable[R]]:
     """A failure of the server or the connection becomes `StoreError` naming the database (never its password)."""
 
     @functools.wraps(method)
@@ -79,9 +91,7 @@ class PostgresStore:
         """The store at `url`, migrated; `StoreError` when the server cannot be reached or used."""
         address = safe_address(url)
         try:
-            pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=pool_size, timeout=TIMEOUT, command_timeout=TIMEOUT
-            )
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, timeout=TIMEOUT, command_timeout=TIMEOUT)
         except (*_FAILURES, ValueError) as error:
             raise StoreError(
                 f"{address} cannot be used ({type(error).__name__}: {error}): check DATABASE_URL "
@@ -149,22 +159,50 @@ class PostgresStore:
         await self._remember_chat(self._pool, chat_id, article_key, article_lang, language)
 
     @_guarded
-    async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> None:
+    async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> int:
         async with self._pool.acquire() as db, db.transaction():
             await self._remember_chat(db, entry.chat_id, entry.article_key, article_lang, entry.language)
-            await db.execute(
-                "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered) "
-                "VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                entry.chat_id,
-                entry.user_id,
-                entry.question,
-                entry.language,
-                entry.kind,
-                entry.article_key,
-                entry.section,
-                entry.score,
-                entry.kind != "none",
+            return int(
+                await db.fetchval(
+                    "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, "
+                    "answered) VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                    entry.chat_id,
+                    entry.user_id,
+                    entry.question,
+                    entry.language,
+                    entry.kind,
+                    entry.article_key,
+                    entry.section,
+                    entry.score,
+                    entry.kind != "none",
+                )
             )
+
+    @_guarded
+    async def vote(self, question_id: int, user_id: int, helpful: bool) -> bool:
+        """A reader's vote on an answer; a second vote replaces the first. False when no such answer was logged."""
+        async with self._pool.acquire() as db, db.transaction():
+            if await db.fetchval("SELECT 1 FROM questions WHERE id = $1 AND answered", question_id) is None:
+                return False
+            await db.execute(
+                "INSERT INTO votes (question_id, user_id, helpful, voted_at) VALUES ($1, $2, $3, now()) "
+                "ON CONFLICT (question_id, user_id) DO UPDATE SET helpful = excluded.helpful, voted_at = excluded.voted_at",
+                question_id,
+                user_id,
+                helpful,
+            )
+        return True
+
+    @_guarded
+    async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]:
+        rows = await self._pool.fetch(
+            "SELECT q.question, coalesce(q.section, ''), count(*) FROM votes v JOIN questions q ON q.id = v.question_id "
+            "WHERE NOT v.helpful AND ($1::timestamptz IS NULL OR v.voted_at >= $1) "
+            "GROUP BY q.id ORDER BY count(*) DESC, max(v.voted_at) DESC LIMIT $2",
+            since,
+            limit,
+        )
+        return [(row[0], row[1], int(row[2])) for row in rows]
 
     @staticmethod
     async def _remember_chat(
@@ -208,7 +246,17 @@ class PostgresStore:
             f"SELECT question FROM questions WHERE asked_at >= $1 AND NOT answered ORDER BY id DESC LIMIT {UNANSWERED_READ}",
             week,
         )
-        return QuestionStats(day_tally, week_tally, by_language, most_frequent([row[0] for row in questions], top))
+        votes = await self._pool.fetchrow(
+            "SELECT count(*), count(*) FILTER (WHERE helpful) FROM votes WHERE voted_at >= $1", week
+        )
+        return QuestionStats(
+            day_tally,
+            week_tally,
+            by_language,
+            most_frequent([row[0] for row in questions], top),
+            Tally(votes[0], votes[1]),
+            await self.unhelpful_answers(top, week),
+        )
 
     @_guarded
     async def flood_admit(self, user_id: int, messages: int, seconds: float) -> Literal["answer", "notify", "drop"]:
@@ -233,7 +281,11 @@ class PostgresStore:
             else:
                 outcome, notified = ("drop" if row["notified"] else "notify"), True
             await db.execute(
-                "UPDATE flood_windows SET hits = $2, notified = $3, last_at = $4 WHERE user_id = $1", user_id, recent, notified, now
+                "UPDATE flood_windows SET hits = $2, notified = $3, last_at = $4 WHERE user_id = $1",
+                user_id,
+                recent,
+                notified,
+                now,
             )
         self._since_sweep += 1
         if self._since_sweep >= FLOOD_SWEEP_EVERY:

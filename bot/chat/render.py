@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..language.languages import profile
 from ..search.searcher import Answer
-from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, encode, show_section
+from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, Vote, encode, show_section
 from .messages import message
 
 LIMIT = 4096
@@ -120,6 +120,7 @@ def answer_reply(
     translations: dict[str, int],
     generation: str,
     ui_lang: str,
+    votes: tuple[Button, ...] = (),
 ) -> Reply:
     """The reply to a question (or a button): the text and where to go from there.
 
@@ -158,7 +159,18 @@ def answer_reply(
         ]
     rows += _rows(others, LANGUAGES_PER_ROW)
     rows += [(Button(_label(s.heading), encode(show_section(generation, s.article_id, s.section))),) for s in answer.suggestions]
-    return Reply(pack(blocks), tuple(rows))
+    return Reply(pack(blocks), ((votes,) if votes else ()) + tuple(rows))
+
+
+def vote_buttons(question_id: int, lang: str, chosen: bool | None = None) -> tuple[Button, ...]:
+    """ "Helpful" and "not helpful" for one logged answer, in one row first, so they never push the others out of view.
+
+    After a vote the reader's choice is marked; pressing the other changes it.
+    """
+    return tuple(
+        Button(message(lang, key) + (" ✓" if chosen is helpful else ""), encode(Vote(question_id, helpful)))
+        for key, helpful in (("vote_helpful", True), ("vote_unhelpful", False))
+    )
 
 
 def other_languages_reply(answer: Answer, languages: list[str]) -> Reply:

@@ -26,7 +26,7 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
@@ -34,6 +34,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 import aiosqlite
 
 _WORDS = re.compile(r"\w+")
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -121,6 +122,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX flood_windows_by_time ON flood_windows (last_at);
         """,
     ),
+    Migration(
+        "readers' votes on answers",
+        sqlite="""
+        CREATE TABLE votes (
+            question_id INTEGER NOT NULL REFERENCES questions (id),
+            user_id INTEGER NOT NULL,
+            helpful INTEGER NOT NULL,
+            voted_at TEXT NOT NULL,
+            PRIMARY KEY (question_id, user_id)
+        );
+        CREATE INDEX votes_by_time ON votes (voted_at);
+        """,
+        postgres="""
+        CREATE TABLE votes (
+            question_id BIGINT NOT NULL REFERENCES questions (id),
+            user_id BIGINT NOT NULL,
+            helpful BOOLEAN NOT NULL,
+            voted_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (question_id, user_id)
+        );
+        CREATE INDEX votes_by_time ON votes (voted_at);
+        """,
+    ),
 )
 
 
@@ -168,6 +192,14 @@ class QuestionStats:
 
     Questions differing only in case, spacing or punctuation count as one, shown as most recently typed.
     """
+    votes: Tally = Tally(0, 0)
+    """Readers' votes on answers in the last 7 days: `asked` votes, of which `answered` said "helpful"."""
+    unhelpful: list[Unhelpful] = field(default_factory=list)
+    """The answers most often marked unhelpful in the last 7 days: (question, section answered, votes)."""
+
+
+Unhelpful = tuple[str, str, int]
+"""(question, section it was answered with, "not helpful" votes)."""
 
 
 UNANSWERED_READ = 50_000
@@ -361,10 +393,10 @@ class Store:
         await self._db.commit()
 
     @_write
-    async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> None:
-        """A question's log entry and the chat's new context, in one commit: the hot path of a busy bot."""
+    async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> int:
+        """A question's log entry and the chat's new context, in one commit: the hot path of a busy bot. Returns its id."""
         await self._remember_chat(entry.chat_id, entry.article_key, article_lang, entry.language)
-        await self._db.execute(
+        cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -381,6 +413,30 @@ class Store:
             ),
         )
         await self._db.commit()
+        return int(cursor.lastrowid or 0)
+
+    @_write
+    async def vote(self, question_id: int, user_id: int, helpful: bool) -> bool:
+        """A reader's vote on an answer; a second vote replaces the first. False when no such answer was logged."""
+        async with self._db.execute("SELECT 1 FROM questions WHERE id = ? AND answered = 1", (question_id,)) as cursor:
+            if await cursor.fetchone() is None:
+                return False
+        await self._db.execute(
+            "INSERT INTO votes (question_id, user_id, helpful, voted_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (question_id, user_id) DO UPDATE SET helpful = excluded.helpful, voted_at = excluded.voted_at",
+            (question_id, user_id, int(helpful), _now()),
+        )
+        await self._db.commit()
+        return True
+
+    async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]:
+        """The answers marked "not helpful" (since `since`), most often first, then the newest: what to rewrite."""
+        query = (
+            "SELECT q.question, coalesce(q.section, ''), count(*) FROM votes v JOIN questions q ON q.id = v.question_id "
+            "WHERE NOT v.helpful AND v.voted_at >= ? GROUP BY q.id ORDER BY count(*) DESC, max(v.voted_at) DESC LIMIT ?"
+        )
+        async with self._db.execute(query, (_stamp(since) if since else "", limit)) as cursor:
+            return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 
     async def _remember_chat(
         self, chat_id: int | None, article_key: str | None, article_lang: str | None, language: str | None
@@ -415,10 +471,16 @@ class Store:
         query = f"SELECT question FROM questions WHERE asked_at >= ? AND answered = 0 ORDER BY id DESC LIMIT {UNANSWERED_READ}"
         async with self._db.execute(query, (week,)) as cursor:
             unanswered = most_frequent([row[0] for row in await cursor.fetchall()], top)
-        return QuestionStats(day_tally, week_tally, by_language, unanswered)
+        async with self._db.execute("SELECT count(*), sum(helpful) FROM votes WHERE voted_at >= ?", (week,)) as cursor:
+            row = await cursor.fetchone()
+        votes = Tally(row[0], row[1] or 0) if row else Tally(0, 0)
+        unhelpful = await self.unhelpful_answers(top, now - timedelta(days=7))
+        return QuestionStats(day_tally, week_tally, by_language, unanswered, votes, unhelpful)
 
     async def ping(self) -> None:
         """Raises when the database does not answer (see `/healthz`)."""
         async with self._db.execute("SELECT 1") as cursor:
             await cursor.fetchone()
+
+
 SQLiteStore = Store

@@ -28,11 +28,12 @@ from telegram.ext import (
     filters,
 )
 
+from ..chat.callbacks import Vote, decode
 from ..chat.dialogue import Asker, Dialogue
 from ..chat.messages import message
 from ..chat.metrics import ANSWER_SECONDS, FLOOD_NOTICES
 from ..chat.reload import ContentReloader
-from ..chat.render import Reply
+from ..chat.render import Button, Reply
 from .flood import Admission, FloodGuard, SharedFloodGuard
 
 log = logging.getLogger(__name__)
@@ -149,9 +150,21 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:
         await query.answer()
         raise
-    await query.answer(pressed.notice, show_alert=pressed.notice is not None)
+    await query.answer(pressed.notice, show_alert=pressed.notice is not None and pressed.votes is None)
+    if pressed.votes is not None and query.message is not None and query.message.reply_markup is not None:
+        await query.edit_message_reply_markup(with_votes(query.message.reply_markup, pressed.votes))
     if pressed.reply is not None:
         await send(context, update.effective_chat.id, pressed.reply)
+
+
+def with_votes(markup: InlineKeyboardMarkup, votes: tuple[Button, ...]) -> InlineKeyboardMarkup:
+    """The message's buttons with its row of vote buttons replaced by `votes` (the reader's vote marked)."""
+    fresh = tuple(InlineKeyboardButton(b.label, callback_data=b.data) for b in votes)
+    rows = [
+        fresh if any(isinstance(decode(b.callback_data), Vote) for b in row if isinstance(b.callback_data, str)) else row
+        for row in markup.inline_keyboard
+    ]
+    return InlineKeyboardMarkup(rows)
 
 
 INLINE_CACHE_SECONDS = 30

@@ -178,7 +178,12 @@ class MetricsHandler(tornado.web.RequestHandler):
 
 class GuardedWebhookApp(tornado.web.Application):
     def __init__(
-        self, webhook_path: str, bot: Bot, update_queue: asyncio.Queue, secret_token: str | None, readiness: Readiness = always_ready
+        self,
+        webhook_path: str,
+        bot: Bot,
+        update_queue: asyncio.Queue,
+        secret_token: str | None,
+        readiness: Readiness = always_ready,
     ) -> None:
         shared = {"bot": bot, "update_queue": update_queue, "secret_token": secret_token, "seen": SeenUpdates()}
         super().__init__(
