@@ -136,3 +136,15 @@ def test_edited_files_are_noticed_without_being_asked(content: Path, tmp_path: P
     finally:
         assert process.stop() == 0
         fake.stop()
+
+
+def test_a_readers_vote_reaches_the_stats(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    """Through the real bot: 👎 under an answer, the row marks it, and /stats lists the answer as not helpful."""
+    (reply,) = say(fake, "fascia di stipendio", user, language_code="it")
+    (vote,) = [b for row in reply["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "👎 Non utile"]
+    query = fake.press(vote["callback_data"], reply["_message"], user_id=user, language_code="it")
+    fake.wait_for(lambda m, p: m == "answerCallbackQuery" and p.get("callback_query_id") == query)
+    (edit,) = fake.wait_for(lambda m, p: m == "editMessageReplyMarkup" and p.get("chat_id") == user)
+    assert [b["text"] for b in edit["reply_markup"]["inline_keyboard"][0]] == ["👍 Utile", "👎 Non utile ✓"]
+    (stats,) = say(fake, "/stats", ADMIN, language_code="en")
+    assert "× fascia di stipendio → Esempi di ruoli di Account Manager" in stats["text"]
