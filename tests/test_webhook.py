@@ -164,9 +164,23 @@ def test_webhook_without_url_exits_with_a_message(tmp_path: Path) -> None:
         fake.stop()
 
 
+@pytest.mark.slow
 def test_healthz_and_metrics_answer_without_the_secret_on_sqlite(webhook: str) -> None:
-    """The same pages on the default backend (tests/test_health.py covers them in depth, on PostgreSQL)."""
+    """The same pages on the default backend (tests/test_health.py covers them in depth, on PostgreSQL).
+
+    The webhook is registered a moment before its server listens, so the probe is asked until it answers,
+    as a load balancer would.
+    """
     base = webhook.rsplit("/", 1)[0]
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=10).close()
+            break
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
     with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:
         assert (response.status, response.read()) == (200, b"ok\n")
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
