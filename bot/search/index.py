@@ -19,15 +19,18 @@ import zlib
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
 from ..content.articles import Article, CompactArticles, KnowledgeBase
 from ..language.analysis import Analyzer
+from ..language.cues import cues
 from ..language.frequencies import WordFrequencies
+from ..language.spelling import Speller
 from ..language.textnorm import fold, normalize
 
-FORMAT = 27
+FORMAT = 28
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -36,6 +39,8 @@ HIGHLIGHTS = -1
 K1 = 1.2
 _DIGIT = re.compile(r"\d")
 PART_WEIGHT = 0.5
+CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
+"""The cue phrases whose words a reader may misspell, besides the content's own words."""
 """A compound's parts ("løn" in "lønintervallet") count half a word each."""
 
 
@@ -101,6 +106,11 @@ class LanguageIndex:
     unit_vectors: np.ndarray | None = None
     """Per unit, its embedding, when every unit has one; attached from the vector store when loaded (float32,
     as BLAS multiplies it: a question is compared with every unit of its language in one product)."""
+    speller: Speller | None = None
+    """What a reader may have meant by a word nobody knows: the content's words, the synonyms, stop words and
+    cue phrases (see `content_speller`); built with the index, so a start-up loads it rather than rebuilds it."""
+    lexicon: Speller | None = None
+    """The same over the language's commonest words (`WordFrequencies.lexicon`), for words the content lacks."""
 
     @property
     def unit_count(self) -> int:
@@ -405,6 +415,7 @@ def build_language_index(
             aliases.setdefault(key, set()).add(terms[term])
 
     unit_array = np.asarray(units, dtype=np.int32).reshape(-1, 3)
+    surfaces = tuple(sorted(vocabulary.ids))
     return LanguageIndex(
         lang=lang,
         unit_article=unit_array[:, 0].copy(),
@@ -418,7 +429,7 @@ def build_language_index(
         aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
         synonyms=_synonym_table(analyzer, synonyms or [], terms),
         surface_hashes=np.unique(np.fromiter((zlib.crc32(fold(w).encode()) for w in vocabulary.ids), dtype=np.uint32)),
-        surfaces=tuple(sorted(vocabulary.ids)),
+        surfaces=surfaces,
         unit_heading=np.asarray(unit_heading, dtype=np.int32),
         heading_offsets=np.asarray(heading_offsets, dtype=np.int64),
         heading_terms=np.asarray(heading_terms, dtype=np.int32),
@@ -427,7 +438,20 @@ def build_language_index(
         restates=restates,
         frequencies=analyzer.frequencies,
         kept_words=kept_words,
+        speller=content_speller(analyzer, surfaces, kept_words),
+        lexicon=Speller(analyzer.frequencies.lexicon),
     )
+
+
+def content_speller(analyzer: Analyzer, surfaces: Iterable[str], kept_words: Iterable[str]) -> Speller:
+    """What a reader may have meant: the content's words, the synonyms, stop words and cue phrases.
+
+    The sets are taken in sorted order, so the speller (and its choice between
+    equally near words) is the same in every process.
+    """
+    lang = analyzer.lang
+    cue_words = (word for key in CUE_KEYS for phrase in cues(lang, key) for word in normalize(phrase, lang))
+    return Speller(chain(surfaces, sorted(kept_words), sorted(analyzer.stopwords), cue_words))
 
 
 def build_index(kb: KnowledgeBase, fingerprint: str = "") -> SearchIndex:
