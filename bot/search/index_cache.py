@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mmap
 import multiprocessing
 import os
 import pickle
@@ -101,6 +102,14 @@ def _unpickle(handle: BinaryIO, path: Path) -> object | None:
         return None
 
 
+_PAGE = 4096
+_ALIGN = 64
+
+
+def _aligned(offset: int, to: int) -> int:
+    return -(-offset // to) * to
+
+
 def _read_cache(path: Path, fingerprint: str, prepare: Prepare) -> SearchIndex | None:
     try:
         handle = path.open("rb")
@@ -114,17 +123,47 @@ def _read_cache(path: Path, fingerprint: str, prepare: Prepare) -> SearchIndex |
         if not (isinstance(header, tuple) and len(header) == 2 and header[0] == fingerprint):
             return None
         prepare(header[1])
-        cached = _unpickle(handle, path)
+        layout = _unpickle(handle, path)
+        try:
+            main_length, spans = layout  # type: ignore[misc]
+            main = handle.read(main_length)
+            start = _aligned(handle.tell(), _PAGE)
+            # Read-only and shared: every process serving this index maps the same pages of the page cache.
+            view = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+            cached = pickle.loads(main, buffers=[view[start + at : start + at + size] for at, size in spans])
+        except Exception as error:
+            log.warning("index cache %s unreadable (%s); rebuilding", path, error)
+            return None
     return cached if isinstance(cached, SearchIndex) else None
 
 
 def _write_cache(path: Path, index: SearchIndex) -> bool:
-    """Write atomically, so a concurrent reader never sees half a file; failure only costs speed."""
+    """Write atomically, so a concurrent reader never sees half a file; failure only costs speed.
+
+    The file holds a header (fingerprint and languages), the layout of the
+    arrays, the index pickled without its numpy arrays' data (protocol 5,
+    out of band), and then that data, page-aligned: `_read_cache` maps it
+    rather than reads it, so the arrays cost no copy, and processes serving
+    the same index share one copy in memory. The file is only ever replaced
+    whole, never rewritten, so a mapping stays valid for as long as it is used.
+    """
+    buffers: list[pickle.PickleBuffer] = []
+    main = pickle.dumps(index, protocol=5, buffer_callback=buffers.append)
+    raws = [buffer.raw() for buffer in buffers]
+    spans, at = [], 0
+    for raw in raws:
+        spans.append((at, raw.nbytes))
+        at = _aligned(at + raw.nbytes, _ALIGN)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
             pickle.dump((index.fingerprint, sorted(index.by_lang)), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((len(main), spans), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(main)
+            start = _aligned(handle.tell(), _PAGE)
+            for raw, (offset, _) in zip(raws, spans, strict=True):
+                handle.seek(start + offset)
+                handle.write(raw)
         os.replace(handle.name, path)
     except OSError as error:
         log.warning("could not write index cache %s: %s", path, error)
