@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import pickle
 import resource
+import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 Prepare = Callable[[list[str]], object]
 """Called with the index's languages (sorted) before the index itself is read."""
 BUILD_THREADS = 2
+PROGRESS_FROM = 500
+"""Content files from which a build shows its progress on stderr."""
 """Engine threads for embedding paragraphs in the build child: batches use both cores."""
 
 
@@ -201,12 +204,27 @@ def _doing(what: str) -> None:
 def _build(
     content_dir: Path, fingerprint: str, guess_language: LanguageGuesser, max_article_bytes: int, semantic: Semantic | None
 ) -> SearchIndex:
-    """Parse, index, and embed the units the vector store lacks, if they are few enough to embed now."""
-    kb = load_knowledge_base(
-        content_dir, guess_language, max_bytes=max_article_bytes, reading=lambda file: _doing(f"reading {file}")
-    )
+    """Parse, index, and embed the units the vector store lacks, if they are few enough to embed now.
+
+    A knowledge base of `PROGRESS_FROM` files or more shows its progress on
+    stderr, a line every tenth of the way: its build takes a minute or more.
+    """
+    files = len(content_files(content_dir)) if content_dir.is_dir() else 0
+    shown = print_progress("reading content files") if files >= PROGRESS_FROM else None
+    read = 0
+
+    def reading(file: Path) -> None:
+        nonlocal read
+        _doing(f"reading {file}")
+        if shown is not None and read < files:
+            shown(read, files)
+        read += 1
+
+    kb = load_knowledge_base(content_dir, guess_language, max_bytes=max_article_bytes, reading=reading)
+    if shown is not None:
+        shown(files, files)
     _doing(f"indexing {len(kb.articles)} articles from {content_dir}")
-    index = build_index(kb, fingerprint)
+    index = build_index(kb, fingerprint, print_progress("indexing articles") if shown is not None else None)
     key_units(index)
     if semantic:
         store = semantic.store()
@@ -229,6 +247,8 @@ def _build_and_cache(
     logging.disable(logging.WARNING)
     index = _build(content_dir, fingerprint, guess_language, max_article_bytes, semantic)
     _doing(f"writing {path}")
+    if len(index.articles) >= PROGRESS_FROM:
+        print(f"writing the index cache {path}", file=sys.stderr, flush=True)
     logging.disable(logging.NOTSET)
     return _write_cache(path, index)
 
