@@ -63,7 +63,15 @@ class LanguageGuess:
 
 
 class QuestionLanguageDetector:
-    """Classifies questions among a fixed set of content languages."""
+    """Classifies questions among a fixed set of content languages.
+
+    lingua loads a language's models the first time a question needs them,
+    not up front: a question whose letters settle its language (Cyrillic,
+    Arabic, or "ş" and "ı" for Turkish) needs none, and the others load only
+    the languages of their script. Preloading all five took about a second of
+    every start and some 190 MB that a process answering in one script never
+    used; the guesses are the same either way (the same models, loaded later).
+    """
 
     def __init__(self, languages: Iterable[str]) -> None:
         self.languages = sorted(set(languages))
@@ -72,7 +80,7 @@ class QuestionLanguageDetector:
         self._scripts = {code: _script_of(lingua) for lingua, code in self._known.items()}
         self._detector: LanguageDetector | None = None
         if len(self._known) >= 2:
-            self._detector = LanguageDetectorBuilder.from_languages(*self._known).with_preloaded_language_models().build()
+            self._detector = LanguageDetectorBuilder.from_languages(*self._known).build()
 
     def guess(self, text: str) -> LanguageGuess:
         """The content languages `text` may be in, most likely first; judged on the cleaned text, as the search reads it."""
