@@ -89,18 +89,28 @@ class QuestionLanguageDetector:
             return LanguageGuess(((self.languages[0], 1.0),))
         if self._detector is None or not any(ch.isalpha() for ch in text):
             return LanguageGuess(())
+        eligible = self._eligible(text)
+        if len(eligible) == 1:
+            return LanguageGuess(((next(iter(eligible)), 1.0),))
         values = self._detector.compute_language_confidence_values(text)
         ranked = tuple((self._known[v.language], v.value) for v in values if v.value > 0)
-        return LanguageGuess(self._by_script(text, ranked))
+        return LanguageGuess(self._by_script(eligible, ranked))
 
-    def _by_script(self, text: str, ranked: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    def _eligible(self, text: str) -> set[str]:
+        """The content languages written in the question's own script, when it has one besides the Latin alphabet.
+
+        When only one is, the script alone settles the guess, as `_by_script`
+        would, and lingua need not read the question (nor load models for it).
+        """
+        scripts = _scripts_in(text) - {"LATIN"}
+        return {code for code, script in self._scripts.items() if script in scripts}
+
+    def _by_script(self, eligible: set[str], ranked: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
         """Only the languages written in the question's own script, when it has one besides the Latin alphabet.
 
         "что такое account manager" is Russian with a borrowed name in it;
         lingua, weighing the Latin letters, may not rank Russian at all.
         """
-        scripts = _scripts_in(text) - {"LATIN"}
-        eligible = {code for code, script in self._scripts.items() if script in scripts}
         if not eligible:
             return ranked
         kept = tuple((code, value) for code, value in ranked if code in eligible)
