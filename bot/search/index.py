@@ -32,7 +32,7 @@ from ..language.frequencies import WordFrequencies
 from ..language.spelling import Speller, WordBuckets
 from ..language.textnorm import fold, normalize
 
-FORMAT = 29
+FORMAT = 30
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1

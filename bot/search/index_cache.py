@@ -5,7 +5,10 @@ content file's name, size and modification time and of the cue lists, so any
 change to the content, or to the language data it is read with, rebuilds it.
 A small header (fingerprint and languages) comes before the index, so a stale
 cache is recognised without reading it, and the caller can load what depends
-only on the languages before the knowledge base fills the heap. A rebuild runs
+only on the languages before the knowledge base fills the heap. The index's
+arrays (postings, the articles' records) follow the pickle in the same file
+and are memory-mapped, not read: processes serving one index share them
+(see `_write_cache`). A rebuild runs
 in a child process: parsing and indexing thousands of files leaves hundreds of
 megabytes of garbage that a serving process would otherwise carry for its
 whole life, and a bot reloading its content keeps answering from the old index
@@ -23,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import resource
+import struct
 import sys
 import tempfile
 from collections.abc import Callable
@@ -107,6 +111,7 @@ def _unpickle(handle: BinaryIO, path: Path) -> object | None:
 
 _PAGE = 4096
 _ALIGN = 64
+_TRAILER = struct.Struct("<Q")
 
 
 def _aligned(offset: int, to: int) -> int:
@@ -126,14 +131,17 @@ def _read_cache(path: Path, fingerprint: str, prepare: Prepare) -> SearchIndex |
         if not (isinstance(header, tuple) and len(header) == 2 and header[0] == fingerprint):
             return None
         prepare(header[1])
-        layout = _unpickle(handle, path)
         try:
-            main_length, spans = layout  # type: ignore[misc]
-            main = handle.read(main_length)
-            start = _aligned(handle.tell(), _PAGE)
+            start = handle.tell()
+            handle.seek(-_TRAILER.size, os.SEEK_END)
+            (length,) = _TRAILER.unpack(handle.read(_TRAILER.size))
+            handle.seek(-_TRAILER.size - length, os.SEEK_END)
+            spans = pickle.load(handle)
+            handle.seek(start)
             # Read-only and shared: every process serving this index maps the same pages of the page cache.
             view = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
-            cached = pickle.loads(main, buffers=[view[start + at : start + at + size] for at, size in spans])
+            buffers = [view[at : at + size] for at, size in spans]
+            cached = pickle.Unpickler(handle, buffers=buffers).load()  # from the file: never held whole in memory
         except Exception as error:
             log.warning("index cache %s unreadable (%s); rebuilding", path, error)
             return None
@@ -143,30 +151,31 @@ def _read_cache(path: Path, fingerprint: str, prepare: Prepare) -> SearchIndex |
 def _write_cache(path: Path, index: SearchIndex) -> bool:
     """Write atomically, so a concurrent reader never sees half a file; failure only costs speed.
 
-    The file holds a header (fingerprint and languages), the layout of the
-    arrays, the index pickled without its numpy arrays' data (protocol 5,
-    out of band), and then that data, page-aligned: `_read_cache` maps it
-    rather than reads it, so the arrays cost no copy, and processes serving
-    the same index share one copy in memory. The file is only ever replaced
-    whole, never rewritten, so a mapping stays valid for as long as it is used.
+    The file holds a header (fingerprint and languages), the index pickled
+    without its arrays' data (protocol 5, out of band), that data page-aligned,
+    and last where each array's data is (`_TRAILER` gives that table's length).
+    `_read_cache` maps the data rather than reads it, so the arrays (postings,
+    the articles' records) cost no copy, and processes serving the same index
+    share one copy in memory. The file is only ever replaced whole, never
+    rewritten, so a mapping stays valid for as long as it is used.
     """
-    buffers: list[pickle.PickleBuffer] = []
-    main = pickle.dumps(index, protocol=5, buffer_callback=buffers.append)
-    raws = [buffer.raw() for buffer in buffers]
-    spans, at = [], 0
-    for raw in raws:
-        spans.append((at, raw.nbytes))
-        at = _aligned(at + raw.nbytes, _ALIGN)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
             pickle.dump((index.fingerprint, sorted(index.by_lang)), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump((len(main), spans), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.write(main)
-            start = _aligned(handle.tell(), _PAGE)
-            for raw, (offset, _) in zip(raws, spans, strict=True):
-                handle.seek(start + offset)
+            buffers: list[pickle.PickleBuffer] = []
+            pickle.Pickler(handle, protocol=5, buffer_callback=buffers.append).dump(index)
+            spans = []
+            at = _aligned(handle.tell(), _PAGE)
+            for buffer in buffers:
+                raw = buffer.raw()
+                handle.seek(at)
                 handle.write(raw)
+                spans.append((at, raw.nbytes))
+                at = _aligned(at + raw.nbytes, _ALIGN)
+            handle.seek(0, os.SEEK_END)
+            table = pickle.dumps(spans, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(table + _TRAILER.pack(len(table)))
         os.replace(handle.name, path)
     except OSError as error:
         log.warning("could not write index cache %s: %s", path, error)
