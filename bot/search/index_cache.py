@@ -85,9 +85,13 @@ def content_fingerprint(content_dir: Path, max_article_bytes: int = DEFAULT_MAX_
     digest = hashlib.sha256(f"format {FORMAT}\ncues {cues.fingerprint()}\nlimit {max_article_bytes}\n".encode())
     files = content_files(content_dir) if content_dir.is_dir() else []
     synonyms = content_dir / SYNONYMS_FILE
+    base = f"{content_dir}{os.sep}"
     for path in files + ([synonyms] if synonyms.is_file() else []):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(content_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        name = str(path)
+        # The name below the folder by string, not `relative_to`: its path arithmetic was half the cost at 10,000 files.
+        relative = name[len(base) :] if name.startswith(base) else str(path.relative_to(content_dir))
+        stat = os.stat(name)
+        digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
