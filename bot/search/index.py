@@ -19,7 +19,7 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, pairwise
 from typing import overload
 
@@ -32,7 +32,7 @@ from ..language.frequencies import WordFrequencies
 from ..language.spelling import Speller, WordBuckets
 from ..language.textnorm import fold, normalize
 
-FORMAT = 30
+FORMAT = 31
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -508,7 +508,7 @@ def build_language_index(
         heading_weights=np.asarray(heading_weights, dtype=np.float32),
         topics=topics,
         restates=restates,
-        frequencies=analyzer.frequencies,
+        frequencies=replace(analyzer.frequencies, lexicon=()),  # the lexicon is in `lexicon`, as a speller
         kept_words=kept_words,
         speller=content_speller(analyzer, surfaces, kept_words),
         lexicon=Speller(analyzer.frequencies.lexicon),
