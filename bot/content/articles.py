@@ -14,6 +14,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import overload
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Section:
@@ -68,7 +70,7 @@ def _record(article: Article) -> bytes:
     return marshal.dumps(fields)
 
 
-def _article(record: bytes) -> Article:
+def _article(record: bytes | memoryview) -> Article:
     key, lang, title, description, keywords, sections, highlights, highlights_heading, path = marshal.loads(record)
     return Article(
         key,
@@ -87,6 +89,31 @@ _RECENT = 256
 """Decoded articles kept at hand: a conversation returns to the same few articles."""
 
 
+class _PackedRecords(Sequence[memoryview]):
+    """Article records as one byte array (from the index cache, memory-mapped and shared) and each record's end."""
+
+    def __init__(self, blob: np.ndarray, ends: np.ndarray) -> None:
+        self._blob = memoryview(blob)
+        self._ends = ends
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, at: int) -> memoryview: ...
+    @overload
+    def __getitem__(self, at: slice) -> list[memoryview]: ...
+    def __getitem__(self, at: int | slice) -> memoryview | list[memoryview]:
+        if isinstance(at, slice):
+            return [self[i] for i in range(*at.indices(len(self)))]
+        if at < 0:
+            at += len(self)
+        if not 0 <= at < len(self):
+            raise IndexError(at)
+        start = int(self._ends[at - 1]) if at > 0 else 0
+        return self._blob[start : int(self._ends[at])]
+
+
 class CompactArticles(Sequence[Article]):
     """The articles of a knowledge base, each kept as one serialized record and rebuilt when read.
 
@@ -101,7 +128,7 @@ class CompactArticles(Sequence[Article]):
     """
 
     def __init__(self, articles: Iterable[Article] = ()) -> None:
-        self._records: list[bytes] = []
+        self._records: list[bytes] | _PackedRecords = []
         self.keys: list[str] = []
         """Per article id, its translation key."""
         self.langs: list[str] = []
@@ -113,6 +140,8 @@ class CompactArticles(Sequence[Article]):
             self.append(article)
 
     def append(self, article: Article) -> None:
+        if not isinstance(self._records, list):
+            self._records = [bytes(record) for record in self._records]
         self._records.append(_record(article))
         self.keys.append(article.key)
         self.langs.append(sys.intern(article.lang))
@@ -141,11 +170,14 @@ class CompactArticles(Sequence[Article]):
         """Every article in order, decoded one at a time and not kept."""
         return (_article(record) for record in self._records)
 
-    def __getstate__(self) -> tuple[list[bytes], list[str], list[str], list[tuple[str, ...]]]:
-        return self._records, self.keys, self.langs, self.headings
+    def __getstate__(self) -> tuple[np.ndarray, np.ndarray, list[str], list[str], list[tuple[str, ...]]]:
+        """The records as one byte array and each one's end: pickled out of band, the index cache maps them."""
+        ends = np.cumsum(np.fromiter(map(len, self._records), dtype=np.int64, count=len(self._records)))
+        return np.frombuffer(b"".join(self._records), dtype=np.uint8), ends, self.keys, self.langs, self.headings
 
-    def __setstate__(self, state: tuple[list[bytes], list[str], list[str], list[tuple[str, ...]]]) -> None:
-        self._records, self.keys, langs, self.headings = state
+    def __setstate__(self, state: tuple[np.ndarray, np.ndarray, list[str], list[str], list[tuple[str, ...]]]) -> None:
+        blob, ends, self.keys, langs, self.headings = state
+        self._records = _PackedRecords(blob, ends)
         self.langs = [sys.intern(lang) for lang in langs]
         self._recent = lru_cache(maxsize=_RECENT)(self._decode)
 

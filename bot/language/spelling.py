@@ -12,7 +12,7 @@ never corrected: it is no typo, only a word the content lacks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -33,17 +33,60 @@ class WordBuckets:
     A typo on the first letter is not corrected, as in Meilisearch: it is
     rare, and scanning one bucket per length keeps a lookup to a few hundred
     comparisons in a large knowledge base.
+
+    Built once with the index and cached with it, so it is kept packed: the
+    words of a bucket all have one length, so a bucket is one string of its
+    words run together, cut into words the first time a lookup reaches it.
+    A cached index then loads a few thousand strings rather than hundreds of
+    thousands of words, and a process holds only the buckets questions reach.
+    Each word may carry a note (the written form of a folded key), kept
+    packed beside its bucket in the same order.
     """
 
-    def __init__(self, keys: Iterable[str]) -> None:
-        self._buckets: dict[tuple[str, int], list[str]] = {}
+    def __init__(self, keys: Iterable[str], notes: Mapping[str, str] | None = None) -> None:
+        buckets: dict[tuple[str, int], list[str]] = {}
         for key in keys:
-            self._buckets.setdefault((key[:1], len(key)), []).append(key)
+            buckets.setdefault((key[:1], len(key)), []).append(key)
+        self._packed = {bucket: (len(words), "".join(words)) for bucket, words in buckets.items()}
+        self._notes = {
+            bucket: "\n".join(notes.get(word, "") for word in words)
+            for bucket, words in buckets.items()
+            if notes and any(word in notes for word in words)
+        }
+        self._open: dict[tuple[str, int], list[str]] = {}
+        self._open_notes: dict[tuple[str, int], list[str]] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"_packed": self._packed, "_notes": self._notes}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._open = {}
+        self._open_notes = {}
+
+    def bucket(self, first: str, length: int) -> list[str]:
+        """The words of one bucket, in the order they were given."""
+        words = self._open.get((first, length))
+        if words is None:
+            count, packed = self._packed.get((first, length), (0, ""))
+            words = [packed[at * length : (at + 1) * length] for at in range(count)]
+            self._open[(first, length)] = words
+        return words
+
+    def note(self, key: str, at: int) -> str:
+        """The note of the word `key` at place `at` of its bucket, "" if it has none."""
+        bucket = (key[:1], len(key))
+        notes = self._open_notes.get(bucket)
+        if notes is None:
+            packed = self._notes.get(bucket)
+            notes = packed.split("\n") if packed is not None else []
+            self._open_notes[bucket] = notes
+        return notes[at] if at < len(notes) else ""
 
     def within(self, word: str, reach: int, budget: Callable[[int], int]) -> Iterator[tuple[int, str, int]]:
         """(edits, key, its place in its bucket) of every key within `budget(length)` edits of `word`, over lengths up to `reach` away."""
         for length in range(len(word) - reach, len(word) + reach + 1):
-            bucket = self._buckets.get((word[:1], length))
+            bucket = self.bucket(word[:1], length) if (word[:1], length) in self._packed else None
             if bucket:
                 for key, distance, at in process.extract(
                     word, bucket, scorer=DamerauLevenshtein.distance, score_cutoff=budget(length), limit=None
@@ -55,23 +98,20 @@ class Speller:
     """The words of one language a reader may have meant, compared without diacritics.
 
     Held for every word of the content and the language's commonest words, so
-    it stores each word once: as its folded key (the very string given, where
-    folding leaves it unchanged), plus the written form only where folding
-    changed it.
+    it stores each word once: as its folded key, plus the written form only
+    where folding changed it (as the key's note in `WordBuckets`).
     """
 
     def __init__(self, words: Iterable[str]) -> None:
         keys: dict[str, None] = {}
-        self._written: dict[str, str] = {}
+        written: dict[str, str] = {}
         for word in words:
             key = fold(word)
             if len(key) >= MIN_LENGTH - 1 and key not in keys:
-                if key == word:
-                    key = word
-                else:
-                    self._written[key] = word
+                if key != word:
+                    written[key] = word
                 keys[key] = None
-        self._buckets = WordBuckets(keys)
+        self._buckets = WordBuckets(keys, written)
 
     def correct(self, word: str) -> str | None:
         """The known word nearest to `word` within its budget, as the content writes it; None if there is none.
@@ -87,6 +127,6 @@ class Speller:
         for distance, near, at in self._buckets.within(
             key, typo_budget(len(key) + 1), lambda length: typo_budget(max(length, len(key)))
         ):
-            written = self._written.get(near, near)
+            written = self._buckets.note(near, at) or near
             found.append((distance, DamerauLevenshtein.distance(word, written), at, written))
         return min(found)[3] if found else None

@@ -17,17 +17,22 @@ from __future__ import annotations
 import re
 import zlib
 from array import array
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import chain, pairwise
+from typing import overload
 
 import numpy as np
 
 from ..content.articles import Article, CompactArticles, KnowledgeBase
 from ..language.analysis import Analyzer
+from ..language.cues import cues
 from ..language.frequencies import WordFrequencies
+from ..language.spelling import Speller, WordBuckets
 from ..language.textnorm import fold, normalize
 
-FORMAT = 27
+FORMAT = 31
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -36,6 +41,8 @@ HIGHLIGHTS = -1
 K1 = 1.2
 _DIGIT = re.compile(r"\d")
 PART_WEIGHT = 0.5
+CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
+"""The cue phrases whose words a reader may misspell, besides the content's own words."""
 """A compound's parts ("løn" in "lønintervallet") count half a word each."""
 
 
@@ -57,6 +64,73 @@ _GENERIC_IMPORTANCE = 2.0
 """Share of a highlight's content words (by weight) a paragraph must have for the highlight to count as restating it."""
 
 
+class SortedWords(Sequence[str]):
+    """Words in sorted order, packed as one string and each word's start: searched with `bisect` like a sorted tuple.
+
+    A tuple of a language's 150,000 words is 150,000 objects to unpickle and
+    keep; this is one string and one array (which the cache maps, shared).
+    """
+
+    def __init__(self, words: Iterable[str]) -> None:
+        listed = list(words)
+        self._text = "".join(listed)
+        self._starts = np.zeros(len(listed) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, listed), dtype=np.int64, count=len(listed)), out=self._starts[1:])
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    @overload
+    def __getitem__(self, at: int) -> str: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[str]: ...
+
+    def __getitem__(self, at: int | slice) -> str | list[str]:
+        if isinstance(at, slice):
+            return [self[i] for i in range(*at.indices(len(self)))]
+        if at < 0:
+            at += len(self)
+        if not 0 <= at < len(self):
+            raise IndexError(at)
+        return self._text[int(self._starts[at]) : int(self._starts[at + 1])]
+
+    def __iter__(self) -> Iterator[str]:
+        starts = self._starts.tolist()
+        return (self._text[a:b] for a, b in pairwise(starts))
+
+
+class TermLookup:
+    """Lookups over one language's terms that a dict cannot answer: typos and shared prefixes (see `matching`).
+
+    Built with the index and cached with it.
+    """
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self._buckets = WordBuckets(keys)
+        self._sorted = SortedWords(sorted(keys))
+
+    def extensions(self, prefix: str, limit: int) -> list[str]:
+        """Terms that begin with `prefix` ("diplo" → "diploma"), none if more than `limit` do."""
+        keys = self._sorted
+        start = bisect_left(keys, prefix)
+        found: list[str] = []
+        for at in range(start, min(start + limit + 1, len(keys))):
+            key = keys[at]
+            if not key.startswith(prefix):
+                break
+            found.append(key)
+        return found if len(found) <= limit else []
+
+    def nearest(self, term: str, budget: int) -> tuple[list[str], int]:
+        """The terms fewest edits from `term`, within `budget`, and how many edits that is."""
+        found = list(self._buckets.within(term, budget, lambda _: budget))
+        if not found:
+            return [], 0
+        fewest = min(distance for distance, _, _ in found)
+        return [key for distance, key, _ in found if distance == fewest], fewest
+
+
 @dataclass
 class LanguageIndex:
     lang: str
@@ -76,7 +150,7 @@ class LanguageIndex:
     """Term (stemmed and folded) of a word readers use → index terms of the words it stands for."""
     surface_hashes: np.ndarray
     """Sorted CRC32 of every word of the content as written (folded), a compact set: see `has_surface`."""
-    surfaces: tuple[str, ...]
+    surfaces: Sequence[str]
     """Every word of the content as written (lowered), for correcting readers' typos: see `spelling`."""
     unit_heading: np.ndarray
     """Per unit, its section heading's slot in `heading_offsets`."""
@@ -101,6 +175,13 @@ class LanguageIndex:
     unit_vectors: np.ndarray | None = None
     """Per unit, its embedding, when every unit has one; attached from the vector store when loaded (float32,
     as BLAS multiplies it: a question is compared with every unit of its language in one product)."""
+    speller: Speller | None = None
+    """What a reader may have meant by a word nobody knows: the content's words, the synonyms, stop words and
+    cue phrases (see `content_speller`); built with the index, so a start-up loads it rather than rebuilds it."""
+    lexicon: Speller | None = None
+    term_lookup: TermLookup | None = None
+    """Typo and prefix lookups over the terms and aliases (see `matching`), built with the index."""
+    """The same over the language's commonest words (`WordFrequencies.lexicon`), for words the content lacks."""
 
     @property
     def unit_count(self) -> int:
@@ -405,6 +486,8 @@ def build_language_index(
             aliases.setdefault(key, set()).add(terms[term])
 
     unit_array = np.asarray(units, dtype=np.int32).reshape(-1, 3)
+    surfaces = SortedWords(sorted(vocabulary.ids))
+    alias_table = {k: tuple(sorted(v)) for k, v in aliases.items()}
     return LanguageIndex(
         lang=lang,
         unit_article=unit_array[:, 0].copy(),
@@ -415,28 +498,54 @@ def build_language_index(
         offsets=offsets,
         post_units=(unique_keys % unit_count).astype(np.uint16 if unit_count <= 1 << 16 else np.int32),
         post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float16),
-        aliases={k: tuple(sorted(v)) for k, v in aliases.items()},
+        aliases=alias_table,
         synonyms=_synonym_table(analyzer, synonyms or [], terms),
         surface_hashes=np.unique(np.fromiter((zlib.crc32(fold(w).encode()) for w in vocabulary.ids), dtype=np.uint32)),
-        surfaces=tuple(sorted(vocabulary.ids)),
+        surfaces=surfaces,
         unit_heading=np.asarray(unit_heading, dtype=np.int32),
         heading_offsets=np.asarray(heading_offsets, dtype=np.int64),
         heading_terms=np.asarray(heading_terms, dtype=np.int32),
         heading_weights=np.asarray(heading_weights, dtype=np.float32),
         topics=topics,
         restates=restates,
-        frequencies=analyzer.frequencies,
+        frequencies=replace(analyzer.frequencies, lexicon=()),  # the lexicon is in `lexicon`, as a speller
         kept_words=kept_words,
+        speller=content_speller(analyzer, surfaces, kept_words),
+        lexicon=Speller(analyzer.frequencies.lexicon),
+        term_lookup=TermLookup([*terms, *alias_table]),
     )
 
 
-def build_index(kb: KnowledgeBase, fingerprint: str = "") -> SearchIndex:
-    """Each language's articles are decoded as its index reads them, so the whole knowledge base is never in memory as text."""
+def content_speller(analyzer: Analyzer, surfaces: Iterable[str], kept_words: Iterable[str]) -> Speller:
+    """What a reader may have meant: the content's words, the synonyms, stop words and cue phrases.
+
+    The sets are taken in sorted order, so the speller (and its choice between
+    equally near words) is the same in every process.
+    """
+    lang = analyzer.lang
+    cue_words = (word for key in CUE_KEYS for phrase in cues(lang, key) for word in normalize(phrase, lang))
+    return Speller(chain(surfaces, sorted(kept_words), sorted(analyzer.stopwords), cue_words))
+
+
+def build_index(kb: KnowledgeBase, fingerprint: str = "", progress: Callable[[int, int], None] | None = None) -> SearchIndex:
+    """Each language's articles are decoded as its index reads them, so the whole knowledge base is never in memory as text.
+
+    `progress` is told (articles indexed, articles) after each article.
+    """
     ids_by_lang: dict[str, list[int]] = {}
     for article_id, lang in enumerate(kb.articles.langs):
         ids_by_lang.setdefault(lang, []).append(article_id)
+    total, done = len(kb.articles.langs), 0
+
+    def articles(ids: list[int]) -> Iterator[tuple[int, Article]]:
+        nonlocal done
+        for i in ids:
+            yield i, kb.articles[i]
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
     indexes = {
-        lang: build_language_index(lang, ((i, kb.articles[i]) for i in ids), kb.synonyms.get(lang))
-        for lang, ids in sorted(ids_by_lang.items())
+        lang: build_language_index(lang, articles(ids), kb.synonyms.get(lang)) for lang, ids in sorted(ids_by_lang.items())
     }
     return SearchIndex(kb, indexes, fingerprint)

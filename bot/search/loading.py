@@ -19,12 +19,10 @@ def load_searcher(settings: Settings, previous: Searcher | None = None, reply_la
     `reply_languages` are those the conversation can say "no answer" in (see
     `Searcher.reply_languages`).
 
-    The models are the largest thing a searcher holds: a reload that loaded
-    them afresh would briefly hold two sets. They are loaded as soon as the
-    cache says which languages the content has, before the knowledge base is
-    read, because loading them needs some 40 MB of scratch memory that would
-    otherwise come on top of the whole knowledge base and set the process's
-    peak.
+    The language detector is made as soon as the cache says which languages
+    the content has; lingua then loads each language's models the first time
+    a question needs them (see `QuestionLanguageDetector`), and a reload with
+    the same languages keeps the models already loaded.
     """
     models: dict[tuple[str, ...], QuestionLanguageDetector] = {}
     if previous is not None:

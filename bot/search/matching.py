@@ -12,41 +12,14 @@ strength (`RankingConfig`), so looser matches count for less when answers are ra
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
 
 from ..language.analysis import Analyzer, Token
-from ..language.spelling import WordBuckets, typo_budget
-from .index import LanguageIndex
+from ..language.spelling import typo_budget
+from .index import LanguageIndex, TermLookup
 from .tuning import DEFAULT, RankingConfig
 
 Matches = list[tuple[int, float]]
 """(index term id, strength) pairs."""
-
-
-class _Vocabulary:
-    """Lookups over one language's terms that a dict cannot answer: typos and shared prefixes."""
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self._buckets = WordBuckets(keys)
-        self._sorted = sorted(keys)
-
-    def extensions(self, prefix: str, limit: int) -> list[str]:
-        """Terms that begin with `prefix` ("diplo" → "diploma"), none if more than `limit` do."""
-        start = bisect_left(self._sorted, prefix)
-        found: list[str] = []
-        for key in self._sorted[start : start + limit + 1]:
-            if not key.startswith(prefix):
-                break
-            found.append(key)
-        return found if len(found) <= limit else []
-
-    def nearest(self, term: str, budget: int) -> tuple[list[str], int]:
-        """The terms fewest edits from `term`, within `budget`, and how many edits that is."""
-        found = list(self._buckets.within(term, budget, lambda _: budget))
-        if not found:
-            return [], 0
-        fewest = min(distance for distance, _, _ in found)
-        return [key for distance, key, _ in found if distance == fewest], fewest
 
 
 def term_typo_budget(term: str) -> int:
@@ -65,7 +38,7 @@ class TermMatcher:
         self.index = index
         self.analyzer = analyzer
         self.config = config
-        self._vocabulary = _Vocabulary([*index.terms, *index.aliases])
+        self._vocabulary = index.term_lookup or TermLookup([*index.terms, *index.aliases])
 
     def knows(self, token: Token) -> bool:
         """Whether the content has this word, as typed or without its diacritics."""

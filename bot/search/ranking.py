@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
@@ -30,13 +29,12 @@ from ..language.analysis import STOPWORD_WEIGHT, Analyzer, Token
 from ..language.cues import cues
 from ..language.spelling import Speller
 from ..language.textnorm import normalize
-from .index import LanguageIndex
+from .index import LanguageIndex, content_speller
 from .matching import TermMatcher
 from .reading import Evidence, Group, QuestionWords, Reading
 from .signals import SIGNALS, Pick, Signal, adjust, confidence, lexical_confidence, lexical_lead, order, score
 from .tuning import DEFAULT, RankingConfig
 
-CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
 MAX_QUESTION_WORDS = 40
 """Words of a message that are searched; a pasted essay is not a question, and its tail is ignored."""
 MAX_WORD_LETTERS = 64
@@ -83,15 +81,9 @@ class LanguageRanker:
         self.term_names = list(index.terms)
         self.summary_cues = self._cue_tokens("summary_cues")
         self.quantity_cues = self._cue_tokens("quantity_cues")
-        self.speller = self._speller()
-        self.lexicon = Speller(self.analyzer.frequencies.lexicon)
+        self.speller = index.speller or content_speller(self.analyzer, index.surfaces, index.kept_words)
+        self.lexicon = index.lexicon or Speller(self.analyzer.frequencies.lexicon)
         self.others: Sequence[LanguageRanker] = ()
-
-    def _speller(self) -> Speller:
-        """What a reader may have meant: the content's words, the synonyms, stop words and cue phrases."""
-        lang, idx = self.lang, self.index
-        cue_words = (word for key in CUE_KEYS for phrase in cues(lang, key) for word in normalize(phrase, lang))
-        return Speller(chain(idx.surfaces, idx.kept_words, self.analyzer.stopwords, cue_words))
 
     def _cue_tokens(self, key: str) -> list[set[str]]:
         """Each cue phrase as the terms a question must have; its stop words only where they carry it.
