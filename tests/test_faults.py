@@ -119,7 +119,8 @@ def test_half_of_all_sends_and_a_third_of_polls_failing_loses_no_question(fake: 
         fake.flaky("sendMessage", 0)
         fake.flaky("getUpdates", 0)
     failed = fake.faulted[failed_before:]
-    assert sum(m == "sendMessage" for m, _ in failed) >= 150 and sum(m == "getUpdates" for m, _ in failed) >= 5
+    # Polls are long and few (a dozen or so in this run), so a third failing is a handful: enough that some must have.
+    assert sum(m == "sendMessage" for m, _ in failed) >= 150 and sum(m == "getUpdates" for m, _ in failed) >= 2
     time.sleep(2)
     for user in users:
         assert ANSWER in answered_once(fake, user, settle=0)
