@@ -14,6 +14,7 @@ from bot.language.langdetect import guess_article_language
 from bot.search import index_cache
 from bot.search.embedding import DIMENSIONS, E5Embedder
 from bot.search.index_cache import Semantic, load_index
+from bot.search.vectors import VectorStore
 
 from .conftest import ROOT, SHARED_VECTORS, WriteFile
 
@@ -148,3 +149,20 @@ def test_questions_the_content_cannot_answer_still_get_no_answer(write: WriteFil
     write("kaffe.da.md", ARTICLE)
     answers = ask(content, tmp_path / "cache", ["hvad er hovedstaden i Frankrig", "hvem vandt fodboldkampen i går"])
     assert [answer["kind"] for answer in answers] == ["none", "none"]
+
+
+def test_two_processes_adding_vectors_keep_each_others(tmp_path: Path) -> None:
+    """`python -m bot embed` beside a bot's build child: each store merges what is on disk before it writes."""
+    first, second = VectorStore(tmp_path, "model"), VectorStore(tmp_path, "model")
+    vector = np.ones((1, DIMENSIONS), dtype=np.float32)
+    first.add(np.array([1], dtype=np.uint64), vector)
+    second.add(np.array([2], dtype=np.uint64), vector)
+    first.add(np.array([3], dtype=np.uint64), vector)
+    found, _ = VectorStore(tmp_path, "model").find(np.array([1, 2, 3], dtype=np.uint64))
+    assert found.tolist() == [True, True, True]
+
+
+def test_without_a_cache_folder_the_vectors_a_build_makes_are_used(write: WriteFile, content: Path) -> None:
+    write("kaffe.da.md", ARTICLE)
+    index = load_index(content, None, guess_article_language, semantic=Semantic(None, embed_limit=100))
+    assert index.by_lang["da"].unit_vectors is not None

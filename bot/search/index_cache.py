@@ -215,7 +215,12 @@ def _doing(what: str) -> None:
 
 
 def _build(
-    content_dir: Path, fingerprint: str, guess_language: LanguageGuesser, max_article_bytes: int, semantic: Semantic | None
+    content_dir: Path,
+    fingerprint: str,
+    guess_language: LanguageGuesser,
+    max_article_bytes: int,
+    semantic: Semantic | None,
+    store: VectorStore | None = None,
 ) -> SearchIndex:
     """Parse, index, and embed the units the vector store lacks, if they are few enough to embed now.
 
@@ -240,7 +245,7 @@ def _build(
     index = build_index(kb, fingerprint, print_progress("indexing articles") if shown is not None else None)
     key_units(index)
     if semantic:
-        store = semantic.store()
+        store = semantic.store() if store is None else store
         missing = missing_texts(index, store)
         if missing and len(missing) <= semantic.embed_limit:
             _doing(f"embedding {len(missing)} paragraphs")
@@ -310,6 +315,9 @@ def load_index(
     fingerprint = content_fingerprint(content_dir, max_article_bytes)
     path = _cache_path(cache_dir, content_dir) if cache_dir else None
     index = None
+    store = None
+    """The vector store the vectors are read from: the one a build in this process filled (it may live in
+    memory only), else read afresh after the build child wrote to it."""
     if path is not None:
         index = _read_cache(path, fingerprint, prepare)
         if index is None and _build_in_child(content_dir, path, fingerprint, guess_language, max_article_bytes, semantic):
@@ -318,11 +326,12 @@ def load_index(
             for issue in index.kb.issues:
                 log.warning("%s", issue)
     if index is None:
-        index = _build(content_dir, fingerprint, guess_language, max_article_bytes, semantic)
+        store = semantic.store() if semantic else None
+        index = _build(content_dir, fingerprint, guess_language, max_article_bytes, semantic, store)
         prepare(sorted(index.by_lang))
     index.vector_stamp = vector_stamp(semantic)
     if semantic:
-        store = semantic.store()
+        store = semantic.store() if store is None else store
         lacking = sorted(set(index.by_lang) - set(attach(index, store)))
         if lacking:
             log.warning(

@@ -17,6 +17,7 @@ that happen to have one.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sys
@@ -81,21 +82,34 @@ class VectorStore:
         return self._records["vector"][rows]
 
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        """Add new vectors and write the store (atomically); a failed write only costs embedding them again."""
+        """Add new vectors and write the store (atomically); a failed write only costs embedding them again.
+
+        Two processes may add at once (`python -m bot embed` beside a bot's
+        build child): under an exclusive lock, the store is read again and
+        merged with what this one adds, so neither loses the other's vectors.
+        """
         fresh = np.zeros(len(keys), dtype=RECORD)
         fresh["key"], fresh["vector"] = keys, vectors.astype(np.float16)
-        merged = np.concatenate([self._records, fresh])
-        merged = merged[np.unique(merged["key"], return_index=True)[1]]
-        self._records = merged
         if self.path is None:
+            self._records = _merged(self._records, fresh)
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.path.parent, delete=False, suffix=".tmp") as handle:
-                np.save(handle, merged, allow_pickle=False)
-            os.replace(handle.name, self.path)
+            with open(self.path.with_suffix(".lock"), "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self._records = _merged(self._read(), self._records, fresh)
+                with tempfile.NamedTemporaryFile(dir=self.path.parent, delete=False, suffix=".tmp") as handle:
+                    np.save(handle, self._records, allow_pickle=False)
+                os.replace(handle.name, self.path)
         except OSError as error:
+            self._records = _merged(self._records, fresh)
             log.warning("could not write vector store %s: %s", self.path, error)
+
+
+def _merged(*parts: np.ndarray) -> np.ndarray:
+    """Records of `parts`, one per key (the first met), sorted by key as `find` needs."""
+    records = np.concatenate(parts)
+    return records[np.unique(records["key"], return_index=True)[1]]
 
 
 def _unit_texts(index: SearchIndex, lang: str) -> list[str]:
