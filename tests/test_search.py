@@ -471,3 +471,12 @@ def test_question_words_as_people_type_them_weigh_like_the_written_ones(searcher
         careful.paragraph,
         careful.score,
     )
+
+
+@pytest.mark.parametrize("question", ["what", "help", "who are you"])
+def test_a_few_common_words_in_a_language_the_content_lacks_are_no_question_for_the_articles(
+    searcher: Searcher, question: str
+) -> None:
+    """Their meaning is as near a paragraph as any; nothing in them asks about one."""
+    answer = searcher.answer(question, hint="en")
+    assert (answer.kind, answer.language) == ("none", "en")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
+import stopwordsiso
 
 from ..content.articles import Article
 from ..language.frequencies import WordFrequencies
@@ -217,7 +218,7 @@ class Searcher:
         language.
         """
         refused = Answer(question, foreign, "none", "", score=0.0)
-        if self.embedder is None:
+        if self.embedder is None or not self._says_something(question, foreign):
             return refused
         if vector is None:
             vector = self.embedder.query(question[:MAX_EMBEDDED_CHARS])
@@ -243,6 +244,20 @@ class Searcher:
         answer = self.paragraph(article_id, section, paragraph)
         confidence = self.config.threshold + (similarity - self.config.across_threshold) * self.config.semantic_slope
         return replace(answer, question=question, score=round(min(1.0, confidence), 3), read_as=foreign)
+
+    def _says_something(self, question: str, lang: str) -> bool:
+        """Whether a question in a language the content lacks has a word the articles could answer it on.
+
+        "help", "what" or "who are you" say nothing a paragraph could answer,
+        yet their meaning is as near one as any: a word must be neither a stop
+        word nor one of the language's commonest (`across_informative_zipf`).
+        """
+        stop = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
+        frequencies = _app_language_frequencies(lang)
+        return any(
+            word not in stop and frequencies.zipf(word) < self.config.across_informative_zipf
+            for word in normalize(question, lang)
+        )
 
     def _choose(self, results: list[Ranked], guess: LanguageGuess, preferences: tuple[str | None, ...]) -> Ranked | None:
         """The reading of the question that answers it best; a summary request counts as answered.
