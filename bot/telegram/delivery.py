@@ -52,7 +52,7 @@ class PatientRateLimiter(AIORateLimiter):
     ) -> None:
         super().__init__(overall_max_rate=messages_per_second, overall_time_period=1, max_retries=RETRY_AFTER_ATTEMPTS)
         self.retry_seconds = retry_seconds
-        """How long a failing call keeps being retried, from its first attempt; 0: never."""
+        """How long a failing call keeps being retried, from its first failure; 0: never."""
         self._sleep = sleep
         self._clock = clock
 
@@ -66,7 +66,9 @@ class PatientRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         budget = 0 if endpoint in _NOT_RETRIED else min(self.retry_seconds, _OPTIONAL.get(endpoint, self.retry_seconds))
-        give_up_at = self._clock() + budget
+        # The budget starts at the first failure: time spent waiting for a turn under the pace limit is not time
+        # failing, and in a burst of replies a slow one would otherwise spend its whole budget in the queue.
+        give_up_at: float | None = None
         attempt = 1
         while True:
             try:
@@ -76,6 +78,8 @@ class PatientRateLimiter(AIORateLimiter):
                     SEND_FAILURES.labels(method=endpoint).inc()
                 raise
             except NetworkError as error:
+                if give_up_at is None:
+                    give_up_at = self._clock() + budget
                 delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
                 if self._clock() + delay > give_up_at:
                     if endpoint not in _NOT_RETRIED:
