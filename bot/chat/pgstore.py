@@ -166,15 +166,7 @@ class PostgresStore:
                 await db.fetchval(
                     "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, "
                     "answered) VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                    entry.chat_id,
-                    entry.user_id,
-                    entry.question,
-                    entry.language,
-                    entry.kind,
-                    entry.article_key,
-                    entry.section,
-                    entry.score,
-                    entry.kind != "none",
+                    *entry.row(),
                 )
             )
 

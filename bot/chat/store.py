@@ -167,6 +167,20 @@ class LoggedQuestion:
     section: str | None
     score: float
 
+    def row(self) -> tuple[int | None, int | None, str, str | None, str, str | None, str | None, float, bool]:
+        """The log entry's columns after `asked_at`, in `questions` order, as both backends insert them."""
+        return (
+            self.chat_id,
+            self.user_id,
+            self.question,
+            self.language,
+            self.kind,
+            self.article_key,
+            self.section,
+            self.score,
+            self.kind != "none",
+        )
+
 
 @dataclass(frozen=True)
 class Tally:
@@ -399,18 +413,7 @@ class Store:
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                _now(),
-                entry.chat_id,
-                entry.user_id,
-                entry.question,
-                entry.language,
-                entry.kind,
-                entry.article_key,
-                entry.section,
-                entry.score,
-                int(entry.kind != "none"),
-            ),
+            (_now(), *entry.row()),
         )
         await self._db.commit()
         return int(cursor.lastrowid or 0)
