@@ -214,19 +214,24 @@ def _doing(what: str) -> None:
         _progress.value = what.encode("utf-8", "replace")[: _PROGRESS_BYTES - 1]
 
 
-def _build(
-    content_dir: Path,
-    fingerprint: str,
-    guess_language: LanguageGuesser,
-    max_article_bytes: int,
-    semantic: Semantic | None,
-    store: VectorStore | None = None,
-) -> SearchIndex:
+@dataclass(frozen=True)
+class Build:
+    """What building an index needs, in this process or in the child (so it is picklable)."""
+
+    content_dir: Path
+    fingerprint: str
+    guess_language: LanguageGuesser
+    max_article_bytes: int
+    semantic: Semantic | None
+
+
+def _build(job: Build, store: VectorStore | None = None) -> SearchIndex:
     """Parse, index, and embed the units the vector store lacks, if they are few enough to embed now.
 
     A knowledge base of `PROGRESS_FROM` files or more shows its progress on
     stderr, a line every tenth of the way: its build takes a minute or more.
     """
+    content_dir, semantic = job.content_dir, job.semantic
     files = len(content_files(content_dir)) if content_dir.is_dir() else 0
     shown = print_progress("reading content files") if files >= PROGRESS_FROM else None
     read = 0
@@ -238,11 +243,11 @@ def _build(
             shown(read, files)
         read += 1
 
-    kb = load_knowledge_base(content_dir, guess_language, max_bytes=max_article_bytes, reading=reading)
+    kb = load_knowledge_base(content_dir, job.guess_language, max_bytes=job.max_article_bytes, reading=reading)
     if shown is not None:
         shown(files, files)
     _doing(f"indexing {len(kb.articles)} articles from {content_dir}")
-    index = build_index(kb, fingerprint, print_progress("indexing articles") if shown is not None else None)
+    index = build_index(kb, job.fingerprint, print_progress("indexing articles") if shown is not None else None)
     key_units(index)
     if semantic:
         store = semantic.store() if store is None else store
@@ -253,17 +258,10 @@ def _build(
     return index
 
 
-def _build_and_cache(
-    content_dir: Path,
-    path: Path,
-    fingerprint: str,
-    guess_language: LanguageGuesser,
-    max_article_bytes: int,
-    semantic: Semantic | None,
-) -> bool:
+def _build_and_cache(job: Build, path: Path) -> bool:
     """The child's work. Its warnings about files stay quiet: the parent reports them from the cached index."""
     logging.disable(logging.WARNING)
-    index = _build(content_dir, fingerprint, guess_language, max_article_bytes, semantic)
+    index = _build(job)
     _doing(f"writing {path}")
     if len(index.articles) >= PROGRESS_FROM:
         print(f"writing the index cache {path}", file=sys.stderr, flush=True)
@@ -271,14 +269,7 @@ def _build_and_cache(
     return _write_cache(path, index)
 
 
-def _build_in_child(
-    content_dir: Path,
-    path: Path,
-    fingerprint: str,
-    guess_language: LanguageGuesser,
-    max_article_bytes: int,
-    semantic: Semantic | None,
-) -> bool:
+def _build_in_child(job: Build, path: Path) -> bool:
     """Build and cache the index in a child process; raises `IndexBuildError` naming what the child was reading."""
     context = multiprocessing.get_context("spawn")
     progress = context.RawArray("c", _PROGRESS_BYTES)
@@ -286,9 +277,7 @@ def _build_in_child(
         with ProcessPoolExecutor(
             max_workers=1, mp_context=context, initializer=_start_child, initargs=(progress, BUILD_MEMORY_LIMIT)
         ) as pool:
-            return pool.submit(
-                _build_and_cache, content_dir, path, fingerprint, guess_language, max_article_bytes, semantic
-            ).result()
+            return pool.submit(_build_and_cache, job, path).result()
     except Exception as error:
         doing = progress.value.decode("utf-8", "replace") or "starting"
         reason = "out of memory" if isinstance(error, MemoryError) else str(error) or type(error).__name__
@@ -313,6 +302,7 @@ def load_index(
     Raises `IndexBuildError` when the build child fails.
     """
     fingerprint = content_fingerprint(content_dir, max_article_bytes)
+    job = Build(content_dir, fingerprint, guess_language, max_article_bytes, semantic)
     path = _cache_path(cache_dir, content_dir) if cache_dir else None
     index = None
     store = None
@@ -320,14 +310,14 @@ def load_index(
     memory only), else read afresh after the build child wrote to it."""
     if path is not None:
         index = _read_cache(path, fingerprint, prepare)
-        if index is None and _build_in_child(content_dir, path, fingerprint, guess_language, max_article_bytes, semantic):
+        if index is None and _build_in_child(job, path):
             index = _read_cache(path, fingerprint, prepare)
         if index is not None:
             for issue in index.kb.issues:
                 log.warning("%s", issue)
     if index is None:
         store = semantic.store() if semantic else None
-        index = _build(content_dir, fingerprint, guess_language, max_article_bytes, semantic, store)
+        index = _build(job, store)
         prepare(sorted(index.by_lang))
     index.vector_stamp = vector_stamp(semantic)
     if semantic:
