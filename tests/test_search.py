@@ -473,6 +473,18 @@ def test_question_words_as_people_type_them_weigh_like_the_written_ones(searcher
     )
 
 
+@pytest.mark.parametrize(("question", "lang"), [("bir", "tr"), ("ne", "tr"), ("che cosa", "it"), ("и в на", "ru"), ("og", "da")])
+def test_a_question_of_the_commonest_words_alone_gets_no_answer(searcher: Searcher, question: str, lang: str) -> None:
+    """Every paragraph has "bir" (one) or "и в на" (and, in, on): they ask nothing, by their words or their meaning."""
+    answer = searcher.answer(question, hint=lang)
+    assert answer.kind == "none"
+
+
+def test_a_stop_word_that_names_something_is_still_searched(searcher: Searcher) -> None:
+    """Stop-word lists carry nouns: "город" (city) is one of stopwordsiso's Russian words, and the article tells where they work."""
+    assert searcher.answer("город", hint="ru").kind == "paragraph"
+
+
 @pytest.mark.parametrize("question", ["what", "help", "who are you"])
 def test_a_few_common_words_in_a_language_the_content_lacks_are_no_question_for_the_articles(
     searcher: Searcher, question: str

@@ -154,16 +154,15 @@ class LanguageRanker:
         return any(other.analyzer.zipf(token.surface) > 0 for other in self.others) or self._borrowed(token)
 
     def _groups(self, tokens: list[Token]) -> list[Group]:
-        """The question's content words (all words, if it has only stop words), each with its matches.
+        """The question's content words, each with its matches; none when it says nothing (`_content_words`).
 
         A compound the content lacks is matched by its parts, unless the
         content owner listed it, or the word it is built on, as a synonym
         ("videregående" is no "vid" + "ere" + "gående").
         """
         analyzer, matcher = self.analyzer, self.matcher
-        content = [t for t in tokens if not t.stop] or tokens
         groups: list[Group] = []
-        for token in content:
+        for token in self._content_words(tokens):
             weight = analyzer.importance(token.surface) or STOPWORD_WEIGHT
             terms = matcher.resolve(token)
             whole = any(strength >= self.config.alias for _, strength in terms) or bool(matcher.synonyms(token))
@@ -176,6 +175,19 @@ class LanguageRanker:
                 continue
             groups.append(Group(token, weight, terms))
         return groups
+
+    def _content_words(self, tokens: list[Token]) -> list[Token]:
+        """The words a question is searched by: its content words, else its stop words rarer than the commonest.
+
+        Stop-word lists carry nouns ("город", city), so a question of stop
+        words alone may still name something; but "bir", "che cosa" or "и в
+        на" are the language's commonest words (`informative_zipf`), and every
+        paragraph has them: they ask nothing, and get no answer.
+        """
+        content = [t for t in tokens if not t.stop]
+        if content:
+            return content
+        return [t for t in tokens if self.analyzer.zipf(t.surface) < self.config.informative_zipf]
 
     def _is_summary(self, tokens: list[Token]) -> tuple[bool, list[Token]]:
         """Whether the question asks for the key points, and its words other than the cue.
@@ -201,6 +213,8 @@ class LanguageRanker:
         `vector` is the question's embedding, for the semantic signal (see `signals.semantic`).
         """
         reading = self.read(question, vector)
+        if not reading.groups and not reading.summary:
+            return Ranked(self.lang, None, 0.0, False, [], [])
         if not len(reading.candidates):
             return Ranked(self.lang, None, 0.0, reading.summary, reading.groups, [])
         positions = order(score(reading, self.signals))

@@ -250,12 +250,12 @@ class Searcher:
 
         "help", "what" or "who are you" say nothing a paragraph could answer,
         yet their meaning is as near one as any: a word must be neither a stop
-        word nor one of the language's commonest (`across_informative_zipf`).
+        word nor one of the language's commonest (`informative_zipf`).
         """
         stop = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
         frequencies = _app_language_frequencies(lang)
         return any(
-            word not in stop and frequencies.zipf(word) < self.config.across_informative_zipf
+            word not in stop and frequencies.zipf(word) < self.config.informative_zipf
             for word in normalize(question, lang)
         )
 

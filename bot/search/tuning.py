@@ -93,9 +93,10 @@ class RankingConfig:
     """Similarity from which a question in a language the content lacks is answered from another language's
     paragraph: across languages this model's similarities run lower (English out-of-scope questions reach about
     0.78 against the multi-article set, answerable ones 0.80 and up)."""
-    across_informative_zipf: float = 5.5
-    """A question in a language the content lacks is answered across languages only with a word rarer than this
-    (Zipf; "salary" is 4.3, "help" 5.6): the commonest words say nothing the articles could answer."""
+    informative_zipf: float = 5.5
+    """A question is answered only with a word rarer than this (Zipf; "salary" is 4.3, "help" 5.6) that is no stop
+    word, or a stop word rarer than this (stop-word lists carry nouns such as "город"): the commonest words ("bir",
+    "che cosa", "и в на") say nothing the articles could answer."""
     semantic_slope: float = 10.0
     """Confidence per unit of similarity above or below `semantic_threshold`: 0.04 more similar is sure."""
 
