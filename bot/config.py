@@ -37,7 +37,7 @@ class FloodLimit:
     seconds: float
 
     @classmethod
-    def parse(cls, text: str) -> FloodLimit:
+    def parse(cls, text: str, name: str = "FLOOD_LIMIT") -> FloodLimit:
         text = text.strip().lower()
         if text in {"", "off", "0"}:
             return cls(0, 0.0)
@@ -48,7 +48,7 @@ class FloodLimit:
             limit = cls(int(count), float(seconds))
         if limit.messages < 1 or not (limit.seconds > 0 and math.isfinite(limit.seconds)):
             raise SettingsError(
-                f"FLOOD_LIMIT={text!r}: expected MESSAGES/SECONDS with a whole number and a positive number "
+                f"{name}={text!r}: expected MESSAGES/SECONDS with a whole number and a positive number "
                 "of seconds, such as 20/60, or off"
             )
         return limit
@@ -148,6 +148,9 @@ class Settings:
     Secret (it may hold a password): kept out of `repr`."""
     admin_user_ids: frozenset[int] = frozenset()
     flood_limit: FloodLimit = FloodLimit(20, 60.0)
+    inline_flood_limit: FloodLimit = FloodLimit(120, 60.0)
+    """Inline queries per user: Telegram sends one as the user types `@bot question`, so they have a budget
+    of their own, and a few typed questions never use up the user's messages or their one flood notice."""
     max_messages_per_second: int = 30
     """Outgoing messages per second, all chats together (Telegram allows about 30)."""
     concurrent_updates: int = 32
@@ -186,6 +189,7 @@ class Settings:
             database_url=_database_url(env.get("DATABASE_URL", "")),
             admin_user_ids=_user_ids(env.get("ADMIN_USER_IDS", "")),
             flood_limit=FloodLimit.parse(env.get("FLOOD_LIMIT", "20/60")),
+            inline_flood_limit=FloodLimit.parse(env.get("INLINE_FLOOD_LIMIT", "120/60"), "INLINE_FLOOD_LIMIT"),
             max_messages_per_second=_integer(env, "MAX_MESSAGES_PER_SECOND", 30, minimum=1),
             concurrent_updates=_integer(env, "CONCURRENT_UPDATES", 32, minimum=1),
             content_check_seconds=_integer(env, "CONTENT_CHECK_SECONDS", 60),

@@ -116,6 +116,13 @@ class InProcessBot:
         (answered,) = [p for m, p in self.fake.calls if m == "answerCallbackQuery" and p.get("callback_query_id") == query]
         return answered
 
+    def inline(self, query: str, user: int, language_code: str | None = "en") -> dict[str, Any]:
+        """Type `@bot query` in any chat; the bot's answerInlineQuery for it."""
+        query_id = self.fake.inline_query(query, user_id=user, language_code=language_code)
+        self.post(self.fake._updates[-1])
+        (answered,) = [p for m, p in self.fake.calls if m == "answerInlineQuery" and p.get("inline_query_id") == query_id]
+        return answered
+
     def press(self, sent: dict[str, Any], label: str, user: int, count: int = 1) -> list[dict[str, Any]]:
         """As `botrunner.press`: press the button `label` under `sent`; the bot's next `count` messages."""
         chat = sent["chat_id"]

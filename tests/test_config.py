@@ -74,6 +74,7 @@ BAD_SETTINGS = [
     ("FLOOD_LIMIT", "5/-1", "positive number of seconds"),
     ("FLOOD_LIMIT", "5/1e400", "positive number of seconds"),
     ("FLOOD_LIMIT", "٥/60", "positive number of seconds"),
+    ("INLINE_FLOOD_LIMIT", "many", "positive number of seconds"),
     ("DEFAULT_LANGUAGE", "english please", "ISO 639-1"),
     ("TELEGRAM_API_BASE_URL", "api.telegram.org", "https://"),
     ("TELEGRAM_WEBHOOK_URL", "bot.example.com/telegram", "https://"),

@@ -71,9 +71,27 @@ def test_shared_counters_hold_across_instances(pg_url: str) -> None:  # noqa: F8
     assert after == [Admission.ANSWER] * 3 + [Admission.NOTIFY]
 
 
+def test_shared_inline_queries_are_counted_apart_from_messages(pg_url: str) -> None:  # noqa: F811
+    """A user who typed a few inline queries still has every message of their window, on any instance."""
+
+    async def scenario() -> tuple[list[Admission], Admission]:
+        store = await PostgresStore.open(pg_url)
+        try:
+            inline = SharedFloodGuard(FloodLimit(3, 60), store, scope="inline")
+            messages = SharedFloodGuard(FloodLimit(3, 60), store)
+            typed = [await inline.check(7) for _ in range(5)]
+            return typed, await messages.check(7)
+        finally:
+            await store.close()
+
+    typed, message = asyncio.run(scenario())
+    assert typed == [Admission.ANSWER] * 3 + [Admission.NOTIFY, Admission.DROP]
+    assert message is Admission.ANSWER
+
+
 def test_shared_counters_let_messages_through_when_the_database_fails() -> None:
     class Broken:
-        async def flood_admit(self, user_id: int, messages: int, seconds: float) -> str:
+        async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: str) -> str:
             raise StoreError("postgresql://bot@db/kb: connection refused")
 
     guard = SharedFloodGuard(FloodLimit(1, 60), Broken())

@@ -330,6 +330,16 @@ def test_a_flooding_user_gets_one_notice_and_others_are_still_answered(searcher:
         assert "Esempi di ruoli" in other["text"]
 
 
+def test_typing_an_inline_query_does_not_use_up_the_users_messages(searcher: Searcher, tmp_path: Path, user: int) -> None:
+    """Telegram sends an inline query per pause in typing `@bot question`: sharing an answer is not flooding the chat."""
+    with InProcessBot(searcher, tmp_path, flood_limit=FloodLimit(3, 60.0)) as running:
+        typed = "maaş aralığı nedir"
+        answered = [running.inline(typed[:end], user, language_code="tr") for end in range(4, len(typed) + 1, 2)]
+        assert len(answered) == 8 and answered[-1]["results"], "every pause in typing is answered"
+        (reply,) = running.say(typed, user, language_code="tr")
+        assert "45.000 ila 85.000" in reply["text"]
+
+
 @pytest.fixture
 def admin_bot(searcher: Searcher, tmp_path: Path) -> Iterator[InProcessBot]:
     """The seed index, and a copy of the seeds for /reload to find edits in."""

@@ -251,18 +251,23 @@ class PostgresStore:
         )
 
     @_guarded
-    async def flood_admit(self, user_id: int, messages: int, seconds: float) -> Literal["answer", "notify", "drop"]:
-        """One message from `user_id` against at most `messages` in any `seconds`, counted across every instance.
+    async def flood_admit(
+        self, user_id: int, messages: int, seconds: float, scope: str = "message"
+    ) -> Literal["answer", "notify", "drop"]:
+        """One update from `user_id` against at most `messages` in any `seconds`, counted across every instance.
 
-        "answer" while under the limit; "notify" for the first message over it
+        "answer" while under the limit; "notify" for the first update over it
         in a window, "drop" for the ones after (as `bot.telegram.flood.FloodGuard`).
+        Each `scope` (messages, inline queries) is a window of its own.
         """
         async with self._pool.acquire() as db, db.transaction():
             row = await db.fetchrow(
-                "INSERT INTO flood_windows AS f (user_id, hits, notified, last_at) VALUES ($1, '{}', false, clock_timestamp()) "
-                "ON CONFLICT (user_id) DO UPDATE SET last_at = f.last_at "
+                "INSERT INTO flood_windows AS f (user_id, scope, hits, notified, last_at) "
+                "VALUES ($1, $2, '{}', false, clock_timestamp()) "
+                "ON CONFLICT (user_id, scope) DO UPDATE SET last_at = f.last_at "
                 "RETURNING f.hits, f.notified, clock_timestamp() AS now",
                 user_id,
+                scope,
             )
             now: datetime = row["now"]
             recent = [hit for hit in row["hits"] if hit > now - timedelta(seconds=seconds)]
@@ -273,8 +278,9 @@ class PostgresStore:
             else:
                 outcome, notified = ("drop" if row["notified"] else "notify"), True
             await db.execute(
-                "UPDATE flood_windows SET hits = $2, notified = $3, last_at = $4 WHERE user_id = $1",
+                "UPDATE flood_windows SET hits = $3, notified = $4, last_at = $5 WHERE user_id = $1 AND scope = $2",
                 user_id,
+                scope,
                 recent,
                 notified,
                 now,

@@ -145,6 +145,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX votes_by_time ON votes (voted_at);
         """,
     ),
+    Migration(
+        "flood counters per kind of update",
+        sqlite="-- with SQLite each process keeps its own flood counters (bot.telegram.flood.FloodGuard)",
+        postgres="""
+        ALTER TABLE flood_windows ADD COLUMN scope TEXT NOT NULL DEFAULT 'message';
+        ALTER TABLE flood_windows DROP CONSTRAINT flood_windows_pkey;
+        ALTER TABLE flood_windows ADD PRIMARY KEY (user_id, scope);
+        """,
+    ),
 )
 
 

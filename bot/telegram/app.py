@@ -94,6 +94,7 @@ def build_application(settings: Settings, searcher: Searcher) -> Application:
     application.bot_data["settings"] = settings
     application.bot_data["reloader"] = ContentReloader(settings, searcher)
     application.bot_data["flood_guard"] = FloodGuard(settings.flood_limit)
+    application.bot_data["inline_flood_guard"] = FloodGuard(settings.inline_flood_limit)
     handlers.register(application, settings.admin_user_ids)
     for request in requests:
         request.on_unauthorized = lambda: _token_rejected(application)
@@ -150,6 +151,7 @@ async def _post_init(application: Application) -> None:
     application.bot_data["store"] = store
     if store.shares_flood_counters:
         application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store)
+        application.bot_data["inline_flood_guard"] = SharedFloodGuard(settings.inline_flood_limit, store, scope="inline")
     application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):

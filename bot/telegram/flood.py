@@ -8,6 +8,10 @@ room again, so a flooder gets one notice rather than one per message.
 `FloodGuard` counts in this process (SQLite: one instance, or each its own).
 `SharedFloodGuard` counts in the PostgreSQL database every instance shares,
 so the limit holds per user however updates are spread over instances.
+
+Inline queries are counted apart from messages (`Settings.inline_flood_limit`):
+Telegram sends one per pause in typing `@bot question`, and a reader who
+shares a few answers has not flooded the chat with the bot.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ class FloodGuard:
 
 
 class FloodCounters(Protocol):
-    async def flood_admit(self, user_id: int, messages: int, seconds: float) -> str: ...
+    async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: str) -> str: ...
 
 
 class SharedFloodGuard:
@@ -85,15 +89,16 @@ class SharedFloodGuard:
     protects the bot's capacity, and refusing everyone would cost more than it saves.
     """
 
-    def __init__(self, limit: FloodLimit, counters: FloodCounters) -> None:
+    def __init__(self, limit: FloodLimit, counters: FloodCounters, scope: str = "message") -> None:
         self.limit = limit
         self._counters = counters
+        self._scope = scope
 
     async def check(self, user_id: int) -> Admission:
         if self.limit.messages <= 0:
             return Admission.ANSWER
         try:
-            return Admission(await self._counters.flood_admit(user_id, self.limit.messages, self.limit.seconds))
+            return Admission(await self._counters.flood_admit(user_id, self.limit.messages, self.limit.seconds, self._scope))
         except StoreError as error:
             log.warning("flood limit not checked for user %s, letting the message through: %s", user_id, error)
             return Admission.ANSWER

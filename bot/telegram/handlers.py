@@ -215,7 +215,7 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     asker = asker_of(update)
     if dialogue(context).is_admin(asker):
         return
-    guard: FloodGuard | SharedFloodGuard = context.bot_data["flood_guard"]
+    guard: FloodGuard | SharedFloodGuard = context.bot_data["inline_flood_guard" if inline else "flood_guard"]
     admission = await guard.check(user.id)
     if admission is Admission.ANSWER:
         return
