@@ -89,6 +89,24 @@ def test_shared_inline_queries_are_counted_apart_from_messages(pg_url: str) -> N
     assert message is Admission.ANSWER
 
 
+def test_an_update_is_handled_by_the_first_instance_given_it(pg_url: str) -> None:  # noqa: F811
+    """Two instances on one database: Telegram's second copy of an update is news to neither."""
+
+    async def scenario() -> list[bool]:
+        stores = [await PostgresStore.open(pg_url) for _ in range(2)]
+        try:
+            return [
+                await stores[0].first_delivery(41, 600),
+                await stores[1].first_delivery(41, 600),
+                await stores[1].first_delivery(42, 600),
+            ]
+        finally:
+            for store in stores:
+                await store.close()
+
+    assert asyncio.run(scenario()) == [True, False, True]
+
+
 def test_shared_counters_let_messages_through_when_the_database_fails() -> None:
     class Broken:
         async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: str) -> str:

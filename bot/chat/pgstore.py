@@ -45,7 +45,7 @@ TIMEOUT = 10.0
 MIGRATION_LOCK = 0x6B62_626F_7421
 """The advisory lock instances starting together take while migrating ("kbbot!")."""
 FLOOD_SWEEP_EVERY = 1000
-"""Admissions between deletions of idle users' flood rows."""
+"""Admissions (and deliveries) between deletions of idle users' flood rows (and of forgotten deliveries)."""
 
 _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
@@ -79,12 +79,13 @@ def _guarded(
 class PostgresStore:
     """The bot's database on a PostgreSQL server; open with `PostgresStore.open`, close with `close`."""
 
-    shares_flood_counters = True
+    shared_by_instances = True
 
     def __init__(self, pool: asyncpg.Pool, address: str) -> None:
         self._pool = pool
         self.address = address
         self._since_sweep = 0
+        self._since_delivery_sweep = 0
 
     @classmethod
     async def open(cls, url: str, pool_size: int = POOL_SIZE) -> PostgresStore:
@@ -249,6 +250,27 @@ class PostgresStore:
             Tally(votes[0], votes[1]),
             await self.unhelpful_answers(top, week),
         )
+
+    @_guarded
+    async def first_delivery(self, update_id: int, window_seconds: float) -> bool:
+        """True the first time any instance is given `update_id` within `window_seconds`; remembers it.
+
+        Telegram redelivers an update it saw no timely 200 for, and behind a
+        load balancer the copy may reach another instance: one row per update,
+        inserted once, tells every instance whether it was handled.
+        """
+        first = await self._pool.fetchval(
+            "INSERT INTO deliveries (update_id, handled_at) VALUES ($1, clock_timestamp()) "
+            "ON CONFLICT (update_id) DO NOTHING RETURNING true",
+            update_id,
+        )
+        self._since_delivery_sweep += 1
+        if self._since_delivery_sweep >= FLOOD_SWEEP_EVERY:
+            self._since_delivery_sweep = 0
+            await self._pool.execute(
+                "DELETE FROM deliveries WHERE handled_at < clock_timestamp() - make_interval(secs => $1)", float(window_seconds)
+            )
+        return bool(first)
 
     @_guarded
     async def flood_admit(

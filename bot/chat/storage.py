@@ -2,8 +2,8 @@
 
 SQLite (`store.Store`, one file, the default) suits one host. PostgreSQL
 (`pgstore.PostgresStore`, chosen by `DATABASE_URL=postgresql://...`) lets
-several instances on several hosts share what the bot remembers, and their
-flood counters. Both run the same ordered migrations (`store.MIGRATIONS`) and
+several instances on several hosts share what the bot remembers, their
+flood counters and the webhook updates already handled. Both run the same ordered migrations (`store.MIGRATIONS`) and
 answer every method alike; `tests/test_store.py` runs against each.
 """
 
@@ -18,8 +18,9 @@ from .store import ChatState, LoggedQuestion, QuestionStats, Store, Unhelpful, c
 
 
 class Storage(Protocol):
-    shares_flood_counters: bool
-    """True when `flood_admit` counts for every instance using the same database (PostgreSQL)."""
+    shared_by_instances: bool
+    """True when every instance using the same database counts in it (PostgreSQL): flood windows
+    (`flood_admit`) and the webhook updates already handled (`first_delivery`)."""
 
     async def close(self) -> None: ...
     async def schema_version(self) -> int: ...
@@ -33,6 +34,7 @@ class Storage(Protocol):
     async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> int: ...
     async def vote(self, question_id: int, user_id: int, helpful: bool) -> bool: ...
     async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]: ...
+    async def first_delivery(self, update_id: int, window_seconds: float) -> bool: ...
     async def recent_questions(self, limit: int = 100) -> list[tuple[str, str, int]]: ...
     async def question_stats(self, now: datetime | None = None, top: int = 10) -> QuestionStats: ...
 

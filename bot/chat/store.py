@@ -154,6 +154,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE flood_windows ADD PRIMARY KEY (user_id, scope);
         """,
     ),
+    Migration(
+        "webhook updates already handled, by every instance",
+        sqlite="-- with SQLite one process serves the webhook and remembers its updates (bot.telegram.webhook.SeenUpdates)",
+        postgres="""
+        CREATE TABLE deliveries (
+            update_id BIGINT PRIMARY KEY,
+            handled_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE INDEX deliveries_by_time ON deliveries (handled_at);
+        """,
+    ),
 )
 
 
@@ -341,7 +352,7 @@ def _identity(path: Path) -> tuple[int, int] | None:
 class Store:
     """The bot's database in one SQLite file; open with `Store.open`, close with `close`."""
 
-    shares_flood_counters = False
+    shared_by_instances = False
     """Each process counts its own users' messages (see `storage.Storage`)."""
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
@@ -493,6 +504,10 @@ class Store:
         """Raises when the database does not answer (see `/healthz`)."""
         async with self._db.execute("SELECT 1") as cursor:
             await cursor.fetchone()
+
+    async def first_delivery(self, update_id: int, window_seconds: float) -> bool:
+        """One process serves a SQLite database, and the webhook remembers what it handled itself: nobody else has."""
+        return True
 
 
 SQLiteStore = Store

@@ -255,8 +255,7 @@ class Searcher:
         stop = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
         frequencies = _app_language_frequencies(lang)
         return any(
-            word not in stop and frequencies.zipf(word) < self.config.informative_zipf
-            for word in normalize(question, lang)
+            word not in stop and frequencies.zipf(word) < self.config.informative_zipf for word in normalize(question, lang)
         )
 
     def _choose(self, results: list[Ranked], guess: LanguageGuess, preferences: tuple[str | None, ...]) -> Ranked | None:

@@ -31,7 +31,7 @@ from ..search.searcher import Searcher
 from . import handlers
 from .delivery import PatientRateLimiter, WatchedRequest
 from .flood import FloodGuard, SharedFloodGuard
-from .webhook import GuardedUpdater
+from .webhook import SEEN_SECONDS, GuardedUpdater
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ async def _post_init(application: Application) -> None:
     reloader: ContentReloader = application.bot_data["reloader"]
     store = await open_storage(settings)
     application.bot_data["store"] = store
-    if store.shares_flood_counters:
+    if store.shared_by_instances:
         application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store)
         application.bot_data["inline_flood_guard"] = SharedFloodGuard(settings.inline_flood_limit, store, scope="inline")
     application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids)
@@ -175,6 +175,22 @@ async def _missing(application: Application) -> str | None:
         log.warning("readiness: the database does not answer: %s", error)
         return "database not answering"
     return None
+
+
+async def _first_delivery(application: Application, update_id: int) -> bool:
+    """For the webhook: whether no other instance sharing the database has handled `update_id` (always so with SQLite).
+
+    When the database does not answer, the update is handled: a reader
+    answered twice loses less than one never answered.
+    """
+    store: Storage | None = application.bot_data.get("store")
+    if store is None or not store.shared_by_instances:
+        return True
+    try:
+        return await store.first_delivery(update_id, SEEN_SECONDS)
+    except StoreError as error:
+        log.warning("webhook: update %s not checked against other instances, handling it: %s", update_id, error)
+        return True
 
 
 async def _post_stop(application: Application) -> None:
@@ -240,7 +256,12 @@ def run(settings: Settings, webhook: bool = False) -> int:
     asyncio.set_event_loop(loop)
     try:
         if webhook:
-            application.updater = GuardedUpdater(application.bot, application.update_queue, lambda: _missing(application))
+            application.updater = GuardedUpdater(
+                application.bot,
+                application.update_queue,
+                lambda: _missing(application),
+                lambda update_id: _first_delivery(application, update_id),
+            )
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,

@@ -10,8 +10,9 @@ saw no timely 200, so the same question could be answered twice. Here:
 - a body over `MAX_BODY_BYTES` is refused with 413 (Telegram's updates are a
   few kilobytes; a message is at most 4,096 characters);
 - an `update_id` seen in the last `SEEN_SECONDS` is acknowledged (200) and
-  not handled again. The memory is per process: behind a load balancer, a
-  redelivery that reaches another instance is answered again.
+  not handled again. Each process remembers its own; behind a load balancer
+  a redelivery may reach another instance, so instances sharing PostgreSQL
+  also ask the database (`Deliveries`, see `app`).
 
 `GuardedUpdater` is python-telegram-bot's `Updater` with this handler in
 place of its own; `run_webhook` keeps doing the rest (setWebhook, signals,
@@ -61,6 +62,15 @@ async def always_ready() -> str | None:
     return None
 
 
+Deliveries = Callable[[int], Awaitable[bool]]
+"""True unless another instance already handled this `update_id` (see `pgstore.PostgresStore.first_delivery`)."""
+
+
+async def alone(update_id: int) -> bool:
+    """One instance: what it has not seen itself, nobody has."""
+    return True
+
+
 class SeenUpdates:
     """The update ids handled in the last `seconds`, at most `limit` of them (the oldest are forgotten first)."""
 
@@ -88,11 +98,14 @@ class SeenUpdates:
 class GuardedHandler(tornado.web.RequestHandler):
     SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
 
-    def initialize(self, bot: Bot, update_queue: asyncio.Queue, secret_token: str | None, seen: SeenUpdates) -> None:
+    def initialize(
+        self, bot: Bot, update_queue: asyncio.Queue, secret_token: str | None, seen: SeenUpdates, elsewhere: Deliveries
+    ) -> None:
         self.bot = bot
         self.update_queue = update_queue
         self.secret_token = secret_token
         self.seen = seen
+        self.elsewhere = elsewhere
         self.body = bytearray()
 
     def prepare(self) -> None:
@@ -133,7 +146,7 @@ class GuardedHandler(tornado.web.RequestHandler):
         self.set_status(HTTPStatus.OK)
         if update is None:
             return
-        if not self.seen.first_time(update.update_id):
+        if not self.seen.first_time(update.update_id) or not await self.elsewhere(update.update_id):
             log.info("webhook: update %s delivered again; acknowledged, not handled twice", update.update_id)
             return
         if isinstance(self.bot, ExtBot):
@@ -184,8 +197,15 @@ class GuardedWebhookApp(tornado.web.Application):
         update_queue: asyncio.Queue,
         secret_token: str | None,
         readiness: Readiness = always_ready,
+        elsewhere: Deliveries = alone,
     ) -> None:
-        shared = {"bot": bot, "update_queue": update_queue, "secret_token": secret_token, "seen": SeenUpdates()}
+        shared = {
+            "bot": bot,
+            "update_queue": update_queue,
+            "secret_token": secret_token,
+            "seen": SeenUpdates(),
+            "elsewhere": elsewhere,
+        }
         super().__init__(
             [
                 (rf"{webhook_path}/?", GuardedHandler, shared),
@@ -201,9 +221,12 @@ class GuardedWebhookApp(tornado.web.Application):
 class GuardedUpdater(Updater):
     """python-telegram-bot's `Updater`, serving the webhook with `GuardedHandler`; TLS is left to a proxy in front."""
 
-    def __init__(self, bot: Bot, update_queue: asyncio.Queue, readiness: Readiness = always_ready) -> None:
+    def __init__(
+        self, bot: Bot, update_queue: asyncio.Queue, readiness: Readiness = always_ready, elsewhere: Deliveries = alone
+    ) -> None:
         super().__init__(bot, update_queue)
         self.readiness = readiness
+        self.elsewhere = elsewhere
 
     async def _start_webhook(  # type: ignore[override]
         self,
@@ -224,7 +247,9 @@ class GuardedUpdater(Updater):
     ) -> None:
         if cert is not None or key is not None:
             raise ValueError("GuardedUpdater serves plain HTTP; terminate TLS in front of it")
-        app = GuardedWebhookApp(f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token, self.readiness)
+        app = GuardedWebhookApp(
+            f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token, self.readiness, self.elsewhere
+        )
         self._httpd = WebhookServer(listen, port, app, None, unix)
         await self._bootstrap(
             max_retries=bootstrap_retries,
