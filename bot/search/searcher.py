@@ -23,6 +23,7 @@ import stopwordsiso
 from ..content.articles import Article
 from ..language.frequencies import WordFrequencies
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
+from ..language.respelling import accented_spellings, respell
 from ..language.textnorm import clean, lower, normalize, word_spans
 from .embedding import E5Embedder, Embedder
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
@@ -38,8 +39,10 @@ through Telegram as one message (a forged webhook update, a file piped to `ask`)
 MAX_EMBEDDED_CHARS = 300
 """Characters of a question the embedding model reads: a question is a sentence or two, and the model's cost grows
 with the text (a 4,000-letter message would take it seconds)."""
-SWITCHES = RANKING_SWITCHES
-"""Every signal and adjustment `RankingConfig.disabled` can switch off, in the order they apply."""
+RESPELLING = "respelling"
+"""Embedding the question with its bare words spelled as the content spells them (`Searcher._as_meant`)."""
+SWITCHES = (*RANKING_SWITCHES, RESPELLING)
+"""Everything `RankingConfig.disabled` can switch off: the signals and adjustments in the order they apply, then respelling."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ class Searcher:
         chosen = self._choose(results, guess, preferences)
         vector = None
         if self.embedder and not (chosen and chosen.decisive and self.config.skip_decisive):
-            vector = self.embedder.query(question[:MAX_EMBEDDED_CHARS])
+            vector = self.embedder.query(self._as_meant(question, chosen)[:MAX_EMBEDDED_CHARS])
             results = [self.rankers[lang].rank(question, vector) for lang in candidates if lang]
             chosen = self._choose(results, guess, preferences)
         if chosen is None:
@@ -180,6 +183,23 @@ class Searcher:
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
         return answer
+
+    def _as_meant(self, question: str, ranked: Ranked | None) -> str:
+        """The question for the embedding model, its words typed without diacritics spelled as the content spells them.
+
+        The spellings come from the paragraphs its words found (`respelling_units`
+        of them, best first): a word the reader typed bare ("yoneticisi") is one
+        the matcher found in them by its folded form.
+        """
+        if ranked is None or not self.config.on(RESPELLING):
+            return question
+        idx, articles = self.index.by_lang[ranked.lang], self.index.articles
+        texts = (
+            unit_text(articles[int(idx.unit_article[unit])], int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
+            for unit in ranked.candidates[: self.config.respelling_units]
+        )
+        spellings = accented_spellings(word for text in texts for word in normalize(text, ranked.lang))
+        return respell(question, ranked.lang, spellings)
 
     def _written_in_another_language(self, question: str, detected: str, hint: str | None) -> str | None:
         """The language the content lacks that the question is written in, if it is one the bot speaks.

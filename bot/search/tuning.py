@@ -97,6 +97,9 @@ class RankingConfig:
     """A question is answered only with a word rarer than this (Zipf; "salary" is 4.3, "help" 5.6) that is no stop
     word, or a stop word rarer than this (stop-word lists carry nouns such as "город"): the commonest words ("bir",
     "che cosa", "и в на") say nothing the articles could answer."""
+    respelling_units: int = 5
+    """Best lexical candidates whose words spell back what the question typed without diacritics, for the embedding
+    model (`searcher.Searcher._as_meant`): the words a question found are in its first few."""
     semantic_slope: float = 10.0
     """Confidence per unit of similarity above or below `semantic_threshold`: 0.04 more similar is sure."""
 
