@@ -8,8 +8,9 @@ this process, exactly as `python -m bot ask --json` answers it (one
 conversation per set, the app's reply languages, English by default). Answers
 are judged by the evaluation's own scorers, imported from `--eval`: the seed
 sets (`tests/data/*.jsonl` and `dev.jsonl`) against `seeds/` with `score.py`,
-the multi-article set against `multi/kb` with `multi/score_multi.py`, and
-the English questions over it with `score_across.py` (any language counts).
+the multi-article sets (the evaluation's public one and the blind ones in
+`benchmarks/data/`) against `multi/kb` with `multi/score_multi.py`, and the
+English questions over it with `score_across.py` (any language counts).
 
 Units are embedded as the bot embeds them (the vector store under
 `--vectors`, the bot's default, filled on first use), and each question once
@@ -110,13 +111,18 @@ def seed_corpus(eval_dir: Path) -> Corpus:
     return corpus(ROOT / "seeds", [QuestionSet(path.stem.removeprefix("questions_"), read_cases(path), judge) for path in paths])
 
 
+MULTI_BLIND = sorted((ROOT / "benchmarks" / "data").glob("questions_multi_blind*.jsonl"))
+"""The blind question sets over the multi-article knowledge base, each written after the method it was scored on."""
+
+
 def multi_corpus(eval_dir: Path) -> Corpus:
-    """The multi-article knowledge base and its question set."""
+    """The multi-article knowledge base, its public question set, the blind sets over it and the English questions."""
     folder = eval_dir / "multi"
     scorer = load_module(folder / "score_multi.py")
     kb, units = scorer.load_kb(folder / "kb"), scorer.load_units(folder / "kb")
-    cases = read_cases(folder / "questions.jsonl")
-    expects = {case["id"]: scorer.normalize_expect(case, kb) for case in cases}
+    labelled = {"multi": read_cases(folder / "questions.jsonl")}
+    labelled.update((path.stem.removeprefix("questions_"), read_cases(path)) for path in MULTI_BLIND)
+    expects = {case["id"]: scorer.normalize_expect(case, kb) for cases in labelled.values() for case in cases}
 
     def judge(case: dict, out: dict) -> bool:
         return scorer.judge(case, expects[case["id"]], out, units)[0]
@@ -124,7 +130,8 @@ def multi_corpus(eval_dir: Path) -> Corpus:
     def across(case: dict, out: dict) -> bool:
         return right_across(case, out, scorer.found_units(out.get("text") or "", units))
 
-    return corpus(folder / "kb", [QuestionSet("multi", cases, judge), QuestionSet("english", read_cases(ENGLISH), across)])
+    sets = [QuestionSet(name, cases, judge) for name, cases in labelled.items()]
+    return corpus(folder / "kb", [*sets, QuestionSet("english", read_cases(ENGLISH), across)])
 
 
 def right_answers(corpus: Corpus, config: RankingConfig) -> dict[str, int]:
