@@ -167,8 +167,8 @@ def test_topic_lead_answers_a_question_naming_only_the_topic_with_the_opening_pa
 ) -> None:
     reading = ranker.read("tea")
     costs = unit_starting(text, ranker.index.unit_count, "A good green tea")
-    assert text(topic_lead(reading, Pick(costs, 0.7)).unit).startswith("Tea is a drink")
-    assert topic_lead(ranker.read("green tea"), Pick(costs, 0.7)).unit == costs
+    assert text(topic_lead(reading, Pick(costs, 0.7, 0.7)).unit).startswith("Tea is a drink")
+    assert topic_lead(ranker.read("green tea"), Pick(costs, 0.7, 0.7)).unit == costs
 
 
 def test_on_topic_forgives_half_an_unknown_word_beside_the_articles_own_words(
@@ -178,10 +178,11 @@ def test_on_topic_forgives_half_an_unknown_word_beside_the_articles_own_words(
     assert reading.unresolved > 0
     lead = unit_starting(text, ranker.index.unit_count, "Tea is a drink")
     before = float(reading.coverage_share(np.array([lead]))[0])
-    after = on_topic(reading, Pick(lead, before)).confidence
-    assert after > before
+    after = on_topic(reading, Pick(lead, before, before))
+    assert after.confidence > before
+    assert after.lexical == after.confidence, "the words alone make it as sure: the language choice reads this"
     bread = unit_starting(text, ranker.index.unit_count, "Bread rises")
-    assert on_topic(ranker.read("bread zorblax"), Pick(bread, 0.1)).confidence == 0.1
+    assert on_topic(ranker.read("bread zorblax"), Pick(bread, 0.1, 0.1)).confidence == 0.1
 
 
 def test_every_switch_is_named_once_and_an_unknown_name_is_refused(tiny: Searcher) -> None:
@@ -193,3 +194,9 @@ def test_every_switch_is_named_once_and_an_unknown_name_is_refused(tiny: Searche
 def test_the_config_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         RankingConfig().threshold = 0.1  # type: ignore[misc]
+
+
+def test_the_lexical_confidence_a_reading_reports_is_the_adjusted_one(ranker: LanguageRanker) -> None:
+    """The language of a question is chosen on `Ranked.lexical`: a word forgiven beside the article's own words is forgiven there too."""
+    ranked = ranker.rank("tea zorblax")
+    assert ranked.lexical == ranked.confidence > float(ranker.read("tea zorblax").coverage.max())

@@ -219,9 +219,10 @@ class LanguageRanker:
             return Ranked(self.lang, None, 0.0, reading.summary, reading.groups, [])
         positions = order(score(reading, self.signals))
         best = positions[0]
-        pick = adjust(reading, Pick(int(reading.candidates[best]), float(confidence(reading)[best])))
+        first = Pick(int(reading.candidates[best]), float(confidence(reading)[best]), float(lexical_confidence(reading)[best]))
+        pick = adjust(reading, first)
         ordered = reading.candidates[positions].tolist()
-        lexical = min(1.0, float(lexical_confidence(reading)[best]))
+        lexical = min(1.0, pick.lexical)
         decisive = pick.confidence >= self.config.threshold and lexical_lead(reading) >= 1.0
         return Ranked(
             self.lang, pick.unit, min(1.0, pick.confidence), reading.summary, reading.groups, ordered, lexical, decisive

@@ -40,6 +40,8 @@ class Pick:
 
     unit: int
     confidence: float
+    lexical: float
+    """How sure the question's words alone make it (`lexical_confidence`, as the adjustments leave it)."""
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ def topic_lead(reading: Reading, pick: Pick) -> Pick:
         return pick
     lead = reading.index.lead_unit(article)
     if reading.heading_of(lead) >= reading.heading_of(pick.unit):
-        return Pick(lead, pick.confidence)
+        return Pick(lead, pick.confidence, pick.lexical)
     return pick
 
 
@@ -214,7 +216,7 @@ def on_topic(reading: Reading, pick: Pick) -> Pick:
     if not reading.unresolved or not _runs_through(reading, reading.article(pick.unit)):
         return pick
     share = reading.coverage_share(np.array([pick.unit]), reading.config.unknown_beside_topic)
-    return Pick(pick.unit, max(pick.confidence, float(share[0])))
+    return Pick(pick.unit, max(pick.confidence, float(share[0])), max(pick.lexical, float(share[0])))
 
 
 def _runs_through(reading: Reading, article_id: int) -> bool:
