@@ -22,6 +22,12 @@ def test_a_bare_word_two_accented_words_fold_to_is_left_alone() -> None:
     assert respell("sira perche", "tr", spellings) == "sira perché"
 
 
+def test_a_word_the_content_also_writes_bare_is_a_word_in_its_own_right() -> None:
+    """Italian "e" (and) is no "è" (is) typed on a phone, though the paragraphs have both."""
+    spellings = accented_spellings(["lo", "stipendio", "è", "alto", "e", "il", "benefit", "perché"])
+    assert respell("fascia di stipendio e benefit perche", "it", spellings) == "fascia di stipendio e benefit perché"
+
+
 def test_a_question_typed_without_diacritics_gets_the_answer_of_the_one_typed_with_them(searcher: Searcher) -> None:
     """The words match alike either way; the embedding model, which reads letters as typed, needs them spelled back."""
     bare, careful = searcher.answer("hesap yoneticisi kimdir"), searcher.answer("hesap yöneticisi kimdir")

@@ -16,13 +16,22 @@ from .textnorm import fold, lower, word_spans
 
 
 def accented_spellings(words: Iterable[str]) -> dict[str, str]:
-    """Each word with diacritics under its folded form, when no other word folds to the same ("sıra"/"şıra" are left out)."""
+    """Each word with diacritics under its folded form, when no other word folds to the same.
+
+    "sıra"/"şıra" are left out, and so is a word the same text also writes
+    bare: Italian "e" (and) beside "è" (is), Danish "for" beside "før",
+    Russian "все" beside "всё" are words in their own right, not "è", "før"
+    and "всё" typed without their marks.
+    """
     found: dict[str, str | None] = {}
+    bare: set[str] = set()
     for word in words:
         key = fold(word)
-        if key != word:
+        if key == word:
+            bare.add(word)
+        else:
             found[key] = word if found.get(key, word) == word else None
-    return {key: word for key, word in found.items() if word is not None}
+    return {key: word for key, word in found.items() if word is not None and key not in bare}
 
 
 def respell(question: str, lang: str, spellings: dict[str, str]) -> str:
