@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from types import SimpleNamespace
 
+import asyncpg
+
+from bot.chat import pgstore
 from bot.chat.pgstore import PostgresStore
-from bot.chat.store import StoreError
+from bot.chat.store import FloodScope, StoreError
 from bot.config import FloodLimit
+from bot.telegram import app
 from bot.telegram.flood import Admission, FloodGuard, SharedFloodGuard
 
 from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
@@ -109,8 +115,79 @@ def test_an_update_is_handled_by_the_first_instance_given_it(pg_url: str) -> Non
 
 def test_shared_counters_let_messages_through_when_the_database_fails() -> None:
     class Broken:
-        async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: str) -> str:
+        async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: FloodScope) -> str:
             raise StoreError("postgresql://bot@db/kb: connection refused")
 
     guard = SharedFloodGuard(FloodLimit(1, 60), Broken())
     assert asyncio.run(guard.check(1)) is Admission.ANSWER
+
+
+def test_a_short_message_window_does_not_sweep_away_a_longer_inline_one(pg_url: str, monkeypatch) -> None:  # noqa: F811
+    """Idle rows are deleted by the window of their own scope: a reader over the inline limit stays over it."""
+    monkeypatch.setattr(pgstore, "SWEEP_EVERY", 1)
+
+    async def scenario() -> tuple[list[Admission], Admission]:
+        store = await PostgresStore.open(pg_url)
+        try:
+            inline = SharedFloodGuard(FloodLimit(2, 600), store, scope="inline")
+            messages = SharedFloodGuard(FloodLimit(5, 0.2), store)
+            typed = [await inline.check(8) for _ in range(3)]
+            await asyncio.sleep(0.4)
+            await messages.check(9)
+            return typed, await inline.check(8)
+        finally:
+            await store.close()
+
+    typed, again = asyncio.run(scenario())
+    assert typed == [Admission.ANSWER, Admission.ANSWER, Admission.NOTIFY]
+    assert again is Admission.DROP
+
+
+def test_a_delivery_is_forgotten_after_its_window_whether_or_not_a_sweep_ran(pg_url: str) -> None:  # noqa: F811
+    async def scenario() -> list[bool]:
+        store = await PostgresStore.open(pg_url)
+        try:
+            seen = [await store.first_delivery(51, 0.3), await store.first_delivery(51, 0.3)]
+            await asyncio.sleep(0.5)
+            return [*seen, await store.first_delivery(51, 0.3)]
+        finally:
+            await store.close()
+
+    assert asyncio.run(scenario()) == [True, False, True]
+
+
+def test_a_failed_sweep_costs_the_delivery_check_nothing(pg_url: str, monkeypatch) -> None:  # noqa: F811
+    """Deleting old rows is housekeeping: when it fails, the update already seen is still reported as seen."""
+    monkeypatch.setattr(pgstore, "SWEEP_EVERY", 1)
+
+    async def scenario() -> list[bool]:
+        store = await PostgresStore.open(pg_url)
+
+        async def refused(pool: asyncpg.Pool, *args: object) -> None:
+            raise asyncpg.PostgresError("permission denied for table deliveries")
+
+        try:
+            first = await store.first_delivery(61, 600)
+            monkeypatch.setattr(asyncpg.pool.Pool, "execute", refused)
+            return [first, await store.first_delivery(61, 600)]
+        finally:
+            await store.close()
+
+    assert asyncio.run(scenario()) == [True, False]
+
+
+def test_a_database_slow_to_say_whether_an_update_was_seen_does_not_hold_its_acknowledgement(monkeypatch) -> None:
+    """Telegram waits for the webhook's 200: past `DELIVERY_CHECK_SECONDS` the update is handled, as when the database fails."""
+    monkeypatch.setattr(app, "DELIVERY_CHECK_SECONDS", 0.05)
+
+    class Hanging:
+        shared_by_instances = True
+
+        async def first_delivery(self, update_id: int, window_seconds: float) -> bool:
+            await asyncio.sleep(30)
+            return False
+
+    application = SimpleNamespace(bot_data={"store": Hanging()})
+    started = time.monotonic()
+    assert asyncio.run(app._first_delivery(application, 71)) is True
+    assert time.monotonic() - started < 5

@@ -7,9 +7,10 @@ starting together run each step once. Every write is committed before the
 method returns, as with SQLite, so a `kill -9` of one instance loses nothing
 it confirmed.
 
-The flood counters live here too (`flood_admit`): one row per user holding
-the times of their messages in the window, read and written under the row's
-lock, by the database's clock, so the limit holds across instances.
+The flood counters live here too (`flood_admit`): one row per user and scope
+(messages, inline queries) holding the times of their updates in the window,
+read and written under the row's lock, by the database's clock, so the limit
+holds across instances.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .store import (
     MIGRATIONS,
     UNANSWERED_READ,
     ChatState,
+    FloodScope,
     LoggedQuestion,
     QuestionStats,
     StoreError,
@@ -44,8 +46,8 @@ TIMEOUT = 10.0
 """Seconds to connect, or for one statement, before the call fails with `StoreError`."""
 MIGRATION_LOCK = 0x6B62_626F_7421
 """The advisory lock instances starting together take while migrating ("kbbot!")."""
-FLOOD_SWEEP_EVERY = 1000
-"""Admissions (and deliveries) between deletions of idle users' flood rows (and of forgotten deliveries)."""
+SWEEP_EVERY = 1000
+"""Admissions (and deliveries) between deletions of idle users' flood rows of that scope (and of forgotten deliveries)."""
 
 _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
@@ -257,24 +259,34 @@ class PostgresStore:
 
         Telegram redelivers an update it saw no timely 200 for, and behind a
         load balancer the copy may reach another instance: one row per update,
-        inserted once, tells every instance whether it was handled.
+        inserted once, tells every instance whether it was handled. A row older
+        than the window counts as gone whether or not a sweep has deleted it.
         """
         first = await self._pool.fetchval(
-            "INSERT INTO deliveries (update_id, handled_at) VALUES ($1, clock_timestamp()) "
-            "ON CONFLICT (update_id) DO NOTHING RETURNING true",
+            "INSERT INTO deliveries AS d (update_id, handled_at) VALUES ($1, clock_timestamp()) "
+            "ON CONFLICT (update_id) DO UPDATE SET handled_at = clock_timestamp() "
+            "WHERE d.handled_at < clock_timestamp() - make_interval(secs => $2) RETURNING true",
             update_id,
+            float(window_seconds),
         )
         self._since_delivery_sweep += 1
-        if self._since_delivery_sweep >= FLOOD_SWEEP_EVERY:
+        if self._since_delivery_sweep >= SWEEP_EVERY:
             self._since_delivery_sweep = 0
-            await self._pool.execute(
-                "DELETE FROM deliveries WHERE handled_at < clock_timestamp() - make_interval(secs => $1)", float(window_seconds)
+            await self._sweep(
+                "DELETE FROM deliveries WHERE handled_at < clock_timestamp() - make_interval(secs => $1)", window_seconds
             )
         return bool(first)
 
+    async def _sweep(self, statement: str, seconds: float, *args: object) -> None:
+        """Deletes rows older than `seconds`: housekeeping, so a failure is logged and costs the caller nothing."""
+        try:
+            await self._pool.execute(statement, float(seconds), *args)
+        except _FAILURES as error:
+            log.warning("%s: old rows not deleted this time: %s: %s", self.address, type(error).__name__, error)
+
     @_guarded
     async def flood_admit(
-        self, user_id: int, messages: int, seconds: float, scope: str = "message"
+        self, user_id: int, messages: int, seconds: float, scope: FloodScope = "message"
     ) -> Literal["answer", "notify", "drop"]:
         """One update from `user_id` against at most `messages` in any `seconds`, counted across every instance.
 
@@ -308,9 +320,11 @@ class PostgresStore:
                 now,
             )
         self._since_sweep += 1
-        if self._since_sweep >= FLOOD_SWEEP_EVERY:
+        if self._since_sweep >= SWEEP_EVERY:
             self._since_sweep = 0
-            await self._pool.execute(
-                "DELETE FROM flood_windows WHERE last_at < clock_timestamp() - make_interval(secs => $1)", float(seconds)
+            await self._sweep(
+                "DELETE FROM flood_windows WHERE last_at < clock_timestamp() - make_interval(secs => $1) AND scope = $2",
+                seconds,
+                scope,
             )
         return outcome

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -253,6 +253,10 @@ def most_frequent(questions: list[str], top: int) -> list[tuple[str, int]]:
             counts[key] += 1
             first_spelling.setdefault(key, " ".join(question.split()))
     return [(first_spelling[key], n) for key, n in counts.most_common(top)]
+
+
+FloodScope = Literal["message", "inline"]
+"""What a flood window counts: a user's messages, or their inline queries (Telegram sends one per pause in typing)."""
 
 
 class StoreError(Exception):

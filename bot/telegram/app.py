@@ -31,7 +31,7 @@ from ..search.searcher import Searcher
 from . import handlers
 from .delivery import PatientRateLimiter, WatchedRequest
 from .flood import FloodGuard, SharedFloodGuard
-from .webhook import SEEN_SECONDS, GuardedUpdater
+from .webhook import DELIVERY_CHECK_SECONDS, SEEN_SECONDS, GuardedUpdater
 
 log = logging.getLogger(__name__)
 
@@ -180,16 +180,16 @@ async def _missing(application: Application) -> str | None:
 async def _first_delivery(application: Application, update_id: int) -> bool:
     """For the webhook: whether no other instance sharing the database has handled `update_id` (always so with SQLite).
 
-    When the database does not answer, the update is handled: a reader
-    answered twice loses less than one never answered.
+    When the database does not answer, or not within `DELIVERY_CHECK_SECONDS`, the update is handled:
+    a reader answered twice loses less than one never answered, and Telegram waits for the 200.
     """
     store: Storage | None = application.bot_data.get("store")
     if store is None or not store.shared_by_instances:
         return True
     try:
-        return await store.first_delivery(update_id, SEEN_SECONDS)
-    except StoreError as error:
-        log.warning("webhook: update %s not checked against other instances, handling it: %s", update_id, error)
+        return await asyncio.wait_for(store.first_delivery(update_id, SEEN_SECONDS), DELIVERY_CHECK_SECONDS)
+    except (StoreError, TimeoutError) as error:
+        log.warning("webhook: update %s not checked against other instances, handling it: %s", update_id, error or "timed out")
         return True
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
 
-from ..chat.store import StoreError
+from ..chat.store import FloodScope, StoreError
 from ..config import FloodLimit
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class FloodGuard:
 
 
 class FloodCounters(Protocol):
-    async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: str) -> str: ...
+    async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: FloodScope) -> str: ...
 
 
 class SharedFloodGuard:
@@ -89,7 +89,7 @@ class SharedFloodGuard:
     protects the bot's capacity, and refusing everyone would cost more than it saves.
     """
 
-    def __init__(self, limit: FloodLimit, counters: FloodCounters, scope: str = "message") -> None:
+    def __init__(self, limit: FloodLimit, counters: FloodCounters, scope: FloodScope = "message") -> None:
         self.limit = limit
         self._counters = counters
         self._scope = scope

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 << 20
 SEEN_SECONDS = 600.0
 SEEN_LIMIT = 100_000
+DELIVERY_CHECK_SECONDS = 1.0
+"""Longest the check with the other instances may hold an update's 200 before the update is handled anyway."""
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 READINESS_SECONDS = 3.0
 """Longest a readiness check may take before `/healthz` answers 503."""
