@@ -94,9 +94,12 @@ class RankingConfig:
     paragraph: across languages this model's similarities run lower (English out-of-scope questions reach about
     0.78 against the multi-article set, answerable ones 0.80 and up)."""
     informative_zipf: float = 5.5
-    """A question is answered only with a word rarer than this (Zipf; "salary" is 4.3, "help" 5.6) that is no stop
-    word, or a stop word rarer than this (stop-word lists carry nouns such as "город"): the commonest words ("bir",
-    "che cosa", "и в на") say nothing the articles could answer."""
+    """How common a word may be and still say what a question asks (Zipf; "salary" is 4.3, "help" 5.6). A question
+    in a content language made of stop words alone is searched only by those rarer than this (stop-word lists carry
+    nouns such as "город"), so "bir", "che cosa" or "и в на" get no answer; its content words are searched whatever
+    their frequency ("lavoro", work, is as common as "help", and "citta con piu lavoro" asks something). A question in
+    a language the content lacks needs a word rarer than this that is no stop word: "help" or "who are you" are near a
+    paragraph in meaning but ask nothing of it."""
     respelling_units: int = 5
     """Best lexical candidates whose words spell back what the question typed without diacritics, for the embedding
     model (`searcher.Searcher._as_meant`): the words a question found are in its first few."""
