@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import DamerauLevenshtein, Indel
 
 from .textnorm import fold
 
@@ -84,14 +84,30 @@ class WordBuckets:
         return notes[at] if at < len(notes) else ""
 
     def within(self, word: str, reach: int, budget: Callable[[int], int]) -> Iterator[tuple[int, str, int]]:
-        """(edits, key, its place in its bucket) of every key within `budget(length)` edits of `word`, over lengths up to `reach` away."""
+        """(edits, key, its place in its bucket) of every key within `budget(length)` edits of `word`, over lengths up to `reach` away.
+
+        Per bucket, fewest edits first, then in bucket order. Damerau-Levenshtein
+        over a whole bucket was most of the slowest questions' time (an Arabic
+        bucket holds 9,000 words that begin with alef), so a bucket is first
+        sifted with the Indel distance (insertions and deletions only), which
+        rapidfuzz computes bit-parallel several times faster. Every edit
+        Damerau-Levenshtein counts (insertion, deletion, substitution, swap of
+        neighbours) is at most two insertions and deletions, so a key within
+        `budget` edits is within twice as many Indel edits: the sieve drops no
+        key that the full distance would keep.
+        """
         for length in range(len(word) - reach, len(word) + reach + 1):
             bucket = self.bucket(word[:1], length) if (word[:1], length) in self._packed else None
             if bucket:
-                for key, distance, at in process.extract(
-                    word, bucket, scorer=DamerauLevenshtein.distance, score_cutoff=budget(length), limit=None
-                ):
-                    yield int(distance), key, at
+                cutoff = budget(length)
+                near = []
+                for key, _, at in process.extract(word, bucket, scorer=Indel.distance, score_cutoff=2 * cutoff, limit=None):
+                    distance = DamerauLevenshtein.distance(word, key, score_cutoff=cutoff)
+                    if distance <= cutoff:
+                        near.append((distance, at, key))
+                near.sort()
+                for distance, at, key in near:
+                    yield distance, key, at
 
 
 class Speller:
