@@ -479,7 +479,7 @@ def build_language_index(
         heading_weights=np.asarray(heading_weights, dtype=np.float32),
         topics=topics,
         restates=restates,
-        frequencies=replace(analyzer.frequencies, lexicon=()),  # the lexicon is in `lexicon`, as a speller
+        frequencies=replace(analyzer.frequencies, lexicon=(), by_word=None),  # the lexicon is in `lexicon`, as a speller
         kept_words=kept_words,
         speller=content_speller(analyzer, surfaces, kept_words),
         lexicon=Speller(analyzer.frequencies.lexicon),
