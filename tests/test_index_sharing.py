@@ -25,6 +25,8 @@ def test_a_cached_index_maps_its_arrays_and_answers_as_a_freshly_built_one(seeds
         assert not idx.post_units.flags.writeable and not idx.offsets.flags.writeable
         assert idx.speller is not None and idx.lexicon is not None and idx.term_lookup is not None
     assert [a.title for a in cached.articles] == [a.title for a in built.articles]
+    assert cached.articles.records is not None and not cached.articles.records.flags.writeable
+    assert [cached.articles[i] for i in range(len(built.articles))] == list(built.articles)  # read by pread
     assert _answers(Searcher(cached, default_language="en")) == _answers(Searcher(built, default_language="en"))
 
 

@@ -8,7 +8,7 @@ config     bot.config                                                      setti
                                                                            of the bot, so any layer may
                                                                            take its types
 language   bot.language: textnorm, analysis, frequencies, spelling,        text in one language, and
-           langdetect, languages, cues (+ cue_lists/*.json)                which language a text is in
+           packed, langdetect, languages, cues (+ cue_lists/*.json)        which language a text is in
 content    bot.content: articles, parsing                                  article files → articles
 search     bot.search: tuning, index, index_cache, matching, reading,      articles → index; question →
            signals, ranking, searcher, loading                             answer

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import random
 
-from bot.language.spelling import Speller
+import pytest
+from rapidfuzz.distance import DamerauLevenshtein
+
+from bot.language.spelling import Speller, WordBuckets
 from bot.search.searcher import Searcher
 
 from .conftest import unit_id
@@ -47,3 +50,26 @@ def test_no_correction_beyond_the_budget_or_on_the_first_letter(speller: Speller
 )
 def test_questions_with_typos_find_what_they_meant(searcher: Searcher, typed: str, expected: set[str]) -> None:
     assert unit_id(searcher, searcher.answer(typed)) in expected
+
+
+def test_word_buckets_find_what_a_full_scan_finds_in_the_same_order() -> None:
+    """The Indel sieve before Damerau-Levenshtein drops no word: swaps, doubled and missing letters included."""
+    rng = random.Random(5)
+    words = sorted({"".join(rng.choice("abcde") for _ in range(rng.randint(3, 9))) for _ in range(3000)})
+    buckets = WordBuckets(words)
+    for _ in range(300):
+        word = rng.choice(words)
+        at = rng.randrange(len(word))
+        typed = rng.choice([word[:at] + word[at + 1 :], word[:at] + "ab" + word[at:], word[:at] + word[at:][::-1], word])
+        for reach, budget in ((1, 1), (2, 2)):
+            expected = sorted(
+                (DamerauLevenshtein.distance(typed, key), bucket.index(key), key)
+                for key in words
+                if key[:1] == typed[:1] and abs(len(key) - len(typed)) <= reach
+                for bucket in [buckets.bucket(key[:1], len(key))]
+                if DamerauLevenshtein.distance(typed, key) <= budget
+            )
+            found = list(buckets.within(typed, reach, lambda _, b=budget: b))
+            assert sorted((d, at, key) for d, key, at in found) == expected
+            per_length = [[(d, at) for d, key, at in found if len(key) == length] for length in range(20)]
+            assert all(run == sorted(run) for run in per_length)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import marshal
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -89,21 +89,31 @@ _RECENT = 256
 """Decoded articles kept at hand: a conversation returns to the same few articles."""
 
 
-class _PackedRecords(Sequence[memoryview]):
-    """Article records as one byte array (from the index cache, memory-mapped and shared) and each record's end."""
+RecordReader = Callable[[int, int], bytes]
+"""Reads `size` bytes at `start` of the records' byte array from where it is stored: see `read_records_with`."""
+
+
+class _PackedRecords(Sequence["memoryview | bytes"]):
+    """Article records as one byte array (from the index cache, memory-mapped) and each record's end.
+
+    With a `read` function a record is read through it (the index cache's
+    file by `pread`) rather than from the array.
+    """
 
     def __init__(self, blob: np.ndarray, ends: np.ndarray) -> None:
-        self._blob = memoryview(blob)
+        self.blob = blob
+        self._bytes = memoryview(blob)
         self._ends = ends
+        self.read: RecordReader | None = None
 
     def __len__(self) -> int:
         return len(self._ends)
 
     @overload
-    def __getitem__(self, at: int) -> memoryview: ...
+    def __getitem__(self, at: int) -> memoryview | bytes: ...
     @overload
-    def __getitem__(self, at: slice) -> list[memoryview]: ...
-    def __getitem__(self, at: int | slice) -> memoryview | list[memoryview]:
+    def __getitem__(self, at: slice) -> list[memoryview | bytes]: ...
+    def __getitem__(self, at: int | slice) -> memoryview | bytes | list[memoryview | bytes]:
         if isinstance(at, slice):
             return [self[i] for i in range(*at.indices(len(self)))]
         if at < 0:
@@ -111,7 +121,8 @@ class _PackedRecords(Sequence[memoryview]):
         if not 0 <= at < len(self):
             raise IndexError(at)
         start = int(self._ends[at - 1]) if at > 0 else 0
-        return self._blob[start : int(self._ends[at])]
+        end = int(self._ends[at])
+        return self.read(start, end - start) if self.read is not None else self._bytes[start:end]
 
 
 class CompactArticles(Sequence[Article]):
@@ -174,6 +185,23 @@ class CompactArticles(Sequence[Article]):
         """The records as one byte array and each one's end: pickled out of band, the index cache maps them."""
         ends = np.cumsum(np.fromiter(map(len, self._records), dtype=np.int64, count=len(self._records)))
         return np.frombuffer(b"".join(self._records), dtype=np.uint8), ends, self.keys, self.langs, self.headings
+
+    @property
+    def records(self) -> np.ndarray | None:
+        """The records' byte array, as loaded from a cache; None while articles are being added."""
+        return self._records.blob if isinstance(self._records, _PackedRecords) else None
+
+    def read_records_with(self, read: RecordReader) -> None:
+        """Read each record through `read` rather than from the loaded byte array.
+
+        The index cache maps its file, and the kernel maps a page cache's
+        large folios whole, so a process that had read a few hundred articles
+        from the mapping held nearly all 60 MB of a large knowledge base's
+        records in its resident set. A question reads one or two articles:
+        `pread` of a few kilobytes costs microseconds and keeps none of it.
+        """
+        if isinstance(self._records, _PackedRecords):
+            self._records.read = read
 
     def __setstate__(self, state: tuple[np.ndarray, np.ndarray, list[str], list[str], list[tuple[str, ...]]]) -> None:
         blob, ends, self.keys, langs, self.headings = state

@@ -135,13 +135,19 @@ class Analyzer:
         for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
             head, tail = word[:cut], word[cut:]
             tails = [(tail,)] if tail in common else []
-            if not tails and depth > 1:
+            if not tails and depth == 1:
+                continue  # the cheapest way out first: without a word at the end, no head is tried
+            # Then the heads: most cuts begin with no word at all, and then the tail's cuts need no trying.
+            heads = [head] + [head[:-1] for link in _LINKS if head.endswith(link) and len(head) > _MIN_PART]
+            heads = [h for h in heads if h in common]
+            if not heads:
+                continue
+            if not tails:
                 tails = [parts for parts in [self.compound_parts(tail, depth - 1)] if parts]
             if not tails:
                 continue
-            heads = [head] + [head[:-1] for link in _LINKS if head.endswith(link) and len(head) > _MIN_PART]
             for h in heads:
-                if h not in common or any(fold(p) in self.stopwords for p in (h, *tails[0])):
+                if any(fold(p) in self.stopwords for p in (h, *tails[0])):
                     continue
                 parts = (h, *tails[0])
                 strength = min(self.zipf(p) for p in parts)

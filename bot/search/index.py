@@ -20,8 +20,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import chain, pairwise
-from typing import overload
+from itertools import chain
 
 import numpy as np
 
@@ -29,10 +28,11 @@ from ..content.articles import Article, CompactArticles, KnowledgeBase
 from ..language.analysis import Analyzer
 from ..language.cues import cues
 from ..language.frequencies import WordFrequencies
+from ..language.packed import PackedStrings, StringIds, StringToIds
 from ..language.spelling import Speller, WordBuckets
 from ..language.textnorm import fold, normalize
 
-FORMAT = 31
+FORMAT = 32
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -64,42 +64,6 @@ _GENERIC_IMPORTANCE = 2.0
 """Share of a highlight's content words (by weight) a paragraph must have for the highlight to count as restating it."""
 
 
-class SortedWords(Sequence[str]):
-    """Words in sorted order, packed as one string and each word's start: searched with `bisect` like a sorted tuple.
-
-    A tuple of a language's 150,000 words is 150,000 objects to unpickle and
-    keep; this is one string and one array (which the cache maps, shared).
-    """
-
-    def __init__(self, words: Iterable[str]) -> None:
-        listed = list(words)
-        self._text = "".join(listed)
-        self._starts = np.zeros(len(listed) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, listed), dtype=np.int64, count=len(listed)), out=self._starts[1:])
-
-    def __len__(self) -> int:
-        return len(self._starts) - 1
-
-    @overload
-    def __getitem__(self, at: int) -> str: ...
-
-    @overload
-    def __getitem__(self, at: slice) -> list[str]: ...
-
-    def __getitem__(self, at: int | slice) -> str | list[str]:
-        if isinstance(at, slice):
-            return [self[i] for i in range(*at.indices(len(self)))]
-        if at < 0:
-            at += len(self)
-        if not 0 <= at < len(self):
-            raise IndexError(at)
-        return self._text[int(self._starts[at]) : int(self._starts[at + 1])]
-
-    def __iter__(self) -> Iterator[str]:
-        starts = self._starts.tolist()
-        return (self._text[a:b] for a, b in pairwise(starts))
-
-
 class TermLookup:
     """Lookups over one language's terms that a dict cannot answer: typos and shared prefixes (see `matching`).
 
@@ -108,7 +72,7 @@ class TermLookup:
 
     def __init__(self, keys: Sequence[str]) -> None:
         self._buckets = WordBuckets(keys)
-        self._sorted = SortedWords(sorted(keys))
+        self._sorted = PackedStrings(sorted(keys))
 
     def extensions(self, prefix: str, limit: int) -> list[str]:
         """Terms that begin with `prefix` ("diplo" → "diploma"), none if more than `limit` do."""
@@ -140,18 +104,20 @@ class LanguageIndex:
     unit_paragraph: np.ndarray
     unit_figures: np.ndarray
     """Per unit, whether its text states a figure (a digit): what a "how much" question wants."""
-    terms: dict[str, int]
+    terms: StringIds
+    """Each index term → its id (the postings' row); in arrays the cache maps, as a dict of 150,000 stems per
+    language was the largest part of a serving process's own heap."""
     offsets: np.ndarray
     post_units: np.ndarray
     post_weights: np.ndarray
-    aliases: dict[str, tuple[int, ...]]
+    aliases: StringToIds
     """Terms reachable from the folded-then-stemmed form of a word, for input typed without diacritics."""
     synonyms: dict[str, tuple[tuple[int, float], ...]]
     """Term (stemmed and folded) of a word readers use → index terms of the words it stands for."""
     surface_hashes: np.ndarray
     """Sorted CRC32 of every word of the content as written (folded), a compact set: see `has_surface`."""
-    surfaces: Sequence[str]
-    """Every word of the content as written (lowered), for correcting readers' typos: see `spelling`."""
+    surfaces: PackedStrings
+    """Every word of the content as written (lowered), sorted, so it can be bisected: see `TermMatcher`."""
     unit_heading: np.ndarray
     """Per unit, its section heading's slot in `heading_offsets`."""
     heading_offsets: np.ndarray
@@ -182,6 +148,11 @@ class LanguageIndex:
     term_lookup: TermLookup | None = None
     """Typo and prefix lookups over the terms and aliases (see `matching`), built with the index."""
     """The same over the language's commonest words (`WordFrequencies.lexicon`), for words the content lacks."""
+
+    @property
+    def term_names(self) -> Sequence[str]:
+        """Each term by its id."""
+        return self.terms.names
 
     @property
     def unit_count(self) -> int:
@@ -486,7 +457,7 @@ def build_language_index(
             aliases.setdefault(key, set()).add(terms[term])
 
     unit_array = np.asarray(units, dtype=np.int32).reshape(-1, 3)
-    surfaces = SortedWords(sorted(vocabulary.ids))
+    surfaces = PackedStrings(sorted(vocabulary.ids))
     alias_table = {k: tuple(sorted(v)) for k, v in aliases.items()}
     return LanguageIndex(
         lang=lang,
@@ -494,11 +465,11 @@ def build_language_index(
         unit_section=unit_array[:, 1].astype(np.int16),
         unit_paragraph=unit_array[:, 2].astype(np.int16),
         unit_figures=np.asarray(figures, dtype=bool),
-        terms=terms,
+        terms=StringIds(terms),
         offsets=offsets,
         post_units=(unique_keys % unit_count).astype(np.uint16 if unit_count <= 1 << 16 else np.int32),
         post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float16),
-        aliases=alias_table,
+        aliases=StringToIds(alias_table),
         synonyms=_synonym_table(analyzer, synonyms or [], terms),
         surface_hashes=np.unique(np.fromiter((zlib.crc32(fold(w).encode()) for w in vocabulary.ids), dtype=np.uint32)),
         surfaces=surfaces,
@@ -508,7 +479,7 @@ def build_language_index(
         heading_weights=np.asarray(heading_weights, dtype=np.float32),
         topics=topics,
         restates=restates,
-        frequencies=replace(analyzer.frequencies, lexicon=()),  # the lexicon is in `lexicon`, as a speller
+        frequencies=replace(analyzer.frequencies, lexicon=(), by_word=None),  # the lexicon is in `lexicon`, as a speller
         kept_words=kept_words,
         speller=content_speller(analyzer, surfaces, kept_words),
         lexicon=Speller(analyzer.frequencies.lexicon),

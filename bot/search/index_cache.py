@@ -6,9 +6,10 @@ change to the content, or to the language data it is read with, rebuilds it.
 A small header (fingerprint and languages) comes before the index, so a stale
 cache is recognised without reading it, and the caller can load what depends
 only on the languages before the knowledge base fills the heap. The index's
-arrays (postings, the articles' records) follow the pickle in the same file
+arrays (postings, term tables, spellers) follow the pickle in the same file
 and are memory-mapped, not read: processes serving one index share them
-(see `_write_cache`). A rebuild runs
+(see `_write_cache`); the articles' records, in the same file, are read by
+`pread` when a question needs one (see `CompactArticles.read_records_with`). A rebuild runs
 in a child process: parsing and indexing thousands of files leaves hundreds of
 megabytes of garbage that a serving process would otherwise carry for its
 whole life, and a bot reloading its content keeps answering from the old index
@@ -35,6 +36,8 @@ from ctypes import Array, c_char
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+import numpy as np
 
 from ..config import DEFAULT_MAX_ARTICLE_BYTES
 from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
@@ -149,7 +152,34 @@ def _read_cache(path: Path, fingerprint: str, prepare: Prepare) -> SearchIndex |
         except Exception as error:
             log.warning("index cache %s unreadable (%s); rebuilding", path, error)
             return None
-    return cached if isinstance(cached, SearchIndex) else None
+        if not isinstance(cached, SearchIndex):
+            return None
+        records = cached.kb.articles.records
+        if records is not None and records.size:
+            start = _address(records) - _address(np.frombuffer(view, dtype=np.uint8))
+            if 0 <= start <= len(view) - records.size:  # the records are the file's, mapped (as out of band)
+                cached.kb.articles.read_records_with(_FileSpan(handle.fileno(), start))
+    return cached
+
+
+def _address(array: np.ndarray) -> int:
+    return int(array.__array_interface__["data"][0])
+
+
+class _FileSpan:
+    """Reads bytes of one span of the cache file by `pread`, through a descriptor of its own that it closes when
+    dropped with the index it serves. The file is only ever replaced whole, never rewritten (see `_write_cache`),
+    so the descriptor reads the same bytes for as long as it is open, as a mapping does."""
+
+    def __init__(self, fd: int, start: int) -> None:
+        self._fd = os.dup(fd)
+        self._start = start
+
+    def __call__(self, start: int, size: int) -> bytes:
+        return os.pread(self._fd, size, self._start + start)
+
+    def __del__(self) -> None:
+        os.close(self._fd)
 
 
 def _write_cache(path: Path, index: SearchIndex) -> bool:
@@ -159,7 +189,7 @@ def _write_cache(path: Path, index: SearchIndex) -> bool:
     without its arrays' data (protocol 5, out of band), that data page-aligned,
     and last where each array's data is (`_TRAILER` gives that table's length).
     `_read_cache` maps the data rather than reads it, so the arrays (postings,
-    the articles' records) cost no copy, and processes serving the same index
+    term tables, spellers) cost no copy, and processes serving the same index
     share one copy in memory. The file is only ever replaced whole, never
     rewritten, so a mapping stays valid for as long as it is used.
     """

@@ -78,7 +78,7 @@ class LanguageRanker:
         self.signals = signals
         self.analyzer = Analyzer(index.lang, index.frequencies, index.kept_words)
         self.matcher = TermMatcher(index, self.analyzer, config)
-        self.term_names = list(index.terms)
+        self.term_names = index.term_names
         self.summary_cues = self._cue_tokens("summary_cues")
         self.quantity_cues = self._cue_tokens("quantity_cues")
         self.speller = index.speller or content_speller(self.analyzer, index.surfaces, index.kept_words)
