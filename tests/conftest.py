@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import tempfile
 import textwrap
@@ -12,6 +13,7 @@ import pytest
 
 from bot.chat.messages import available
 from bot.language.langdetect import guess_article_language
+from bot.search import index_cache
 from bot.search.index_cache import Semantic, load_index
 from bot.search.searcher import Searcher
 
@@ -32,6 +34,21 @@ WriteFile = Callable[[str, str], Path]
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(SHARED_CACHE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def build_children_from_a_forkserver() -> Iterator[None]:
+    """Index builds in this process fork their child from a forkserver that has imported the bot once.
+
+    A spawned child imports it anew for every build, a second each, and the
+    tests build dozens of indexes. The child runs the same code under the same
+    memory limit either way; the bots the tests start as processes still spawn.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([index_cache.__name__])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index_cache, "BUILD_CONTEXT", context)
+        yield
 
 
 @pytest.fixture(scope="session")
