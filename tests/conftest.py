@@ -14,10 +14,12 @@ import pytest
 from bot.chat.messages import available
 from bot.language.langdetect import guess_article_language
 from bot.search import index_cache
+from bot.search.embedding import MODEL_NAME
 from bot.search.index_cache import Semantic, load_index
 from bot.search.searcher import Searcher
 
 from .fake_telegram import FakeTelegram
+from .query_vectors import RememberedQueries
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_VECTORS = Path(tempfile.gettempdir()) / "kb-bot-test-vectors"
@@ -57,13 +59,16 @@ def seeds_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def searcher() -> Searcher:
+def searcher() -> Iterator[Searcher]:
     """The seed articles as the bot serves them, semantic signal included, indexed without a cache so every run tests the build.
 
-    Their vectors come from the store every test shares (`SHARED_VECTORS`): embedded once per machine.
+    Their vectors come from the store every test shares (`SHARED_VECTORS`), and
+    the questions' vectors from the file beside it: each embedded once per machine.
     """
     index = load_index(SEEDS, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=10_000))
-    return Searcher(index, default_language="en", reply_languages=available())
+    questions = RememberedQueries(SHARED_VECTORS / f"{MODEL_NAME}-questions.npz")
+    yield Searcher(index, default_language="en", reply_languages=available(), embedder=questions)
+    questions.save()
 
 
 @pytest.fixture
