@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import shutil
 import tempfile
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.chat.messages import available
+from bot.language.frequencies import WordFrequencies
 from bot.language.langdetect import guess_article_language
 from bot.search import index_cache
 from bot.search.embedding import MODEL_NAME
@@ -50,6 +52,19 @@ def build_children_from_a_forkserver() -> Iterator[None]:
     context.set_forkserver_preload([index_cache.__name__])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(index_cache, "BUILD_CONTEXT", context)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def word_frequencies_read_once() -> Iterator[None]:
+    """A language's word frequencies are read from wordfreq once per session, not once per index built in this process.
+
+    Reading and hashing a language's list takes a quarter of a second, most of
+    what building an index of a few articles costs, and the tests build over a
+    hundred. The tables depend on the language alone and are never changed.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WordFrequencies, "of", classmethod(functools.cache(WordFrequencies.of.__func__)))
         yield
 
 
