@@ -45,11 +45,13 @@ def build_children_from_a_forkserver() -> Iterator[None]:
     """Index builds in this process fork their child from a forkserver that has imported the bot once.
 
     A spawned child imports it anew for every build, a second each, and the
-    tests build dozens of indexes. The child runs the same code under the same
-    memory limit either way; the bots the tests start as processes still spawn.
+    tests build dozens of indexes; the forkserver has also read the word
+    frequencies once (`tests/forkserver_preload.py`). The child runs the same
+    code under the same memory limit either way; the bots the tests start as
+    processes still spawn.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([index_cache.__name__])
+    context.set_forkserver_preload([f"{__package__}.forkserver_preload"])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(index_cache, "BUILD_CONTEXT", context)
         yield
