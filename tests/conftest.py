@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
 import shutil
 import tempfile
 import textwrap
@@ -11,11 +13,15 @@ from pathlib import Path
 import pytest
 
 from bot.chat.messages import available
+from bot.language.frequencies import WordFrequencies
 from bot.language.langdetect import guess_article_language
+from bot.search import index_cache
+from bot.search.embedding import MODEL_NAME
 from bot.search.index_cache import Semantic, load_index
 from bot.search.searcher import Searcher
 
 from .fake_telegram import FakeTelegram
+from .query_vectors import RememberedQueries
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_VECTORS = Path(tempfile.gettempdir()) / "kb-bot-test-vectors"
@@ -34,19 +40,52 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(SHARED_CACHE, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def build_children_from_a_forkserver() -> Iterator[None]:
+    """Index builds in this process fork their child from a forkserver that has imported the bot once.
+
+    A spawned child imports it anew for every build, a second each, and the
+    tests build dozens of indexes; the forkserver has also read the word
+    frequencies once (`tests/forkserver_preload.py`). The child runs the same
+    code under the same memory limit either way; the bots the tests start as
+    processes still spawn.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([f"{__package__}.forkserver_preload"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index_cache, "BUILD_CONTEXT", context)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def word_frequencies_read_once() -> Iterator[None]:
+    """A language's word frequencies are read from wordfreq once per session, not once per index built in this process.
+
+    Reading and hashing a language's list takes a quarter of a second, most of
+    what building an index of a few articles costs, and the tests build over a
+    hundred. The tables depend on the language alone and are never changed.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WordFrequencies, "of", classmethod(functools.cache(WordFrequencies.of.__func__)))
+        yield
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return SEEDS
 
 
 @pytest.fixture(scope="session")
-def searcher() -> Searcher:
+def searcher() -> Iterator[Searcher]:
     """The seed articles as the bot serves them, semantic signal included, indexed without a cache so every run tests the build.
 
-    Their vectors come from the store every test shares (`SHARED_VECTORS`): embedded once per machine.
+    Their vectors come from the store every test shares (`SHARED_VECTORS`), and
+    the questions' vectors from the file beside it: each embedded once per machine.
     """
     index = load_index(SEEDS, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=10_000))
-    return Searcher(index, default_language="en", reply_languages=available())
+    questions = RememberedQueries(SHARED_VECTORS / f"{MODEL_NAME}-questions.npz")
+    yield Searcher(index, default_language="en", reply_languages=available(), embedder=questions)
+    questions.save()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.cli import main
 from bot.language.langdetect import guess_article_language
 from bot.search import index_cache
 from bot.search.embedding import DIMENSIONS, E5Embedder
@@ -107,34 +109,37 @@ def test_a_build_over_its_limit_answers_lexically_until_embed_fills_the_store(
     assert load_index(content, None, guess_article_language, semantic=semantic).by_lang["da"].unit_vectors is not None
 
 
-def ask(content: Path, cache: Path, questions: list[str], **env: str) -> list[dict]:
-    """`python -m bot ask --json` as a reader's content owner runs it, one answer per question."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "--json"],
-        input="\n".join(questions) + "\n",
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(ROOT),
-            "CONTENT_DIR": str(content),
-            "CACHE_DIR": str(cache),
-            "EMBEDDINGS_DIR": str(SHARED_VECTORS),
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines()]
+def ask(
+    content: Path,
+    cache: Path,
+    questions: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    **env: str,
+) -> list[dict]:
+    """`ask --json` as a reader's content owner runs it, one answer per question: the command's own `main`, in process
+    (`test_cli.py` runs it as a separate process)."""
+    for name, value in {
+        "CONTENT_DIR": str(content),
+        "CACHE_DIR": str(cache),
+        "EMBEDDINGS_DIR": str(SHARED_VECTORS),
+        **env,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(questions) + "\n"))
+    code = main(["ask", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines()]
 
 
 def test_a_paraphrase_with_no_word_of_its_paragraph_is_answered_through_ask(
-    write: WriteFile, content: Path, tmp_path: Path
+    write: WriteFile, content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """ "hvad skal jeg betale" (what must I pay) shares no word with "Et kilo gode bønner koster ... kroner"."""
     write("kaffe.da.md", ARTICLE)
     semantic, lexical = (
-        ask(content, tmp_path / name, ["hvad skal jeg betale"], SEMANTIC=switch)[0]
+        ask(content, tmp_path / name, ["hvad skal jeg betale"], monkeypatch, capsys, SEMANTIC=switch)[0]
         for name, switch in (
             ("on", "on"),
             ("off", "off"),
@@ -145,9 +150,13 @@ def test_a_paraphrase_with_no_word_of_its_paragraph_is_answered_through_ask(
     assert lexical["kind"] == "none", "the words alone should not find it: the test would prove nothing"
 
 
-def test_questions_the_content_cannot_answer_still_get_no_answer(write: WriteFile, content: Path, tmp_path: Path) -> None:
+def test_questions_the_content_cannot_answer_still_get_no_answer(
+    write: WriteFile, content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     write("kaffe.da.md", ARTICLE)
-    answers = ask(content, tmp_path / "cache", ["hvad er hovedstaden i Frankrig", "hvem vandt fodboldkampen i går"])
+    answers = ask(
+        content, tmp_path / "cache", ["hvad er hovedstaden i Frankrig", "hvem vandt fodboldkampen i går"], monkeypatch, capsys
+    )
     assert [answer["kind"] for answer in answers] == ["none", "none"]
 
 

@@ -78,6 +78,12 @@ BUILD_MEMORY_LIMIT = 4 * 1024**3
 runaway build would take from the host."""
 
 
+BUILD_CONTEXT: multiprocessing.context.BaseContext = multiprocessing.get_context("spawn")
+"""How the build child is started: spawned, a fresh interpreter that carries none of the serving process's heap.
+The tests start theirs from a forkserver that has imported this module once (see `tests/conftest.py`), as a
+spawned child spends a second importing it again for every build."""
+
+
 class IndexBuildError(RuntimeError):
     """The index could not be built; the message says what the build was reading when it failed."""
 
@@ -301,11 +307,10 @@ def _build_and_cache(job: Build, path: Path) -> bool:
 
 def _build_in_child(job: Build, path: Path) -> bool:
     """Build and cache the index in a child process; raises `IndexBuildError` naming what the child was reading."""
-    context = multiprocessing.get_context("spawn")
-    progress = context.RawArray("c", _PROGRESS_BYTES)
+    progress = BUILD_CONTEXT.RawArray("c", _PROGRESS_BYTES)
     try:
         with ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=_start_child, initargs=(progress, BUILD_MEMORY_LIMIT)
+            max_workers=1, mp_context=BUILD_CONTEXT, initializer=_start_child, initargs=(progress, BUILD_MEMORY_LIMIT)
         ) as pool:
             return pool.submit(_build_and_cache, job, path).result()
     except Exception as error:
