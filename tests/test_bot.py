@@ -345,8 +345,8 @@ def test_long_answer_arrives_in_several_valid_messages_even_if_commands_cannot_b
         f"---\ntitle: Caffè\n---\n# Caffè\n## Tostatura\n{long_paragraph}\n\n## Punti\n- tostato\n- lento\n", encoding="utf-8"
     )
     fake = FakeTelegram(failing=frozenset({"setMyCommands"})).start()
-    # Each failing setMyCommands (one per language) is retried for min(SEND_RETRY_SECONDS, 4 s) before polling
-    # starts: a second shows the bot giving up on them and serving (test_handlers.py spends the 4 s on a virtual clock).
+    # The failing setMyCommands (one per language, side by side) are retried for min(SEND_RETRY_SECONDS, 4 s) before
+    # polling starts: a second shows the bot giving up on them and serving (test_handlers.py spends the 4 s on a virtual clock).
     process = BotProcess(fake, tmp_path, CONTENT_DIR=str(content), SEND_RETRY_SECONDS="1").start()
     try:
         user = next(user_ids)

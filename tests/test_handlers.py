@@ -7,18 +7,22 @@ by `InProcessBot`, each test with a fresh database. Seconds instead of minutes.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from telegram.error import NetworkError
 
 from bot.chat.messages import message
 from bot.config import FloodLimit
 from bot.search.loading import load_searcher
 from bot.search.searcher import Searcher
+from bot.telegram.app import register_commands
 
 from .botrunner import button, buttons
 from .conftest import SEEDS
@@ -269,6 +273,23 @@ def test_commands_that_cannot_be_set_do_not_stop_the_bot(
         (reply,) = failing.say("terfi", user, language_code="tr")
         assert "terfi" in reply["text"]
     assert "could not register commands" in caplog.text
+
+
+def test_command_menus_are_set_side_by_side_so_refusals_do_not_add_up() -> None:
+    """Each refused setMyCommands is retried for seconds; one after another they held polling back per language."""
+    events: list[tuple[str, str | None]] = []
+
+    class RefusingBot:
+        async def set_my_commands(self, commands: list, scope: object = None, language_code: str | None = None) -> None:
+            events.append(("asked", language_code))
+            await asyncio.sleep(0.01)
+            events.append(("refused", language_code))
+            raise NetworkError("Bad Gateway")
+
+    asyncio.run(register_commands(SimpleNamespace(bot=RefusingBot()), ["tr", "da"], frozenset({42})))
+    asked = [lang for event, lang in events[: len(events) // 2]]
+    assert [event for event, _ in events[:6]] == ["asked"] * 6, events
+    assert sorted(asked, key=str) == sorted([None, "tr", "da"] * 2, key=str)
 
 
 def test_questions_are_logged_for_the_content_owner(bot: InProcessBot, user: int) -> None:

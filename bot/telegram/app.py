@@ -210,17 +210,21 @@ async def _post_shutdown(application: Application) -> None:
 async def register_commands(application: Application, languages: list[str], admins: frozenset[int] = frozenset()) -> None:
     """Command descriptions in each content language, English for everyone else; optional, so never fatal.
 
-    Admins see their two extra commands in their own chats' menus only.
+    Admins see their two extra commands in their own chats' menus only. The
+    menus are set side by side: each failing call is retried for a few
+    seconds, and one after another they held polling back by that much per
+    language and admin when Telegram refused them.
     """
     menus = [(None, COMMANDS)] + [(BotCommandScopeChat(admin), COMMANDS + ADMIN_COMMANDS) for admin in sorted(admins)]
-    for scope, names in menus:
-        for lang in [None, *languages]:
-            ui = lang or FALLBACK
-            commands = [BotCommand(name, message(ui, f"cmd_{name}")) for name in names]
-            try:
-                await application.bot.set_my_commands(commands, scope=scope, language_code=lang)
-            except TelegramError as error:
-                log.warning("could not register commands for %s: %s", lang or "default", error)
+
+    async def register(scope: BotCommandScopeChat | None, names: tuple[str, ...], lang: str | None) -> None:
+        commands = [BotCommand(name, message(lang or FALLBACK, f"cmd_{name}")) for name in names]
+        try:
+            await application.bot.set_my_commands(commands, scope=scope, language_code=lang)
+        except TelegramError as error:
+            log.warning("could not register commands for %s: %s", lang or "default", error)
+
+    await asyncio.gather(*(register(scope, names, lang) for scope, names in menus for lang in [None, *languages]))
 
 
 def run(settings: Settings, webhook: bool = False) -> int:
