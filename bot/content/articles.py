@@ -16,6 +16,8 @@ from typing import overload
 
 import numpy as np
 
+from ..language.packed import position
+
 
 @dataclass(frozen=True)
 class Section:
@@ -171,11 +173,7 @@ class CompactArticles(Sequence[Article]):
     def __getitem__(self, index: int | slice) -> Article | list[Article]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._recent(index)
+        return self._recent(position(index, len(self)))
 
     def __iter__(self) -> Iterator[Article]:
         """Every article in order, decoded one at a time and not kept."""

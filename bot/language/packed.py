@@ -25,6 +25,15 @@ _EMPTY = -1
 """A free slot of the hash table."""
 
 
+def position(at: int, length: int) -> int:
+    """`at` as a place in a sequence of `length`, counting from the end when negative; IndexError outside it."""
+    if at < 0:
+        at += length
+    if not 0 <= at < length:
+        raise IndexError(at)
+    return at
+
+
 def _views(blob: np.ndarray, starts: np.ndarray) -> tuple[memoryview, memoryview]:
     """Memoryviews index faster than numpy arrays when read one element at a time, as lookups do."""
     return memoryview(blob).cast("B"), memoryview(starts).cast("B").cast("q")
@@ -59,10 +68,7 @@ class PackedStrings(Sequence[str]):
     def __getitem__(self, at: int | slice) -> str | list[str]:
         if isinstance(at, slice):
             return [self[i] for i in range(*at.indices(len(self)))]
-        if at < 0:
-            at += len(self)
-        if not 0 <= at < len(self):
-            raise IndexError(at)
+        at = position(at, len(self))
         return str(self._bytes[self._at[at] : self._at[at + 1]], "utf-8")
 
     def __iter__(self) -> Iterator[str]:
