@@ -64,6 +64,20 @@ def test_schema_is_created_versioned_and_in_wal_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_processes_opening_a_new_database_at_once_create_it_once(backend: Opener) -> None:
+    """Webhook workers, or instances started together, all find version 0; one migrates, the others wait and use it."""
+
+    async def scenario() -> list[int]:
+        stores = await asyncio.gather(*(backend() for _ in range(4)))
+        try:
+            return [await store.schema_version() for store in stores]
+        finally:
+            for store in stores:
+                await store.close()
+
+    assert run(scenario()) == [len(MIGRATIONS)] * 4
+
+
 def test_schema_version_counts_every_migration(backend: Opener) -> None:
     async def scenario() -> tuple[int, int]:
         first = await backend()

@@ -25,7 +25,7 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -277,7 +277,7 @@ def _unusable(path: Path, error: BaseException) -> StoreError:
 
 
 def check_database(path: Path) -> None:
-    """Make sure the bot can read and write `path` before it starts, creating the file when missing.
+    """Make sure the bot can read and write `path` before it starts, creating the file when missing and migrating it.
 
     One line (`StoreError`) names the file and the fix: a folder that cannot be made,
     a file that is not a database or is damaged (garbage, truncated), one on a
@@ -302,14 +302,44 @@ def check_database(path: Path) -> None:
         (verdict,) = db.execute("PRAGMA quick_check(1)").fetchone()
         if verdict != "ok":
             raise _unusable(path, sqlite3.DatabaseError(verdict))
-        (version,) = db.execute("PRAGMA user_version").fetchone()
-        db.execute("BEGIN IMMEDIATE")
-        db.execute(f"PRAGMA user_version = {int(version)}")
-        db.execute("COMMIT")
+        _migrate(db)
     except sqlite3.Error as error:
         raise _unusable(path, error) from error
     finally:
         db.close()
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring the schema up to date, in one transaction that holds the write lock from before the version is read.
+
+    Processes opening a new database at once (webhook workers, instances
+    started together) would otherwise all read version 0 and all create the
+    same tables. The version is written even when nothing is pending, which
+    shows the file can be written.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        for migration in MIGRATIONS[int(version) :]:
+            for statement in _statements(migration.sqlite):
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {max(int(version), len(MIGRATIONS))}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> Iterator[str]:
+    """`script`'s statements one at a time: `executescript` would first commit the transaction they must run in."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+    if pending.strip():
+        yield pending
 
 
 P = ParamSpec("P")
@@ -375,7 +405,6 @@ class Store:
             await connection.execute("PRAGMA journal_mode=WAL")
             await connection.execute("PRAGMA synchronous=NORMAL")
             await connection.execute("PRAGMA busy_timeout=5000")
-            await store._migrate()
         except (sqlite3.Error, OSError) as error:
             await connection.close()
             raise _unusable(path, error) from error
@@ -393,11 +422,6 @@ class Store:
         async with self._db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
-
-    async def _migrate(self) -> None:
-        version = await self.schema_version()
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.executescript(f"BEGIN;\n{script.sqlite}\nPRAGMA user_version = {number};\nCOMMIT;")
 
     async def user_language(self, user_id: int) -> str | None:
         """The language the user chose, or None for automatic."""
