@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import pickle
 import shutil
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.language import cues
+from bot.search import index_cache
 from bot.search.index_cache import content_fingerprint, load_index
 from bot.search.searcher import Searcher
 
@@ -32,6 +34,26 @@ def test_cache_is_reused_until_a_file_changes(write: WriteFile, content: Path, t
     updated = load_index(content, cache, no_guess)
     assert updated.fingerprint != first.fingerprint
     assert "cinque" in Searcher(updated).answer("quanti minuti di infusione").text
+
+
+def test_processes_loading_a_stale_cache_at_once_build_it_once(
+    write: WriteFile, content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Webhook workers see an edit at about the same time: one builds, the others wait and read what it wrote."""
+    write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n")
+    builds = []
+    build = index_cache._build_in_child
+
+    def counted(job, path):
+        builds.append(path)
+        return build(job, path)
+
+    monkeypatch.setattr(index_cache, "_build_in_child", counted)
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        indexes = list(pool.map(lambda _: load_index(content, tmp_path / "cache", no_guess), range(3)))
+    assert len(builds) == 1
+    assert len({index.fingerprint for index in indexes}) == 1
+    assert all("tre minuti" in Searcher(index).answer("quanti minuti di infusione").text for index in indexes)
 
 
 def test_new_file_and_synonyms_file_invalidate_the_cache(write: WriteFile, content: Path, tmp_path: Path) -> None:

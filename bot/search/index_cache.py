@@ -20,6 +20,8 @@ fails alone, with one line naming the file.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import mmap
@@ -30,7 +32,7 @@ import resource
 import struct
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from ctypes import Array, c_char
 from dataclasses import dataclass
@@ -319,6 +321,29 @@ def _build_in_child(job: Build, path: Path) -> bool:
         raise IndexBuildError(f"building the index failed while {doing}: {reason}") from error
 
 
+@contextlib.contextmanager
+def _building(path: Path) -> Iterator[None]:
+    """Held while one process builds the cache at `path`; the others wait, then read what it wrote.
+
+    Processes serving one content folder on one host (webhook workers, a CLI
+    beside the bot) see an edit at about the same time: without the lock each
+    would build the same index in a child of its own, as many times the
+    memory and the cores of one build. Waiting costs no answer: a reloading
+    process keeps serving from its old index meanwhile. Without a usable lock
+    file (a read-only cache folder) each builds alone, as before.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = path.with_suffix(".lock").open("a")
+    except OSError as error:
+        log.warning("index cache lock %s unusable (%s); building without it", path.with_suffix(".lock"), error)
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def load_index(
     content_dir: Path,
     cache_dir: Path | None,
@@ -345,8 +370,12 @@ def load_index(
     memory only), else read afresh after the build child wrote to it."""
     if path is not None:
         index = _read_cache(path, fingerprint, prepare)
-        if index is None and _build_in_child(job, path):
-            index = _read_cache(path, fingerprint, prepare)
+        if index is None:
+            with _building(path):
+                # Another process may have built it while this one waited for the lock.
+                index = _read_cache(path, fingerprint, prepare)
+                if index is None and _build_in_child(job, path):
+                    index = _read_cache(path, fingerprint, prepare)
         if index is not None:
             for issue in index.kb.issues:
                 log.warning("%s", issue)
