@@ -20,7 +20,7 @@ from .chat.messages import available, message
 from .chat.render import shown_text
 from .chat.storage import open_storage
 from .chat.store import StoreError
-from .config import Settings, SettingsError
+from .config import MAX_WEBHOOK_WORKERS, Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
 from .language.langdetect import guess_article_language
@@ -127,9 +127,25 @@ def run_embed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    if args.workers is not None:
+        if not args.webhook:
+            print("--workers needs --webhook: only one process may poll Telegram for a bot's updates.", file=sys.stderr)
+            return 2
+        settings = replace(settings, webhook_workers=args.workers)
+    if args.webhook and settings.webhook_workers > 1:
+        from .telegram.workers import count_across_workers
+
+        count_across_workers()
+    # Imported only now: the metrics' way of counting is fixed when prometheus_client is first imported.
     from .telegram.app import run
 
     return run(settings, webhook=args.webhook)
+
+
+def _workers(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WEBHOOK_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_WEBHOOK_WORKERS}")
+    return int(text)
 
 
 async def _print_log(settings: Settings, limit: int, unanswered: bool, unhelpful: bool) -> None:
@@ -185,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--webhook", action="store_true", help="receive updates on a webhook (TELEGRAM_WEBHOOK_URL) instead of long polling"
+    )
+    run.add_argument(
+        "--workers",
+        type=_workers,
+        help="webhook processes sharing one copy of the index in memory (default: WEBHOOK_WORKERS, else 1)",
     )
     run.set_defaults(run=run_bot)
     log = commands.add_parser("log", parents=[common], help="the latest questions people asked the bot, newest first")

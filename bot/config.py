@@ -58,6 +58,8 @@ _DIGITS = re.compile(r"[0-9]+")
 """ASCII digits only: Python's `int` also reads "٤٢" (Arabic-Indic digits) as 42."""
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 """A finite decimal number in ASCII digits: no sign, no exponent, no "nan" or "inf"."""
+MAX_WEBHOOK_WORKERS = 32
+"""More processes than this on one host would only wait on each other's cores and database."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -160,6 +162,8 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    webhook_workers: int = 1
+    """Webhook processes forked from one that loaded the index, sharing one copy of it in memory (`telegram.workers`)."""
     semantic: bool = True
     """Whether a sentence-embedding model's similarity joins the lexical signals (see `search.embedding`)."""
     embed_at_build: int = 500
@@ -197,6 +201,7 @@ class Settings:
             webhook_secret=_webhook_secret(env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()),
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
             webhook_port=_integer(env, "WEBHOOK_PORT", 8443, minimum=1, maximum=65535),
+            webhook_workers=_integer(env, "WEBHOOK_WORKERS", 1, minimum=1, maximum=MAX_WEBHOOK_WORKERS),
             semantic=_switch(env, "SEMANTIC", default=True),
             embed_at_build=_integer(env, "EMBED_AT_BUILD", 500),
             vectors_dir=Path(env["EMBEDDINGS_DIR"]) if env.get("EMBEDDINGS_DIR") else None,

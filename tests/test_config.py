@@ -66,6 +66,8 @@ BAD_SETTINGS = [
     ("WEBHOOK_PORT", "70000", "from 1 to 65535"),
     ("WEBHOOK_PORT", "0", "from 1 to 65535"),
     ("WEBHOOK_PORT", "８４４３", "digits 0-9"),
+    ("WEBHOOK_WORKERS", "0", "from 1 to 32"),
+    ("WEBHOOK_WORKERS", "100", "from 1 to 32"),
     ("CONCURRENT_UPDATES", "٣٢", "digits 0-9"),
     ("MAX_MESSAGES_PER_SECOND", "3e1", "digits 0-9"),
     ("CONTENT_CHECK_SECONDS", "-1", "of at least 0"),
@@ -120,7 +122,10 @@ def test_log_levels_are_case_insensitive(value: str, level: str) -> None:
 
 
 def test_good_numbers_still_read() -> None:
-    settings = Settings.from_env({"FLOOD_LIMIT": "5/0.5", "WEBHOOK_PORT": "65535", "ADMIN_USER_IDS": "7, 1234567890123"})
+    settings = Settings.from_env(
+        {"FLOOD_LIMIT": "5/0.5", "WEBHOOK_PORT": "65535", "ADMIN_USER_IDS": "7, 1234567890123", "WEBHOOK_WORKERS": "4"}
+    )
+    assert settings.webhook_workers == 4
     assert settings.flood_limit == FloodLimit(5, 0.5)
     assert settings.webhook_port == 65535
     assert settings.admin_user_ids == {7, 1234567890123}

@@ -3,12 +3,22 @@
 Counts only: no question text, user or chat id ever becomes a label, so the
 page leaks nothing about anyone. Labels take few values: a language code, an
 outcome, a Bot API method name, a reload's status.
+
+Webhook workers forked from one process (`telegram.workers`) each count in
+their own memory, and a scrape reaches whichever worker the kernel gives the
+connection to. They use prometheus_client's multiprocess mode instead: with
+`PROMETHEUS_MULTIPROC_DIR` set before this module is first imported, every
+process writes its counts to files in that folder, and `render` adds up all
+of them, those of workers since restarted included, so the totals never step
+back.
 """
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 __all__ = [
     "CONTENT_TYPE",
@@ -55,5 +65,12 @@ RELOADS = Counter(
 FLOOD_NOTICES = Counter("kb_bot_flood_notices", "Users told to slow down by the flood limit", registry=REGISTRY)
 
 
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
 def render() -> bytes:
+    if os.environ.get(MULTIPROCESS_DIR):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
     return generate_latest(REGISTRY)

@@ -122,6 +122,18 @@ class Searcher:
             identity: i for i, identity in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))
         }
 
+    def preload_language_models(self) -> None:
+        """Load the language models questions will need now, in a process about to fork workers that share them.
+
+        Each content language's first article's headings stand for the questions
+        asked in it (see `QuestionLanguageDetector.preload`).
+        """
+        articles = self.index.articles
+        first: dict[str, int] = {}
+        for article_id, lang in enumerate(articles.langs):
+            first.setdefault(lang, article_id)
+        self.detector.preload(" ".join(articles.headings[article_id]) for article_id in first.values())
+
     def _pick_main_articles(self) -> dict[str, int]:
         """Per language, the article with the most translations (then the first by key)."""
         identities = list(zip(self.index.articles.keys, self.index.articles.langs, strict=True))

@@ -13,6 +13,8 @@ import logging
 import secrets
 import signal
 import sys
+from dataclasses import dataclass, replace
+from socket import socket
 from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update, User
@@ -28,8 +30,8 @@ from ..chat.store import StoreError
 from ..config import Settings
 from ..search.loading import load_searcher
 from ..search.searcher import Searcher
-from . import handlers
-from .delivery import PatientRateLimiter, WatchedRequest
+from . import handlers, workers
+from .delivery import PatientRateLimiter, WatchedRequest, tls_context
 from .flood import FloodGuard, SharedFloodGuard
 from .webhook import DELIVERY_CHECK_SECONDS, SEEN_SECONDS, GuardedUpdater
 
@@ -227,8 +229,17 @@ async def register_commands(application: Application, languages: list[str], admi
     await asyncio.gather(*(register(scope, names, lang) for scope, names in menus for lang in [None, *languages]))
 
 
-def run(settings: Settings, webhook: bool = False) -> int:
-    """Run until SIGINT or SIGTERM; 0 on a clean stop, 2 when the bot cannot start as configured."""
+@dataclass(frozen=True)
+class Loaded:
+    """What a bot process has loaded before it serves: checked settings, the searcher, and who the bot is."""
+
+    settings: Settings
+    searcher: Searcher
+    username: str
+
+
+def load(settings: Settings, webhook: bool) -> Loaded | int:
+    """Everything checked and loaded that serving needs, or the exit status and one line on stderr saying why not."""
     if not settings.telegram_token:
         print("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment.", file=sys.stderr)
         return 2
@@ -249,13 +260,53 @@ def run(settings: Settings, webhook: bool = False) -> int:
         me = asyncio.run(_identify(settings))
     except TelegramError as error:
         return _refused(error, settings)
-    application = build_application(settings, searcher)
+    # Made here, not per worker: every worker must check the secret that the one registering the webhook sent.
+    return Loaded(replace(settings, webhook_secret=settings.webhook_secret or secrets.token_urlsafe(32)), searcher, me.username)
+
+
+def run(settings: Settings, webhook: bool = False) -> int:
+    """Run until SIGINT or SIGTERM; 0 on a clean stop, 2 when the bot cannot start as configured.
+
+    With a webhook and `webhook_workers` above one, the process that loaded
+    everything forks that many workers to serve it (`workers`).
+    """
+    loaded = load(settings, webhook)
+    if isinstance(loaded, int):
+        return loaded
+    count = settings.webhook_workers if webhook else 1
     mode = f"on the webhook {settings.webhook_url}" if webhook else "by long polling"
+    if count > 1:
+        mode += f" in {count} worker processes"
     print(
-        f"@{me.username} is answering from {len(searcher.index.articles)} article files ({', '.join(searcher.languages)}) "
-        f"{mode}; Ctrl-C or SIGTERM stops it.",
+        f"@{loaded.username} is answering from {len(loaded.searcher.index.articles)} article files "
+        f"({', '.join(loaded.searcher.languages)}) {mode}; Ctrl-C or SIGTERM stops it.",
         file=sys.stderr,
     )
+    if count > 1:
+        # Loaded before the fork, so that the workers share them: the models questions need, the trusted certificates.
+        loaded.searcher.preload_language_models()
+        tls_context()
+        listening = workers.listen(settings.webhook_listen, settings.webhook_port)
+        # Telegram's send allowance is the bot's, not each process's.
+        shared = replace(
+            loaded, settings=replace(loaded.settings, max_messages_per_second=max(1, settings.max_messages_per_second // count))
+        )
+        status = workers.fork_workers(count, lambda number: serve(shared, webhook, listening, register=number == 0))
+    else:
+        status = serve(loaded, webhook)
+    if status == 0:
+        print(f"@{loaded.username} stopped.", file=sys.stderr)
+    return status
+
+
+def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, register: bool = True) -> int:
+    """Serve until SIGINT or SIGTERM; 0 on a clean stop, 1 or 2 (as `run`) when Telegram or the database fails.
+
+    `listening` is the webhook socket a worker shares with the others; only a
+    `register`ing process tells Telegram the webhook's address.
+    """
+    settings = loaded.settings
+    application = build_application(settings, loaded.searcher)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -265,13 +316,14 @@ def run(settings: Settings, webhook: bool = False) -> int:
                 application.update_queue,
                 lambda: _missing(application),
                 lambda update_id: _first_delivery(application, update_id),
+                listening,
             )
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
                 url_path=urlsplit(settings.webhook_url).path.strip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
+                webhook_url=settings.webhook_url if register else None,
+                secret_token=settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
                 close_loop=False,
             )
@@ -286,5 +338,4 @@ def run(settings: Settings, webhook: bool = False) -> int:
         return _refused(error, settings)
     finally:
         loop.close()
-    print(f"@{me.username} stopped.", file=sys.stderr)
     return 0

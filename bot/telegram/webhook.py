@@ -221,14 +221,25 @@ class GuardedWebhookApp(tornado.web.Application):
 
 
 class GuardedUpdater(Updater):
-    """python-telegram-bot's `Updater`, serving the webhook with `GuardedHandler`; TLS is left to a proxy in front."""
+    """python-telegram-bot's `Updater`, serving the webhook with `GuardedHandler`; TLS is left to a proxy in front.
+
+    `listening` is a socket already bound and listening, which workers forked
+    from one process share (`telegram.workers`): each accepts connections from
+    it. Without it the server binds `listen:port` itself.
+    """
 
     def __init__(
-        self, bot: Bot, update_queue: asyncio.Queue, readiness: Readiness = always_ready, elsewhere: Deliveries = alone
+        self,
+        bot: Bot,
+        update_queue: asyncio.Queue,
+        readiness: Readiness = always_ready,
+        elsewhere: Deliveries = alone,
+        listening: socket | None = None,
     ) -> None:
         super().__init__(bot, update_queue)
         self.readiness = readiness
         self.elsewhere = elsewhere
+        self.listening = listening
 
     async def _start_webhook(  # type: ignore[override]
         self,
@@ -252,14 +263,16 @@ class GuardedUpdater(Updater):
         app = GuardedWebhookApp(
             f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token, self.readiness, self.elsewhere
         )
-        self._httpd = WebhookServer(listen, port, app, None, unix)
-        await self._bootstrap(
-            max_retries=bootstrap_retries,
-            drop_pending_updates=drop_pending_updates,
-            webhook_url=webhook_url,
-            allowed_updates=allowed_updates,
-            ip_address=ip_address,
-            max_connections=max_connections,
-            secret_token=secret_token,
-        )
+        # python-telegram-bot's server adds a socket object given as `unix` as it is, whatever its family.
+        self._httpd = WebhookServer(listen, port, app, None, self.listening or unix)
+        if webhook_url:
+            await self._bootstrap(
+                max_retries=bootstrap_retries,
+                drop_pending_updates=drop_pending_updates,
+                webhook_url=webhook_url,
+                allowed_updates=allowed_updates,
+                ip_address=ip_address,
+                max_connections=max_connections,
+                secret_token=secret_token,
+            )
         await self._httpd.serve_forever(ready=ready)
