@@ -75,12 +75,15 @@ def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[tuple[BotProcess, str]]:
     env = {"TELEGRAM_WEBHOOK_URL": hook, "WEBHOOK_PORT": str(port), "CONTENT_CHECK_SECONDS": "0", "FLOOD_LIMIT": "off"}
     env |= {"CONTENT_DIR": str(content), "CACHE_DIR": str(tmp_path / "cache")}
     process = BotProcess(fake, tmp_path, "--webhook", "--workers", "2", **env).start()
+    assert process.process is not None
     try:
         yield process, hook
     finally:
+        left = workers_of(process.process.pid) if process.process.poll() is None else set()
         process.stop(signal.SIGKILL)
-        for pid in workers_of(process.process.pid) if process.process.poll() is None else ():
-            os.kill(pid, signal.SIGKILL)
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow
@@ -125,6 +128,17 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(fake: FakeTelegram, b
     assert process.stop(signal.SIGTERM) == 0
     wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in everyone))
     assert "stopped." in process.log()
+
+
+@pytest.mark.slow
+def test_workers_end_with_a_parent_killed_with_sigkill(bot) -> None:
+    """Orphans would hold the port and answer from an index nobody reloads: the bot could not be started again."""
+    process, _ = bot
+    assert process.process is not None
+    wait_until(lambda: len(workers_of(process.process.pid)) == 2)
+    orphans = workers_of(process.process.pid)
+    process.stop(signal.SIGKILL)
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in orphans), timeout=15)
 
 
 @pytest.mark.slow

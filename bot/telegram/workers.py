@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 UNRECOVERABLE = 2
 """A worker's exit status that no restart mends (see `app.run`): every worker stops and the parent exits with it."""
+POLL_SECONDS = 0.1
+"""How often the parent looks for workers that have ended."""
 RESTART_SECONDS = 1.0
 """Pause before a worker that died is started again, so a worker that dies at once does not spin."""
 
@@ -83,22 +85,41 @@ class _WorkerTag(logging.Filter):
         return True
 
 
-def _become_worker(number: int) -> None:
+def _become_worker(number: int, parent: int) -> None:
     for sig in FORWARDED:
         signal.signal(sig, signal.SIG_DFL)
+    _end_with(parent)
     tag = _WorkerTag(number)
     for handler in logging.getLogger().handlers:
         handler.addFilter(tag)
 
 
+def _end_with(parent: int) -> None:
+    """Have the kernel send this worker SIGTERM when the parent ends, however it ends (kill -9, out of memory).
+
+    Orphaned workers would go on answering from an index nobody reloads, and
+    hold the port, so the bot could not be started again. Linux only
+    (`prctl(PR_SET_PDEATHSIG)`); elsewhere a worker outlives a parent killed
+    with SIGKILL.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def _start(number: int, work: Callable[[int], int]) -> int:
     """Fork one worker running `work(number)`; its pid, in the parent. The worker never returns from here."""
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     status = 1
     try:
-        _become_worker(number)
+        _become_worker(number, parent)
         status = work(number)
     except BaseException:
         log.exception("worker %d failed", number)
@@ -144,22 +165,40 @@ class _Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
 
+    def ended(self) -> list[tuple[int, int, int]]:
+        """(pid, worker number, exit code) of each worker that has ended since the last look.
+
+        Asks after its own workers by pid, never for any child (`os.wait`):
+        the process has others (multiprocessing's resource tracker, an index
+        build) that are not the supervisor's to reap.
+        """
+        found = []
+        for pid, number in list(self.workers.items()):
+            try:
+                waited, wait_status = os.waitpid(pid, os.WNOHANG)
+                code = os.waitstatus_to_exitcode(wait_status) if waited else 0
+            except ChildProcessError:
+                waited, code = pid, -1
+            if waited:
+                del self.workers[pid]
+                found.append((pid, number, code))
+        return found
+
     def supervise(self) -> None:
         """Until every worker has ended: start again any that dies before a stop, stop all when one cannot go on."""
         while self.workers:
-            pid, wait_status = os.wait()
-            number = self.workers.pop(pid)
-            code = os.waitstatus_to_exitcode(wait_status)
-            if self.stopping:
-                continue
-            if code == UNRECOVERABLE:
-                self.status = UNRECOVERABLE
-                self.forward(signal.SIGTERM)
-                continue
-            log.warning("worker %d (pid %d) ended with status %d; starting it again", number, pid, code)
-            time.sleep(self.restart_seconds)
-            if not self.stopping:
-                self.start(number)
+            time.sleep(POLL_SECONDS)
+            for pid, number, code in self.ended():
+                if self.stopping:
+                    continue
+                if code == UNRECOVERABLE:
+                    self.status = UNRECOVERABLE
+                    self.forward(signal.SIGTERM)
+                    continue
+                log.warning("worker %d (pid %d) ended with status %d; starting it again", number, pid, code)
+                time.sleep(self.restart_seconds)
+                if not self.stopping:
+                    self.start(number)
 
 
 def fork_workers(count: int, work: Callable[[int], int], restart_seconds: float = RESTART_SECONDS) -> int:
