@@ -58,8 +58,9 @@ _DIGITS = re.compile(r"[0-9]+")
 """ASCII digits only: Python's `int` also reads "٤٢" (Arabic-Indic digits) as 42."""
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 """A finite decimal number in ASCII digits: no sign, no exponent, no "nan" or "inf"."""
-MAX_WEBHOOK_WORKERS = 32
-"""More processes than this on one host would only wait on each other's cores and database."""
+MAX_WEBHOOK_WORKERS = 16
+"""More processes than this on one host would only wait on each other's cores and database (and each must be
+allowed at least one of the 30 messages a second Telegram allows a bot)."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 

@@ -40,8 +40,14 @@ class BotProcess:
         self.fake.polling.clear()
         webhooks = self.fake.count("setWebhook")
         with self.log_path.open("ab") as log:
+            # A session of its own, as a service has: a test may signal its whole process group, as a terminal's Ctrl-C does.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run", *self.args], cwd=self.workdir, env=self.env, stdout=log, stderr=log
+                [sys.executable, "-m", "bot", "run", *self.args],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 60
         while not self._ready(webhooks):

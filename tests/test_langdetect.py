@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language.langdetect import QuestionLanguageDetector, pick_fallback
+from bot.language.langdetect import pick_fallback
 from bot.search.searcher import Conversation, Searcher
 
 
@@ -53,15 +53,3 @@ def test_clear_question_is_not_overridden_by_the_chosen_language(searcher: Searc
 def test_default_language_settles_what_nothing_else_does(searcher: Searcher) -> None:
     other = Searcher(searcher.index, default_language="da")
     assert other.answer("account manager").language == "da"
-
-
-def test_preloading_the_models_changes_no_guess(searcher: Searcher) -> None:
-    """Workers forked after `preload` share its models; a question must be read the same as by a process that loads lazily."""
-    questions = ["quanto guadagna un commerciale", "hvad tjener en sælger", "maas araligi", "account manager", "lon"]
-    lazy = QuestionLanguageDetector(searcher.languages)
-    preloaded = QuestionLanguageDetector(searcher.languages)
-    preloaded.preload(["Cosa fa un account manager", "Hvad laver en account manager"])
-    for question in questions:
-        guessed, expected = preloaded.guess(question).ranked, lazy.guess(question).ranked
-        assert [lang for lang, _ in guessed] == [lang for lang, _ in expected]
-        assert [value for _, value in guessed] == pytest.approx([value for _, value in expected])

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -66,18 +67,35 @@ def answered(text: str) -> float:
     )
 
 
+ADMIN = 93_999
+TEA = "---\ntitle: Tè\n---\n# Tè\n## Infusione\nIl tè {colour} si lascia in infusione {minutes} minuti.\n"
+
+
+@dataclass
+class Running:
+    process: BotProcess
+    hook: str
+    secret: str
+    menus_before: int
+    """`setMyCommands` calls the fake had seen before this bot started."""
+
+
 @pytest.fixture
-def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[tuple[BotProcess, str]]:
+def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[Running]:
+    """Two workers on a copy of the seeds, both started."""
     port = free_port()
     hook = f"http://127.0.0.1:{port}/telegram"
     content = tmp_path / "content"
     shutil.copytree(SEEDS, content)
     env = {"TELEGRAM_WEBHOOK_URL": hook, "WEBHOOK_PORT": str(port), "CONTENT_CHECK_SECONDS": "0", "FLOOD_LIMIT": "off"}
-    env |= {"CONTENT_DIR": str(content), "CACHE_DIR": str(tmp_path / "cache")}
+    env |= {"CONTENT_DIR": str(content), "CACHE_DIR": str(tmp_path / "cache"), "ADMIN_USER_IDS": str(ADMIN)}
+    menus_before = fake.count("setMyCommands")
     process = BotProcess(fake, tmp_path, "--webhook", "--workers", "2", **env).start()
     assert process.process is not None
     try:
-        yield process, hook
+        wait_until(lambda: process.log().count("Application started") == 2)
+        secret = next(p for m, p in fake.calls if m == "setWebhook" and p.get("url") == hook)["secret_token"]
+        yield Running(process, hook, secret, menus_before)
     finally:
         left = workers_of(process.process.pid) if process.process.poll() is None else set()
         process.stop(signal.SIGKILL)
@@ -86,77 +104,102 @@ def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[tuple[BotProcess, str]]:
                 os.kill(pid, signal.SIGKILL)
 
 
+def ask(fake: FakeTelegram, bot: Running, user: int, text: str) -> str:
+    """The bot's reply to `text` from `user`, delivered through the webhook."""
+    assert post(bot.hook, message(user, user, text), bot.secret) == 200
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == user)
+    return fake.messages_to(user)[-1]["text"]
+
+
+def tea(bot: Running, colour: str, minutes: str) -> None:
+    """An article added to (or changed in) the bot's content folder."""
+    (Path(bot.process.env["CONTENT_DIR"]) / "tea.it.md").write_text(TEA.format(colour=colour, minutes=minutes), encoding="utf-8")
+
+
+def reloads(bot: Running) -> int:
+    return bot.process.log().count("content reloaded")
+
+
 @pytest.mark.slow
-def test_workers_share_one_port_one_secret_and_their_counts(fake: FakeTelegram, bot) -> None:
-    process, hook = bot
-    assert process.process is not None
-    wait_until(lambda: len(workers_of(process.process.pid)) == 2)
-    registered = [p for m, p in fake.calls if m == "setWebhook" and p.get("url") == hook]
-    assert len(registered) == 1, "one worker registers the webhook, not each"
-    secret = registered[0]["secret_token"]
+def test_workers_share_one_port_one_secret_and_their_counts(fake: FakeTelegram, bot: Running) -> None:
+    assert bot.process.process is not None
+    assert len(workers_of(bot.process.process.pid)) == 2
+    assert len([p for m, p in fake.calls if m == "setWebhook" and p.get("url") == bot.hook]) == 1, "one registers it"
+    menus = 2 * (1 + 5)
+    """The default menu and one per content language, for everyone and for the admin."""
+    assert fake.count("setMyCommands") - bot.menus_before == menus, "one worker sets the command menus, not each"
 
     users = range(93_001, 93_041)
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda user: post(hook, message(user, user, QUESTIONS[user % len(QUESTIONS)]), secret), users))
+        statuses = list(
+            pool.map(lambda user: post(bot.hook, message(user, user, QUESTIONS[user % len(QUESTIONS)]), bot.secret), users)
+        )
     assert statuses == [200] * len(users), "every worker checks the secret the parent made"
     for user in users:
         fake.wait_for(lambda m, p, user=user: m == "sendMessage" and p.get("chat_id") == user)
     assert all(len(fake.messages_to(user)) == 1 for user in users), "each question answered once"
-    log = process.log()
-    assert "(worker 0)" in log and "(worker 1)" in log, "both workers answered, each naming itself"
 
-    base = hook.rsplit("/", 1)[0]
+    base = bot.hook.rsplit("/", 1)[0]
     pages = [get(f"{base}/metrics")[2] for _ in range(6)]
     assert {answered(page) for page in pages} == {len(users)}, "whichever worker serves /metrics counts them all"
 
 
 @pytest.mark.slow
-def test_a_killed_worker_is_replaced_and_sigterm_stops_all(fake: FakeTelegram, bot) -> None:
-    process, hook = bot
-    assert process.process is not None
-    wait_until(lambda: len(workers_of(process.process.pid)) == 2)
-    secret = next(p for m, p in fake.calls if m == "setWebhook" and p.get("url") == hook)["secret_token"]
-    first = workers_of(process.process.pid)
+def test_a_killed_worker_is_replaced_and_catches_up_with_the_content(fake: FakeTelegram, bot: Running) -> None:
+    """Forked again from the index the parent loaded at start, the new worker reloads, and has the other reload too."""
+    assert bot.process.process is not None
+    first = workers_of(bot.process.process.pid)
+    tea(bot, "verde", "tre")
     killed = min(first)
     os.kill(killed, signal.SIGKILL)
-    assert post(hook, message(93_100, 93_100, QUESTIONS[0]), secret) == 200, "the other worker answers meanwhile"
-    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == 93_100)
-    wait_until(lambda: len(workers_of(process.process.pid) - {killed}) == 2)
-    assert "starting it again" in process.log()
-
-    everyone = first | workers_of(process.process.pid)
-    assert process.stop(signal.SIGTERM) == 0
-    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in everyone))
-    assert "stopped." in process.log()
+    assert ask(fake, bot, 93_100, QUESTIONS[0]), "the other worker answers meanwhile"
+    wait_until(lambda: len(workers_of(bot.process.process.pid) - {killed}) == 2)
+    assert "starting it again" in bot.process.log()
+    wait_until(lambda: reloads(bot) == 2)
+    for user in range(93_110, 93_116):
+        assert "Il tè verde si lascia" in ask(fake, bot, user, "quanti minuti di infusione per il tè")
 
 
 @pytest.mark.slow
-def test_workers_end_with_a_parent_killed_with_sigkill(bot) -> None:
-    """Orphans would hold the port and answer from an index nobody reloads: the bot could not be started again."""
-    process, _ = bot
-    assert process.process is not None
-    wait_until(lambda: len(workers_of(process.process.pid)) == 2)
-    orphans = workers_of(process.process.pid)
-    process.stop(signal.SIGKILL)
-    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in orphans), timeout=15)
-
-
-@pytest.mark.slow
-def test_sighup_reloads_every_worker(fake: FakeTelegram, bot) -> None:
-    process, hook = bot
-    assert process.process is not None
-    wait_until(lambda: len(workers_of(process.process.pid)) == 2)
-    secret = next(p for m, p in fake.calls if m == "setWebhook" and p.get("url") == hook)["secret_token"]
-    content = Path(process.env["CONTENT_DIR"])
-    (content / "tea.it.md").write_text(
-        "---\ntitle: Tè\n---\n# Tè\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n", encoding="utf-8"
-    )
-    process.send_signal(signal.SIGHUP)
-    wait_until(lambda: process.log().count("content reloaded") == 2)
+def test_a_reload_in_one_worker_or_a_sighup_reloads_them_all(fake: FakeTelegram, bot: Running) -> None:
+    tea(bot, "verde", "tre")
+    ask(fake, bot, ADMIN, "/reload")
+    wait_until(lambda: reloads(bot) == 2)
     for user in range(93_200, 93_206):
-        assert post(hook, message(user, user, "quanti minuti di infusione per il tè"), secret) == 200
-        fake.wait_for(lambda m, p, user=user: m == "sendMessage" and p.get("chat_id") == user)
-        assert "Il tè verde si lascia" in fake.messages_to(user)[0]["text"], "every worker answers from the new index"
+        assert "Il tè verde si lascia" in ask(fake, bot, user, "quanti minuti di infusione per il tè")
+
+    tea(bot, "nero", "cinque")
+    bot.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: reloads(bot) == 4)
+    for user in range(93_210, 93_216):
+        assert "Il tè nero si lascia" in ask(fake, bot, user, "quanti minuti di infusione per il tè")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_to_the_parent_or_its_whole_group_stops_every_worker_cleanly(bot: Running, sig: int) -> None:
+    """Ctrl-C reaches every process of the terminal's group, and the parent passes it on too: two signals a worker."""
+    process = bot.process.process
+    assert process is not None
+    everyone = workers_of(process.pid)
+    if sig == signal.SIGINT:
+        os.killpg(process.pid, sig)
+    else:
+        process.send_signal(sig)
+    assert process.wait(30) == 0
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in everyone))
+    log = bot.process.log()
+    assert "stopped." in log
+    assert "worker 0 failed" not in log and "worker 1 failed" not in log and "never awaited" not in log, log[-2000:]
+
+
+@pytest.mark.slow
+def test_workers_end_with_a_parent_killed_with_sigkill(bot: Running) -> None:
+    """Orphans would hold the port and answer from an index nobody reloads: the bot could not be started again."""
+    assert bot.process.process is not None
+    orphans = workers_of(bot.process.process.pid)
+    bot.process.stop(signal.SIGKILL)
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in orphans), timeout=15)
 
 
 @pytest.mark.slow
@@ -170,7 +213,21 @@ def test_workers_need_the_webhook(fake: FakeTelegram, tmp_path: Path) -> None:
     assert "--workers needs --webhook" in result.stderr
 
 
-def test_a_worker_that_cannot_go_on_stops_them_all_with_its_status() -> None:
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Fail rather than hang: the supervisor under test runs in this very process."""
+
+    def expired(_sig: int, _frame: object) -> None:
+        raise TimeoutError("the supervisor did not return within 20 s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_worker_that_cannot_go_on_stops_them_all_with_its_status(deadline: None) -> None:
     """A token Telegram rejected is rejected for every worker: no restart loop, and the process exits 2."""
 
     def work(number: int) -> int:
@@ -179,11 +236,12 @@ def test_a_worker_that_cannot_go_on_stops_them_all_with_its_status() -> None:
         signal.pause()
         return 0
 
-    assert workers.fork_workers(2, work, restart_seconds=0) == workers.UNRECOVERABLE
+    assert workers.fork_workers(2, work) == workers.UNRECOVERABLE
 
 
-def test_a_worker_that_dies_is_started_again(tmp_path: Path) -> None:
-    """Killed or crashed, a worker comes back; the supervisor ends when each has stopped as asked."""
+def test_a_worker_that_dies_is_started_again_ever_later(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deadline: None) -> None:
+    """Killed or crashed, a worker comes back, after a pause that doubles while it keeps dying at once."""
+    monkeypatch.setattr(workers, "RESTART_SECONDS", (0.2, 0.3))
     starts = tmp_path / "starts"
 
     def work(number: int) -> int:
@@ -194,5 +252,7 @@ def test_a_worker_that_dies_is_started_again(tmp_path: Path) -> None:
         os.kill(os.getppid(), signal.SIGTERM)
         return 0
 
-    assert workers.fork_workers(1, work, restart_seconds=0) == 0
+    started = time.monotonic()
+    assert workers.fork_workers(1, work) == 0
     assert starts.read_text().split() == ["0", "0", "0"]
+    assert time.monotonic() - started >= 0.2 + 0.3

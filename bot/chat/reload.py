@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -37,10 +38,12 @@ class ReloadOutcome:
 class ContentReloader:
     """Owns the current searcher, the one everything that answers reads, and replaces it when the content changes."""
 
-    def __init__(self, settings: Settings, searcher: Searcher) -> None:
+    def __init__(self, settings: Settings, searcher: Searcher, after_reload: Callable[[], object] = lambda: None) -> None:
+        """`after_reload` is called whenever new content has been swapped in: webhook workers tell the others."""
         self.settings = settings
         self.searcher = searcher
         """Replaced as a whole by a reload; a reader reads it once per request and keeps that one."""
+        self.after_reload = after_reload
         self._lock = asyncio.Lock()
 
     async def reload(self) -> ReloadOutcome:
@@ -77,6 +80,7 @@ class ContentReloader:
             self.searcher = searcher
             outcome = self._outcome("reloaded")
             log.warning("content reloaded: %d articles in %d languages", outcome.articles, outcome.languages)
+            self.after_reload()
             return outcome
 
     def _outcome(self, status: Literal["reloaded", "unchanged"]) -> ReloadOutcome:

@@ -326,7 +326,8 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute(f"PRAGMA user_version = {max(int(version), len(MIGRATIONS))}")
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite has rolled back itself after some errors (disk full, I/O)
+            db.execute("ROLLBACK")
         raise
 
 

@@ -337,6 +337,8 @@ def _building(path: Path) -> Iterator[None]:
         lock = path.with_suffix(".lock").open("a")
     except OSError as error:
         log.warning("index cache lock %s unusable (%s); building without it", path.with_suffix(".lock"), error)
+        lock = None
+    if lock is None:
         yield
         return
     with lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -77,7 +78,8 @@ def protect_logs(token: str) -> None:
         handler.addFilter(_not_a_rejected_token)
 
 
-def build_application(settings: Settings, searcher: Searcher) -> Application:
+def build_application(settings: Settings, searcher: Searcher, worker: int | None = None) -> Application:
+    """The bot's `Application`; `worker` is its number when it is one of several forked workers (`workers`)."""
     requests = WatchedRequest(connection_pool_size=256), WatchedRequest(connection_pool_size=1)
     application = (
         ApplicationBuilder()
@@ -94,13 +96,40 @@ def build_application(settings: Settings, searcher: Searcher) -> Application:
         .build()
     )
     application.bot_data["settings"] = settings
-    application.bot_data["reloader"] = ContentReloader(settings, searcher)
+    application.bot_data["worker"] = worker
+    # A worker that has reloaded has the parent pass SIGHUP on, so the others reload now too (they find the new cache).
+    tell_workers = (lambda: os.kill(os.getppid(), signal.SIGHUP)) if worker is not None else (lambda: None)
+    application.bot_data["reloader"] = ContentReloader(settings, searcher, tell_workers)
     application.bot_data["flood_guard"] = FloodGuard(settings.flood_limit)
     application.bot_data["inline_flood_guard"] = FloodGuard(settings.inline_flood_limit)
     handlers.register(application, settings.admin_user_ids)
     for request in requests:
         request.on_unauthorized = lambda: _token_rejected(application)
     return application
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
+
+
+class StopOnce:
+    """A stop signal's handler: the first ends the event loop's run, as python-telegram-bot's own does; later ones do nothing.
+
+    Its handler stays in place during the shutdown, so a second signal raised
+    `SystemExit` in the middle of it: replies in flight were dropped and the
+    database was not closed. Workers get two as a rule: Ctrl-C reaches every
+    process of the terminal's group, and the parent passes it on as well
+    (systemd likewise signals every process of the service). Both may be
+    queued before the first is handled, so it is a flag that says a stop is
+    under way, not a change of handler.
+    """
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise SystemExit
 
 
 def _token_rejected(application: Application) -> None:
@@ -160,7 +189,12 @@ async def _post_init(application: Application) -> None:
         loop.add_signal_handler(signal.SIGHUP, lambda: application.create_task(reloader.reload(), name="reload"))
     if settings.content_check_seconds:
         application.bot_data["watcher"] = loop.create_task(reloader.watch(settings.content_check_seconds))
-    await register_commands(application, reloader.searcher.languages, settings.admin_user_ids)
+    worker: int | None = application.bot_data.get("worker")
+    if worker is not None:
+        # Forked from the index the parent loaded at start: a worker started again later catches up with edits since.
+        application.create_task(reloader.reload(), name="reload")
+    if not worker:
+        await register_commands(application, reloader.searcher.languages, settings.admin_user_ids)
 
 
 async def _missing(application: Application) -> str | None:
@@ -291,7 +325,7 @@ def run(settings: Settings, webhook: bool = False) -> int:
         shared = replace(
             loaded, settings=replace(loaded.settings, max_messages_per_second=max(1, settings.max_messages_per_second // count))
         )
-        status = workers.fork_workers(count, lambda number: serve(shared, webhook, listening, register=number == 0))
+        status = workers.fork_workers(count, lambda number: serve(shared, webhook, listening, number))
     else:
         status = serve(loaded, webhook)
     if status == 0:
@@ -299,16 +333,20 @@ def run(settings: Settings, webhook: bool = False) -> int:
     return status
 
 
-def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, register: bool = True) -> int:
+def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, worker: int | None = None) -> int:
     """Serve until SIGINT or SIGTERM; 0 on a clean stop, 1 or 2 (as `run`) when Telegram or the database fails.
 
-    `listening` is the webhook socket a worker shares with the others; only a
-    `register`ing process tells Telegram the webhook's address.
+    `listening` is the webhook socket a `worker` shares with the others; only
+    worker 0 (or a process serving alone) tells Telegram the webhook's address
+    and the bot's commands.
     """
     settings = loaded.settings
-    application = build_application(settings, loaded.searcher)
+    application = build_application(settings, loaded.searcher, worker)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    stop = StopOnce()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop)
     try:
         if webhook:
             application.updater = GuardedUpdater(
@@ -322,13 +360,14 @@ def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, regist
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
                 url_path=urlsplit(settings.webhook_url).path.strip("/"),
-                webhook_url=settings.webhook_url if register else None,
+                webhook_url=settings.webhook_url if not worker else None,
                 secret_token=settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
                 close_loop=False,
+                stop_signals=None,
             )
         else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+            application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False, stop_signals=None)
     except StoreError as error:
         _finish_shutdown(application, loop)
         print(error, file=sys.stderr)
