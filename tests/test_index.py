@@ -13,6 +13,7 @@ import pytest
 
 from bot.language import cues
 from bot.search import index_cache
+from bot.search.index import _article_key, _link_key
 from bot.search.index_cache import content_fingerprint, load_index
 from bot.search.searcher import Searcher
 
@@ -130,3 +131,11 @@ def test_cache_from_an_incompatible_version_is_rebuilt(write: WriteFile, content
             header = pickle.load(handle)
         path.write_bytes(pickle.dumps(header) + pickle.dumps(_FromAnotherVersion()))
     assert load_index(content, cache, no_guess).articles[0].title == "Tè"
+
+
+def test_a_link_names_the_article_by_its_slug_however_the_site_spells_it() -> None:
+    """A site links to "account-manager" as "/accountmanager", "../account-manager.html" or "https://x.org/account-manager/#pay"."""
+    key = _article_key("account-manager")
+    assert _link_key("/accountmanager") == _link_key("../account-manager.html") == key
+    assert _link_key("https://x.org/Account-Manager/#pay") == key
+    assert _link_key("/returnoninvestment") != key

@@ -47,6 +47,13 @@ def test_links_read_as_their_text(seeds_dir: Path) -> None:
     assert "/returnoninvestment" not in paragraph and "[" not in paragraph
 
 
+def test_a_paragraphs_link_targets_are_kept_beside_its_text(seeds_dir: Path) -> None:
+    """The reader sees the link's text; where it points says which other article the paragraph relates to."""
+    italian = load(seeds_dir).translations("account-manager")["it"]
+    assert italian.sections[2].links == ((0, "/returnoninvestment"),)
+    assert italian.sections[0].links == ()
+
+
 def test_inline_markdown_is_reduced_to_what_a_reader_sees() -> None:
     assert inline_text("**Bold** and *it* with `code`, ![alt](x.png) <b>tag</b> &amp; [link](/x)") == (
         "Bold and it with code, alt tag & link"

@@ -18,6 +18,7 @@ from bot.search.signals import (
     Pick,
     confidence,
     coverage,
+    cross_reference,
     figure,
     heading,
     on_topic,
@@ -200,3 +201,41 @@ def test_the_lexical_confidence_a_reading_reports_is_the_adjusted_one(ranker: La
     """The language of a question is chosen on `Ranked.lexical`: a word forgiven beside the article's own words is forgiven there too."""
     ranked = ranker.rank("tea zorblax")
     assert ranked.lexical == ranked.confidence > float(ranker.read("tea zorblax").coverage.max())
+
+
+LINKED_TEA = """\
+    ---
+    title: Tea
+    ---
+    ## What is tea
+    Tea is a drink made from the leaves of the tea plant; most tea is drunk hot.
+    ## Tea beside other drinks
+    A cup of tea has half the caffeine of a cup of [coffee](/coffee), and it is gentler on the stomach.
+    """
+LINKED_COFFEE = """\
+    ---
+    title: Coffee
+    ---
+    ## What is coffee
+    Coffee is a drink made from roasted coffee beans, drunk hot like tea in most countries.
+    """
+
+
+@pytest.fixture
+def linked(write: WriteFile, content: Path) -> Searcher:
+    """Two articles, the tea article linking to the coffee article in one paragraph."""
+    write("tea.en.md", LINKED_TEA)
+    write("coffee.en.md", LINKED_COFFEE)
+    return Searcher(build_index(load_knowledge_base(content, lambda _: None)))
+
+
+def test_cross_reference_answers_a_question_on_two_articles_where_one_links_to_the_other(linked: Searcher) -> None:
+    ranker = linked.rankers["en"]
+    idx = ranker.index
+    (unit,) = idx.cross_references
+    both = ranker.read("difference between tea and coffee")
+    assert dict(zip(both.candidates.tolist(), cross_reference(both), strict=True))[unit] == 1.0
+    assert linked.answer("difference between tea and coffee").text.startswith("A cup of tea")
+    off = Searcher(linked.index, config=RankingConfig(disabled=frozenset({"cross_reference"})))
+    assert not off.answer("difference between tea and coffee").text.startswith("A cup of tea")
+    assert not cross_reference(ranker.read("what is coffee")).any(), "a question naming one article relates nothing"

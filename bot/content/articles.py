@@ -23,6 +23,9 @@ from ..language.packed import position
 class Section:
     heading: str
     paragraphs: tuple[str, ...]
+    links: tuple[tuple[int, str], ...] = ()
+    """(paragraph, target) of each link a paragraph has, as written ("/accountmanager"): the reader sees only the
+    link's text, but where one article links to another its writer relates the two (see `index.cross_references`)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def _record(article: Article) -> bytes:
         article.title,
         article.description,
         article.keywords,
-        tuple((s.heading, s.paragraphs) for s in article.sections),
+        tuple((s.heading, s.paragraphs, s.links) for s in article.sections),
         article.highlights,
         article.highlights_heading,
         str(article.path),
@@ -80,7 +83,7 @@ def _article(record: bytes | memoryview) -> Article:
         title,
         description,
         keywords,
-        tuple(Section(h, p) for h, p in sections),
+        tuple(Section(h, p, links) for h, p, links in sections),
         highlights,
         highlights_heading,
         Path(path),

@@ -38,6 +38,7 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})(?!#)\s*(.*?)(?:\s+#+)?\s*$")
 _BULLET = re.compile(r"^ {0,3}(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
+_LINK_TARGET = re.compile(r"(?<!!)\[[^\]]+\]\(\s*<?([^)\s>]+)")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
@@ -68,6 +69,8 @@ class _Block:
     text: str = ""
     level: int = 0
     items: list[str] = field(default_factory=list)
+    links: tuple[str, ...] = ()
+    """A paragraph's link targets, which `inline_text` leaves out of its text."""
 
 
 def _blocks(body: str) -> list[_Block]:
@@ -82,7 +85,9 @@ def _blocks(body: str) -> list[_Block]:
 
     def flush_paragraph() -> None:
         if lines:
-            blocks.append(_Block("paragraph", inline_text(" ".join(lines))))
+            markdown = " ".join(lines)
+            links = tuple(_LINK_TARGET.findall(markdown)) if "](" in markdown else ()
+            blocks.append(_Block("paragraph", inline_text(markdown), links=links))
             lines.clear()
 
     for raw in body.splitlines():
@@ -119,6 +124,7 @@ class _Draft:
     paragraphs: list[str] = field(default_factory=list)
     lists: list[list[str]] = field(default_factory=list)
     only_lists: bool = True
+    links: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _structure(blocks: list[_Block], fallback_title: str) -> tuple[str, list[_Draft]]:
@@ -138,6 +144,7 @@ def _structure(blocks: list[_Block], fallback_title: str) -> tuple[str, list[_Dr
         if block.kind == "list":
             draft.lists.append(block.items)
         else:
+            draft.links.extend((len(draft.paragraphs), target) for target in block.links)
             draft.paragraphs.append(block.text)
             draft.only_lists = False
     return title, drafts
@@ -156,7 +163,7 @@ def _split_highlights(drafts: list[_Draft]) -> tuple[list[Section], list[str], s
         paragraphs = list(draft.paragraphs)
         paragraphs += ["\n".join(f"• {item}" for item in items) for items in draft.lists]
         if paragraphs:
-            sections.append(Section(draft.heading, tuple(paragraphs)))
+            sections.append(Section(draft.heading, tuple(paragraphs), tuple(draft.links)))
     return sections, highlights, highlights_heading
 
 

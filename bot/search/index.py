@@ -32,7 +32,7 @@ from ..language.packed import PackedStrings, StringIds, StringToIds
 from ..language.spelling import Speller, WordBuckets
 from ..language.textnorm import fold, normalize
 
-FORMAT = 32
+FORMAT = 33
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -136,6 +136,10 @@ class LanguageIndex:
     """The word frequencies the index was analysed with, so questions are weighed alike without loading wordfreq."""
     kept_words: frozenset[str]
     """Words of the synonym groups (folded), never stop words: see `Analyzer`."""
+    cross_references: dict[int, tuple[frozenset[int], frozenset[int]]] = field(default_factory=dict)
+    """Per paragraph that links to another article of its language: the terms that name its own article and
+    those that name the linked one (each article's title and topic). A writer who mentions another article's
+    subject links to it, and that paragraph is where the two are related (see `signals.cross_reference`)."""
     unit_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     """Per unit, the key of its embedded text in the vector store (see `vectors`)."""
     unit_vectors: np.ndarray | None = None
@@ -280,6 +284,38 @@ def _topic_terms(vocabulary: _Vocabulary, headings: list[str]) -> set[int]:
     return set.intersection(*per_heading)
 
 
+def _article_key(key: str) -> str:
+    """An article's key reduced to its letters and digits, as sites spell slugs in many ways."""
+    return "".join(ch for ch in key.casefold() if ch.isalnum())
+
+
+def _link_key(target: str) -> str:
+    """The key of the article a link points to: its last path segment, without extension, query or fragment.
+
+    Sites link to an article by its slug, written as they like ("/accountmanager",
+    "../account-manager.html"), while the content folder names it by file or
+    translation key ("account-manager").
+    """
+    path = target.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    return _article_key(path.rsplit("/", 1)[-1].split(".", 1)[0])
+
+
+def _cross_references(
+    links: list[tuple[int, int, str]], keys: dict[str, int], names: dict[int, frozenset[int]]
+) -> dict[int, tuple[frozenset[int], frozenset[int]]]:
+    """Per linking paragraph (unit, its article, a link target), the terms naming its article and the one it links to.
+
+    A link to an article of another language or to a page outside the
+    knowledge base, or one naming no article by its terms, relates nothing.
+    """
+    found: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+    for unit, article_id, target in links:
+        linked = keys.get(_link_key(target))
+        if linked is not None and linked != article_id and names[article_id] and names[linked]:
+            found.setdefault(unit, (names[article_id], names[linked]))
+    return found
+
+
 def _restated(bullet: dict[int, float], paragraphs: list[dict[int, float]]) -> int | None:
     """Which of an article's paragraphs a highlight restates, if one clearly does."""
     total = sum(bullet.values())
@@ -393,6 +429,9 @@ def build_language_index(
     heading_weights: list[float] = []
     topics: dict[int, frozenset[int]] = {}
     restates: dict[int, tuple[int, ...]] = {}
+    names: dict[int, frozenset[int]] = {}
+    keys: dict[str, int] = {}
+    links: list[tuple[int, int, str]] = []
     for article_id, article in articles:
         first_unit = len(units)
         paragraph_ids: list[list[int]] = []
@@ -400,10 +439,14 @@ def build_language_index(
         topic = _topic_terms(vocabulary, [section.heading for section in article.sections])
         if topic:
             topics[article_id] = frozenset(topic)
+        names[article_id] = frozenset(vocabulary.content_terms(vocabulary.encode(article.title))) | topic
+        keys.setdefault(_article_key(article.key), article_id)
         if article.highlights:
             parts.append((HIGHLIGHTS, article.highlights_heading, ("\n".join(article.highlights),)))
         for s, heading_text, paragraphs in parts:
             section_start = len(units)
+            if s != HIGHLIGHTS:
+                links.extend((section_start + p, article_id, target) for p, target in article.sections[s].links)
             for p, text in enumerate(paragraphs):
                 ids = vocabulary.encode(text)
                 if s != HIGHLIGHTS:
@@ -479,6 +522,7 @@ def build_language_index(
         heading_weights=np.asarray(heading_weights, dtype=np.float32),
         topics=topics,
         restates=restates,
+        cross_references=_cross_references(links, keys, names),
         frequencies=replace(analyzer.frequencies, lexicon=(), by_word=None),  # the lexicon is in `lexicon`, as a speller
         kept_words=kept_words,
         speller=content_speller(analyzer, surfaces, kept_words),

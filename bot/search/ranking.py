@@ -12,8 +12,8 @@ A question is read in one language at a time (`searcher` decides which):
    and BM25F relevance picks the candidates;
 4. ranking: the candidates are scored by named signals and the best is
    adjusted by named rules (`signals`): coverage, relevance, heading,
-   figure, section lead and semantic similarity, then topic lead and
-   on-topic; the confidence is the share of the question's meaning (word
+   figure, section lead, cross reference and semantic similarity, then
+   topic lead and on-topic; the confidence is the share of the question's meaning (word
    weights from general word frequency) that the best candidate accounts
    for, or, if surer, what its similarity in meaning says.
 """

@@ -89,6 +89,29 @@ def section_lead(reading: Reading) -> np.ndarray:
     return (reading.index.unit_paragraph[reading.candidates] == 0).astype(np.float64)
 
 
+def cross_reference(reading: Reading) -> np.ndarray:
+    """1 for a paragraph that links to another article when the question names both articles.
+
+    A question about two subjects ("differenza tra un rappresentante di
+    vendita e un account manager") is answered where the writer relates them,
+    and a writer who mentions another article's subject there links to it.
+    Every paragraph of either article has the words of one subject in its
+    title and of the other, often, in passing, so coverage alone cannot tell
+    the paragraph that compares them.
+    """
+    references = reading.index.cross_references
+    if not references:
+        return np.zeros(len(reading.candidates))
+    prefix = reading.config.prefix
+    named = {term for g in reading.groups for term, strength in g.terms if strength >= prefix}
+    return np.array(
+        [
+            1.0 if (names := references.get(unit)) and named & names[0] and named & names[1] else 0.0
+            for unit in reading.candidates.tolist()
+        ]
+    )
+
+
 def semantic(reading: Reading) -> np.ndarray:
     """How much less similar in meaning each candidate is than the most similar unit, in `semantic_scale` steps (at most 0).
 
@@ -130,6 +153,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("heading", attrgetter("heading_weight"), heading),
     Signal("figure", attrgetter("figure_weight"), figure),
     Signal("section_lead", attrgetter("section_lead_weight"), section_lead),
+    Signal("cross_reference", attrgetter("cross_reference_weight"), cross_reference),
     Signal(SEMANTIC, attrgetter("semantic_weight"), semantic),
 )
 """The signals summed into the rank score, in order (the order of a floating-point sum)."""

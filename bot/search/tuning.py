@@ -61,6 +61,9 @@ class RankingConfig:
     """Bonus of a unit stating a figure when the question asks how much: outweighs a unit naming pay twice in passing."""
     section_lead_weight: float = 0.2
     """Bonus of a paragraph that opens its section: a tie-breaker, as the first paragraph answers the heading."""
+    cross_reference_weight: float = 0.5
+    """Bonus of a paragraph that links to another article when the question names both articles: as much as a
+    figure's, enough to beat a paragraph of either article that covers the question's words as well."""
     elsewhere_weight: float = 0.5
     """How much a question word the answer lacks counts against it when other units have it: a word found
     nowhere ("pizza") says the question is out of scope and counts in full."""
