@@ -2,12 +2,14 @@
 
 The real bot against the fake Bot API, on SQLite: both workers answer on the
 one port with the one secret (made at random by the parent when none is
-set), the webhook is registered once, `/metrics` counts every worker's
-answers whichever worker is asked, a worker killed with SIGKILL is replaced
-while the other keeps answering, SIGHUP reloads every worker, and SIGTERM stops
-everything with status 0.
-The supervisor's rules are also tested in process, with workers that only
-return a status.
+set), the webhook and the command menus are registered once, `/metrics`
+counts every worker's answers whichever worker is asked, a worker killed
+with SIGKILL is replaced while the other keeps answering and catches up with
+the content, a reload in one worker or a SIGHUP reloads them all, SIGTERM or
+a Ctrl-C to the whole group stops everything cleanly with status 0, and every
+test's bot ends with a SIGKILL of the parent, which its workers must not
+outlive. The supervisor's rules are also tested in process, with workers
+that only return a status.
 """
 
 from __future__ import annotations
@@ -97,11 +99,16 @@ def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[Running]:
         secret = next(p for m, p in fake.calls if m == "setWebhook" and p.get("url") == hook)["secret_token"]
         yield Running(process, hook, secret, menus_before)
     finally:
+        # Every test ends with a kill -9 of the parent, and its workers must go with it: orphans would hold the
+        # port and answer from an index nobody reloads, so the bot could not be started again.
         left = workers_of(process.process.pid) if process.process.poll() is None else set()
         process.stop(signal.SIGKILL)
-        for pid in left:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        try:
+            wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in left), timeout=15)
+        finally:
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def ask(fake: FakeTelegram, bot: Running, user: int, text: str) -> str:
@@ -191,15 +198,6 @@ def test_a_stop_to_the_parent_or_its_whole_group_stops_every_worker_cleanly(bot:
     log = bot.process.log()
     assert "stopped." in log
     assert "worker 0 failed" not in log and "worker 1 failed" not in log and "never awaited" not in log, log[-2000:]
-
-
-@pytest.mark.slow
-def test_workers_end_with_a_parent_killed_with_sigkill(bot: Running) -> None:
-    """Orphans would hold the port and answer from an index nobody reloads: the bot could not be started again."""
-    assert bot.process.process is not None
-    orphans = workers_of(bot.process.process.pid)
-    bot.process.stop(signal.SIGKILL)
-    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in orphans), timeout=15)
 
 
 @pytest.mark.slow
