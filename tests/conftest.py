@@ -36,6 +36,17 @@ DATA = Path(__file__).resolve().parent / "data"
 WriteFile = Callable[[str, str], Path]
 
 
+LONGEST_FIRST = ("test_faults.py", "test_workers.py", "test_operations.py", "test_bot.py", "test_instances.py")
+"""The files that wait longest on real time (back-off, retries, bot processes), in that order."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the longest files first: pytest-xdist hands whole files (`--dist loadfile`) to its two workers in
+    collection order, and the fault tests (about 65 s) taken up last left one worker waiting on the other."""
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(SHARED_CACHE, ignore_errors=True)
 

@@ -82,25 +82,21 @@ class Running:
     """`setMyCommands` calls the fake had seen before this bot started."""
 
 
-@pytest.fixture
-def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[Running]:
-    """Two workers on a copy of the seeds, both started."""
+@contextlib.contextmanager
+def two_workers(fake: FakeTelegram, workdir: Path, **env: str) -> Iterator[Running]:
+    """Two workers, both started; the parent is killed with SIGKILL after, and its workers must not outlive it:
+    orphans would hold the port and answer from an index nobody reloads, so the bot could not be started again."""
     port = free_port()
     hook = f"http://127.0.0.1:{port}/telegram"
-    content = tmp_path / "content"
-    shutil.copytree(SEEDS, content)
-    env = {"TELEGRAM_WEBHOOK_URL": hook, "WEBHOOK_PORT": str(port), "CONTENT_CHECK_SECONDS": "0", "FLOOD_LIMIT": "off"}
-    env |= {"CONTENT_DIR": str(content), "CACHE_DIR": str(tmp_path / "cache"), "ADMIN_USER_IDS": str(ADMIN)}
+    env |= {"TELEGRAM_WEBHOOK_URL": hook, "WEBHOOK_PORT": str(port), "CONTENT_CHECK_SECONDS": "0", "FLOOD_LIMIT": "off"}
     menus_before = fake.count("setMyCommands")
-    process = BotProcess(fake, tmp_path, "--webhook", "--workers", "2", **env).start()
+    process = BotProcess(fake, workdir, "--webhook", "--workers", "2", ADMIN_USER_IDS=str(ADMIN), **env).start()
     assert process.process is not None
     try:
         wait_until(lambda: process.log().count("Application started") == 2)
         secret = next(p for m, p in fake.calls if m == "setWebhook" and p.get("url") == hook)["secret_token"]
         yield Running(process, hook, secret, menus_before)
     finally:
-        # Every test ends with a kill -9 of the parent, and its workers must go with it: orphans would hold the
-        # port and answer from an index nobody reloads, so the bot could not be started again.
         left = workers_of(process.process.pid) if process.process.poll() is None else set()
         process.stop(signal.SIGKILL)
         try:
@@ -109,6 +105,22 @@ def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[Running]:
             for pid in left:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[Running]:
+    """Two workers on the seeds (their index already cached by the other tests' bots)."""
+    with two_workers(fake, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def editable_bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[Running]:
+    """Two workers on a copy of the seeds that a test may edit."""
+    content = tmp_path / "content"
+    shutil.copytree(SEEDS, content)
+    with two_workers(fake, tmp_path, CONTENT_DIR=str(content), CACHE_DIR=str(tmp_path / "cache")) as running:
+        yield running
 
 
 def ask(fake: FakeTelegram, bot: Running, user: int, text: str) -> str:
@@ -152,34 +164,34 @@ def test_workers_share_one_port_one_secret_and_their_counts(fake: FakeTelegram, 
 
 
 @pytest.mark.slow
-def test_a_killed_worker_is_replaced_and_catches_up_with_the_content(fake: FakeTelegram, bot: Running) -> None:
+def test_a_killed_worker_is_replaced_and_catches_up_with_the_content(fake: FakeTelegram, editable_bot: Running) -> None:
     """Forked again from the index the parent loaded at start, the new worker reloads, and has the other reload too."""
-    assert bot.process.process is not None
-    first = workers_of(bot.process.process.pid)
-    tea(bot, "verde", "tre")
+    assert editable_bot.process.process is not None
+    first = workers_of(editable_bot.process.process.pid)
+    tea(editable_bot, "verde", "tre")
     killed = min(first)
     os.kill(killed, signal.SIGKILL)
-    assert ask(fake, bot, 93_100, QUESTIONS[0]), "the other worker answers meanwhile"
-    wait_until(lambda: len(workers_of(bot.process.process.pid) - {killed}) == 2)
-    assert "starting it again" in bot.process.log()
-    wait_until(lambda: reloads(bot) == 2)
+    assert ask(fake, editable_bot, 93_100, QUESTIONS[0]), "the other worker answers meanwhile"
+    wait_until(lambda: len(workers_of(editable_bot.process.process.pid) - {killed}) == 2)
+    assert "starting it again" in editable_bot.process.log()
+    wait_until(lambda: reloads(editable_bot) == 2)
     for user in range(93_110, 93_116):
-        assert "Il tè verde si lascia" in ask(fake, bot, user, "quanti minuti di infusione per il tè")
+        assert "Il tè verde si lascia" in ask(fake, editable_bot, user, "quanti minuti di infusione per il tè")
 
 
 @pytest.mark.slow
-def test_a_reload_in_one_worker_or_a_sighup_reloads_them_all(fake: FakeTelegram, bot: Running) -> None:
-    tea(bot, "verde", "tre")
-    ask(fake, bot, ADMIN, "/reload")
-    wait_until(lambda: reloads(bot) == 2)
+def test_a_reload_in_one_worker_or_a_sighup_reloads_them_all(fake: FakeTelegram, editable_bot: Running) -> None:
+    tea(editable_bot, "verde", "tre")
+    ask(fake, editable_bot, ADMIN, "/reload")
+    wait_until(lambda: reloads(editable_bot) == 2)
     for user in range(93_200, 93_206):
-        assert "Il tè verde si lascia" in ask(fake, bot, user, "quanti minuti di infusione per il tè")
+        assert "Il tè verde si lascia" in ask(fake, editable_bot, user, "quanti minuti di infusione per il tè")
 
-    tea(bot, "nero", "cinque")
-    bot.process.send_signal(signal.SIGHUP)
-    wait_until(lambda: reloads(bot) == 4)
+    tea(editable_bot, "nero", "cinque")
+    editable_bot.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: reloads(editable_bot) == 4)
     for user in range(93_210, 93_216):
-        assert "Il tè nero si lascia" in ask(fake, bot, user, "quanti minuti di infusione per il tè")
+        assert "Il tè nero si lascia" in ask(fake, editable_bot, user, "quanti minuti di infusione per il tè")
 
 
 @pytest.mark.slow
