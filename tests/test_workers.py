@@ -88,7 +88,7 @@ def two_workers(fake: FakeTelegram, workdir: Path, **env: str) -> Iterator[Runni
     orphans would hold the port and answer from an index nobody reloads, so the bot could not be started again."""
     port = free_port()
     hook = f"http://127.0.0.1:{port}/telegram"
-    env |= {"TELEGRAM_WEBHOOK_URL": hook, "WEBHOOK_PORT": str(port), "CONTENT_CHECK_SECONDS": "0", "FLOOD_LIMIT": "off"}
+    env = {"TELEGRAM_WEBHOOK_URL": hook, "WEBHOOK_PORT": str(port), "CONTENT_CHECK_SECONDS": "0", "FLOOD_LIMIT": "off"} | env
     menus_before = fake.count("setMyCommands")
     process = BotProcess(fake, workdir, "--webhook", "--workers", "2", ADMIN_USER_IDS=str(ADMIN), **env).start()
     assert process.process is not None
@@ -111,6 +111,13 @@ def two_workers(fake: FakeTelegram, workdir: Path, **env: str) -> Iterator[Runni
 def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[Running]:
     """Two workers on the seeds (their index already cached by the other tests' bots)."""
     with two_workers(fake, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def limited_bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[Running]:
+    """Two workers on one SQLite file, three messages a minute a reader."""
+    with two_workers(fake, tmp_path, FLOOD_LIMIT="3/60") as running:
         yield running
 
 
@@ -161,6 +168,24 @@ def test_workers_share_one_port_one_secret_and_their_counts(fake: FakeTelegram, 
     base = bot.hook.rsplit("/", 1)[0]
     pages = [get(f"{base}/metrics")[2] for _ in range(6)]
     assert {answered(page) for page in pages} == {len(users)}, "whichever worker serves /metrics counts them all"
+
+
+@pytest.mark.slow
+def test_the_flood_limit_and_redeliveries_count_across_workers_on_one_sqlite_file(
+    fake: FakeTelegram, limited_bot: Running
+) -> None:
+    """A reader's messages reach either worker: one limit for all, one notice; Telegram's second copy is answered once."""
+    flooder, reader = 93_300, 93_301
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda i: post(limited_bot.hook, message(93_400 + i, flooder, "/help"), limited_bot.secret), range(6)))
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == flooder, count=4)
+    copy = message(93_500, reader, QUESTIONS[0])
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda _: post(limited_bot.hook, copy, limited_bot.secret), range(4))) == [200] * 4
+    fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == reader)
+    time.sleep(1.5)
+    assert len(fake.messages_to(flooder)) == 4, "three answers and one notice, not three per worker"
+    assert len(fake.messages_to(reader)) == 1, "the same update delivered four times is answered once"
 
 
 @pytest.mark.slow

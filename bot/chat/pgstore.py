@@ -20,15 +20,17 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Concatenate, Literal, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 
 from .store import (
     MIGRATIONS,
+    SWEEP_EVERY,
     UNANSWERED_READ,
     ChatState,
+    FloodOutcome,
     FloodScope,
     LoggedQuestion,
     QuestionStats,
@@ -46,8 +48,6 @@ TIMEOUT = 10.0
 """Seconds to connect, or for one statement, before the call fails with `StoreError`."""
 MIGRATION_LOCK = 0x6B62_626F_7421
 """The advisory lock instances starting together take while migrating ("kbbot!")."""
-SWEEP_EVERY = 1000
-"""Admissions (and deliveries) between deletions of idle users' flood rows of that scope (and of forgotten deliveries)."""
 
 _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
@@ -285,9 +285,7 @@ class PostgresStore:
             log.warning("%s: old rows not deleted this time: %s: %s", self.address, type(error).__name__, error)
 
     @_guarded
-    async def flood_admit(
-        self, user_id: int, messages: int, seconds: float, scope: FloodScope = "message"
-    ) -> Literal["answer", "notify", "drop"]:
+    async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: FloodScope = "message") -> FloodOutcome:
         """One update from `user_id` against at most `messages` in any `seconds`, counted across every instance.
 
         "answer" while under the limit; "notify" for the first update over it
@@ -305,7 +303,7 @@ class PostgresStore:
             )
             now: datetime = row["now"]
             recent = [hit for hit in row["hits"] if hit > now - timedelta(seconds=seconds)]
-            outcome: Literal["answer", "notify", "drop"]
+            outcome: FloodOutcome
             if len(recent) < messages:
                 recent.append(now)
                 outcome, notified = "answer", False

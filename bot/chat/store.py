@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import re
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -165,7 +167,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX deliveries_by_time ON deliveries (handled_at);
         """,
     ),
+    Migration(
+        "flood counters and webhook updates handled, in SQLite, for the webhook workers that share one file",
+        sqlite="""
+        CREATE TABLE flood_windows (
+            user_id INTEGER NOT NULL,
+            scope TEXT NOT NULL,
+            hits TEXT NOT NULL,
+            notified INTEGER NOT NULL,
+            last_at REAL NOT NULL,
+            PRIMARY KEY (user_id, scope)
+        );
+        CREATE TABLE deliveries (
+            update_id INTEGER PRIMARY KEY,
+            handled_at REAL NOT NULL
+        );
+        CREATE INDEX deliveries_by_time ON deliveries (handled_at);
+        """,
+        # PostgreSQL has had both since the steps above; asyncpg refuses a script of comments only.
+        postgres="COMMENT ON TABLE deliveries IS 'webhook updates already handled, by any instance or worker'",
+    ),
 )
+SWEEP_EVERY = 1000
+"""Admissions (and deliveries) between deletions of idle users' flood rows of that scope (and of forgotten deliveries)."""
 
 
 @dataclass(frozen=True)
@@ -256,6 +280,8 @@ def most_frequent(questions: list[str], top: int) -> list[tuple[str, int]]:
 
 
 FloodScope = Literal["message", "inline"]
+FloodOutcome = Literal["answer", "notify", "drop"]
+"""Answer the update; tell the user once that they are over the limit; drop it silently (see `telegram.flood`)."""
 """What a flood window counts: a user's messages, or their inline queries (Telegram sends one per pause in typing)."""
 
 
@@ -395,6 +421,8 @@ class Store:
         self.path = path
         self._writing = asyncio.Lock()
         self._file = _identity(path)
+        self._since_sweep = 0
+        self._since_delivery_sweep = 0
 
     @classmethod
     async def open(cls, path: Path) -> Store:
@@ -534,9 +562,62 @@ class Store:
         async with self._db.execute("SELECT 1") as cursor:
             await cursor.fetchone()
 
+    @_write
+    async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: FloodScope = "message") -> FloodOutcome:
+        """One update from `user_id` against at most `messages` in any `seconds`, counted across every process.
+
+        For webhook workers sharing this file (`telegram.workers`); a process
+        alone counts in memory (`telegram.flood.FloodGuard`). The same rules as
+        `pgstore.PostgresStore.flood_admit`; the write lock is taken before the
+        window is read, so two workers never both let the last message in.
+        """
+        now = time.time()
+        await self._db.execute("BEGIN IMMEDIATE")
+        async with self._db.execute(
+            "SELECT hits, notified FROM flood_windows WHERE user_id = ? AND scope = ?", (user_id, scope)
+        ) as cursor:
+            row = await cursor.fetchone()
+        recent = [hit for hit in (json.loads(row[0]) if row else []) if hit > now - seconds]
+        outcome: FloodOutcome
+        if len(recent) < messages:
+            recent.append(now)
+            outcome, notified = "answer", False
+        else:
+            outcome, notified = ("drop" if row and row[1] else "notify"), True
+        await self._db.execute(
+            "INSERT INTO flood_windows (user_id, scope, hits, notified, last_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (user_id, scope) DO UPDATE SET hits = excluded.hits, notified = excluded.notified, "
+            "last_at = excluded.last_at",
+            (user_id, scope, json.dumps(recent), notified, now),
+        )
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP_EVERY:
+            self._since_sweep = 0
+            await self._db.execute("DELETE FROM flood_windows WHERE last_at < ? AND scope = ?", (now - seconds, scope))
+        await self._db.commit()
+        return outcome
+
+    @_write
     async def first_delivery(self, update_id: int, window_seconds: float) -> bool:
-        """One process serves a SQLite database, and the webhook remembers what it handled itself: nobody else has."""
-        return True
+        """True the first time any process sharing this file is given `update_id` within `window_seconds`.
+
+        For webhook workers, which accept from one socket: Telegram's copy of
+        an update may reach another worker than the first (see
+        `pgstore.PostgresStore.first_delivery`, the same across hosts).
+        """
+        now = time.time()
+        cursor = await self._db.execute(
+            "INSERT INTO deliveries (update_id, handled_at) VALUES (?, ?) "
+            "ON CONFLICT (update_id) DO UPDATE SET handled_at = excluded.handled_at WHERE deliveries.handled_at < ?",
+            (update_id, now, now - window_seconds),
+        )
+        first = cursor.rowcount > 0
+        self._since_delivery_sweep += 1
+        if self._since_delivery_sweep >= SWEEP_EVERY:
+            self._since_delivery_sweep = 0
+            await self._db.execute("DELETE FROM deliveries WHERE handled_at < ?", (now - window_seconds,))
+        await self._db.commit()
+        return first
 
 
 SQLiteStore = Store

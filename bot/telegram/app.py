@@ -180,7 +180,7 @@ async def _post_init(application: Application) -> None:
     reloader: ContentReloader = application.bot_data["reloader"]
     store = await open_storage(settings)
     application.bot_data["store"] = store
-    if store.shared_by_instances:
+    if _counts_together(application):
         application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store)
         application.bot_data["inline_flood_guard"] = SharedFloodGuard(settings.inline_flood_limit, store, scope="inline")
     application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids)
@@ -213,6 +213,17 @@ async def _missing(application: Application) -> str | None:
     return None
 
 
+def _counts_together(application: Application) -> bool:
+    """Whether flood windows and handled updates are counted in the database rather than in this process's memory.
+
+    So they are when other processes share it: instances on PostgreSQL, and
+    webhook workers, which share even a SQLite file and one socket (a
+    reader's messages, and Telegram's copy of an update, reach any of them).
+    """
+    store: Storage = application.bot_data["store"]
+    return store.shared_by_instances or application.bot_data.get("worker") is not None
+
+
 async def _first_delivery(application: Application, update_id: int) -> bool:
     """For the webhook: whether no other instance sharing the database has handled `update_id` (always so with SQLite).
 
@@ -220,7 +231,7 @@ async def _first_delivery(application: Application, update_id: int) -> bool:
     a reader answered twice loses less than one never answered, and Telegram waits for the 200.
     """
     store: Storage | None = application.bot_data.get("store")
-    if store is None or not store.shared_by_instances:
+    if store is None or not _counts_together(application):
         return True
     try:
         return await asyncio.wait_for(store.first_delivery(update_id, SEEN_SECONDS), DELIVERY_CHECK_SECONDS)

@@ -21,9 +21,10 @@ Each worker reloads on its own (SIGHUP, `/reload`, its periodic content
 check); one that has swapped in new content has the parent pass SIGHUP on,
 and the others then load the index it built (`index_cache._building` keeps
 them from building it again). A worker started again after a crash catches
-up the same way. With SQLite each worker keeps its own flood counters and
-its own memory of webhook updates already handled; PostgreSQL counts both
-across workers as across hosts.
+up the same way. The flood limit and the webhook updates already handled
+are counted in the database, which the workers share (a SQLite file
+included), not in each worker's memory: a reader's messages, and Telegram's
+copies of an update, reach any of them.
 """
 
 from __future__ import annotations
