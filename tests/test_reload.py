@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
+from bot.chat import reload as reload_module
 from bot.chat.dialogue import Asker, Dialogue
 from bot.chat.reload import ContentReloader
 from bot.chat.store import Store
@@ -54,3 +57,36 @@ def test_vectors_that_embed_computed_later_are_picked_up_by_the_next_reload(
     assert asyncio.run(reloader.reload()).status == "reloaded"
     assert reloader.searcher.embedder is not None
     assert asyncio.run(reloader.reload()).status == "unchanged"
+
+
+def test_a_reload_asked_for_while_one_runs_is_run_after_it(
+    write: WriteFile, content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The running reload may have read the files before the edit that prompted the second: the edit is not lost.
+
+    Only reloads that found new content tell the other workers, and only when asked to: one told by another
+    worker (SIGHUP) passes nothing on.
+    """
+    article = write("tea.it.md", GREEN)
+    settings = Settings(content, None, "it", "WARNING")
+    told: list[str] = []
+    reloader = ContentReloader(settings, load_searcher(settings), lambda: told.append("told"))
+    slow_load = reload_module.load_searcher
+
+    def load_then_edit(*args, **kwargs):
+        searcher = slow_load(*args, **kwargs)
+        if "nero" not in article.read_text(encoding="utf-8"):
+            article.write_text(BLACK, encoding="utf-8")  # edited after this reload read the files
+        return searcher
+
+    async def scenario() -> tuple[str, str]:
+        write("tea.it.md", GREEN.replace("tre", "quattro"))
+        monkeypatch.setattr(reload_module, "load_searcher", load_then_edit)
+        first = asyncio.create_task(reloader.reload(tell_others=False))
+        await asyncio.sleep(0)
+        second = await reloader.reload()
+        return (await first).status, second.status
+
+    assert asyncio.run(scenario()) == ("reloaded", "busy")
+    assert "nero" in reloader.searcher.answer("quanti minuti di infusione").text
+    assert told == ["told"], "the first, told of by another worker, passed nothing on; the one run after it did"

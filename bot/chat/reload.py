@@ -45,43 +45,58 @@ class ContentReloader:
         """Replaced as a whole by a reload; a reader reads it once per request and keeps that one."""
         self.after_reload = after_reload
         self._lock = asyncio.Lock()
+        self._again = False
+        """A reload was asked for while one ran (`_again_tells`: and it should tell the others)."""
+        self._again_tells = False
 
-    async def reload(self) -> ReloadOutcome:
-        """Swap in the content as it is on disk now, if it changed."""
-        outcome = await self._reload()
+    async def reload(self, tell_others: bool = True) -> ReloadOutcome:
+        """Swap in the content as it is on disk now, if it changed; `after_reload` follows if `tell_others`.
+
+        A reload asked for while one runs is "busy", and runs once more after
+        it: the running one may have looked at the files before the edit that
+        prompted the second. Reloads told of by another worker (SIGHUP) pass
+        on nothing, so an edit costs each worker one or two checks, not one per
+        worker that saw it.
+        """
+        if self._lock.locked():
+            self._again = True
+            self._again_tells = self._again_tells or tell_others
+            outcome = ReloadOutcome("busy")
+        else:
+            async with self._lock:
+                outcome = await self._reload(tell_others)
+                while self._again:
+                    tell, self._again, self._again_tells = self._again_tells, False, False
+                    await self._reload(tell)
         RELOADS.labels(result=outcome.status).inc()
         return outcome
 
-    async def _reload(self) -> ReloadOutcome:
-        if self._lock.locked():
-            return ReloadOutcome("busy")
-        async with self._lock:
-            current = self.searcher
-            try:
-                fingerprint = await asyncio.to_thread(
-                    content_fingerprint, self.settings.content_dir, self.settings.max_article_bytes
-                )
-                stamp = await asyncio.to_thread(vector_stamp, semantic_options(self.settings))
-                if fingerprint == current.index.fingerprint and stamp == current.index.vector_stamp:
-                    return self._outcome("unchanged")
-                searcher = await asyncio.to_thread(load_searcher, self.settings, current, available())
-            except IndexBuildError as error:
-                log.error("content reload failed, %s; still answering from the previous index", error)
-                return ReloadOutcome("failed")
-            except Exception:
-                log.exception("content reload failed; still answering from the previous index")
-                return ReloadOutcome("failed")
-            if not searcher.languages:
-                log.error(
-                    "content reload found no usable article in %s; still answering from the previous index",
-                    self.settings.content_dir,
-                )
-                return ReloadOutcome("failed")
-            self.searcher = searcher
-            outcome = self._outcome("reloaded")
-            log.warning("content reloaded: %d articles in %d languages", outcome.articles, outcome.languages)
+    async def _reload(self, tell_others: bool) -> ReloadOutcome:
+        current = self.searcher
+        try:
+            fingerprint = await asyncio.to_thread(content_fingerprint, self.settings.content_dir, self.settings.max_article_bytes)
+            stamp = await asyncio.to_thread(vector_stamp, semantic_options(self.settings))
+            if fingerprint == current.index.fingerprint and stamp == current.index.vector_stamp:
+                return self._outcome("unchanged")
+            searcher = await asyncio.to_thread(load_searcher, self.settings, current, available())
+        except IndexBuildError as error:
+            log.error("content reload failed, %s; still answering from the previous index", error)
+            return ReloadOutcome("failed")
+        except Exception:
+            log.exception("content reload failed; still answering from the previous index")
+            return ReloadOutcome("failed")
+        if not searcher.languages:
+            log.error(
+                "content reload found no usable article in %s; still answering from the previous index",
+                self.settings.content_dir,
+            )
+            return ReloadOutcome("failed")
+        self.searcher = searcher
+        outcome = self._outcome("reloaded")
+        log.warning("content reloaded: %d articles in %d languages", outcome.articles, outcome.languages)
+        if tell_others:
             self.after_reload()
-            return outcome
+        return outcome
 
     def _outcome(self, status: Literal["reloaded", "unchanged"]) -> ReloadOutcome:
         index = self.searcher.index

@@ -387,9 +387,13 @@ def _write(method: Callable[Concatenate[Store, P], Awaitable[R]]) -> Callable[Co
                 self._same_file()
                 return await method(self, *args, **kwargs)
             except (sqlite3.Error, OSError) as error:
-                if self._db.in_transaction:
-                    await self._db.rollback()
+                await self._roll_back()
                 raise StoreError(f"{self.path}: {getattr(error, 'strerror', None) or error}") from error
+            except BaseException:
+                # Cancelled (a caller's time limit) or failed otherwise: a transaction left open would hold the
+                # file's write lock, and every other process sharing it would wait, then fail.
+                await self._roll_back()
+                raise
 
     return guarded
 
@@ -438,6 +442,14 @@ class Store:
             await connection.close()
             raise _unusable(path, error) from error
         return store
+
+    async def _roll_back(self) -> None:
+        """Roll back whatever the failed write left open, even when the caller was cancelled.
+
+        The connection's thread runs its statements in order, so a statement
+        still running when the caller gave up is rolled back after it ends.
+        """
+        await asyncio.shield(self._db.rollback())
 
     def _same_file(self) -> None:
         """Writes to a file deleted or replaced since the start would be lost at the next restart: refuse them."""

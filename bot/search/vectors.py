@@ -48,7 +48,18 @@ class VectorStore:
 
     def __init__(self, folder: Path | None, model: str) -> None:
         self.path = folder / f"{model}.npy" if folder else None
-        self._records = self._read()
+        self._loaded: np.ndarray | None = None
+
+    @property
+    def _records(self) -> np.ndarray:
+        """Read when first needed: a content check only asks for the `stamp`, and the file can be hundreds of MB."""
+        if self._loaded is None:
+            self._loaded = self._read()
+        return self._loaded
+
+    @_records.setter
+    def _records(self, records: np.ndarray) -> None:
+        self._loaded = records
 
     def _read(self) -> np.ndarray:
         if self.path is None or not self.path.is_file():

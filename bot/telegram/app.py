@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from socket import socket
 from urllib.parse import urlsplit
@@ -97,9 +98,7 @@ def build_application(settings: Settings, searcher: Searcher, worker: int | None
     )
     application.bot_data["settings"] = settings
     application.bot_data["worker"] = worker
-    # A worker that has reloaded has the parent pass SIGHUP on, so the others reload now too (they find the new cache).
-    tell_workers = (lambda: os.kill(os.getppid(), signal.SIGHUP)) if worker is not None else (lambda: None)
-    application.bot_data["reloader"] = ContentReloader(settings, searcher, tell_workers)
+    application.bot_data["reloader"] = ContentReloader(settings, searcher, _tell_workers(worker))
     application.bot_data["flood_guard"] = FloodGuard(settings.flood_limit)
     application.bot_data["inline_flood_guard"] = FloodGuard(settings.inline_flood_limit)
     handlers.register(application, settings.admin_user_ids)
@@ -108,19 +107,39 @@ def build_application(settings: Settings, searcher: Searcher, worker: int | None
     return application
 
 
+def _tell_workers(worker: int | None) -> Callable[[], None]:
+    """For a worker that has reloaded: have the parent pass SIGHUP on, so the others reload now (they find the new cache).
+
+    The parent is the one this worker was forked from, never a process that
+    adopted it (init, as root) should the parent have died.
+    """
+    if worker is None:
+        return lambda: None
+    parent = os.getppid()
+
+    def tell() -> None:
+        if os.getppid() == parent:
+            os.kill(parent, signal.SIGHUP)
+
+    return tell
+
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 
 
 class StopOnce:
     """A stop signal's handler: the first ends the event loop's run, as python-telegram-bot's own does; later ones do nothing.
 
-    Its handler stays in place during the shutdown, so a second signal raised
-    `SystemExit` in the middle of it: replies in flight were dropped and the
-    database was not closed. Workers get two as a rule: Ctrl-C reaches every
+    For webhook workers, which get two as a rule: Ctrl-C reaches every
     process of the terminal's group, and the parent passes it on as well
-    (systemd likewise signals every process of the service). Both may be
-    queued before the first is handled, so it is a flag that says a stop is
-    under way, not a change of handler.
+    (systemd likewise signals every process of the service). python-telegram-bot's
+    handler stays in place during the shutdown, so the second raised
+    `SystemExit` in the middle of it: replies in flight were dropped and the
+    database was not closed. Both may be queued before the first is handled,
+    so it is a flag that says a stop is under way, not a change of handler. A
+    process serving alone keeps the library's handler, whose second signal
+    is the way to cut a slow shutdown short; a worker's is the parent's kill
+    after `workers.STOP_SECONDS`.
     """
 
     def __init__(self) -> None:
@@ -186,13 +205,13 @@ async def _post_init(application: Application) -> None:
     application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):
-        loop.add_signal_handler(signal.SIGHUP, lambda: application.create_task(reloader.reload(), name="reload"))
+        loop.add_signal_handler(signal.SIGHUP, lambda: application.create_task(reloader.reload(tell_others=False), name="reload"))
     if settings.content_check_seconds:
         application.bot_data["watcher"] = loop.create_task(reloader.watch(settings.content_check_seconds))
     worker: int | None = application.bot_data.get("worker")
     if worker is not None:
         # Forked from the index the parent loaded at start: a worker started again later catches up with edits since.
-        application.create_task(reloader.reload(), name="reload")
+        application.bot_data["catch_up"] = loop.create_task(reloader.reload())
     if not worker:
         await register_commands(application, reloader.searcher.languages, settings.admin_user_ids)
 
@@ -234,18 +253,25 @@ async def _first_delivery(application: Application, update_id: int) -> bool:
     if store is None or not _counts_together(application):
         return True
     try:
-        return await asyncio.wait_for(store.first_delivery(update_id, SEEN_SECONDS), DELIVERY_CHECK_SECONDS)
+        # Shielded: given up on, the check still finishes (its transaction committed or rolled back) in the background.
+        check = asyncio.ensure_future(store.first_delivery(update_id, SEEN_SECONDS))
+        check.add_done_callback(lambda done: done.cancelled() or done.exception())  # its failure is logged below
+        return await asyncio.wait_for(asyncio.shield(check), DELIVERY_CHECK_SECONDS)
     except (StoreError, TimeoutError) as error:
         log.warning("webhook: update %s not checked against other instances, handling it: %s", update_id, error or "timed out")
         return True
 
 
 async def _post_stop(application: Application) -> None:
-    watcher: asyncio.Task | None = application.bot_data.get("watcher")
-    if watcher is not None:
-        watcher.cancel()
+    for name in ("watcher", "catch_up"):
+        await _cancel(application.bot_data.get(name))
+
+
+async def _cancel(task: asyncio.Task | None) -> None:
+    if task is not None:
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+            await task
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -355,9 +381,12 @@ def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, worker
     application = build_application(settings, loaded.searcher, worker)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    stop = StopOnce()
-    for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, stop)
+    own_stop: dict[str, None] = {}
+    if worker is not None:
+        stop = StopOnce()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, stop)
+        own_stop["stop_signals"] = None
     try:
         if webhook:
             application.updater = GuardedUpdater(
@@ -375,10 +404,10 @@ def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, worker
                 secret_token=settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
                 close_loop=False,
-                stop_signals=None,
+                **own_stop,
             )
         else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False, stop_signals=None)
+            application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
     except StoreError as error:
         _finish_shutdown(application, loop)
         print(error, file=sys.stderr)

@@ -273,8 +273,8 @@ class _Supervisor:
             self._signal_all(signal.SIGKILL)
 
     def supervise(self) -> None:
-        """Until every worker has ended and none is due to start again."""
-        while self.workers or self.due:
+        """Until every worker has ended and, unless a stop was asked for, none is due to start again."""
+        while self.workers or (self.due and self.stopping is None):
             time.sleep(POLL_SECONDS)
             self.reap()
             self.restart_due()
