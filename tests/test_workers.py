@@ -147,7 +147,10 @@ def reloads(bot: Running) -> int:
 
 
 @pytest.mark.slow
-def test_workers_share_one_port_one_secret_and_their_counts(fake: FakeTelegram, bot: Running) -> None:
+def test_workers_share_one_port_one_secret_their_counts_and_the_flood_limit(fake: FakeTelegram, limited_bot: Running) -> None:
+    """Also on one SQLite file: a reader's messages reach either worker, yet one limit holds for all, with one
+    notice; Telegram's copies of one update reach either worker, yet it is answered once."""
+    bot = limited_bot
     assert bot.process.process is not None
     assert len(workers_of(bot.process.process.pid)) == 2
     assert len([p for m, p in fake.calls if m == "setWebhook" and p.get("url") == bot.hook]) == 1, "one registers it"
@@ -169,19 +172,13 @@ def test_workers_share_one_port_one_secret_and_their_counts(fake: FakeTelegram, 
     pages = [get(f"{base}/metrics")[2] for _ in range(6)]
     assert {answered(page) for page in pages} == {len(users)}, "whichever worker serves /metrics counts them all"
 
-
-@pytest.mark.slow
-def test_the_flood_limit_and_redeliveries_count_across_workers_on_one_sqlite_file(
-    fake: FakeTelegram, limited_bot: Running
-) -> None:
-    """A reader's messages reach either worker: one limit for all, one notice; Telegram's second copy is answered once."""
     flooder, reader = 93_300, 93_301
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
-        list(pool.map(lambda i: post(limited_bot.hook, message(93_400 + i, flooder, "/help"), limited_bot.secret), range(6)))
+        list(pool.map(lambda i: post(bot.hook, message(93_400 + i, flooder, "/help"), bot.secret), range(6)))
     fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == flooder, count=4)
     copy = message(93_500, reader, QUESTIONS[0])
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        assert list(pool.map(lambda _: post(limited_bot.hook, copy, limited_bot.secret), range(4))) == [200] * 4
+        assert list(pool.map(lambda _: post(bot.hook, copy, bot.secret), range(4))) == [200] * 4
     fake.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == reader)
     time.sleep(1.5)
     assert len(fake.messages_to(flooder)) == 4, "three answers and one notice, not three per worker"
