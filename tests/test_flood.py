@@ -5,34 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from types import SimpleNamespace
 
 import asyncpg
-import pytest
 
 from bot.chat import pgstore
 from bot.chat import store as store_module
 from bot.chat.pgstore import PostgresStore
-from bot.chat.store import FloodScope, Store, StoreError
+from bot.chat.store import FloodScope, StoreError
 from bot.config import FloodLimit
 from bot.telegram import app
 from bot.telegram.flood import Admission, FloodGuard, SharedFloodGuard
 
 from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
-
-Opener = Callable[[], Awaitable[Store | PostgresStore]]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
-    """Opens another store on one database: a SQLite file (webhook workers on one host) or PostgreSQL (instances)."""
-    if request.param == "sqlite":
-        path = tmp_path / "bot.sqlite3"
-        return lambda: Store.open(path)
-    url = request.getfixturevalue("pg_url")
-    return lambda: PostgresStore.open(url)
+from .test_store import Opener, backend  # noqa: F401  (fixture: a SQLite file, or a PostgreSQL database)
 
 
 class Clock:
@@ -72,11 +58,11 @@ def test_idle_users_are_forgotten() -> None:
     assert len(guard._recent) == 1
 
 
-def test_shared_counters_hold_across_instances(shared: Opener) -> None:
+def test_shared_counters_hold_across_instances(backend: Opener) -> None:  # noqa: F811
     """Two instances on one database (or two workers on one SQLite file), a user's messages alternating: one limit, one notice."""
 
     async def scenario() -> tuple[list[Admission], Admission, list[Admission]]:
-        stores = [await shared() for _ in range(2)]
+        stores = [await backend() for _ in range(2)]
         guards = [SharedFloodGuard(FloodLimit(3, 1.5), store) for store in stores]
         try:
             burst = [await guards[i % 2].check(1) for i in range(6)]
@@ -94,11 +80,11 @@ def test_shared_counters_hold_across_instances(shared: Opener) -> None:
     assert after == [Admission.ANSWER] * 3 + [Admission.NOTIFY]
 
 
-def test_shared_inline_queries_are_counted_apart_from_messages(shared: Opener) -> None:
+def test_shared_inline_queries_are_counted_apart_from_messages(backend: Opener) -> None:  # noqa: F811
     """A user who typed a few inline queries still has every message of their window, on any instance."""
 
     async def scenario() -> tuple[list[Admission], Admission]:
-        store = await shared()
+        store = await backend()
         try:
             inline = SharedFloodGuard(FloodLimit(3, 60), store, scope="inline")
             messages = SharedFloodGuard(FloodLimit(3, 60), store)
@@ -112,11 +98,11 @@ def test_shared_inline_queries_are_counted_apart_from_messages(shared: Opener) -
     assert message is Admission.ANSWER
 
 
-def test_an_update_is_handled_by_the_first_instance_given_it(shared: Opener) -> None:
+def test_an_update_is_handled_by_the_first_instance_given_it(backend: Opener) -> None:  # noqa: F811
     """Two instances on one database: Telegram's second copy of an update is news to neither."""
 
     async def scenario() -> list[bool]:
-        stores = [await shared() for _ in range(2)]
+        stores = [await backend() for _ in range(2)]
         try:
             return [
                 await stores[0].first_delivery(41, 600),
@@ -139,13 +125,13 @@ def test_shared_counters_let_messages_through_when_the_database_fails() -> None:
     assert asyncio.run(guard.check(1)) is Admission.ANSWER
 
 
-def test_a_short_message_window_does_not_sweep_away_a_longer_inline_one(shared: Opener, monkeypatch) -> None:
+def test_a_short_message_window_does_not_sweep_away_a_longer_inline_one(backend: Opener, monkeypatch) -> None:  # noqa: F811
     """Idle rows are deleted by the window of their own scope: a reader over the inline limit stays over it."""
     monkeypatch.setattr(pgstore, "SWEEP_EVERY", 1)
     monkeypatch.setattr(store_module, "SWEEP_EVERY", 1)
 
     async def scenario() -> tuple[list[Admission], Admission]:
-        store = await shared()
+        store = await backend()
         try:
             inline = SharedFloodGuard(FloodLimit(2, 600), store, scope="inline")
             messages = SharedFloodGuard(FloodLimit(5, 0.2), store)
@@ -161,9 +147,9 @@ def test_a_short_message_window_does_not_sweep_away_a_longer_inline_one(shared: 
     assert again is Admission.DROP
 
 
-def test_a_delivery_is_forgotten_after_its_window_whether_or_not_a_sweep_ran(shared: Opener) -> None:
+def test_a_delivery_is_forgotten_after_its_window_whether_or_not_a_sweep_ran(backend: Opener) -> None:  # noqa: F811
     async def scenario() -> list[bool]:
-        store = await shared()
+        store = await backend()
         try:
             seen = [await store.first_delivery(51, 0.3), await store.first_delivery(51, 0.3)]
             await asyncio.sleep(0.5)
