@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from .chat.messages import available, message
@@ -24,6 +25,7 @@ from .config import MAX_WEBHOOK_WORKERS, Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
 from .language.langdetect import guess_article_language
+from .language.languages import profile
 from .search.index_cache import IndexBuildError, embed_missing
 from .search.loading import load_searcher, semantic_options
 from .search.searcher import Answer, Conversation
@@ -46,15 +48,23 @@ def answer_json(answer: Answer) -> str:
     )
 
 
-def answer_readable(answer: Answer) -> str:
+def answer_readable(answer: Answer, languages: list[str]) -> str:
+    """The answer as the bot's reply reads, in plain text under a line naming its language, source and score.
+
+    `languages` are the content's: "no answer" in another language (a question
+    in English, which the content lacks) names them, as the bot's buttons do.
+    """
     if answer.kind == "none":
         lines = [f"[{answer.language}] {shown_text(answer)}"]
-        if answer.suggestions:
+        if answer.language not in languages:
+            lines.append(message(answer.language, "content_languages"))
+            lines += [f"  - {lang} ({profile(lang).native_name})" for lang in languages]
+        elif answer.suggestions:
             lines.append(message(answer.language, "try_asking"))
             lines += [f"  - {s.heading}" for s in answer.suggestions]
         return "\n".join(lines)
     where = f"{answer.article.title} › {answer.section_heading}" if answer.article else ""
-    return f"[{answer.language}] {where}  (score {answer.score:.2f})\n{answer.text}"
+    return f"[{answer.language}] {where}  (score {answer.score:.2f})\n{shown_text(answer)}"
 
 
 def _questions(args: argparse.Namespace) -> Iterable[str]:
@@ -76,7 +86,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unknown language {args.lang!r}; the content has: {', '.join(searcher.languages)}", file=sys.stderr)
         return 2
     conversation = Conversation()
-    render = answer_json if args.json else answer_readable
+    render = answer_json if args.json else partial(answer_readable, languages=searcher.languages)
     for question in _questions(args):
         answer = searcher.answer(question, language=args.lang, conversation=conversation)
         print(render(answer), flush=True)
@@ -185,7 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     ask = commands.add_parser("ask", parents=[common], help="answer questions (from the arguments, else one per line on stdin)")
     ask.add_argument("question", nargs="*", help="the question; omit to read questions from standard input")
-    ask.add_argument("--lang", help="language for questions too short to tell (ISO 639-1)")
+    ask.add_argument(
+        "--lang",
+        help="your language, as /lang sets it in the bot (ISO 639-1): it settles questions too short to tell; "
+        'answers read across languages, and "no answer" to gibberish, come in it',
+    )
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.set_defaults(run=run_ask)
     check = commands.add_parser("check", parents=[common], help="validate the content folder and list what was found")

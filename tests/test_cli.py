@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.messages import message
 from bot.cli import main
 
 from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
@@ -61,6 +62,24 @@ def test_ask_lang_settles_ambiguous_questions_and_rejects_unknown_codes(capsys) 
     code, _, err = run(capsys, "ask", "--lang", "xx", "account manager")
     assert code == 2
     assert "ar, da, it, ru, tr" in err
+
+
+def test_ask_says_no_answer_to_a_question_in_no_language_in_the_readers_language(capsys, monkeypatch) -> None:
+    """lingua calls "blorf quux" Danish; `--lang` is the reader's language, else DEFAULT_LANGUAGE, which the content may lack."""
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    code, out, _ = run(capsys, "ask", "--lang", "it", "blorf quux")
+    assert code == 0
+    assert out.startswith(f"[it] {message('it', 'no_answer')}\n{message('it', 'try_asking')}\n  - ")
+    code, out, _ = run(capsys, "ask", "blorf quux")
+    assert out.splitlines()[:3] == [f"[en] {message('en', 'no_answer')}", message("en", "content_languages"), "  - ar (العربية)"]
+
+
+def test_ask_shows_that_an_english_question_was_read_as_english(capsys) -> None:
+    """The content has no English: the answer comes from an article in another language, and the reader is told so."""
+    code, out, _ = run(capsys, "ask", "--lang", "da", "how much does an account manager earn")
+    assert code == 0
+    header, note, text = out.splitlines()[:3]
+    assert header.startswith("[da] ") and note == message("da", "read_as_en") and "45.000" in text
 
 
 def test_ask_uses_and_survives_the_index_cache(capsys, tmp_path: Path, monkeypatch) -> None:
@@ -129,16 +148,21 @@ def test_ask_on_a_terminal_says_what_it_waits_for(capsys, monkeypatch) -> None:
     assert out.startswith("[tr] ")
 
 
-@pytest.mark.slow
-def test_ask_piped_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
-    """A real pipe closed by `head`: only a separate process meets the broken pipe."""
-    env = {
+def command_env() -> dict[str, str]:
+    """The environment of a `python -m bot` process: the seeds, with the session's index cache and vectors."""
+    return {
         **os.environ,
         "CONTENT_DIR": str(SEEDS),
         "CACHE_DIR": str(SHARED_CACHE),
         "EMBEDDINGS_DIR": str(SHARED_VECTORS),
         "PYTHONPATH": str(ROOT),
     }
+
+
+@pytest.mark.slow
+def test_ask_piped_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
+    """A real pipe closed by `head`: only a separate process meets the broken pipe."""
+    env = command_env()
     questions = "maaş aralığı nedir\n" * 2000
     shell = f"{sys.executable} -m bot ask --json | head -1"
     done = subprocess.run(
@@ -146,3 +170,22 @@ def test_ask_piped_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
     )
     assert json.loads(done.stdout)["language"] == "tr"
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+def test_the_ask_command_speaks_the_chosen_language_and_says_how_it_read_english(tmp_path: Path) -> None:
+    """`python -m bot ask --lang it`, as the README has a newcomer type it: no Danish for gibberish, the note for English."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--lang", "it"],
+        input="blorf quux\nhow much does an account manager earn\n",
+        env={**command_env(), "DEFAULT_LANGUAGE": "en"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"[it] {message('it', 'no_answer')}"
+    english = lines.index(message("it", "read_as_en"))
+    assert lines[english - 1].startswith("[it] Account Manager › ") and "45.000" in lines[english + 1]
