@@ -101,18 +101,24 @@ def shown_path(path: Path) -> Path:
         return path
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 paragraph", "3 paragraphs": the commands speak English, whose nouns here all take an s."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def check_report(kb: KnowledgeBase) -> list[str]:
     lines: list[str] = []
     for article in sorted(kb.articles, key=lambda a: (a.key, a.lang)):
         lines.append(f"{article.key} [{article.lang}] {article.title!r} ({shown_path(article.path)})")
         for section in article.sections:
-            lines.append(f"    § {section.heading} ({len(section.paragraphs)} paragraphs)")
+            lines.append(f"    § {section.heading} ({counted(len(section.paragraphs), 'paragraph')})")
         if article.highlights:
-            lines.append(f"    ★ {article.highlights_heading} ({len(article.highlights)} highlights)")
-    by_key: dict[str, list[str]] = {}
-    for article in kb.articles:
-        by_key.setdefault(article.key, []).append(article.lang)
-    lines.append(f"{len(kb.articles)} articles, {len(by_key)} topics, languages: {', '.join(kb.languages) or 'none'}")
+            lines.append(f"    ★ {article.highlights_heading} ({counted(len(article.highlights), 'highlight')})")
+    topics = {article.key for article in kb.articles}
+    languages = "language" if len(kb.languages) == 1 else "languages"
+    lines.append(
+        f"{counted(len(kb.articles), 'article')}, {counted(len(topics), 'topic')}, {languages}: {', '.join(kb.languages) or 'none'}"
+    )
     lines += [str(replace(issue, path=shown_path(issue.path))) for issue in kb.issues]
     return lines
 
@@ -131,7 +137,8 @@ def run_embed(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     embedded, units = embed_missing(settings.content_dir, guess_article_language, semantic, settings.max_article_bytes)
     where = semantic.vectors_dir or "memory (no CACHE_DIR or EMBEDDINGS_DIR: they are lost on exit)"
-    print(f"{embedded} paragraphs embedded, {units - embedded} already were; vectors in {where}.")
+    already = "already was" if units - embedded == 1 else "already were"
+    print(f"{counted(embedded, 'paragraph')} embedded, {units - embedded} {already}; vectors in {where}.")
     print("A running bot uses them from its next content check (CONTENT_CHECK_SECONDS), /reload or SIGHUP.")
     return 0
 
@@ -158,23 +165,41 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+MAX_LOG_LINES = 1_000_000
+"""More lines than anyone reads at a terminal, and a number every database takes as a LIMIT."""
+
+
+def _log_limit(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LOG_LINES:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_LOG_LINES:,}")
+    return int(text)
+
+
 async def _print_log(settings: Settings, limit: int, unanswered: bool, unhelpful: bool) -> None:
+    """The log as a table under a header naming its columns; an empty one says so on stderr."""
     store = await open_storage(settings)
     try:
         if unhelpful:
-            for question, section, votes in await store.unhelpful_answers(limit):
-                print(f"{votes:>4}× {question} → {section}")
-            return
-        for question, kind, answered in await store.recent_questions(limit):
-            if not (unanswered and answered):
-                print(f"{kind:10} {question}")
+            rows = [f"{votes:>10}×  {question} → {section}" for question, section, votes in await store.unhelpful_answers(limit)]
+            header, empty = "not helpful  question → section that answered it", "no answer marked not helpful yet"
+        else:
+            rows = [f"{kind:10} {question}" for question, kind, _ in await store.recent_questions(limit, unanswered)]
+            header, empty = f"{'answer':10} question", "no unanswered questions" if unanswered else "no questions yet"
     finally:
         await store.close()
+    print(header)
+    if rows:
+        print("\n".join(rows))
+    else:
+        print(empty, file=sys.stderr)
 
 
 def run_log(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.database_url and not settings.database_path.exists():
-        print(f"no question log yet at {settings.database_path}", file=sys.stderr)
+        print(
+            f"no question log yet at {settings.database_path}: the bot (`run`) logs the questions people ask it; `ask` does not",
+            file=sys.stderr,
+        )
         return 1
     try:
         asyncio.run(_print_log(settings, args.limit, args.unanswered, args.unhelpful))
@@ -185,7 +210,11 @@ def run_log(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=__doc__,
+        epilog="Settings come from the environment, else a .env file in the working folder: .env.example lists them all.",
+    )
     parser.add_argument("--content-dir", type=Path, help="article folder (default: CONTENT_DIR, else ./seeds)")
     # The same option after the command (`check --content-dir X`); SUPPRESS keeps one given before it.
     common = argparse.ArgumentParser(add_help=False)
@@ -193,7 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--content-dir", type=Path, default=argparse.SUPPRESS, help="article folder (default: CONTENT_DIR, else ./seeds)"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    ask = commands.add_parser("ask", parents=[common], help="answer questions (from the arguments, else one per line on stdin)")
+
+    def command(name: str, summary: str, detail: str = "") -> argparse.ArgumentParser:
+        """A command whose own --help opens with what it does, as the list of commands says it, then `detail`."""
+        description = f"{summary[0].upper()}{summary[1:]}. {detail}".strip()
+        return commands.add_parser(name, parents=[common], help=summary, description=description)
+
+    ask = command("ask", "answer questions (from the arguments, else one per line on stdin), as the bot would")
     ask.add_argument("question", nargs="*", help="the question; omit to read questions from standard input")
     ask.add_argument(
         "--lang",
@@ -202,17 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.set_defaults(run=run_ask)
-    check = commands.add_parser("check", parents=[common], help="validate the content folder and list what was found")
+    check = command("check", "validate the content folder and list what was found")
     check.set_defaults(run=run_check)
-    embed = commands.add_parser(
+    embed = command(
         "embed",
-        parents=[common],
-        help="compute the paragraph vectors of the semantic signal that a build left for later (with progress)",
+        "embed the paragraphs the semantic signal still lacks, with progress",
+        "A start or reload embeds new paragraphs itself when they are at most EMBED_AT_BUILD (default 500); "
+        "with more, the bot answers on the words alone until this has run. "
+        "The vectors are kept in EMBEDDINGS_DIR (default: embeddings/ under CACHE_DIR).",
     )
     embed.set_defaults(run=run_embed)
-    run = commands.add_parser(
-        "run", parents=[common], help="run the Telegram bot until SIGINT or SIGTERM (SIGHUP reloads the content)"
-    )
+    run = command("run", "run the Telegram bot until SIGINT or SIGTERM (SIGHUP reloads the content)")
     run.add_argument(
         "--webhook", action="store_true", help="receive updates on a webhook (TELEGRAM_WEBHOOK_URL) instead of long polling"
     )
@@ -222,10 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="webhook processes sharing one copy of the index in memory (default: WEBHOOK_WORKERS, else 1)",
     )
     run.set_defaults(run=run_bot)
-    log = commands.add_parser("log", parents=[common], help="the latest questions people asked the bot, newest first")
-    log.add_argument("--limit", type=int, default=50, help="how many questions (default 50)")
-    log.add_argument("--unanswered", action="store_true", help="only the questions that got no answer")
-    log.add_argument(
+    log = command("log", "the latest questions people asked the bot (not `ask`), newest first")
+    log.add_argument("--limit", type=_log_limit, default=50, help="how many lines (default 50)")
+    only = log.add_mutually_exclusive_group()
+    only.add_argument("--unanswered", action="store_true", help="only the questions that got no answer")
+    only.add_argument(
         "--unhelpful", action="store_true", help="the answers readers marked not helpful, most often first (with their section)"
     )
     log.set_defaults(run=run_log)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.chat.messages import message
+from bot.chat.store import LoggedQuestion, Store
 from bot.cli import main
 
 from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
@@ -94,8 +96,9 @@ def test_check_lists_sections_and_highlights(capsys) -> None:
     code, out, _ = run(capsys, "check")
     assert code == 0
     assert "account-manager [tr] 'Muhasebe Müdürü'" in out
+    assert "    § Hesap Yöneticisi Nedir? (1 paragraph)\n" in out
     assert "★ Öne çıkanlar (3 highlights)" in out
-    assert "5 articles, 1 topics, languages: ar, da, it, ru, tr" in out
+    assert out.endswith("\n5 articles, 1 topic, languages: ar, da, it, ru, tr\n")
 
 
 def test_check_fails_and_names_the_broken_file(capsys, monkeypatch, write: WriteFile, content: Path) -> None:
@@ -105,7 +108,7 @@ def test_check_fails_and_names_the_broken_file(capsys, monkeypatch, write: Write
     code, out, _ = run(capsys, "check")
     assert code == 1
     assert "bad.it.md: skipped: front matter is not valid YAML" in out
-    assert "1 articles" in out
+    assert "\n1 article, 1 topic, language: it\n" in out
 
 
 def test_settings_read_dot_env_but_the_environment_wins(tmp_path: Path, monkeypatch) -> None:
@@ -132,7 +135,86 @@ def test_content_dir_works_after_the_command_too(capsys, monkeypatch, write: Wri
     monkeypatch.delenv("CONTENT_DIR")
     for argv in (["check", "--content-dir", str(content)], ["--content-dir", str(content), "check"]):
         code, out, _ = run(capsys, *argv)
-        assert code == 0 and "1 articles, 1 topics, languages: it" in out
+        assert code == 0 and "    § S (1 paragraph)\n1 article, 1 topic, language: it\n" in out
+
+
+def test_embed_counts_in_english(capsys, tmp_path: Path, monkeypatch, write: WriteFile, content: Path) -> None:
+    write("ok.it.md", "---\ntitle: Buono\n---\n## S\nTesto.\n")
+    monkeypatch.setenv("EMBEDDINGS_DIR", str(tmp_path / "vectors"))
+    _, first, _ = run(capsys, "embed", "--content-dir", str(content))
+    _, again, _ = run(capsys, "embed", "--content-dir", str(content))
+    assert first.startswith("1 paragraph embedded, 0 already were; ")
+    assert again.startswith("0 paragraphs embedded, 1 already was; ")
+
+
+def test_each_command_says_what_it_does_in_its_own_help(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["embed", "--help"])
+    out, _ = capsys.readouterr()
+    assert "Embed the paragraphs the semantic signal still lacks" in out and "EMBED_AT_BUILD" in out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert ".env.example lists them all" in capsys.readouterr().out
+
+
+@pytest.fixture
+def question_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A question log as the bot leaves it, oldest first: two questions unanswered, then two answered, one voted down."""
+    database = tmp_path / "bot.sqlite3"
+
+    async def write() -> None:
+        store = await Store.open(database)
+        for question, kind, section in [
+            ("blorf quux", "none", None),
+            ("hvad koster en pizza", "none", None),
+            ("maaş aralığı nedir", "paragraph", "Hesap Yöneticisi Rolleri Örnekleri"),
+            ("riassunto", "highlights", "Mette in risalto"),
+        ]:
+            entry = LoggedQuestion(1, 1, question, "it", kind, "account-manager" if section else None, section, 0.9)
+            logged = await store.record_answer(entry, None)
+        await store.vote(logged, 1, False)
+        await store.close()
+
+    asyncio.run(write())
+    monkeypatch.setenv("DATABASE_PATH", str(database))
+    return database
+
+
+def test_log_names_its_columns_in_each_mode(capsys, question_log: Path) -> None:
+    code, out, _ = run(capsys, "log")
+    assert code == 0
+    assert out.splitlines() == [
+        "answer     question",
+        "highlights riassunto",
+        "paragraph  maaş aralığı nedir",
+        "none       hvad koster en pizza",
+        "none       blorf quux",
+    ]
+    _, out, _ = run(capsys, "log", "--unhelpful")
+    assert out.splitlines() == ["not helpful  question → section that answered it", "         1×  riassunto → Mette in risalto"]
+
+
+def test_log_limit_counts_the_lines_shown(capsys, question_log: Path) -> None:
+    """--unanswered --limit 1 is the latest unanswered question, not the latest question if it went unanswered."""
+    _, out, _ = run(capsys, "log", "--unanswered", "--limit", "1")
+    assert out.splitlines() == ["answer     question", "none       hvad koster en pizza"]
+    for argv in (["--limit", "0"], ["--limit", "-5"], ["--limit", "9" * 30], ["--unanswered", "--unhelpful"]):
+        with pytest.raises(SystemExit) as refused:
+            main(["log", *argv])
+        assert refused.value.code == 2
+
+
+def test_log_says_where_questions_come_from_and_when_there_are_none(capsys, tmp_path: Path, monkeypatch) -> None:
+    database = tmp_path / "bot.sqlite3"
+    monkeypatch.setenv("DATABASE_PATH", str(database))
+    code, _, err = run(capsys, "log")
+    assert code == 1 and "the bot (`run`) logs the questions people ask it; `ask` does not" in err
+
+    async def empty() -> None:
+        await (await Store.open(database)).close()
+
+    asyncio.run(empty())
+    assert run(capsys, "log") == (0, "answer     question\n", "no questions yet\n")
 
 
 class Terminal(io.StringIO):
