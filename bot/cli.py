@@ -80,7 +80,7 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     searcher = load_searcher(settings, reply_languages=available())
     if not searcher.languages:
-        print(f"no articles found in {settings.content_dir}", file=sys.stderr)
+        print(NO_ARTICLES.format(folder=shown_path(settings.content_dir)), file=sys.stderr)
         return 1
     if args.lang and args.lang not in searcher.languages:
         print(f"unknown language {args.lang!r}; the content has: {', '.join(searcher.languages)}", file=sys.stderr)
@@ -101,12 +101,15 @@ def shown_path(path: Path) -> Path:
         return path
 
 
+NO_ARTICLES = "no articles in {folder}: an article is a markdown file named SLUG.LANG.md, such as account-manager.it.md"
+
+
 def counted(count: int, noun: str) -> str:
     """ "1 paragraph", "3 paragraphs": the commands speak English, whose nouns here all take an s."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def check_report(kb: KnowledgeBase) -> list[str]:
+def check_report(kb: KnowledgeBase, folder: Path) -> list[str]:
     lines: list[str] = []
     for article in sorted(kb.articles, key=lambda a: (a.key, a.lang)):
         lines.append(f"{article.key} [{article.lang}] {article.title!r} ({shown_path(article.path)})")
@@ -120,12 +123,14 @@ def check_report(kb: KnowledgeBase) -> list[str]:
         f"{counted(len(kb.articles), 'article')}, {counted(len(topics), 'topic')}, {languages}: {', '.join(kb.languages) or 'none'}"
     )
     lines += [str(replace(issue, path=shown_path(issue.path))) for issue in kb.issues]
+    if not kb.articles and not kb.issues:
+        lines.append(NO_ARTICLES.format(folder=shown_path(folder)))
     return lines
 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     kb = load_knowledge_base(settings.content_dir, guess_article_language, max_bytes=settings.max_article_bytes)
-    print("\n".join(check_report(kb)))
+    print("\n".join(check_report(kb, settings.content_dir)))
     skipped = [i for i in kb.issues if i.skipped]
     return 1 if skipped or not kb.articles else 0
 
@@ -136,6 +141,9 @@ def run_embed(args: argparse.Namespace, settings: Settings) -> int:
         print("SEMANTIC is off: nothing to embed.", file=sys.stderr)
         return 2
     embedded, units = embed_missing(settings.content_dir, guess_article_language, semantic, settings.max_article_bytes)
+    if not units:
+        print(NO_ARTICLES.format(folder=shown_path(settings.content_dir)), file=sys.stderr)
+        return 1
     where = semantic.vectors_dir or "memory (no CACHE_DIR or EMBEDDINGS_DIR: they are lost on exit)"
     already = "already was" if units - embedded == 1 else "already were"
     print(f"{counted(embedded, 'paragraph')} embedded, {units - embedded} {already}; vectors in {where}.")
@@ -232,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="the question; omit to read questions from standard input")
     ask.add_argument(
         "--lang",
+        type=str.lower,
         help="your language, as /lang sets it in the bot (ISO 639-1): it settles questions too short to tell; "
         'answers read across languages, and "no answer" to gibberish, come in it',
     )

@@ -61,6 +61,8 @@ def test_ask_with_arguments_prints_a_readable_answer(capsys) -> None:
 def test_ask_lang_settles_ambiguous_questions_and_rejects_unknown_codes(capsys) -> None:
     code, out, _ = run(capsys, "ask", "--json", "--lang", "da", "account manager")
     assert code == 0 and json.loads(out)["language"] == "da"
+    code, out, _ = run(capsys, "ask", "--json", "--lang", "DA", "account manager")
+    assert code == 0 and json.loads(out)["language"] == "da"
     code, _, err = run(capsys, "ask", "--lang", "xx", "account manager")
     assert code == 2
     assert "ar, da, it, ru, tr" in err
@@ -136,6 +138,17 @@ def test_content_dir_works_after_the_command_too(capsys, monkeypatch, write: Wri
     for argv in (["check", "--content-dir", str(content)], ["--content-dir", str(content), "check"]):
         code, out, _ = run(capsys, *argv)
         assert code == 0 and "    § S (1 paragraph)\n1 article, 1 topic, language: it\n" in out
+
+
+def test_a_folder_without_articles_is_told_what_an_article_is(capsys, tmp_path: Path, monkeypatch) -> None:
+    empty = tmp_path / "articles"
+    empty.mkdir()
+    monkeypatch.setenv("EMBEDDINGS_DIR", str(tmp_path / "vectors"))
+    told = f"no articles in {empty}: an article is a markdown file named SLUG.LANG.md, such as account-manager.it.md"
+    code, out, _ = run(capsys, "check", "--content-dir", str(empty))
+    assert (code, out) == (1, f"0 articles, 0 topics, languages: none\n{told}\n")
+    for command in ("embed", "ask"):
+        assert run(capsys, command, "--content-dir", str(empty), stdin="", monkeypatch=monkeypatch) == (1, "", f"{told}\n")
 
 
 def test_embed_counts_in_english(capsys, tmp_path: Path, monkeypatch, write: WriteFile, content: Path) -> None:
