@@ -111,15 +111,17 @@ def test_choices_and_chat_context_survive_reopening(backend: Opener) -> None:
                 await store.user_language(2),
                 await store.chat_state(10),
                 await store.recent_questions(),
+                await store.recent_questions(unanswered=True),
             )
         finally:
             await store.close()
 
     run(write())
-    first, second, chat, questions = run(read())
+    first, second, chat, questions, unanswered = run(read())
     assert (first, second) == ("da", None)
     assert (chat.article_key, chat.article_lang, chat.language) == ("account-manager", "tr", "ru")
     assert questions == [("pizza", "none", 0), ("maaş", "paragraph", 1)]
+    assert unanswered == [("pizza", "none", 0)]
 
 
 def test_reopening_does_not_rerun_migrations(backend: Opener) -> None:

@@ -542,9 +542,10 @@ class Store:
             (chat_id, article_key, article_lang, language, _now()),
         )
 
-    async def recent_questions(self, limit: int = 100) -> list[tuple[str, str, int]]:
-        """(question, kind, answered) of the latest questions, newest first: what content owners read."""
-        query = "SELECT question, kind, answered FROM questions ORDER BY id DESC LIMIT ?"
+    async def recent_questions(self, limit: int = 100, unanswered: bool = False) -> list[tuple[str, str, int]]:
+        """(question, kind, answered) of the latest questions (`unanswered`: of those that got no answer), newest first."""
+        only = "WHERE answered = 0 " if unanswered else ""
+        query = f"SELECT question, kind, answered FROM questions {only}ORDER BY id DESC LIMIT ?"
         async with self._db.execute(query, (limit,)) as cursor:
             return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 
