@@ -1,6 +1,6 @@
 """What each ranking signal and adjustment earns: right answers with it switched off, on every question set.
 
-    python benchmarks/ablation.py [--eval ../shared/eval] [--only NAME ...] [--set FIELD=VALUE ...]
+    python benchmarks/ablation.py [--eval benchmarks/eval] [--only NAME ...] [--set FIELD=VALUE ...]
 
 Each signal or adjustment named in `searcher.SWITCHES` is switched off in
 turn (`RankingConfig.disabled`) and every question set is answered again, in
@@ -177,7 +177,7 @@ def tuned(settings: list[str]) -> RankingConfig:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval", help="folder of score.py and multi/")
+    parser.add_argument("--eval", type=Path, default=ROOT / "benchmarks" / "eval", help="folder of score.py and multi/")
     parser.add_argument("--only", nargs="*", choices=SWITCHES, default=list(SWITCHES), help="switches to measure")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="RankingConfig numbers for every row")
     args = parser.parse_args()
