@@ -116,11 +116,12 @@ MULTI_BLIND = sorted((ROOT / "benchmarks" / "data").glob("questions_multi_blind*
 
 
 def multi_corpus(eval_dir: Path) -> Corpus:
-    """The multi-article knowledge base, its public question set, the blind sets over it and the English questions."""
+    """The multi-article knowledge base, its public question set and later readers' wording of it, the blind sets over it
+    and the English questions."""
     folder = eval_dir / "multi"
     scorer = load_module(folder / "score_multi.py")
     kb, units = scorer.load_kb(folder / "kb"), scorer.load_units(folder / "kb")
-    labelled = {"multi": read_cases(folder / "questions.jsonl")}
+    labelled = {"multi": read_cases(folder / "questions.jsonl"), "later": read_cases(folder / "later.jsonl")}
     labelled.update((path.stem.removeprefix("questions_"), read_cases(path)) for path in MULTI_BLIND)
     expects = {case["id"]: scorer.normalize_expect(case, kb) for cases in labelled.values() for case in cases}
 
