@@ -8,6 +8,7 @@ tested on SQLite alone.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import sqlite3
 import stat
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ import pytest
 
 from bot.chat.pgstore import PostgresStore, safe_address
 from bot.chat.storage import Storage
-from bot.chat.store import MIGRATIONS, LoggedQuestion, Store, StoreError
+from bot.chat.store import MIGRATIONS, LoggedQuestion, Store, StoreError, check_database
 
 from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
 
@@ -76,6 +77,27 @@ def test_processes_opening_a_new_database_at_once_create_it_once(backend: Opener
                 await store.close()
 
     assert run(scenario()) == [len(MIGRATIONS)] * 4
+
+
+def _check_database(path: str) -> str | None:
+    try:
+        check_database(Path(path))
+    except StoreError as error:
+        return str(error)
+    return None
+
+
+def test_processes_creating_a_sqlite_file_together_all_start(tmp_path: Path) -> None:
+    """Eight processes checking one new file at once: none is refused with "database is locked" (SQLite's switch
+    to WAL gives up at once, without its busy timeout, when another process is reading the new file too)."""
+    with multiprocessing.get_context("fork").Pool(8) as pool:
+        refusals = [
+            refusal
+            for attempt in range(20)
+            for refusal in pool.map(_check_database, [str(tmp_path / f"{attempt}.sqlite3")] * 8)
+            if refusal is not None
+        ]
+    assert refusals == []
 
 
 def test_schema_version_counts_every_migration(backend: Opener) -> None:
