@@ -8,14 +8,14 @@ with a `LoadIssue` naming the file and the reason, and the rest still loads.
 
 It is also wary, since one file must not be able to take the bot down: a file
 over `max_bytes` is not read at all (a 50 MB article took the start past four
-minutes and 2 GB), and YAML aliases are refused (ten lines of nested aliases,
+minutes and 2 GB), YAML aliases are refused (ten lines of nested aliases,
 a "billion laughs", expand to gigabytes once the front matter's values are
-turned into text).
+turned into text), and reading takes time linear in the file's size (a line
+of unclosed marks took quadratic time: see `inline`).
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -29,37 +29,32 @@ from frontmatter.default_handlers import YAMLHandler
 from ..config import DEFAULT_MAX_ARTICLE_BYTES
 from ..language.languages import is_language_code
 from .articles import Article, KnowledgeBase, LoadIssue, Section
+from .inline import inline_text, link_targets
 
 log = logging.getLogger(__name__)
 
 LanguageGuesser = Callable[[str], str | None]
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?!#)\s*(.*?)(?:\s+#+)?\s*$")
+_HEADING = re.compile(r" {0,3}(#{1,6})(?!#)\s*(.*)")
 _BULLET = re.compile(r"^ {0,3}(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
-_LINK_TARGET = re.compile(r"(?<!!)\[[^\]]+\]\(\s*<?([^)\s>]+)")
-_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
 
 
-def inline_text(markdown: str) -> str:
-    """What a reader sees of one line of inline markdown: link text, not link targets.
+def _heading(line: str) -> tuple[int, str] | None:
+    r"""A heading's level and text, without the closing `#`s some writers add (`## Title ##`); None for other lines.
 
-    Each rewrite runs only when its marker character is present: most
-    paragraphs have none, and this runs for every paragraph of every file.
+    The closing `#`s are taken off here rather than by the pattern: a lazy
+    `(.*?)(?:\s+#+)?` before the end tried the whitespace after each character
+    again, and one heading with a long run of spaces inside took seconds.
+    `line` has no trailing whitespace.
     """
-    text = markdown
-    if "[" in text:
-        text = _LINK.sub(r"\1", _IMAGE.sub(r"\1", text))
-    if "<" in text:
-        text = _TAG.sub("", _AUTOLINK.sub(r"\1", text))
-    if "*" in text or "_" in text or "`" in text:
-        text = _EMPHASIS.sub(r"\2", text)
-    if "&" in text:
-        text = html.unescape(text)
-    return " ".join(text.split())
+    match = _HEADING.match(line)
+    if not match:
+        return None
+    text = match.group(2)
+    bare = text.rstrip("#")
+    if bare != text and bare[-1:].isspace():
+        text = bare.rstrip()
+    return len(match.group(1)), text
 
 
 @dataclass
@@ -68,7 +63,8 @@ class _Block:
     """"heading", "paragraph" or "list"."""
     text: str = ""
     level: int = 0
-    items: list[str] = field(default_factory=list)
+    items: list[list[str]] = field(default_factory=list)
+    """A list's items, each as its lines: the bullet's and the indented ones that go on with it."""
     links: tuple[str, ...] = ()
     """A paragraph's link targets, which `inline_text` leaves out of its text."""
 
@@ -86,7 +82,7 @@ def _blocks(body: str) -> list[_Block]:
     def flush_paragraph() -> None:
         if lines:
             markdown = " ".join(lines)
-            links = tuple(_LINK_TARGET.findall(markdown)) if "](" in markdown else ()
+            links = tuple(link_targets(markdown)) if "](" in markdown else ()
             blocks.append(_Block("paragraph", inline_text(markdown), links=links))
             lines.clear()
 
@@ -95,11 +91,11 @@ def _blocks(body: str) -> list[_Block]:
         if not line.strip():
             flush_paragraph()
             continue
-        heading = _HEADING.match(line)
-        if heading and heading.group(2):
+        heading = _heading(line)
+        if heading and heading[1]:
             flush_paragraph()
             current_list = None
-            blocks.append(_Block("heading", inline_text(heading.group(2)), level=len(heading.group(1))))
+            blocks.append(_Block("heading", inline_text(heading[1]), level=heading[0]))
             continue
         bullet = _BULLET.match(line)
         if bullet:
@@ -107,10 +103,10 @@ def _blocks(body: str) -> list[_Block]:
             if current_list is None or blocks[-1] is not current_list:
                 current_list = _Block("list")
                 blocks.append(current_list)
-            current_list.items.append(inline_text(bullet.group(1)))
+            current_list.items.append([inline_text(bullet.group(1))])
             continue
         if current_list is not None and blocks[-1] is current_list and raw[:1].isspace() and not lines:
-            current_list.items[-1] = f"{current_list.items[-1]} {inline_text(line)}"
+            current_list.items[-1].append(inline_text(line))
             continue
         current_list = None
         lines.append(line.strip())
@@ -142,7 +138,7 @@ def _structure(blocks: list[_Block], fallback_title: str) -> tuple[str, list[_Dr
             drafts.append(_Draft(title or fallback_title))
         draft = drafts[-1]
         if block.kind == "list":
-            draft.lists.append(block.items)
+            draft.lists.append([" ".join(lines) for lines in block.items])
         else:
             draft.links.extend((len(draft.paragraphs), target) for target in block.links)
             draft.paragraphs.append(block.text)
