@@ -230,3 +230,25 @@ def test_a_file_of_unclosed_marks_and_long_headings_is_read_in_seconds(seeds_cop
         "    § Elenco (1 paragraphs)",
         "    ★ In breve (1 highlights)",
     ]
+
+
+def test_front_matter_or_synonyms_nested_thousands_deep_cost_that_file_only(seeds_copy: Path, tmp_path: Path) -> None:
+    nested = "[" * 3000 + "tè" + "]" * 3000
+    (seeds_copy / "deep.it.md").write_text(f"---\ntitle: {nested}\n---\n## Infusione\nIl tè verde.\n", encoding="utf-8")
+    (seeds_copy / "synonyms.yml").write_text(f"it: {nested}\n", encoding="utf-8")
+    deep = "is nested too deeply to read (brackets or indentation hundreds of levels deep)"
+    reasons = {"deep.it.md": f"front matter {deep}", "synonyms.yml": f"the YAML {deep}"}
+
+    checked = bot_command("check", content=seeds_copy)
+    assert checked.returncode == 1
+    assert checked.stdout.splitlines()[-3:] == [
+        "5 articles, 1 topics, languages: ar, da, it, ru, tr",
+        *(f"content/{name}: skipped: {reason}" for name, reason in reasons.items()),
+    ]
+
+    asked = bot_command("ask", "--lang", "tr", "maaş aralığı nedir", content=seeds_copy, CACHE_DIR=str(tmp_path / "cache"))
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.startswith("[tr] Muhasebe Müdürü")
+    assert asked.stderr.splitlines() == [
+        f"WARNING bot.search.index_cache: {seeds_copy / name}: skipped: {reason}" for name, reason in reasons.items()
+    ]

@@ -222,6 +222,10 @@ class _FrontMatter(YAMLHandler):
 
 _FRONT_MATTER = _FrontMatter()
 
+_TOO_DEEP = "{} is nested too deeply to read (brackets or indentation hundreds of levels deep)"
+"""YAML (and JSON front matter) is read recursively, one call per level: `[[[[...]]]]` three thousand deep ran out
+of stack, and the error took the whole start with it rather than that one file."""
+
 
 def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tuple[Article, list[str]]:
     """One article and the warnings about it; raises `_Skip` when the file is unusable."""
@@ -229,6 +233,8 @@ def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tup
         post = frontmatter.loads(text, handler=_FRONT_MATTER if _FRONT_MATTER.detect(text) else None)
     except _AliasRefused as error:
         raise _Skip(f"{error} in front matter") from None
+    except RecursionError:
+        raise _Skip(_TOO_DEEP.format("front matter")) from None
     except (yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -315,6 +321,8 @@ def load_synonyms(
         return {}, [LoadIssue(path, f"cannot be read: {error.strerror or error}", skipped=True)]
     except _AliasRefused as error:
         return {}, [LoadIssue(path, str(error), skipped=True)]
+    except RecursionError:
+        return {}, [LoadIssue(path, _TOO_DEEP.format("the YAML"), skipped=True)]
     except yaml.YAMLError as error:
         return {}, [LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)]
     if not isinstance(data, dict):
