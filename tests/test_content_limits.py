@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -16,6 +17,7 @@ import pytest
 from bot.chat.reload import ContentReloader
 from bot.cli import main
 from bot.config import DEFAULT_MAX_ARTICLE_BYTES, Settings, SettingsError
+from bot.content import files
 from bot.content.parsing import load_knowledge_base
 from bot.search import loading
 from bot.search.index_cache import IndexBuildError, load_index
@@ -252,3 +254,75 @@ def test_front_matter_or_synonyms_nested_thousands_deep_cost_that_file_only(seed
     assert asked.stderr.splitlines() == [
         f"WARNING bot.search.index_cache: {seeds_copy / name}: skipped: {reason}" for name, reason in reasons.items()
     ]
+
+
+def test_links_out_of_the_content_folder_are_not_read(seeds_copy: Path, tmp_path: Path) -> None:
+    """`env.da.md -> /proc/self/environ` was served as an article: the bot's token for the asking."""
+    outside = tmp_path.resolve() / "outside"
+    outside.mkdir()
+    (outside / "secret.it.md").write_text(ARTICLE.replace("Il tè verde", "La parola segreta"), encoding="utf-8")
+    (seeds_copy / "env.da.md").symlink_to("/proc/self/environ")
+    (seeds_copy / "secret.it.md").symlink_to(outside / "secret.it.md")
+    (seeds_copy / "shared").symlink_to(outside, target_is_directory=True)
+    (seeds_copy / "synonyms.yml").unlink()
+    (seeds_copy / "synonyms.yml").symlink_to(outside / "secret.it.md")
+    (seeds_copy / "copy.it.md").symlink_to("account-manager.it.md")
+    secret = {"KB_TEST_SECRET": "hunter2-do-not-serve"}
+
+    checked = bot_command("check", content=seeds_copy, **secret)
+    assert checked.returncode == 1
+    report = checked.stdout.splitlines()
+    assert "copy [it] 'Account Manager' (content/copy.it.md)" in report  # a link within the folder is harmless
+    env = report[-4]
+    assert env.startswith("content/env.da.md: skipped: a link to /proc/"), env
+    assert env.endswith("/environ, outside the content folder"), env
+    assert report[-5:] == [
+        "6 articles, 2 topics, languages: ar, da, it, ru, tr",
+        env,
+        f"content/secret.it.md: skipped: a link to {outside / 'secret.it.md'}, outside the content folder",
+        f"content/shared: skipped: a link to {outside}, outside the content folder",
+        f"content/synonyms.yml: skipped: a link to {outside / 'secret.it.md'}, outside the content folder",
+    ]
+
+    cache = str(tmp_path / "cache")
+    for lang, question in (("da", "KB_TEST_SECRET"), ("it", "parola segreta")):
+        asked = bot_command("ask", "--json", "--lang", lang, question, content=seeds_copy, CACHE_DIR=cache, **secret)
+        assert asked.returncode == 0, asked.stderr
+        answer = json.loads(asked.stdout)
+        assert answer["kind"] == "none" and "hunter2" not in answer["text"] and "segreta" not in answer["text"], answer
+        assert "env.da.md: skipped: a link to /proc/" in asked.stderr
+
+
+def test_a_named_pipe_or_a_link_to_a_folder_is_named_not_waited_on(seeds_copy: Path) -> None:
+    os.mkfifo(seeds_copy / "pipe.it.md")
+    (seeds_copy / "sub").mkdir()
+    (seeds_copy / "sub" / "tea.it.md").write_text(ARTICLE, encoding="utf-8")
+    (seeds_copy / "again").symlink_to("sub", target_is_directory=True)
+    checked = bot_command("check", content=seeds_copy)
+    assert checked.returncode == 1
+    assert checked.stdout.splitlines()[-3:] == [
+        "6 articles, 2 topics, languages: ar, da, it, ru, tr",
+        "content/again: skipped: a link to a folder; links to folders are not followed",
+        "content/pipe.it.md: skipped: a named pipe, not a regular file",
+    ]
+
+
+def test_a_file_swapped_for_a_link_while_being_read_is_not_followed(
+    monkeypatch: pytest.MonkeyPatch, write: WriteFile, content: Path, tmp_path: Path
+) -> None:
+    """The link is checked before the file is opened; a link put in its place in between is refused at the open."""
+    secret = tmp_path / "secret.md"
+    secret.write_text(ARTICLE.replace("Il tè verde", "La parola segreta"), encoding="utf-8")
+    tea = write("tea.it.md", ARTICLE)
+    open_file = os.open
+
+    def swap_then_open(name: str, flags: int, *args: object, **kwargs: object) -> int:
+        if name == "tea.it.md":
+            tea.unlink()
+            tea.symlink_to(secret)
+        return open_file(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(files.os, "open", swap_then_open)
+    kb = load_knowledge_base(content, no_guess)
+    assert [str(issue) for issue in kb.issues] == [f"{tea}: skipped: cannot be read: Too many levels of symbolic links"]
+    assert not kb.articles

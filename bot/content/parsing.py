@@ -17,6 +17,7 @@ of unclosed marks took quadratic time: see `inline`).
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from frontmatter.default_handlers import YAMLHandler
 from ..config import DEFAULT_MAX_ARTICLE_BYTES
 from ..language.languages import is_language_code
 from .articles import Article, KnowledgeBase, LoadIssue, Section
+from .files import Unreadable, content_files, read_content
 from .inline import inline_text, link_targets
 
 log = logging.getLogger(__name__)
@@ -283,10 +285,13 @@ def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tup
     return article, warnings
 
 
-def _read_text(path: Path, max_bytes: int) -> str:
-    """The file's text; refused unread beyond `max_bytes`, so its size alone costs neither time nor memory."""
-    with path.open("rb") as handle:
-        data = handle.read(max_bytes + 1)
+def _read_text(content_dir: Path, path: Path, max_bytes: int) -> str:
+    """The file's text; refused unread beyond `max_bytes`, so its size alone costs neither time nor memory, and
+    refused where it is not a file of the content folder (see `files`)."""
+    try:
+        data = read_content(content_dir, path, max_bytes)
+    except Unreadable as reason:
+        raise _Skip(str(reason)) from None
     if len(data) > max_bytes:
         raise _Skip(f"larger than the limit of {max_bytes:,} bytes (MAX_ARTICLE_BYTES)")
     try:
@@ -295,26 +300,19 @@ def _read_text(path: Path, max_bytes: int) -> str:
         raise _Skip(f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})") from None
 
 
-def content_files(content_dir: Path) -> list[Path]:
-    """Every markdown file below `content_dir`, hidden folders excepted, in a stable order."""
-    return sorted(
-        p
-        for p in content_dir.rglob("*.md")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
-    )
-
-
 SYNONYMS_FILE = "synonyms.yml"
 
 
 def load_synonyms(
-    path: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
+    content_dir: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
 ) -> tuple[dict[str, list[tuple[str, ...]]], list[LoadIssue]]:
-    """Synonym groups per language from a YAML mapping of language code to lines of comma-separated words."""
-    if not path.is_file():
+    """Synonym groups per language from the folder's `synonyms.yml`: a YAML mapping of language code to lines of
+    comma-separated words."""
+    path = content_dir / SYNONYMS_FILE
+    if not os.path.lexists(path):
         return {}, []
     try:
-        data = yaml.load(_read_text(path, max_bytes), Loader=_NoAliasLoader)
+        data = yaml.load(_read_text(content_dir, path, max_bytes), Loader=_NoAliasLoader)
     except _Skip as reason:
         return {}, [LoadIssue(path, str(reason), skipped=True)]
     except OSError as error:
@@ -365,7 +363,7 @@ def load_knowledge_base(
     for path in content_files(content_dir):
         reading(path)
         try:
-            article, warnings = parse_article(path, _read_text(path, max_bytes), guess_language)
+            article, warnings = parse_article(path, _read_text(content_dir, path, max_bytes), guess_language)
         except _Skip as reason:
             kb.issues.append(LoadIssue(path, str(reason), skipped=True))
             continue
@@ -380,7 +378,7 @@ def load_knowledge_base(
         seen[(article.key, article.lang)] = path
         kb.articles.append(article)
     reading(content_dir / SYNONYMS_FILE)
-    kb.synonyms, synonym_issues = load_synonyms(content_dir / SYNONYMS_FILE, max_bytes)
+    kb.synonyms, synonym_issues = load_synonyms(content_dir, max_bytes)
     kb.issues.extend(synonym_issues)
     for issue in kb.issues:
         log.warning("%s", issue)

@@ -42,7 +42,8 @@ from typing import BinaryIO
 import numpy as np
 
 from ..config import DEFAULT_MAX_ARTICLE_BYTES
-from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
+from ..content.files import content_files
+from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, load_knowledge_base
 from ..language import cues
 from .embedding import MODEL_NAME, E5Embedder
 from .index import FORMAT, SearchIndex, build_index
@@ -97,13 +98,24 @@ def content_fingerprint(content_dir: Path, max_article_bytes: int = DEFAULT_MAX_
     files = content_files(content_dir) if content_dir.is_dir() else []
     synonyms = content_dir / SYNONYMS_FILE
     base = f"{content_dir}{os.sep}"
-    for path in files + ([synonyms] if synonyms.is_file() else []):
+    for path in files + ([synonyms] if os.path.lexists(synonyms) else []):
         name = str(path)
         # The name below the folder by string, not `relative_to`: its path arithmetic was half the cost at 10,000 files.
         relative = name[len(base) :] if name.startswith(base) else str(path.relative_to(content_dir))
-        stat = os.stat(name)
-        digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(f"{relative}\0{_stamp(name)}\n".encode())
     return digest.hexdigest()
+
+
+def _stamp(name: str) -> str:
+    """Size and modification time of a file, or of the target of a link (an edit to it is an edit of the content),
+    or of the link itself when there is no target; empty when the file has gone since it was listed."""
+    for status in (os.stat, os.lstat):
+        try:
+            found = status(name)
+        except OSError:
+            continue
+        return f"{found.st_size}\0{found.st_mtime_ns}"
+    return ""
 
 
 def _cache_path(cache_dir: Path, content_dir: Path) -> Path:
