@@ -16,7 +16,7 @@ import pytest
 
 from bot.chat.reload import ContentReloader
 from bot.cli import main
-from bot.config import DEFAULT_MAX_ARTICLE_BYTES, Settings, SettingsError
+from bot.config import DEFAULT_BUILD_TIMEOUT_SECONDS, DEFAULT_MAX_ARTICLE_BYTES, Settings, SettingsError
 from bot.content import files
 from bot.content.parsing import load_knowledge_base
 from bot.search import loading
@@ -175,6 +175,54 @@ def test_a_build_that_runs_out_of_memory_fails_alone_naming_the_file(write: Writ
     with pytest.raises(IndexBuildError) as failure:
         load_index(content, tmp_path / "cache", greedy_guesser)
     assert str(failure.value) == f"building the index failed while reading {content / 'runaway.md'}: out of memory"
+
+
+def endless_guesser(text: str) -> str:
+    """A language guess that does not end, as a build stuck on some unforeseen content or a read that never returns."""
+    time.sleep(3600)
+    return "it"
+
+
+def test_a_build_over_its_time_limit_is_stopped_naming_the_file(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    write: WriteFile,
+    content: Path,
+    tmp_path: Path,
+) -> None:
+    write("tea.it.md", ARTICLE)
+    settings = Settings(content, tmp_path / "cache", "it", "WARNING", semantic=False, build_timeout_seconds=3)
+    serving = load_searcher(settings)
+    endless = write("endless.md", ARTICLE.replace("verde", "nero"))
+    failure = f"building the index failed while reading {endless}: took longer than the limit of 3 s (BUILD_TIMEOUT_SECONDS)"
+    monkeypatch.setattr(loading, "guess_article_language", endless_guesser)
+
+    monkeypatch.setenv("CONTENT_DIR", str(content))
+    monkeypatch.setenv("CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SEMANTIC", "off")
+    monkeypatch.setenv("BUILD_TIMEOUT_SECONDS", "3")
+    assert main(["ask", "tè"]) == 1
+    assert capsys.readouterr().err == f"{failure}\n"
+
+    reloader = ContentReloader(settings, serving)
+    with caplog.at_level(logging.ERROR):
+        outcome = asyncio.run(reloader.reload())
+    assert outcome.status == "failed" and reloader.searcher is serving
+    assert [record.getMessage() for record in caplog.records] == [
+        f"content reload failed, {failure}; still answering from the previous index"
+    ]
+    endless.unlink()
+    write("more.it.md", ARTICLE.replace("verde", "nero"))
+    assert asyncio.run(reloader.reload()).status == "reloaded"  # the build's lock was let go
+
+
+def test_build_timeout_setting() -> None:
+    assert Settings.from_env({}).build_timeout_seconds == DEFAULT_BUILD_TIMEOUT_SECONDS
+    assert Settings.from_env({"BUILD_TIMEOUT_SECONDS": "3600"}).build_timeout_seconds == 3600
+    for wrong in ("0", "15m", "-1"):
+        with pytest.raises(SettingsError, match="BUILD_TIMEOUT_SECONDS"):
+            Settings.from_env({"BUILD_TIMEOUT_SECONDS": wrong})
 
 
 def test_a_failed_build_is_one_line_at_start_and_keeps_the_old_index_on_reload(
