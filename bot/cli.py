@@ -94,9 +94,12 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def shown_path(path: Path) -> Path:
-    """`path` relative to the working directory when it lies under it, as a person would type it."""
+    """`path` relative to the working directory when it lies under it, as a person would type it.
+
+    The file's own name is kept, not resolved: a link is named as the link, not as where it points.
+    """
     try:
-        return path.resolve().relative_to(Path.cwd().resolve())
+        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve())
     except ValueError:
         return path
 
