@@ -430,3 +430,28 @@ def test_readers_vote_on_answers_and_the_owner_reads_what_they_said(admin_bot: I
     (stats,) = admin_bot.say("/stats", ADMIN, language_code="en")
     assert "Answers marked helpful (last 7 days): 0% of 1 votes" in stats["text"]
     assert "1× maaş aralığı nedir → Hesap Yöneticisi Rolleri Örnekleri" in stats["text"]
+
+
+# -- buttons on shared messages, votes from elsewhere, admin output in groups, the log's retention ---------
+
+
+def test_a_vote_counts_only_in_the_chat_the_answer_was_given_in_and_others_look_outdated(bot: InProcessBot, user: int) -> None:
+    """Log ids are sequential: a forged `v:ID:1` must neither vote on someone else's answer nor tell whether ID exists."""
+    (reply,) = bot.say("maaş aralığı nedir", user, language_code="tr")
+    vote = button(reply, "👍 Faydalı")["callback_data"]
+    question_id = int(vote.split(":")[1])
+    stranger = next(user_ids)
+    (theirs,) = bot.say("pizza tarifi nedir", stranger, language_code="tr")
+    answers = [
+        bot.press_data(data, theirs["_message"], stranger, "tr")
+        for data in (vote, f"v:{question_id + 1000}:1", "p:00000000:0:0:0")
+    ]
+    assert {(a["text"], a.get("show_alert")) for a in answers} == {(message("tr", "outdated_button"), True)}
+    assert bot.press_data(vote, reply["_message"], user, "tr")["text"] == "Teşekkürler, kaydedildi."
+    group = -400_000 - user
+    (in_group,) = bot.say(f"@{BOT_USER['username']} terfi", user, chat_id=group, chat_type="supergroup", language_code="tr")
+    member = button(in_group, "👎 Faydalı değil")["callback_data"]
+    assert bot.press_data(member, in_group["_message"], stranger, "tr")["text"] == "Teşekkürler, kaydedildi."
+    with sqlite3.connect(bot.settings.database_path) as db:
+        votes = db.execute("SELECT user_id, helpful FROM votes ORDER BY question_id").fetchall()
+    assert votes == [(user, 1), (stranger, 0)]

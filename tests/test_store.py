@@ -211,12 +211,12 @@ def test_a_vote_is_kept_per_reader_and_answer_and_a_second_press_changes_it(back
             other = await store.record_answer(LoggedQuestion(1, 1, "terfi", "tr", "paragraph", "k", "Terfi", 1.0), "tr")
             unanswered = await store.record_answer(LoggedQuestion(1, 1, "pizza", "tr", "none", None, None, 0.0), None)
             votes = [
-                await store.vote(answered, 7, True),
-                await store.vote(answered, 7, False),
-                await store.vote(answered, 8, False),
-                await store.vote(other, 7, True),
-                await store.vote(unanswered, 7, False),
-                await store.vote(10**12, 7, False),
+                await store.vote(answered, 1, 7, True),
+                await store.vote(answered, 1, 7, False),
+                await store.vote(answered, 1, 8, False),
+                await store.vote(other, 1, 7, True),
+                await store.vote(unanswered, 1, 7, False),
+                await store.vote(10**12, 1, 7, False),
             ]
             return votes, await store.question_stats(), await store.unhelpful_answers()
         finally:
@@ -226,3 +226,26 @@ def test_a_vote_is_kept_per_reader_and_answer_and_a_second_press_changes_it(back
     assert votes == [True, True, True, True, False, False]
     assert (stats.votes.asked, stats.votes.answered, stats.votes.share) == (3, 1, 33)
     assert stats.unhelpful == [("maas nedir", "Maaş", 2)] == unhelpful
+
+
+def test_a_vote_counts_only_in_the_chat_the_answer_was_given_in(backend: Opener) -> None:
+    """Log ids are sequential and button data is whatever a client sends: an id from elsewhere is no answer of the voter's."""
+
+    async def scenario() -> tuple[list[bool], list[tuple]]:
+        store = await backend()
+        try:
+            private = await store.record_answer(LoggedQuestion(5, 5, "maas", "tr", "paragraph", "k", "Maaş", 1.0), "tr")
+            group = await store.record_answer(LoggedQuestion(-100, 6, "terfi", "tr", "paragraph", "k", "Terfi", 1.0), "tr")
+            votes = [
+                await store.vote(private, 9, 9, True),  # someone else's private answer, from their own chat
+                await store.vote(private, -100, 9, True),  # ... or from a group
+                await store.vote(group, -100, 9, False),  # any member of the group the answer was given in
+                await store.vote(private, 5, 5, True),  # the reader it was given to
+            ]
+            return votes, await execute(store, "SELECT question_id, user_id FROM votes ORDER BY question_id, user_id")
+        finally:
+            await store.close()
+
+    votes, stored = run(scenario())
+    assert votes == [False, False, True, True]
+    assert len(stored) == 2 and {row[1] for row in stored} == {5, 9}

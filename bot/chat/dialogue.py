@@ -261,11 +261,13 @@ class Dialogue:
         """ "Helpful" or "not helpful": stored with the answer's log entry, one per reader (a second press changes it)."""
         lang = await self.ui_language(asker)
         try:
-            stored = asker.user_id is not None and await self.store.vote(vote.question_id, asker.user_id, vote.helpful)
+            stored = asker.user_id is not None and await self.store.vote(
+                vote.question_id, asker.chat_id, asker.user_id, vote.helpful
+            )
         except StoreError as error:
             log.error("chat %s: a vote was not saved: %s", asker.chat_id, error)
             return Pressed(None, message(lang, "vote_not_saved"))
-        if not stored:
+        if not stored:  # no such answer, or not given in this chat: the same reply, so ids cannot be probed
             return Pressed(None, message(lang, "outdated_button"))
         return Pressed(None, message(lang, "vote_thanks"), vote_buttons(vote.question_id, lang, chosen=vote.helpful))
 

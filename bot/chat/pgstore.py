@@ -174,10 +174,11 @@ class PostgresStore:
             )
 
     @_guarded
-    async def vote(self, question_id: int, user_id: int, helpful: bool) -> bool:
-        """A reader's vote on an answer; a second vote replaces the first. False when no such answer was logged."""
+    async def vote(self, question_id: int, chat_id: int, user_id: int, helpful: bool) -> bool:
+        """A reader's vote on an answer given in `chat_id`; False when there is none (see `store.Store.vote`)."""
         async with self._pool.acquire() as db, db.transaction():
-            if await db.fetchval("SELECT 1 FROM questions WHERE id = $1 AND answered", question_id) is None:
+            query = "SELECT 1 FROM questions WHERE id = $1 AND chat_id = $2 AND answered"
+            if await db.fetchval(query, question_id, chat_id) is None:
                 return False
             await db.execute(
                 "INSERT INTO votes (question_id, user_id, helpful, voted_at) VALUES ($1, $2, $3, now()) "

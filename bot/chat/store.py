@@ -508,9 +508,16 @@ class Store:
         return int(cursor.lastrowid or 0)
 
     @_write
-    async def vote(self, question_id: int, user_id: int, helpful: bool) -> bool:
-        """A reader's vote on an answer; a second vote replaces the first. False when no such answer was logged."""
-        async with self._db.execute("SELECT 1 FROM questions WHERE id = ? AND answered = 1", (question_id,)) as cursor:
+    async def vote(self, question_id: int, chat_id: int, user_id: int, helpful: bool) -> bool:
+        """A reader's vote on an answer given in `chat_id`; a second vote replaces the first.
+
+        False when no such answer was given there: button data is whatever a
+        client sends, and log ids are sequential, so an id alone would let
+        anyone vote on any answer (and learn which ids exist). The chat comes
+        from Telegram (the message the button is on), not from the data.
+        """
+        query = "SELECT 1 FROM questions WHERE id = ? AND chat_id = ? AND answered = 1"
+        async with self._db.execute(query, (question_id, chat_id)) as cursor:
             if await cursor.fetchone() is None:
                 return False
         await self._db.execute(
