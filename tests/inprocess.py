@@ -116,6 +116,13 @@ class InProcessBot:
         (answered,) = [p for m, p in self.fake.calls if m == "answerCallbackQuery" and p.get("callback_query_id") == query]
         return answered
 
+    def press_shared(self, data: str, user: int, language_code: str | None = "en") -> dict[str, Any]:
+        """Press a button carrying `data` on a message shared in inline mode; the bot's answerCallbackQuery for it."""
+        query = self.fake.press_shared(data, user_id=user, language_code=language_code)
+        self.post(self.fake._updates[-1])
+        (answered,) = [p for m, p in self.fake.calls if m == "answerCallbackQuery" and p.get("callback_query_id") == query]
+        return answered
+
     def inline(self, query: str, user: int, language_code: str | None = "en") -> dict[str, Any]:
         """Type `@bot query` in any chat; the bot's answerInlineQuery for it."""
         query_id = self.fake.inline_query(query, user_id=user, language_code=language_code)

@@ -435,6 +435,33 @@ def test_readers_vote_on_answers_and_the_owner_reads_what_they_said(admin_bot: I
 # -- buttons on shared messages, votes from elsewhere, admin output in groups, the log's retention ---------
 
 
+def test_a_button_on_a_shared_message_is_answered_does_nothing_and_counts_against_the_flood_limit(
+    searcher: Searcher, tmp_path: Path, user: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A message posted in inline mode sits in someone else's chat, and a press on it comes with no chat at all.
+
+    Those messages carry a link to the bot and no button of its own, so any
+    press there is forged (or stale): it gets the outdated button's notice,
+    changes nothing, and counts as a message, as every other press does.
+    """
+    with InProcessBot(searcher, tmp_path, flood_limit=FloodLimit(3, 60.0)) as running:
+        (shared, *_) = running.inline("maaş aralığı nedir", user, language_code="tr")["results"]
+        assert [set(b) for row in shared["reply_markup"]["inline_keyboard"] for b in row] == [{"text", "url"}]
+        generation = running.dialogue.searcher.index.generation
+        for data in (f"p:{generation}:0:0:0", "l:da", "v:1:1"):
+            answered = running.press_shared(data, user, language_code="tr")
+            assert answered["text"] == message("tr", "outdated_button") and answered["show_alert"]
+        over = running.press_shared(f"h:{generation}:0", user, language_code="tr")
+        assert over["text"] == message("tr", "flood") and over["show_alert"]
+        running.say("terfi", user, count=0, language_code="tr")
+        assert running.fake.messages_to(user) == []
+        assert running.fake.count("editMessageText") == running.fake.count("editMessageReplyMarkup") == 0
+    with sqlite3.connect(running.settings.database_path) as db:
+        assert db.execute("SELECT count(*) FROM users WHERE user_id = ?", (user,)).fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM chats WHERE chat_id = ?", (user,)).fetchone() == (0,)
+    assert "failed" not in caplog.text
+
+
 def test_a_vote_counts_only_in_the_chat_the_answer_was_given_in_and_others_look_outdated(bot: InProcessBot, user: int) -> None:
     """Log ids are sequential: a forged `v:ID:1` must neither vote on someone else's answer nor tell whether ID exists."""
     (reply,) = bot.say("maaş aralığı nedir", user, language_code="tr")

@@ -257,6 +257,16 @@ class Dialogue:
             return Pressed(self._render(searcher, answer, article.lang))
         return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
 
+    async def press_on_shared(self, asker: Asker) -> Pressed:
+        """A button on a message shared in inline mode, in a chat the bot may not be in: it does nothing.
+
+        `share` gives those messages a link to the bot and no button of its
+        own: a press there would change the message for everyone in someone
+        else's chat, and no answer was logged there to vote on. So the data is
+        forged or from elsewhere, and gets what an outdated button gets.
+        """
+        return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
+
     async def _vote(self, asker: Asker, vote: Vote) -> Pressed:
         """ "Helpful" or "not helpful": stored with the answer's log entry, one per reader (a second press changes it)."""
         lang = await self.ui_language(asker)
