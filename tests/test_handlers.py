@@ -482,3 +482,15 @@ def test_a_vote_counts_only_in_the_chat_the_answer_was_given_in_and_others_look_
     with sqlite3.connect(bot.settings.database_path) as db:
         votes = db.execute("SELECT user_id, helpful FROM votes ORDER BY question_id").fetchall()
     assert votes == [(user, 1), (stranger, 0)]
+
+
+@pytest.mark.parametrize("command", ["/stats", f"/stats@{BOT_USER['username']}"])
+def test_stats_in_a_group_are_not_posted_there(admin_bot: InProcessBot, user: int, command: str) -> None:
+    """/stats lists readers' questions, private ones included: an admin typing it in a group is told where to ask."""
+    admin_bot.say("my secret pizza question", user, language_code="tr")
+    group = -500_000 - user
+    (reply,) = admin_bot.say(command, ADMIN, chat_id=group, chat_type="supergroup", language_code="it")
+    assert reply["text"] == message("it", "stats_private_only")
+    assert admin_bot.fake.messages_to(ADMIN) == []
+    (private,) = admin_bot.say("/stats", ADMIN, language_code="en")
+    assert "my secret pizza question" in private["text"]

@@ -163,3 +163,8 @@ def test_a_press_on_a_shared_message_is_answered_and_counts_against_the_flood_li
         outdated = data != "h:00000000:0"
         assert answered["text"] == message("it", "outdated_button" if outdated else "flood"), "the fourth is over 3/60"
     assert not re.search(r"update \d+ failed", bot.log()), bot.log()
+
+
+def test_an_admins_stats_are_not_posted_in_a_group(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (reply,) = say(fake, "/stats", ADMIN, chat_id=-600_000 - user, chat_type="supergroup", language_code="ru")
+    assert reply["text"] == message("ru", "stats_private_only")

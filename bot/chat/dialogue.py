@@ -308,6 +308,10 @@ class Dialogue:
             lines += [f"{count}× {question} → {section}" for question, section, count in stats.unhelpful]
         return plain("\n".join(lines))
 
+    async def stats_elsewhere(self, asker: Asker) -> Reply:
+        """/stats outside a private chat: it lists what readers asked, in private chats too, so it is not posted there."""
+        return plain(message(await self.ui_language(asker), "stats_private_only"))
+
     async def reload_report(self, asker: Asker, outcome: ReloadOutcome) -> Reply:
         lang = await self.ui_language(asker)
         if outcome.status in ("failed", "busy"):

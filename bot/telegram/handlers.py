@@ -252,6 +252,11 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(context, update.effective_chat.id, await dialogue(context).stats(asker_of(update)))
 
 
+async def stats_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats by an admin in a group: readers' questions are not posted there; the reply says where to ask."""
+    await send(context, update.effective_chat.id, await dialogue(context).stats_elsewhere(asker_of(update)))
+
+
 async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload, for admins: pick up edited content now rather than at the next periodic check."""
     reloader: ContentReloader = context.bot_data["reloader"]
@@ -302,7 +307,8 @@ def register(application: Application, admin_user_ids: frozenset[int] = frozense
     admins = filters.User(user_id=admin_user_ids)
     application.add_handler(TypeHandler(Update, flood_check), group=-1)
     application.add_handler(CommandHandler(["start", "help"], start))
-    application.add_handler(CommandHandler("stats", stats, filters=admins))
+    application.add_handler(CommandHandler("stats", stats, filters=admins & filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("stats", stats_elsewhere, filters=admins))
     application.add_handler(CommandHandler("reload", reload, filters=admins))
     application.add_handler(CommandHandler("lang", lang))
     application.add_handler(CommandHandler("highlights", highlights))
