@@ -25,6 +25,12 @@ DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
 """Largest content file read, in bytes: some 200 times the longest seed article, and still seconds to index."""
 
 
+DEFAULT_QUESTION_LOG_DAYS = 30
+"""Days of questions kept: four times what `/stats` reads (7), a month of what readers asked for the owner to read
+(`python -m bot log`), and a bound on a flooder's share of the disk (28,800 questions, up to 220 MB, a day each)."""
+MAX_QUESTION_LOG_DAYS = 36_500
+
+
 class SettingsError(ValueError):
     """A setting with a value the bot cannot use; the message names the variable and what is valid."""
 
@@ -175,6 +181,8 @@ class Settings:
     """How long a reply that fails (5xx, timeout, dropped connection) keeps being retried."""
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     """Content files (articles, synonyms.yml) larger than this are skipped with a warning naming them."""
+    question_log_days: int = DEFAULT_QUESTION_LOG_DAYS
+    """Days the question log (and readers' votes) is kept; 0: for ever (see `chat.retention`)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -208,4 +216,5 @@ class Settings:
             vectors_dir=Path(env["EMBEDDINGS_DIR"]) if env.get("EMBEDDINGS_DIR") else None,
             send_retry_seconds=_integer(env, "SEND_RETRY_SECONDS", 60, maximum=3600),
             max_article_bytes=_integer(env, "MAX_ARTICLE_BYTES", DEFAULT_MAX_ARTICLE_BYTES, minimum=1),
+            question_log_days=_integer(env, "QUESTION_LOG_DAYS", DEFAULT_QUESTION_LOG_DAYS, maximum=MAX_QUESTION_LOG_DAYS),
         )

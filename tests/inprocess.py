@@ -44,6 +44,7 @@ class InProcessBot:
         admins: frozenset[int] = frozenset(),
         flood_limit: FloodLimit = DEFAULT_FLOOD_LIMIT,
         failing: frozenset[str] = frozenset(),
+        question_log_days: int = 30,
     ) -> None:
         self.settings = Settings(
             content_dir,
@@ -56,6 +57,7 @@ class InProcessBot:
             flood_limit=flood_limit,
             content_check_seconds=0,
             vectors_dir=SHARED_VECTORS,
+            question_log_days=question_log_days,
         )
         self.fake = FakeTelegram(failing=failing)
         self.application = build_application(self.settings, searcher)

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -494,3 +495,26 @@ def test_stats_in_a_group_are_not_posted_there(admin_bot: InProcessBot, user: in
     assert admin_bot.fake.messages_to(ADMIN) == []
     (private,) = admin_bot.say("/stats", ADMIN, language_code="en")
     assert "my secret pizza question" in private["text"]
+
+
+def test_the_question_log_is_pruned_in_the_background(searcher: Searcher, tmp_path: Path, user: int) -> None:
+    """Entries older than QUESTION_LOG_DAYS go, with their votes, without anyone asking; the recent ones stay."""
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        db.execute("PRAGMA journal_mode=WAL")
+    with InProcessBot(searcher, tmp_path, question_log_days=0) as kept:
+        (reply,) = kept.say("maaş aralığı nedir", user, language_code="tr")
+        kept.press_data(button(reply, "👍 Faydalı")["callback_data"], reply["_message"], user, "tr")
+        kept.say("terfi", user, language_code="tr")
+        assert "pruner" not in kept.application.bot_data
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        db.execute("UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question = 'maaş aralığı nedir'")
+    with InProcessBot(searcher, tmp_path, question_log_days=30) as pruning:
+        deadline = time.monotonic() + 30
+        while count_rows(tmp_path, "questions") != 1 and time.monotonic() < deadline:
+            pruning._runner.run(asyncio.sleep(0.05))
+    assert (count_rows(tmp_path, "questions"), count_rows(tmp_path, "votes")) == (1, 0)
+
+
+def count_rows(workdir: Path, table: str) -> int:
+    with sqlite3.connect(workdir / "bot.sqlite3") as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
