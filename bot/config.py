@@ -28,6 +28,11 @@ DEFAULT_BUILD_TIMEOUT_SECONDS = 900
 """Longest an index build may take before it is stopped: a cold build of 10,000 articles takes about a minute,
 and embedding the 500 paragraphs a build may embed (`EMBED_AT_BUILD`) one to three more."""
 
+DEFAULT_QUESTION_LOG_DAYS = 30
+"""Days of questions kept: four times what `/stats` reads (7), a month of what readers asked for the owner to read
+(`python -m bot log`), and a bound on a flooder's share of the disk (28,800 questions, up to 220 MB, a day each)."""
+MAX_QUESTION_LOG_DAYS = 36_500
+
 
 class SettingsError(ValueError):
     """A setting with a value the bot cannot use; the message names the variable and what is valid."""
@@ -181,6 +186,8 @@ class Settings:
     """Content files (articles, synonyms.yml) larger than this are skipped with a warning naming them."""
     build_timeout_seconds: int = DEFAULT_BUILD_TIMEOUT_SECONDS
     """An index build still running after this long is stopped (see `search.index_cache`)."""
+    question_log_days: int = DEFAULT_QUESTION_LOG_DAYS
+    """Days the question log (and readers' votes) is kept; 0: for ever (see `chat.retention`)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -215,4 +222,5 @@ class Settings:
             send_retry_seconds=_integer(env, "SEND_RETRY_SECONDS", 60, maximum=3600),
             max_article_bytes=_integer(env, "MAX_ARTICLE_BYTES", DEFAULT_MAX_ARTICLE_BYTES, minimum=1),
             build_timeout_seconds=_integer(env, "BUILD_TIMEOUT_SECONDS", DEFAULT_BUILD_TIMEOUT_SECONDS, minimum=1),
+            question_log_days=_integer(env, "QUESTION_LOG_DAYS", DEFAULT_QUESTION_LOG_DAYS, maximum=MAX_QUESTION_LOG_DAYS),
         )

@@ -282,6 +282,19 @@ class FakeTelegram:
         )
         return query_id
 
+    def press_shared(
+        self, button_data: str, *, user_id: int, inline_message_id: str = "shared-1", language_code: str | None = "en"
+    ) -> str:
+        """A press on a button of a message posted in inline mode: Telegram sends no message and no chat, only
+        the message's `inline_message_id`. Returns the callback query id."""
+        query_id = f"cb{next(self._update_ids)}"
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        if language_code:
+            user["language_code"] = language_code
+        query = {"id": query_id, "from": user, "chat_instance": "ci", "data": button_data, "inline_message_id": inline_message_id}
+        self._push({"callback_query": query})
+        return query_id
+
     def inline_query(self, query: str, *, user_id: int, language_code: str | None = "en") -> str:
         """`@bot query` typed by a user in any chat; returns the inline query id."""
         query_id = f"iq{next(self._update_ids)}"

@@ -44,6 +44,7 @@ class InProcessBot:
         admins: frozenset[int] = frozenset(),
         flood_limit: FloodLimit = DEFAULT_FLOOD_LIMIT,
         failing: frozenset[str] = frozenset(),
+        question_log_days: int = 30,
     ) -> None:
         self.settings = Settings(
             content_dir,
@@ -56,6 +57,7 @@ class InProcessBot:
             flood_limit=flood_limit,
             content_check_seconds=0,
             vectors_dir=SHARED_VECTORS,
+            question_log_days=question_log_days,
         )
         self.fake = FakeTelegram(failing=failing)
         self.application = build_application(self.settings, searcher)
@@ -112,6 +114,13 @@ class InProcessBot:
     def press_data(self, data: str, on_message: dict[str, Any], user: int, language_code: str | None = "en") -> dict[str, Any]:
         """Press a button carrying `data`; the bot's answerCallbackQuery for it."""
         query = self.fake.press(data, on_message, user_id=user, language_code=language_code)
+        self.post(self.fake._updates[-1])
+        (answered,) = [p for m, p in self.fake.calls if m == "answerCallbackQuery" and p.get("callback_query_id") == query]
+        return answered
+
+    def press_shared(self, data: str, user: int, language_code: str | None = "en") -> dict[str, Any]:
+        """Press a button carrying `data` on a message shared in inline mode; the bot's answerCallbackQuery for it."""
+        query = self.fake.press_shared(data, user_id=user, language_code=language_code)
         self.post(self.fake._updates[-1])
         (answered,) = [p for m, p in self.fake.calls if m == "answerCallbackQuery" and p.get("callback_query_id") == query]
         return answered

@@ -21,6 +21,12 @@ def test_defaults_need_only_the_token() -> None:
     assert settings.admin_user_ids == frozenset()
     assert settings.max_messages_per_second == 30
     assert settings.webhook_listen == "127.0.0.1" and settings.webhook_port == 8443
+    assert settings.question_log_days == 30
+
+
+@pytest.mark.parametrize(("value", "days"), [("90", 90), ("0", 0), (" 7 ", 7)])
+def test_the_question_log_is_kept_for_the_days_set_or_for_ever(value: str, days: int) -> None:
+    assert Settings.from_env({"QUESTION_LOG_DAYS": value}).question_log_days == days
 
 
 def test_admins_flood_limit_and_webhook_are_read() -> None:
@@ -80,6 +86,8 @@ BAD_SETTINGS = [
     ("DEFAULT_LANGUAGE", "english please", "ISO 639-1"),
     ("TELEGRAM_API_BASE_URL", "api.telegram.org", "https://"),
     ("TELEGRAM_WEBHOOK_URL", "bot.example.com/telegram", "https://"),
+    ("QUESTION_LOG_DAYS", "-1", "from 0 to 36500"),
+    ("QUESTION_LOG_DAYS", "forever", "digits 0-9"),
 ]
 
 

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -437,3 +438,90 @@ def test_readers_vote_on_answers_and_the_owner_reads_what_they_said(admin_bot: I
     (stats,) = admin_bot.say("/stats", ADMIN, language_code="en")
     assert "Answers marked helpful (last 7 days): 0% of 1 votes" in stats["text"]
     assert "1× maaş aralığı nedir → Hesap Yöneticisi Rolleri Örnekleri" in stats["text"]
+
+
+# -- buttons on shared messages, votes from elsewhere, admin output in groups, the log's retention ---------
+
+
+def test_a_button_on_a_shared_message_is_answered_does_nothing_and_counts_against_the_flood_limit(
+    searcher: Searcher, tmp_path: Path, user: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A message posted in inline mode sits in someone else's chat, and a press on it comes with no chat at all.
+
+    Those messages carry a link to the bot and no button of its own, so any
+    press there is forged (or stale): it gets the outdated button's notice,
+    changes nothing, and counts as a message, as every other press does.
+    """
+    with InProcessBot(searcher, tmp_path, flood_limit=FloodLimit(3, 60.0)) as running:
+        (shared, *_) = running.inline("maaş aralığı nedir", user, language_code="tr")["results"]
+        assert [set(b) for row in shared["reply_markup"]["inline_keyboard"] for b in row] == [{"text", "url"}]
+        generation = running.dialogue.searcher.index.generation
+        for data in (f"p:{generation}:0:0:0", "l:da", "v:1:1"):
+            answered = running.press_shared(data, user, language_code="tr")
+            assert answered["text"] == message("tr", "outdated_button") and answered["show_alert"]
+        over = running.press_shared(f"h:{generation}:0", user, language_code="tr")
+        assert over["text"] == message("tr", "flood") and over["show_alert"]
+        running.say("terfi", user, count=0, language_code="tr")
+        assert running.fake.messages_to(user) == []
+        assert running.fake.count("editMessageText") == running.fake.count("editMessageReplyMarkup") == 0
+    with sqlite3.connect(running.settings.database_path) as db:
+        assert db.execute("SELECT count(*) FROM users WHERE user_id = ?", (user,)).fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM chats WHERE chat_id = ?", (user,)).fetchone() == (0,)
+    assert "failed" not in caplog.text
+
+
+def test_a_vote_counts_only_in_the_chat_the_answer_was_given_in_and_others_look_outdated(bot: InProcessBot, user: int) -> None:
+    """Log ids are sequential: a forged `v:ID:1` must neither vote on someone else's answer nor tell whether ID exists."""
+    (reply,) = bot.say("maaş aralığı nedir", user, language_code="tr")
+    vote = button(reply, "👍 Faydalı")["callback_data"]
+    question_id = int(vote.split(":")[1])
+    stranger = next(user_ids)
+    (theirs,) = bot.say("pizza tarifi nedir", stranger, language_code="tr")
+    answers = [
+        bot.press_data(data, theirs["_message"], stranger, "tr")
+        for data in (vote, f"v:{question_id + 1000}:1", "p:00000000:0:0:0")
+    ]
+    assert {(a["text"], a.get("show_alert")) for a in answers} == {(message("tr", "outdated_button"), True)}
+    assert bot.press_data(vote, reply["_message"], user, "tr")["text"] == "Teşekkürler, kaydedildi."
+    group = -400_000 - user
+    (in_group,) = bot.say(f"@{BOT_USER['username']} terfi", user, chat_id=group, chat_type="supergroup", language_code="tr")
+    member = button(in_group, "👎 Faydalı değil")["callback_data"]
+    assert bot.press_data(member, in_group["_message"], stranger, "tr")["text"] == "Teşekkürler, kaydedildi."
+    with sqlite3.connect(bot.settings.database_path) as db:
+        votes = db.execute("SELECT user_id, helpful FROM votes ORDER BY question_id").fetchall()
+    assert votes == [(user, 1), (stranger, 0)]
+
+
+@pytest.mark.parametrize("command", ["/stats", f"/stats@{BOT_USER['username']}"])
+def test_stats_in_a_group_are_not_posted_there(admin_bot: InProcessBot, user: int, command: str) -> None:
+    """/stats lists readers' questions, private ones included: an admin typing it in a group is told where to ask."""
+    admin_bot.say("my secret pizza question", user, language_code="tr")
+    group = -500_000 - user
+    (reply,) = admin_bot.say(command, ADMIN, chat_id=group, chat_type="supergroup", language_code="it")
+    assert reply["text"] == message("it", "stats_private_only")
+    assert admin_bot.fake.messages_to(ADMIN) == []
+    (private,) = admin_bot.say("/stats", ADMIN, language_code="en")
+    assert "my secret pizza question" in private["text"]
+
+
+def test_the_question_log_is_pruned_in_the_background(searcher: Searcher, tmp_path: Path, user: int) -> None:
+    """Entries older than QUESTION_LOG_DAYS go, with their votes, without anyone asking; the recent ones stay."""
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        db.execute("PRAGMA journal_mode=WAL")
+    with InProcessBot(searcher, tmp_path, question_log_days=0) as kept:
+        (reply,) = kept.say("maaş aralığı nedir", user, language_code="tr")
+        kept.press_data(button(reply, "👍 Faydalı")["callback_data"], reply["_message"], user, "tr")
+        kept.say("terfi", user, language_code="tr")
+        assert "pruner" not in kept.application.bot_data
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        db.execute("UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question = 'maaş aralığı nedir'")
+    with InProcessBot(searcher, tmp_path, question_log_days=30) as pruning:
+        deadline = time.monotonic() + 30
+        while count_rows(tmp_path, "questions") != 1 and time.monotonic() < deadline:
+            pruning._runner.run(asyncio.sleep(0.05))
+    assert (count_rows(tmp_path, "questions"), count_rows(tmp_path, "votes")) == (1, 0)
+
+
+def count_rows(workdir: Path, table: str) -> int:
+    with sqlite3.connect(workdir / "bot.sqlite3") as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

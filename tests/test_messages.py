@@ -26,3 +26,10 @@ def test_content_languages_all_have_a_catalogue() -> None:
 
 def test_unknown_language_falls_back_to_english() -> None:
     assert message("de", "button_auto") == "Automatic"
+
+
+@pytest.mark.parametrize("lang", available())
+def test_notices_shown_on_a_button_fit_telegrams_200_characters(lang: str) -> None:
+    """answerCallbackQuery refuses a longer text; the flood notice shows there on a message shared in inline mode."""
+    for key in ("outdated_button", "vote_thanks", "vote_not_saved", "flood"):
+        assert len(message(lang, key)) <= 200, key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import signal
 import time
@@ -10,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bot.chat.messages import message
 
 from .botrunner import BotProcess, say
 from .conftest import SEEDS
@@ -148,3 +151,20 @@ def test_a_readers_vote_reaches_the_stats(fake: FakeTelegram, bot: BotProcess, u
     assert [b["text"] for b in edit["reply_markup"]["inline_keyboard"][0]] == ["👍 Utile", "👎 Non utile ✓"]
     (stats,) = say(fake, "/stats", ADMIN, language_code="en")
     assert "× fascia di stipendio → Esempi di ruoli di Account Manager" in stats["text"]
+
+
+def test_a_press_on_a_shared_message_is_answered_and_counts_against_the_flood_limit(
+    fake: FakeTelegram, bot: BotProcess, user: int
+) -> None:
+    """Through the real bot: a press on a message shared in inline mode comes with no chat (`inline_message_id`)."""
+    for data in ("p:00000000:0:0:0", "l:da", "v:1:1", "h:00000000:0"):
+        query = fake.press_shared(data, user_id=user, language_code="it")
+        (answered,) = fake.wait_for(lambda m, p, q=query: m == "answerCallbackQuery" and p.get("callback_query_id") == q)
+        outdated = data != "h:00000000:0"
+        assert answered["text"] == message("it", "outdated_button" if outdated else "flood"), "the fourth is over 3/60"
+    assert not re.search(r"update \d+ failed", bot.log()), bot.log()
+
+
+def test_an_admins_stats_are_not_posted_in_a_group(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
+    (reply,) = say(fake, "/stats", ADMIN, chat_id=-600_000 - user, chat_type="supergroup", language_code="ru")
+    assert reply["text"] == message("ru", "stats_private_only")

@@ -12,13 +12,15 @@ import multiprocessing
 import sqlite3
 import stat
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.chat import retention
 from bot.chat.pgstore import PostgresStore, safe_address
 from bot.chat.storage import Storage
-from bot.chat.store import MIGRATIONS, LoggedQuestion, Store, StoreError, check_database
+from bot.chat.store import MIGRATIONS, LoggedQuestion, Store, StoreError, check_database, question_key
 
 from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
 
@@ -235,12 +237,12 @@ def test_a_vote_is_kept_per_reader_and_answer_and_a_second_press_changes_it(back
             other = await store.record_answer(LoggedQuestion(1, 1, "terfi", "tr", "paragraph", "k", "Terfi", 1.0), "tr")
             unanswered = await store.record_answer(LoggedQuestion(1, 1, "pizza", "tr", "none", None, None, 0.0), None)
             votes = [
-                await store.vote(answered, 7, True),
-                await store.vote(answered, 7, False),
-                await store.vote(answered, 8, False),
-                await store.vote(other, 7, True),
-                await store.vote(unanswered, 7, False),
-                await store.vote(10**12, 7, False),
+                await store.vote(answered, 1, 7, True),
+                await store.vote(answered, 1, 7, False),
+                await store.vote(answered, 1, 8, False),
+                await store.vote(other, 1, 7, True),
+                await store.vote(unanswered, 1, 7, False),
+                await store.vote(10**12, 1, 7, False),
             ]
             return votes, await store.question_stats(), await store.unhelpful_answers()
         finally:
@@ -250,3 +252,128 @@ def test_a_vote_is_kept_per_reader_and_answer_and_a_second_press_changes_it(back
     assert votes == [True, True, True, True, False, False]
     assert (stats.votes.asked, stats.votes.answered, stats.votes.share) == (3, 1, 33)
     assert stats.unhelpful == [("maas nedir", "Maaş", 2)] == unhelpful
+
+
+def test_a_vote_counts_only_in_the_chat_the_answer_was_given_in(backend: Opener) -> None:
+    """Log ids are sequential and button data is whatever a client sends: an id from elsewhere is no answer of the voter's."""
+
+    async def scenario() -> tuple[list[bool], list[tuple]]:
+        store = await backend()
+        try:
+            private = await store.record_answer(LoggedQuestion(5, 5, "maas", "tr", "paragraph", "k", "Maaş", 1.0), "tr")
+            group = await store.record_answer(LoggedQuestion(-100, 6, "terfi", "tr", "paragraph", "k", "Terfi", 1.0), "tr")
+            votes = [
+                await store.vote(private, 9, 9, True),  # someone else's private answer, from their own chat
+                await store.vote(private, -100, 9, True),  # ... or from a group
+                await store.vote(group, -100, 9, False),  # any member of the group the answer was given in
+                await store.vote(private, 5, 5, True),  # the reader it was given to
+            ]
+            return votes, await execute(store, "SELECT question_id, user_id FROM votes ORDER BY question_id, user_id")
+        finally:
+            await store.close()
+
+    votes, stored = run(scenario())
+    assert votes == [False, False, True, True]
+    assert len(stored) == 2 and {row[1] for row in stored} == {5, 9}
+
+
+def asked_long_ago(store: Storage, questions: list[str]) -> Awaitable[list[tuple]]:
+    listed = ", ".join(f"'{question}'" for question in questions)
+    return execute(store, f"UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question IN ({listed})")
+
+
+def test_pruning_deletes_the_oldest_questions_with_their_votes_a_batch_at_a_time(backend: Opener) -> None:
+    async def scenario() -> tuple[list[int], list[tuple], list[tuple]]:
+        store = await backend()
+        try:
+            ids = [
+                await store.record_answer(LoggedQuestion(1, 1, question, "tr", "paragraph", "k", "S", 1.0), "tr")
+                for question in ("first", "second", "third", "recent")
+            ]
+            for question_id in ids:
+                await store.vote(question_id, 1, 1, False)
+            await asked_long_ago(store, ["first", "second", "third"])
+            cutoff = datetime.now(UTC) - timedelta(days=30)
+            deleted = [await store.prune_questions(cutoff, 2), await store.prune_questions(cutoff, 2)]
+            deleted.append(await store.prune_questions(cutoff, 2))
+            questions = await execute(store, "SELECT question FROM questions")
+            return deleted, questions, await execute(store, "SELECT question_id FROM votes")
+        finally:
+            await store.close()
+
+    deleted, questions, votes = run(scenario())
+    assert deleted == [2, 1, 0]
+    assert questions == [("recent",)]
+    assert len(votes) == 1
+
+
+def test_retention_prunes_every_old_entry_batch_by_batch(backend: Opener, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retention, "BATCH", 3)
+    monkeypatch.setattr(retention, "PAUSE_SECONDS", 0)
+
+    async def scenario() -> tuple[int, list[tuple]]:
+        store = await backend()
+        try:
+            old = [f"old {n}" for n in range(10)]
+            for question in [*old, "recent"]:
+                await store.record_answer(LoggedQuestion(1, 1, question, "it", "none", None, None, 0.0), None)
+            await asked_long_ago(store, old)
+            return await retention.prune(store, 30), await execute(store, "SELECT question FROM questions")
+        finally:
+            await store.close()
+
+    deleted, left = run(scenario())
+    assert (deleted, left) == (10, [("recent",)])
+
+
+def test_the_unanswered_list_counts_the_whole_week_however_long_the_log(backend: Opener) -> None:
+    """Counted by the database: the list once read only the newest 50,000 questions, and counted them on the event loop."""
+    pizza, kebab = question_key("Pizza tarifi?"), question_key("kebab")
+    columns = "asked_at, chat_id, user_id, question, language, kind, score, answered, question_key"
+
+    async def scenario():
+        store = await backend()
+        try:
+            await store.record_answer(LoggedQuestion(1, 1, "pizza  tarifi", "tr", "none", None, None, 0.0), None)
+            if isinstance(store, Store):
+                rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) "
+                rows += f"INSERT INTO questions ({columns}) SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-{{days}} days'), 1, 1, {{text}}, 'tr', "
+                rows += "'none', 0, 0, {key} FROM n"
+            else:
+                rows = f"INSERT INTO questions ({columns}) SELECT now() - interval '{{days}} days', 1, 1, {{text}}, 'tr', "
+                rows += "'none', 0, false, {key} FROM generate_series(1, {count}) AS n(i)"
+            await execute(store, rows.format(count=30_000, days=5, text="'pizza tarifi'", key=pizza))
+            await execute(store, rows.format(count=25_000, days=1, text="'kebab'", key=kebab))
+            await execute(store, rows.format(count=30_000, days=1, text="'garbage ' || i", key="i"))
+            return await store.question_stats()
+        finally:
+            await store.close()
+
+    stats = run(scenario())
+    assert stats.unanswered[:2] == [("pizza tarifi", 30_001), ("kebab", 25_000)]
+    assert stats.week.asked == 85_001
+
+
+def test_an_old_database_gains_question_keys_and_keeps_its_log(tmp_path: Path) -> None:
+    """A file from before the keys: its questions stay and are counted, only left out of the unanswered list."""
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as db:
+        for migration in MIGRATIONS[:6]:
+            db.executescript(migration.sqlite)
+        db.execute("PRAGMA user_version = 6")
+        db.execute(
+            "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, score, answered) "
+            f"VALUES ('{datetime.now(UTC).isoformat(timespec='seconds')}', 1, 1, 'pizza', 'tr', 'none', 0, 0)"
+        )
+
+    async def scenario():
+        store = await Store.open(path)
+        try:
+            await store.record_answer(LoggedQuestion(1, 1, "Pizza!", "tr", "none", None, None, 0.0), None)
+            return await store.schema_version(), await store.question_stats()
+        finally:
+            await store.close()
+
+    version, stats = run(scenario())
+    assert version == len(MIGRATIONS)
+    assert stats.week.asked == 2 and stats.unanswered == [("Pizza!", 1)]

@@ -257,15 +257,27 @@ class Dialogue:
             return Pressed(self._render(searcher, answer, article.lang))
         return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
 
+    async def press_on_shared(self, asker: Asker) -> Pressed:
+        """A button on a message shared in inline mode, in a chat the bot may not be in: it does nothing.
+
+        `share` gives those messages a link to the bot and no button of its
+        own: a press there would change the message for everyone in someone
+        else's chat, and no answer was logged there to vote on. So the data is
+        forged or from elsewhere, and gets what an outdated button gets.
+        """
+        return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
+
     async def _vote(self, asker: Asker, vote: Vote) -> Pressed:
         """ "Helpful" or "not helpful": stored with the answer's log entry, one per reader (a second press changes it)."""
         lang = await self.ui_language(asker)
         try:
-            stored = asker.user_id is not None and await self.store.vote(vote.question_id, asker.user_id, vote.helpful)
+            stored = asker.user_id is not None and await self.store.vote(
+                vote.question_id, asker.chat_id, asker.user_id, vote.helpful
+            )
         except StoreError as error:
             log.error("chat %s: a vote was not saved: %s", asker.chat_id, error)
             return Pressed(None, message(lang, "vote_not_saved"))
-        if not stored:
+        if not stored:  # no such answer, or not given in this chat: the same reply, so ids cannot be probed
             return Pressed(None, message(lang, "outdated_button"))
         return Pressed(None, message(lang, "vote_thanks"), vote_buttons(vote.question_id, lang, chosen=vote.helpful))
 
@@ -295,6 +307,10 @@ class Dialogue:
             lines.append(message(lang, "stats_unhelpful"))
             lines += [f"{count}× {question} → {section}" for question, section, count in stats.unhelpful]
         return plain("\n".join(lines))
+
+    async def stats_elsewhere(self, asker: Asker) -> Reply:
+        """/stats outside a private chat: it lists what readers asked, in private chats too, so it is not posted there."""
+        return plain(message(await self.ui_language(asker), "stats_private_only"))
 
     async def reload_report(self, asker: Asker, outcome: ReloadOutcome) -> Reply:
         lang = await self.ui_language(asker)

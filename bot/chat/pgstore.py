@@ -28,7 +28,6 @@ import asyncpg
 from .store import (
     MIGRATIONS,
     SWEEP_EVERY,
-    UNANSWERED_READ,
     ChatState,
     FloodOutcome,
     FloodScope,
@@ -37,7 +36,7 @@ from .store import (
     StoreError,
     Tally,
     Unhelpful,
-    most_frequent,
+    shown,
 )
 
 log = logging.getLogger(__name__)
@@ -168,16 +167,17 @@ class PostgresStore:
             return int(
                 await db.fetchval(
                     "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, "
-                    "answered) VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                    "answered, question_key) VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                     *entry.row(),
                 )
             )
 
     @_guarded
-    async def vote(self, question_id: int, user_id: int, helpful: bool) -> bool:
-        """A reader's vote on an answer; a second vote replaces the first. False when no such answer was logged."""
+    async def vote(self, question_id: int, chat_id: int, user_id: int, helpful: bool) -> bool:
+        """A reader's vote on an answer given in `chat_id`; False when there is none (see `store.Store.vote`)."""
         async with self._pool.acquire() as db, db.transaction():
-            if await db.fetchval("SELECT 1 FROM questions WHERE id = $1 AND answered", question_id) is None:
+            query = "SELECT 1 FROM questions WHERE id = $1 AND chat_id = $2 AND answered"
+            if await db.fetchval(query, question_id, chat_id) is None:
                 return False
             await db.execute(
                 "INSERT INTO votes (question_id, user_id, helpful, voted_at) VALUES ($1, $2, $3, now()) "
@@ -191,9 +191,9 @@ class PostgresStore:
     @_guarded
     async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]:
         rows = await self._pool.fetch(
-            "SELECT q.question, coalesce(q.section, ''), count(*) FROM votes v JOIN questions q ON q.id = v.question_id "
-            "WHERE NOT v.helpful AND ($1::timestamptz IS NULL OR v.voted_at >= $1) "
-            "GROUP BY q.id ORDER BY count(*) DESC, max(v.voted_at) DESC LIMIT $2",
+            "SELECT q.question, coalesce(q.section, ''), v.n FROM (SELECT question_id, count(*) AS n, max(voted_at) AS last "
+            "FROM votes WHERE NOT helpful AND ($1::timestamptz IS NULL OR voted_at >= $1) GROUP BY question_id "
+            "ORDER BY n DESC, last DESC LIMIT $2) v JOIN questions q ON q.id = v.question_id ORDER BY v.n DESC, v.last DESC",
             since,
             limit,
         )
@@ -227,6 +227,7 @@ class PostgresStore:
 
     @_guarded
     async def question_stats(self, now: datetime | None = None, top: int = 10) -> QuestionStats:
+        """What `/stats` shows, counted by the server from indexes (see `store.Store.question_stats`)."""
         now = now or datetime.now(UTC)
         day, week = now - timedelta(days=1), now - timedelta(days=7)
         rows = await self._pool.fetch(
@@ -238,9 +239,12 @@ class PostgresStore:
         by_language = {row[0] or "?": Tally(row[1], row[2]) for row in rows}
         day_tally = Tally(sum(row[3] for row in rows), sum(row[4] for row in rows))
         week_tally = Tally(sum(t.asked for t in by_language.values()), sum(t.answered for t in by_language.values()))
-        questions = await self._pool.fetch(
-            f"SELECT question FROM questions WHERE asked_at >= $1 AND NOT answered ORDER BY id DESC LIMIT {UNANSWERED_READ}",
+        unanswered = await self._pool.fetch(
+            "SELECT q.question, u.n FROM (SELECT question_key, count(*) AS n, max(id) AS last FROM questions "
+            "WHERE NOT answered AND asked_at >= $1 AND question_key IS NOT NULL GROUP BY question_key "
+            "ORDER BY n DESC, last DESC LIMIT $2) u JOIN questions q ON q.id = u.last ORDER BY u.n DESC, u.last DESC",
             week,
+            top,
         )
         votes = await self._pool.fetchrow(
             "SELECT count(*), count(*) FILTER (WHERE helpful) FROM votes WHERE voted_at >= $1", week
@@ -249,9 +253,25 @@ class PostgresStore:
             day_tally,
             week_tally,
             by_language,
-            most_frequent([row[0] for row in questions], top),
+            [(shown(row[0]), int(row[1])) for row in unanswered],
             Tally(votes[0], votes[1]),
             await self.unhelpful_answers(top, week),
+        )
+
+    @_guarded
+    async def prune_questions(self, before: datetime, limit: int) -> int:
+        """Deletes up to `limit` of the questions logged before `before`, oldest first, with their votes; how many.
+
+        Rows another instance is pruning at the same moment are skipped, not waited for.
+        """
+        return int(
+            await self._pool.fetchval(
+                "WITH oldest AS (SELECT id FROM questions WHERE asked_at < $1 ORDER BY asked_at LIMIT $2 FOR UPDATE SKIP LOCKED), "
+                "votes_gone AS (DELETE FROM votes WHERE question_id IN (SELECT id FROM oldest)), "
+                "gone AS (DELETE FROM questions WHERE id IN (SELECT id FROM oldest) RETURNING 1) SELECT count(*) FROM gone",
+                before,
+                limit,
+            )
         )
 
     @_guarded

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import os
 import re
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -187,6 +187,24 @@ MIGRATIONS: tuple[Migration, ...] = (
         # PostgreSQL has had both since the steps above; asyncpg refuses a script of comments only.
         postgres="COMMENT ON TABLE deliveries IS 'webhook updates already handled, by any instance or worker'",
     ),
+    Migration(
+        "the question log counted by the database: each question's key, and indexes /stats and pruning read alone",
+        # Questions logged before this step have no key and stay out of the unanswered list (it covers 7 days).
+        sqlite="""
+        ALTER TABLE questions ADD COLUMN question_key INTEGER;
+        CREATE INDEX questions_for_stats ON questions (asked_at, language, answered, question_key);
+        DROP INDEX questions_by_time;
+        CREATE INDEX votes_for_stats ON votes (voted_at, helpful, question_id);
+        DROP INDEX votes_by_time;
+        """,
+        postgres="""
+        ALTER TABLE questions ADD COLUMN question_key BIGINT;
+        CREATE INDEX questions_for_stats ON questions (asked_at) INCLUDE (language, answered, question_key, id);
+        DROP INDEX questions_by_time;
+        CREATE INDEX votes_for_stats ON votes (voted_at) INCLUDE (helpful, question_id);
+        DROP INDEX votes_by_time;
+        """,
+    ),
 )
 SWEEP_EVERY = 1000
 """Admissions (and deliveries) between deletions of idle users' flood rows of that scope (and of forgotten deliveries)."""
@@ -211,7 +229,7 @@ class LoggedQuestion:
     section: str | None
     score: float
 
-    def row(self) -> tuple[int | None, int | None, str, str | None, str, str | None, str | None, float, bool]:
+    def row(self) -> tuple[int | None, int | None, str, str | None, str, str | None, str | None, float, bool, int | None]:
         """The log entry's columns after `asked_at`, in `questions` order, as both backends insert them."""
         return (
             self.chat_id,
@@ -223,6 +241,7 @@ class LoggedQuestion:
             self.section,
             self.score,
             self.kind != "none",
+            question_key(self.question),
         )
 
 
@@ -260,23 +279,23 @@ Unhelpful = tuple[str, str, int]
 """(question, section it was answered with, "not helpful" votes)."""
 
 
-UNANSWERED_READ = 50_000
-"""Most unanswered questions `/stats` reads, newest first."""
+def question_key(question: str) -> int | None:
+    """What questions differing only in case, spacing or punctuation share, so the database counts them as one.
 
-
-def most_frequent(questions: list[str], top: int) -> list[tuple[str, int]]:
-    """The `top` questions asked most, counting those that differ only in case, spacing or punctuation as one.
-
-    Each is shown as first met in `questions` (newest first: as most recently typed).
+    A 64-bit hash of the question's words, casefolded: the log's unanswered
+    questions are counted by `GROUP BY` on it, in the database, never by
+    reading the questions back (a busy week's log is gigabytes). None for a
+    question without a word ("🙂🙂🙂"), which is not counted.
     """
-    counts: Counter[str] = Counter()
-    first_spelling: dict[str, str] = {}
-    for question in questions:
-        key = " ".join(_WORDS.findall(question.casefold()))
-        if key:
-            counts[key] += 1
-            first_spelling.setdefault(key, " ".join(question.split()))
-    return [(first_spelling[key], n) for key, n in counts.most_common(top)]
+    words = " ".join(_WORDS.findall(question.casefold()))
+    if not words:
+        return None
+    return int.from_bytes(hashlib.blake2b(words.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def shown(question: str) -> str:
+    """A question as `/stats` lists it: its spacing collapsed."""
+    return " ".join(question.split())
 
 
 FloodScope = Literal["message", "inline"]
@@ -523,17 +542,24 @@ class Store:
         """A question's log entry and the chat's new context, in one commit: the hot path of a busy bot. Returns its id."""
         await self._remember_chat(entry.chat_id, entry.article_key, article_lang, entry.language)
         cursor = await self._db.execute(
-            "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered, "
+            "question_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (_now(), *entry.row()),
         )
         await self._db.commit()
         return int(cursor.lastrowid or 0)
 
     @_write
-    async def vote(self, question_id: int, user_id: int, helpful: bool) -> bool:
-        """A reader's vote on an answer; a second vote replaces the first. False when no such answer was logged."""
-        async with self._db.execute("SELECT 1 FROM questions WHERE id = ? AND answered = 1", (question_id,)) as cursor:
+    async def vote(self, question_id: int, chat_id: int, user_id: int, helpful: bool) -> bool:
+        """A reader's vote on an answer given in `chat_id`; a second vote replaces the first.
+
+        False when no such answer was given there: button data is whatever a
+        client sends, and log ids are sequential, so an id alone would let
+        anyone vote on any answer (and learn which ids exist). The chat comes
+        from Telegram (the message the button is on), not from the data.
+        """
+        query = "SELECT 1 FROM questions WHERE id = ? AND chat_id = ? AND answered = 1"
+        async with self._db.execute(query, (question_id, chat_id)) as cursor:
             if await cursor.fetchone() is None:
                 return False
         await self._db.execute(
@@ -545,10 +571,17 @@ class Store:
         return True
 
     async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]:
-        """The answers marked "not helpful" (since `since`), most often first, then the newest: what to rewrite."""
+        """The answers marked "not helpful" (since `since`), most often first, then the newest: what to rewrite.
+
+        Counted on the votes' index alone (SQLite would rather walk every vote in
+        the order of its key, to skip a sort); only the `limit` answers listed
+        are read from the log.
+        """
         query = (
-            "SELECT q.question, coalesce(q.section, ''), count(*) FROM votes v JOIN questions q ON q.id = v.question_id "
-            "WHERE NOT v.helpful AND v.voted_at >= ? GROUP BY q.id ORDER BY count(*) DESC, max(v.voted_at) DESC LIMIT ?"
+            "SELECT q.question, coalesce(q.section, ''), v.n FROM (SELECT question_id, count(*) AS n, max(voted_at) AS last "
+            "FROM votes INDEXED BY votes_for_stats WHERE NOT helpful AND voted_at >= ? GROUP BY question_id "
+            "ORDER BY n DESC, last DESC LIMIT ?) v "
+            "JOIN questions q ON q.id = v.question_id ORDER BY v.n DESC, v.last DESC"
         )
         async with self._db.execute(query, (_stamp(since) if since else "", limit)) as cursor:
             return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
@@ -573,6 +606,11 @@ class Store:
             return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 
     async def question_stats(self, now: datetime | None = None, top: int = 10) -> QuestionStats:
+        """What `/stats` shows, counted by SQLite from two indexes alone (`questions_for_stats`, `votes_for_stats`).
+
+        A question's text is read for the `top` unanswered ones listed only,
+        as last typed: the log may hold gigabytes of them (see `retention`).
+        """
         now = now or datetime.now(UTC)
         day, week = _stamp(now - timedelta(days=1)), _stamp(now - timedelta(days=7))
         query = (
@@ -584,14 +622,36 @@ class Store:
         by_language = {row[0] or "?": Tally(row[1], row[2] or 0) for row in rows}
         day_tally = Tally(sum(row[3] or 0 for row in rows), sum(row[4] or 0 for row in rows))
         week_tally = Tally(sum(t.asked for t in by_language.values()), sum(t.answered for t in by_language.values()))
-        query = f"SELECT question FROM questions WHERE asked_at >= ? AND answered = 0 ORDER BY id DESC LIMIT {UNANSWERED_READ}"
-        async with self._db.execute(query, (week,)) as cursor:
-            unanswered = most_frequent([row[0] for row in await cursor.fetchall()], top)
+        query = (
+            "SELECT q.question, u.n FROM (SELECT question_key, count(*) AS n, max(id) AS last FROM questions "
+            "WHERE answered = 0 AND asked_at >= ? AND question_key IS NOT NULL GROUP BY question_key "
+            "ORDER BY n DESC, last DESC LIMIT ?) u JOIN questions q ON q.id = u.last ORDER BY u.n DESC, u.last DESC"
+        )
+        async with self._db.execute(query, (week, top)) as cursor:
+            unanswered = [(shown(row[0]), row[1]) for row in await cursor.fetchall()]
         async with self._db.execute("SELECT count(*), sum(helpful) FROM votes WHERE voted_at >= ?", (week,)) as cursor:
             row = await cursor.fetchone()
         votes = Tally(row[0], row[1] or 0) if row else Tally(0, 0)
         unhelpful = await self.unhelpful_answers(top, now - timedelta(days=7))
         return QuestionStats(day_tally, week_tally, by_language, unanswered, votes, unhelpful)
+
+    @_write
+    async def prune_questions(self, before: datetime, limit: int) -> int:
+        """Deletes up to `limit` of the questions logged before `before`, oldest first, with their votes; how many.
+
+        One short transaction per call (see `retention`), so the file's write
+        lock is never held for long whatever the log's size.
+        """
+        query = "SELECT id FROM questions WHERE asked_at < ? ORDER BY asked_at LIMIT ?"
+        async with self._db.execute(query, (_stamp(before), limit)) as cursor:
+            ids = [row[0] for row in await cursor.fetchall()]
+        if not ids:
+            return 0
+        listed = ", ".join("?" * len(ids))
+        await self._db.execute(f"DELETE FROM votes WHERE question_id IN ({listed})", ids)
+        cursor = await self._db.execute(f"DELETE FROM questions WHERE id IN ({listed})", ids)
+        await self._db.commit()
+        return cursor.rowcount
 
     async def ping(self) -> None:
         """Raises when the database does not answer (see `/healthz`)."""

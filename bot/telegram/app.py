@@ -27,6 +27,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from ..chat.dialogue import Dialogue
 from ..chat.messages import FALLBACK, available, message
 from ..chat.reload import ContentReloader
+from ..chat.retention import keep_pruned
 from ..chat.storage import Storage, check_storage, open_storage
 from ..chat.store import StoreError
 from ..config import Settings
@@ -225,6 +226,9 @@ async def _post_init(application: Application) -> None:
     if settings.content_check_seconds:
         application.bot_data["watcher"] = loop.create_task(reloader.watch(settings.content_check_seconds))
     worker: int | None = application.bot_data.get("worker")
+    if settings.question_log_days and not worker:
+        # One pruner per instance: workers share its database, and the first is enough.
+        application.bot_data["pruner"] = loop.create_task(keep_pruned(store, settings.question_log_days))
     if worker is not None:
         # Forked from the index the parent loaded at start: a worker started again later catches up with edits since.
         application.bot_data["catch_up"] = loop.create_task(reloader.reload())
@@ -279,7 +283,7 @@ async def _first_delivery(application: Application, update_id: int) -> bool:
 
 
 async def _post_stop(application: Application) -> None:
-    for name in ("watcher", "catch_up"):
+    for name in ("watcher", "catch_up", "pruner"):
         await _cancel(application.bot_data.get(name))
 
 

@@ -143,10 +143,17 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An inline button; the query is always answered, so the button never keeps spinning."""
+    """An inline button; the query is always answered, so the button never keeps spinning.
+
+    A button on a message shared in inline mode comes with no chat (an
+    `inline_message_id` instead of the message): `Dialogue.press_on_shared`.
+    """
     query = update.callback_query
     try:
-        pressed = await dialogue(context).press(asker_of(update), query.data)
+        if update.effective_chat is None:
+            pressed = await dialogue(context).press_on_shared(asker_of(update))
+        else:
+            pressed = await dialogue(context).press(asker_of(update), query.data)
     except Exception:
         await query.answer()
         raise
@@ -207,10 +214,16 @@ def _addressed_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
 
 
 async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before every other handler: over the limit, a user gets one notice and nothing else for a while."""
+    """Runs before every other handler: over the limit, a user gets one notice and nothing else for a while.
+
+    A button press counts as a message, on a message shared in inline mode
+    too, where there is no chat to send the notice to: it shows on the button.
+    """
     user = update.effective_user
     inline = update.inline_query is not None
-    if user is None or (update.effective_chat is None and not inline) or not _addressed_to_bot(update, context):
+    pressed = update.callback_query
+    chat = update.effective_chat
+    if user is None or (chat is None and not inline and pressed is None) or not _addressed_to_bot(update, context):
         return
     asker = asker_of(update)
     if dialogue(context).is_admin(asker):
@@ -219,20 +232,29 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     admission = await guard.check(user.id)
     if admission is Admission.ANSWER:
         return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     if inline:
         await update.inline_query.answer([], cache_time=0)
         raise ApplicationHandlerStop
+    notice = None
     if admission is Admission.NOTIFY:
         FLOOD_NOTICES.inc()
-        await send(context, update.effective_chat.id, await dialogue(context).flood_notice(asker))
+        notice = await dialogue(context).flood_notice(asker)
+    if pressed is not None:
+        on_button = notice.texts[0] if notice is not None and chat is None else None
+        await pressed.answer(on_button, show_alert=on_button is not None)
+    if notice is not None and chat is not None:
+        await send(context, chat.id, notice)
     raise ApplicationHandlerStop
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats, for admins: questions asked and answered, and the most frequent unanswered ones."""
     await send(context, update.effective_chat.id, await dialogue(context).stats(asker_of(update)))
+
+
+async def stats_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats by an admin in a group: readers' questions are not posted there; the reply says where to ask."""
+    await send(context, update.effective_chat.id, await dialogue(context).stats_elsewhere(asker_of(update)))
 
 
 async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -285,7 +307,8 @@ def register(application: Application, admin_user_ids: frozenset[int] = frozense
     admins = filters.User(user_id=admin_user_ids)
     application.add_handler(TypeHandler(Update, flood_check), group=-1)
     application.add_handler(CommandHandler(["start", "help"], start))
-    application.add_handler(CommandHandler("stats", stats, filters=admins))
+    application.add_handler(CommandHandler("stats", stats, filters=admins & filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("stats", stats_elsewhere, filters=admins))
     application.add_handler(CommandHandler("reload", reload, filters=admins))
     application.add_handler(CommandHandler("lang", lang))
     application.add_handler(CommandHandler("highlights", highlights))
