@@ -185,7 +185,7 @@ def question_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ]:
             entry = LoggedQuestion(1, 1, question, "it", kind, "account-manager" if section else None, section, 0.9)
             logged = await store.record_answer(entry, None)
-        await store.vote(logged, 1, False)
+        await store.vote(logged, 1, 1, False)
         await store.close()
 
     asyncio.run(write())
