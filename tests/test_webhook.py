@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import json
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -264,3 +266,30 @@ def test_healthz_and_metrics_answer_without_the_secret_on_sqlite(webhook: str) -
         assert (response.status, response.read()) == (200, b"ok\n")
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
         assert response.status == 200 and b"# TYPE kb_bot_questions_total counter" in response.read()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("listen", "reason"),
+    [("127.0.0.1", "Address already in use"), ("192.0.2.1", "Cannot assign requested address")],
+    ids=["port in use", "not this host's address"],
+)
+def test_a_port_that_cannot_be_listened_on_is_one_line_before_telegram_hears_of_the_bot(
+    fake: FakeTelegram, tmp_path: Path, listen: str, reason: str
+) -> None:
+    """The port is bound before anything else: a traceback came after the webhook was registered with Telegram."""
+    asked = len(fake.calls)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {"TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram", "WEBHOOK_LISTEN": listen, "WEBHOOK_PORT": str(port)}
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run", "--webhook"],
+            cwd=tmp_path,
+            env=BotProcess(fake, tmp_path, **env).env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"WEBHOOK_LISTEN={listen} WEBHOOK_PORT={port}: cannot listen there: {reason}"]
+    assert len(fake.calls) == asked
