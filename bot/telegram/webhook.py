@@ -18,6 +18,10 @@ saw no timely 200, so the same question could be answered twice. Here:
   less than one never answered), never refused and then acknowledged unhandled
   when Telegram sends it again.
 
+The server under it is `connections.GuardedHTTPServer`: timeouts for slow
+requests, a cap on open connections, and an accept loop that survives the
+process running out of descriptors.
+
 `GuardedUpdater` is python-telegram-bot's `Updater` with this handler in
 place of its own; `run_webhook` keeps doing the rest (setWebhook, signals,
 shutdown).
@@ -48,10 +52,10 @@ from telegram.ext import ExtBot, Updater
 from telegram.ext._utils.webhookhandler import WebhookServer
 
 from ..chat import metrics
+from .connections import MAX_BODY_BYTES, GuardedHTTPServer
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1 << 20
 SEEN_SECONDS = 600.0
 SEEN_LIMIT = 100_000
 DELIVERY_CHECK_SECONDS = 1.0
@@ -250,6 +254,18 @@ class GuardedWebhookApp(tornado.web.Application):
         """python-telegram-bot logs what matters; tornado's access log would repeat every request."""
 
 
+class GuardedWebhookServer(WebhookServer):
+    """python-telegram-bot's server, on `GuardedHTTPServer` rather than tornado's own `HTTPServer`.
+
+    It adds a socket object given as `unix` as it is, whatever its family: the
+    socket bound before the index was loaded (`app.load`), shared by workers.
+    """
+
+    def __init__(self, listen: str, port: int, app: GuardedWebhookApp, unix: str | Path | socket | None) -> None:
+        super().__init__(listen, port, app, None, unix)
+        self._http_server = GuardedHTTPServer(app)
+
+
 class GuardedUpdater(Updater):
     """python-telegram-bot's `Updater`, serving the webhook with `GuardedHandler`; TLS is left to a proxy in front.
 
@@ -293,8 +309,7 @@ class GuardedUpdater(Updater):
         app = GuardedWebhookApp(
             f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token, self.readiness, self.elsewhere
         )
-        # python-telegram-bot's server adds a socket object given as `unix` as it is, whatever its family.
-        self._httpd = WebhookServer(listen, port, app, None, self.listening or unix)
+        self._httpd = GuardedWebhookServer(listen, port, app, self.listening or unix)
         if webhook_url:
             await self._bootstrap(
                 max_retries=bootstrap_retries,
