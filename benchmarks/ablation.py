@@ -1,6 +1,6 @@
 """What each ranking signal and adjustment earns: right answers with it switched off, on every question set.
 
-    python benchmarks/ablation.py [--eval ../shared/eval] [--only NAME ...] [--set FIELD=VALUE ...]
+    python benchmarks/ablation.py [--eval benchmarks/eval] [--only NAME ...] [--set FIELD=VALUE ...]
 
 Each signal or adjustment named in `searcher.SWITCHES` is switched off in
 turn (`RankingConfig.disabled`) and every question set is answered again, in
@@ -116,11 +116,12 @@ MULTI_BLIND = sorted((ROOT / "benchmarks" / "data").glob("questions_multi_blind*
 
 
 def multi_corpus(eval_dir: Path) -> Corpus:
-    """The multi-article knowledge base, its public question set, the blind sets over it and the English questions."""
+    """The multi-article knowledge base, its public question set and later readers' wording of it, the blind sets over it
+    and the English questions."""
     folder = eval_dir / "multi"
     scorer = load_module(folder / "score_multi.py")
     kb, units = scorer.load_kb(folder / "kb"), scorer.load_units(folder / "kb")
-    labelled = {"multi": read_cases(folder / "questions.jsonl")}
+    labelled = {"multi": read_cases(folder / "questions.jsonl"), "later": read_cases(folder / "later.jsonl")}
     labelled.update((path.stem.removeprefix("questions_"), read_cases(path)) for path in MULTI_BLIND)
     expects = {case["id"]: scorer.normalize_expect(case, kb) for cases in labelled.values() for case in cases}
 
@@ -177,7 +178,7 @@ def tuned(settings: list[str]) -> RankingConfig:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval", help="folder of score.py and multi/")
+    parser.add_argument("--eval", type=Path, default=ROOT / "benchmarks" / "eval", help="folder of score.py and multi/")
     parser.add_argument("--only", nargs="*", choices=SWITCHES, default=list(SWITCHES), help="switches to measure")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="RankingConfig numbers for every row")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """What the semantic signal costs: embedding paragraphs at build, and questions at answer time.
 
-    python benchmarks/bench_semantic.py [--eval ../shared/eval] [--units 400]
+    python benchmarks/bench_semantic.py [--eval benchmarks/eval] [--units 400]
 
 Measured in fresh processes pinned to one core, as the bot runs them:
 
@@ -97,7 +97,7 @@ def run(script: str, *args: str, cores: str = "0") -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval")
+    parser.add_argument("--eval", type=Path, default=ROOT / "benchmarks" / "eval")
     parser.add_argument("--units", type=int, default=400)
     parser.add_argument("--vectors", type=Path, default=ROOT / "data" / "cache" / "embeddings")
     args = parser.parse_args()

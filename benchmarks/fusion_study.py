@@ -1,6 +1,6 @@
 """Why the semantic signal is embedded and fused as it is: the alternatives, measured on every labelled question set.
 
-    python benchmarks/fusion_study.py [--eval ../shared/eval]
+    python benchmarks/fusion_study.py [--eval benchmarks/eval]
 
 1. **What to embed, and how to compare.** The semantic signal alone: how
    often the unit most similar to the question is a right one, among the
@@ -272,7 +272,7 @@ def fusion_choices(found: dict[str, list[Candidates]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval", help="folder of dev.jsonl and multi/")
+    parser.add_argument("--eval", type=Path, default=ROOT / "benchmarks" / "eval", help="folder of dev.jsonl and multi/")
     args = parser.parse_args()
     sets = question_sets(args.eval)
     print("What to embed and how to compare (semantic signal alone, top-1 right):\n")

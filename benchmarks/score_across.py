@@ -1,6 +1,6 @@
 """Score questions asked in a language the content lacks: right when the answer is an expected unit in any language.
 
-    python benchmarks/score_across.py [QUESTIONS.jsonl] [--eval ../shared/eval] [--show-misses] [--lang CODE]
+    python benchmarks/score_across.py [QUESTIONS.jsonl] [--eval benchmarks/eval] [--show-misses] [--lang CODE]
 
 The multi-article knowledge base has no English; an English question is
 answered from whichever translation its meaning finds, in the reader's
@@ -39,7 +39,7 @@ def right_across(case: dict, out: dict, found: dict[str, set[str]]) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("questions", type=Path, nargs="?", default=ENGLISH)
-    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval")
+    parser.add_argument("--eval", type=Path, default=ROOT / "benchmarks" / "eval")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--lang", help="the reader's chosen language (ask --lang)")
     args = parser.parse_args()

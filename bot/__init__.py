@@ -5,7 +5,8 @@ One package per layer, bottom first; each imports only the layers listed before 
 
 - `language`: normalise (`textnorm`, `analysis`, word frequencies from
   `frequencies`), correct typos (`spelling`), detect (`langdetect`);
-- `content`: article files (`parsing`) → articles (`articles`);
+- `content`: article files (read within the folder by `files`; `parsing`, inline
+  markdown by `inline`) → articles (`articles`);
 - `search`: per-language index (`index`, cached by `index_cache`), match
   (`matching`), rank (`ranking`), choose and compose the answer (`searcher`);
 - `chat`: the conversation rules (`dialogue`), replies (`render`), the

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from .chat.messages import available, message
@@ -24,6 +25,7 @@ from .config import MAX_WEBHOOK_WORKERS, Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
 from .language.langdetect import guess_article_language
+from .language.languages import profile
 from .search.index_cache import IndexBuildError, embed_missing
 from .search.loading import load_searcher, semantic_options
 from .search.searcher import Answer, Conversation
@@ -46,15 +48,23 @@ def answer_json(answer: Answer) -> str:
     )
 
 
-def answer_readable(answer: Answer) -> str:
+def answer_readable(answer: Answer, languages: list[str]) -> str:
+    """The answer as the bot's reply reads, in plain text under a line naming its language, source and score.
+
+    `languages` are the content's: "no answer" in another language (a question
+    in English, which the content lacks) names them, as the bot's buttons do.
+    """
     if answer.kind == "none":
         lines = [f"[{answer.language}] {shown_text(answer)}"]
-        if answer.suggestions:
+        if answer.language not in languages:
+            lines.append(message(answer.language, "content_languages"))
+            lines += [f"  - {lang} ({profile(lang).native_name})" for lang in languages]
+        elif answer.suggestions:
             lines.append(message(answer.language, "try_asking"))
             lines += [f"  - {s.heading}" for s in answer.suggestions]
         return "\n".join(lines)
     where = f"{answer.article.title} › {answer.section_heading}" if answer.article else ""
-    return f"[{answer.language}] {where}  (score {answer.score:.2f})\n{answer.text}"
+    return f"[{answer.language}] {where}  (score {answer.score:.2f})\n{shown_text(answer)}"
 
 
 def _questions(args: argparse.Namespace) -> Iterable[str]:
@@ -70,13 +80,13 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     searcher = load_searcher(settings, reply_languages=available())
     if not searcher.languages:
-        print(f"no articles found in {settings.content_dir}", file=sys.stderr)
+        print(NO_ARTICLES.format(folder=shown_path(settings.content_dir)), file=sys.stderr)
         return 1
     if args.lang and args.lang not in searcher.languages:
         print(f"unknown language {args.lang!r}; the content has: {', '.join(searcher.languages)}", file=sys.stderr)
         return 2
     conversation = Conversation()
-    render = answer_json if args.json else answer_readable
+    render = answer_json if args.json else partial(answer_readable, languages=searcher.languages)
     for question in _questions(args):
         answer = searcher.answer(question, language=args.lang, conversation=conversation)
         print(render(answer), flush=True)
@@ -84,32 +94,46 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def shown_path(path: Path) -> Path:
-    """`path` relative to the working directory when it lies under it, as a person would type it."""
+    """`path` relative to the working directory when it lies under it, as a person would type it.
+
+    The file's own name is kept, not resolved: a link is named as the link, not as where it points.
+    """
     try:
-        return path.resolve().relative_to(Path.cwd().resolve())
+        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve())
     except ValueError:
         return path
 
 
-def check_report(kb: KnowledgeBase) -> list[str]:
+NO_ARTICLES = "no articles in {folder}: an article is a markdown file named SLUG.LANG.md, such as account-manager.it.md"
+
+
+def counted(count: int, noun: str) -> str:
+    """ "1 paragraph", "3 paragraphs": the commands speak English, whose nouns here all take an s."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def check_report(kb: KnowledgeBase, folder: Path) -> list[str]:
     lines: list[str] = []
     for article in sorted(kb.articles, key=lambda a: (a.key, a.lang)):
         lines.append(f"{article.key} [{article.lang}] {article.title!r} ({shown_path(article.path)})")
         for section in article.sections:
-            lines.append(f"    § {section.heading} ({len(section.paragraphs)} paragraphs)")
+            lines.append(f"    § {section.heading} ({counted(len(section.paragraphs), 'paragraph')})")
         if article.highlights:
-            lines.append(f"    ★ {article.highlights_heading} ({len(article.highlights)} highlights)")
-    by_key: dict[str, list[str]] = {}
-    for article in kb.articles:
-        by_key.setdefault(article.key, []).append(article.lang)
-    lines.append(f"{len(kb.articles)} articles, {len(by_key)} topics, languages: {', '.join(kb.languages) or 'none'}")
+            lines.append(f"    ★ {article.highlights_heading} ({counted(len(article.highlights), 'highlight')})")
+    topics = {article.key for article in kb.articles}
+    languages = "language" if len(kb.languages) == 1 else "languages"
+    lines.append(
+        f"{counted(len(kb.articles), 'article')}, {counted(len(topics), 'topic')}, {languages}: {', '.join(kb.languages) or 'none'}"
+    )
     lines += [str(replace(issue, path=shown_path(issue.path))) for issue in kb.issues]
+    if not kb.articles and not kb.issues:
+        lines.append(NO_ARTICLES.format(folder=shown_path(folder)))
     return lines
 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     kb = load_knowledge_base(settings.content_dir, guess_article_language, max_bytes=settings.max_article_bytes)
-    print("\n".join(check_report(kb)))
+    print("\n".join(check_report(kb, settings.content_dir)))
     skipped = [i for i in kb.issues if i.skipped]
     return 1 if skipped or not kb.articles else 0
 
@@ -120,8 +144,12 @@ def run_embed(args: argparse.Namespace, settings: Settings) -> int:
         print("SEMANTIC is off: nothing to embed.", file=sys.stderr)
         return 2
     embedded, units = embed_missing(settings.content_dir, guess_article_language, semantic, settings.max_article_bytes)
+    if not units:
+        print(NO_ARTICLES.format(folder=shown_path(settings.content_dir)), file=sys.stderr)
+        return 1
     where = semantic.vectors_dir or "memory (no CACHE_DIR or EMBEDDINGS_DIR: they are lost on exit)"
-    print(f"{embedded} paragraphs embedded, {units - embedded} already were; vectors in {where}.")
+    already = "already was" if units - embedded == 1 else "already were"
+    print(f"{counted(embedded, 'paragraph')} embedded, {units - embedded} {already}; vectors in {where}.")
     print("A running bot uses them from its next content check (CONTENT_CHECK_SECONDS), /reload or SIGHUP.")
     return 0
 
@@ -148,23 +176,41 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+MAX_LOG_LINES = 1_000_000
+"""More lines than anyone reads at a terminal, and a number every database takes as a LIMIT."""
+
+
+def _log_limit(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LOG_LINES:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_LOG_LINES:,}")
+    return int(text)
+
+
 async def _print_log(settings: Settings, limit: int, unanswered: bool, unhelpful: bool) -> None:
+    """The log as a table under a header naming its columns; an empty one says so on stderr."""
     store = await open_storage(settings)
     try:
         if unhelpful:
-            for question, section, votes in await store.unhelpful_answers(limit):
-                print(f"{votes:>4}× {question} → {section}")
-            return
-        for question, kind, answered in await store.recent_questions(limit):
-            if not (unanswered and answered):
-                print(f"{kind:10} {question}")
+            rows = [f"{votes:>10}×  {question} → {section}" for question, section, votes in await store.unhelpful_answers(limit)]
+            header, empty = "not helpful  question → section that answered it", "no answer marked not helpful yet"
+        else:
+            rows = [f"{kind:10} {question}" for question, kind, _ in await store.recent_questions(limit, unanswered)]
+            header, empty = f"{'answer':10} question", "no unanswered questions" if unanswered else "no questions yet"
     finally:
         await store.close()
+    print(header)
+    if rows:
+        print("\n".join(rows))
+    else:
+        print(empty, file=sys.stderr)
 
 
 def run_log(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.database_url and not settings.database_path.exists():
-        print(f"no question log yet at {settings.database_path}", file=sys.stderr)
+        print(
+            f"no question log yet at {settings.database_path}: the bot (`run`) logs the questions people ask it; `ask` does not",
+            file=sys.stderr,
+        )
         return 1
     try:
         asyncio.run(_print_log(settings, args.limit, args.unanswered, args.unhelpful))
@@ -175,7 +221,11 @@ def run_log(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=__doc__,
+        epilog="Settings come from the environment, else a .env file in the working folder: .env.example lists them all.",
+    )
     parser.add_argument("--content-dir", type=Path, help="article folder (default: CONTENT_DIR, else ./seeds)")
     # The same option after the command (`check --content-dir X`); SUPPRESS keeps one given before it.
     common = argparse.ArgumentParser(add_help=False)
@@ -183,22 +233,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--content-dir", type=Path, default=argparse.SUPPRESS, help="article folder (default: CONTENT_DIR, else ./seeds)"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    ask = commands.add_parser("ask", parents=[common], help="answer questions (from the arguments, else one per line on stdin)")
+
+    def command(name: str, summary: str, detail: str = "") -> argparse.ArgumentParser:
+        """A command whose own --help opens with what it does, as the list of commands says it, then `detail`."""
+        description = f"{summary[0].upper()}{summary[1:]}. {detail}".strip()
+        return commands.add_parser(name, parents=[common], help=summary, description=description)
+
+    ask = command("ask", "answer questions (from the arguments, else one per line on stdin), as the bot would")
     ask.add_argument("question", nargs="*", help="the question; omit to read questions from standard input")
-    ask.add_argument("--lang", help="language for questions too short to tell (ISO 639-1)")
+    ask.add_argument(
+        "--lang",
+        type=str.lower,
+        help="your language, as /lang sets it in the bot (ISO 639-1): it settles questions too short to tell; "
+        'answers read across languages, and "no answer" to gibberish, come in it',
+    )
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.set_defaults(run=run_ask)
-    check = commands.add_parser("check", parents=[common], help="validate the content folder and list what was found")
+    check = command("check", "validate the content folder and list what was found")
     check.set_defaults(run=run_check)
-    embed = commands.add_parser(
+    embed = command(
         "embed",
-        parents=[common],
-        help="compute the paragraph vectors of the semantic signal that a build left for later (with progress)",
+        "embed the paragraphs the semantic signal still lacks, with progress",
+        "A start or reload embeds new paragraphs itself when they are at most EMBED_AT_BUILD (default 500); "
+        "with more, the bot answers on the words alone until this has run. "
+        "The vectors are kept in EMBEDDINGS_DIR (default: embeddings/ under CACHE_DIR).",
     )
     embed.set_defaults(run=run_embed)
-    run = commands.add_parser(
-        "run", parents=[common], help="run the Telegram bot until SIGINT or SIGTERM (SIGHUP reloads the content)"
-    )
+    run = command("run", "run the Telegram bot until SIGINT or SIGTERM (SIGHUP reloads the content)")
     run.add_argument(
         "--webhook", action="store_true", help="receive updates on a webhook (TELEGRAM_WEBHOOK_URL) instead of long polling"
     )
@@ -208,10 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="webhook processes sharing one copy of the index in memory (default: WEBHOOK_WORKERS, else 1)",
     )
     run.set_defaults(run=run_bot)
-    log = commands.add_parser("log", parents=[common], help="the latest questions people asked the bot, newest first")
-    log.add_argument("--limit", type=int, default=50, help="how many questions (default 50)")
-    log.add_argument("--unanswered", action="store_true", help="only the questions that got no answer")
-    log.add_argument(
+    log = command("log", "the latest questions people asked the bot (not `ask`), newest first")
+    log.add_argument("--limit", type=_log_limit, default=50, help="how many lines (default 50)")
+    only = log.add_mutually_exclusive_group()
+    only.add_argument("--unanswered", action="store_true", help="only the questions that got no answer")
+    only.add_argument(
         "--unhelpful", action="store_true", help="the answers readers marked not helpful, most often first (with their section)"
     )
     log.set_defaults(run=run_log)

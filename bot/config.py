@@ -25,6 +25,12 @@ TELEGRAM_API = "https://api.telegram.org/bot"
 DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
 """Largest content file read, in bytes: some 200 times the longest seed article, and still seconds to index."""
 
+DEFAULT_BUILD_TIMEOUT_SECONDS = 900
+"""Longest an index build may take before it is stopped: a cold build of 10,000 articles takes about a minute,
+and embedding the 500 paragraphs a build may embed (`EMBED_AT_BUILD`) one to three more."""
+MAX_BUILD_TIMEOUT_SECONDS = 86_400
+"""A day: a build that has not ended by then is stuck, and the start or reload waiting for it with it."""
+
 
 class SettingsError(ValueError):
     """A setting with a value the bot cannot use; the message names the variable and what is valid, never a secret."""
@@ -363,6 +369,8 @@ class Settings:
     """How long a reply that fails (5xx, timeout, dropped connection) keeps being retried."""
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     """Content files (articles, synonyms.yml) larger than this are skipped with a warning naming them."""
+    build_timeout_seconds: int = DEFAULT_BUILD_TIMEOUT_SECONDS
+    """An index build still running after this long is stopped (see `search.index_cache`)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -396,4 +404,7 @@ class Settings:
             vectors_dir=Path(env["EMBEDDINGS_DIR"]) if env.get("EMBEDDINGS_DIR") else None,
             send_retry_seconds=_integer(env, "SEND_RETRY_SECONDS", 60, minimum=0, maximum=3600),
             max_article_bytes=_integer(env, "MAX_ARTICLE_BYTES", DEFAULT_MAX_ARTICLE_BYTES, minimum=1, maximum=100_000_000),
+            build_timeout_seconds=_integer(
+                env, "BUILD_TIMEOUT_SECONDS", DEFAULT_BUILD_TIMEOUT_SECONDS, minimum=1, maximum=MAX_BUILD_TIMEOUT_SECONDS
+            ),
         )

@@ -23,14 +23,18 @@ import contextlib
 import html
 import itertools
 import json
+import os
 import random
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -487,13 +491,48 @@ def _show(sent: dict[str, Any]) -> list[str]:
     return lines
 
 
-def chat(port: int, language_code: str) -> None:
-    """Talk to a bot running against this server from the terminal, as one user in a private chat."""
+def start_bot(fake: FakeTelegram, log_path: str) -> subprocess.Popen[bytes] | None:
+    """`python -m bot run` polling this fake, its output in `log_path`; None, with the log shown, when it did not start."""
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url}
+    with open(log_path, "wb") as log:
+        bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, stdout=log, stderr=log)
+    print(f"Starting the bot (python -m bot run, its log in {log_path}); the first start builds the index ...")
+    while not fake.polling.wait(0.2):
+        if bot.poll() is not None:
+            print(Path(log_path).read_text(encoding="utf-8", errors="replace"), end="")
+            return None
+    return bot
+
+
+def chat(port: int, language_code: str, run_bot: bool = True, log_path: str = "fake-chat-bot.log") -> None:
+    """Talk to the bot from the terminal through this server, as one user in a private chat.
+
+    By default it starts the bot itself (a polling `python -m bot run` with the
+    fake's token and address, whatever `.env` says), so a first chat is one
+    command; `run_bot=False` waits for a bot started by hand instead.
+    """
     fake = FakeTelegram(port=port).start()
-    print(f"Fake Bot API listening on {fake.base_url}. In another terminal, from the project folder:")
-    print(f"  TELEGRAM_BOT_TOKEN='{fake.token}' TELEGRAM_API_BASE_URL={fake.base_url} python -m bot run")
+    bot = None
+    if run_bot:
+        bot = start_bot(fake, log_path)
+        if bot is None:
+            fake.stop()
+            return
+    else:
+        print(f"Fake Bot API listening on {fake.base_url}. In another terminal, from the project folder:")
+        print(f"  TELEGRAM_BOT_TOKEN='{fake.token}' TELEGRAM_API_BASE_URL={fake.base_url} python -m bot run")
     print("Type a message and press Enter. '!press N' presses button N of the last reply, '!lang CODE' sets your")
     print("app's language (the hint Telegram sends), an empty line shows replies still arriving, Ctrl-D quits.")
+    try:
+        _converse(fake, language_code)
+    finally:
+        if bot is not None:
+            bot.terminate()
+            bot.wait(30)
+        fake.stop()
+
+
+def _converse(fake: FakeTelegram, language_code: str) -> None:
     user, last, seen = 1, None, 0
     while True:
         try:
@@ -525,7 +564,6 @@ def chat(port: int, language_code: str) -> None:
             if not line:
                 break
             time.sleep(0.05)
-    fake.stop()
 
 
 if __name__ == "__main__":
@@ -534,5 +572,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="A local fake Telegram Bot API to chat with the bot from a terminal.")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--language", default="en", help="your app's language code, as Telegram would send it")
+    parser.add_argument("--no-bot", action="store_true", help="do not start the bot; wait for one started by hand")
+    parser.add_argument("--log", default="fake-chat-bot.log", help="where the bot's own log goes (default: %(default)s)")
     args = parser.parse_args()
-    chat(args.port, args.language)
+    chat(args.port, args.language, run_bot=not args.no_bot, log_path=args.log)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.messages import message
+from bot.chat.store import LoggedQuestion, Store
 from bot.cli import main
 
 from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
@@ -58,9 +61,29 @@ def test_ask_with_arguments_prints_a_readable_answer(capsys) -> None:
 def test_ask_lang_settles_ambiguous_questions_and_rejects_unknown_codes(capsys) -> None:
     code, out, _ = run(capsys, "ask", "--json", "--lang", "da", "account manager")
     assert code == 0 and json.loads(out)["language"] == "da"
+    code, out, _ = run(capsys, "ask", "--json", "--lang", "DA", "account manager")
+    assert code == 0 and json.loads(out)["language"] == "da"
     code, _, err = run(capsys, "ask", "--lang", "xx", "account manager")
     assert code == 2
     assert "ar, da, it, ru, tr" in err
+
+
+def test_ask_says_no_answer_to_a_question_in_no_language_in_the_readers_language(capsys, monkeypatch) -> None:
+    """lingua calls "blorf quux" Danish; `--lang` is the reader's language, else DEFAULT_LANGUAGE, which the content may lack."""
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    code, out, _ = run(capsys, "ask", "--lang", "it", "blorf quux")
+    assert code == 0
+    assert out.startswith(f"[it] {message('it', 'no_answer')}\n{message('it', 'try_asking')}\n  - ")
+    code, out, _ = run(capsys, "ask", "blorf quux")
+    assert out.splitlines()[:3] == [f"[en] {message('en', 'no_answer')}", message("en", "content_languages"), "  - ar (العربية)"]
+
+
+def test_ask_shows_that_an_english_question_was_read_as_english(capsys) -> None:
+    """The content has no English: the answer comes from an article in another language, and the reader is told so."""
+    code, out, _ = run(capsys, "ask", "--lang", "da", "how much does an account manager earn")
+    assert code == 0
+    header, note, text = out.splitlines()[:3]
+    assert header.startswith("[da] ") and note == message("da", "read_as_en") and "45.000" in text
 
 
 def test_ask_uses_and_survives_the_index_cache(capsys, tmp_path: Path, monkeypatch) -> None:
@@ -75,8 +98,9 @@ def test_check_lists_sections_and_highlights(capsys) -> None:
     code, out, _ = run(capsys, "check")
     assert code == 0
     assert "account-manager [tr] 'Muhasebe Müdürü'" in out
+    assert "    § Hesap Yöneticisi Nedir? (1 paragraph)\n" in out
     assert "★ Öne çıkanlar (3 highlights)" in out
-    assert "5 articles, 1 topics, languages: ar, da, it, ru, tr" in out
+    assert out.endswith("\n5 articles, 1 topic, languages: ar, da, it, ru, tr\n")
 
 
 def test_check_fails_and_names_the_broken_file(capsys, monkeypatch, write: WriteFile, content: Path) -> None:
@@ -86,7 +110,7 @@ def test_check_fails_and_names_the_broken_file(capsys, monkeypatch, write: Write
     code, out, _ = run(capsys, "check")
     assert code == 1
     assert "bad.it.md: skipped: front matter is not valid YAML" in out
-    assert "1 articles" in out
+    assert "\n1 article, 1 topic, language: it\n" in out
 
 
 def test_settings_read_dot_env_but_the_environment_wins(tmp_path: Path, monkeypatch) -> None:
@@ -113,7 +137,97 @@ def test_content_dir_works_after_the_command_too(capsys, monkeypatch, write: Wri
     monkeypatch.delenv("CONTENT_DIR")
     for argv in (["check", "--content-dir", str(content)], ["--content-dir", str(content), "check"]):
         code, out, _ = run(capsys, *argv)
-        assert code == 0 and "1 articles, 1 topics, languages: it" in out
+        assert code == 0 and "    § S (1 paragraph)\n1 article, 1 topic, language: it\n" in out
+
+
+def test_a_folder_without_articles_is_told_what_an_article_is(capsys, tmp_path: Path, monkeypatch) -> None:
+    empty = tmp_path / "articles"
+    empty.mkdir()
+    monkeypatch.setenv("EMBEDDINGS_DIR", str(tmp_path / "vectors"))
+    told = f"no articles in {empty}: an article is a markdown file named SLUG.LANG.md, such as account-manager.it.md"
+    code, out, _ = run(capsys, "check", "--content-dir", str(empty))
+    assert (code, out) == (1, f"0 articles, 0 topics, languages: none\n{told}\n")
+    for command in ("embed", "ask"):
+        assert run(capsys, command, "--content-dir", str(empty), stdin="", monkeypatch=monkeypatch) == (1, "", f"{told}\n")
+
+
+def test_embed_counts_in_english(capsys, tmp_path: Path, monkeypatch, write: WriteFile, content: Path) -> None:
+    write("ok.it.md", "---\ntitle: Buono\n---\n## S\nTesto.\n")
+    monkeypatch.setenv("EMBEDDINGS_DIR", str(tmp_path / "vectors"))
+    _, first, _ = run(capsys, "embed", "--content-dir", str(content))
+    _, again, _ = run(capsys, "embed", "--content-dir", str(content))
+    assert first.startswith("1 paragraph embedded, 0 already were; ")
+    assert again.startswith("0 paragraphs embedded, 1 already was; ")
+
+
+def test_each_command_says_what_it_does_in_its_own_help(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["embed", "--help"])
+    out, _ = capsys.readouterr()
+    assert "Embed the paragraphs the semantic signal still lacks" in out and "EMBED_AT_BUILD" in out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert ".env.example lists them all" in capsys.readouterr().out
+
+
+@pytest.fixture
+def question_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A question log as the bot leaves it, oldest first: two questions unanswered, then two answered, one voted down."""
+    database = tmp_path / "bot.sqlite3"
+
+    async def write() -> None:
+        store = await Store.open(database)
+        for question, kind, section in [
+            ("blorf quux", "none", None),
+            ("hvad koster en pizza", "none", None),
+            ("maaş aralığı nedir", "paragraph", "Hesap Yöneticisi Rolleri Örnekleri"),
+            ("riassunto", "highlights", "Mette in risalto"),
+        ]:
+            entry = LoggedQuestion(1, 1, question, "it", kind, "account-manager" if section else None, section, 0.9)
+            logged = await store.record_answer(entry, None)
+        await store.vote(logged, 1, False)
+        await store.close()
+
+    asyncio.run(write())
+    monkeypatch.setenv("DATABASE_PATH", str(database))
+    return database
+
+
+def test_log_names_its_columns_in_each_mode(capsys, question_log: Path) -> None:
+    code, out, _ = run(capsys, "log")
+    assert code == 0
+    assert out.splitlines() == [
+        "answer     question",
+        "highlights riassunto",
+        "paragraph  maaş aralığı nedir",
+        "none       hvad koster en pizza",
+        "none       blorf quux",
+    ]
+    _, out, _ = run(capsys, "log", "--unhelpful")
+    assert out.splitlines() == ["not helpful  question → section that answered it", "         1×  riassunto → Mette in risalto"]
+
+
+def test_log_limit_counts_the_lines_shown(capsys, question_log: Path) -> None:
+    """--unanswered --limit 1 is the latest unanswered question, not the latest question if it went unanswered."""
+    _, out, _ = run(capsys, "log", "--unanswered", "--limit", "1")
+    assert out.splitlines() == ["answer     question", "none       hvad koster en pizza"]
+    for argv in (["--limit", "0"], ["--limit", "-5"], ["--limit", "9" * 30], ["--unanswered", "--unhelpful"]):
+        with pytest.raises(SystemExit) as refused:
+            main(["log", *argv])
+        assert refused.value.code == 2
+
+
+def test_log_says_where_questions_come_from_and_when_there_are_none(capsys, tmp_path: Path, monkeypatch) -> None:
+    database = tmp_path / "bot.sqlite3"
+    monkeypatch.setenv("DATABASE_PATH", str(database))
+    code, _, err = run(capsys, "log")
+    assert code == 1 and "the bot (`run`) logs the questions people ask it; `ask` does not" in err
+
+    async def empty() -> None:
+        await (await Store.open(database)).close()
+
+    asyncio.run(empty())
+    assert run(capsys, "log") == (0, "answer     question\n", "no questions yet\n")
 
 
 class Terminal(io.StringIO):
@@ -129,16 +243,21 @@ def test_ask_on_a_terminal_says_what_it_waits_for(capsys, monkeypatch) -> None:
     assert out.startswith("[tr] ")
 
 
-@pytest.mark.slow
-def test_ask_piped_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
-    """A real pipe closed by `head`: only a separate process meets the broken pipe."""
-    env = {
+def command_env() -> dict[str, str]:
+    """The environment of a `python -m bot` process: the seeds, with the session's index cache and vectors."""
+    return {
         **os.environ,
         "CONTENT_DIR": str(SEEDS),
         "CACHE_DIR": str(SHARED_CACHE),
         "EMBEDDINGS_DIR": str(SHARED_VECTORS),
         "PYTHONPATH": str(ROOT),
     }
+
+
+@pytest.mark.slow
+def test_ask_piped_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
+    """A real pipe closed by `head`: only a separate process meets the broken pipe."""
+    env = command_env()
     questions = "maaş aralığı nedir\n" * 2000
     shell = f"{sys.executable} -m bot ask --json | head -1"
     done = subprocess.run(
@@ -146,3 +265,22 @@ def test_ask_piped_into_head_ends_without_a_traceback(tmp_path: Path) -> None:
     )
     assert json.loads(done.stdout)["language"] == "tr"
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+def test_the_ask_command_speaks_the_chosen_language_and_says_how_it_read_english(tmp_path: Path) -> None:
+    """`python -m bot ask --lang it`, as the README has a newcomer type it: no Danish for gibberish, the note for English."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--lang", "it"],
+        input="blorf quux\nhow much does an account manager earn\n",
+        env={**command_env(), "DEFAULT_LANGUAGE": "en"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"[it] {message('it', 'no_answer')}"
+    english = lines.index(message("it", "read_as_en"))
+    assert lines[english - 1].startswith("[it] Account Manager › ") and "45.000" in lines[english + 1]

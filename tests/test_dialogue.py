@@ -70,6 +70,31 @@ def test_the_ui_language_is_the_choice_else_the_last_question_else_the_app_else_
     assert talk(scenario) == ["it", "en", "ru", "da", "ru"]
 
 
+def test_a_question_in_no_language_is_told_no_answer_in_the_ui_language(talk) -> None:
+    """lingua calls "asdf qwerty" Danish; the reply follows the reader's choice, last question, app and the default instead."""
+
+    async def scenario(dialogue: Dialogue) -> list[tuple[str, str]]:
+        told = []
+
+        async def gibberish(asker: Asker) -> None:
+            reply = await dialogue.ask(asker, "asdf qwerty")
+            told.append((await dialogue.ui_language(asker), reply.texts[0]))
+
+        await gibberish(reader(21, "it"))
+        await gibberish(reader(22, "de"))
+        await dialogue.ask(reader(23, "it"), "диапазон зарплат")
+        await gibberish(reader(23, "it"))
+        await dialogue.language(reader(23, "it"), "tr")
+        await gibberish(reader(23, "it"))
+        return told
+
+    told = talk(scenario)
+    assert [lang for lang, _ in told] == ["it", "en", "ru", "tr"]
+    for lang, text in told:
+        assert text.startswith(message(lang, "no_answer"))
+    assert message("en", "content_languages") in told[1][1]
+
+
 def test_a_chosen_language_settles_an_ambiguous_question_and_is_kept_in_the_store(searcher: Searcher, tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
 

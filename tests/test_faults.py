@@ -150,3 +150,21 @@ def test_a_reply_that_cannot_be_sent_is_logged_with_the_chat_and_the_question(tm
     finally:
         assert process.stop() == 0
         fake.stop()
+
+
+def test_stopping_while_the_bot_api_is_down_says_so_in_one_line(tmp_path) -> None:
+    """The local trial's order: the fake chat quit first, then the bot stopped. A warning, not 80 lines of traceback."""
+    fake = FakeTelegram().start()
+    process = BotProcess(fake, tmp_path, LOG_LEVEL="WARNING").start()
+    try:
+        say(fake, QUESTION, next(user_ids))
+        fake.go_down()
+        deadline = time.monotonic() + 30
+        while "Bot API unreachable, retrying" not in process.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert process.stop() == 0
+    finally:
+        fake.stop()
+    log = process.log()
+    assert "Traceback" not in log, log
+    assert "WARNING telegram.ext.Updater: Bot API unreachable as polling stopped (httpx.ConnectError" in log, log

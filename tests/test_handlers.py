@@ -152,6 +152,13 @@ def test_no_answer_is_polite_and_offers_sections(bot: InProcessBot, user: int) -
     assert section["text"].startswith(f"<b>{suggestion}</b>")
 
 
+def test_a_question_in_no_language_is_told_no_answer_in_the_chosen_language(bot: InProcessBot, user: int) -> None:
+    bot.say("/lang tr", user, language_code="it")
+    (reply,) = bot.say("asdf qwerty", user, language_code="it")
+    assert reply["text"].startswith(message("tr", "no_answer") + "\n\n" + message("tr", "try_asking"))
+    assert [b["text"] for b in buttons(reply)][0] == "Hesap Yöneticisi Rolleri Örnekleri"
+
+
 @pytest.mark.parametrize("question", ["hello", "what is the capital of France"])
 def test_a_reader_whose_language_the_content_lacks_gets_one_language_they_can_read(
     bot: InProcessBot, user: int, question: str

@@ -45,9 +45,9 @@ def test_processes_loading_a_stale_cache_at_once_build_it_once(
     builds = []
     build = index_cache._build_in_child
 
-    def counted(job, path):
+    def counted(job, path, seconds):
         builds.append(path)
-        return build(job, path)
+        return build(job, path, seconds)
 
     monkeypatch.setattr(index_cache, "_build_in_child", counted)
     with concurrent.futures.ThreadPoolExecutor(3) as pool:

@@ -9,7 +9,7 @@ config     bot.config                                                      setti
                                                                            take its types
 language   bot.language: textnorm, analysis, frequencies, spelling,        text in one language, and
            packed, langdetect, languages, cues (+ cue_lists/*.json)        which language a text is in
-content    bot.content: articles, parsing                                  article files → articles
+content    bot.content: articles, files, parsing, inline                   article files → articles
 search     bot.search: tuning, index, index_cache, matching, reading,      articles → index; question →
            signals, ranking, searcher, loading                             answer
 chat       bot.chat: dialogue, render, callbacks, store, reload,           the conversation, free of

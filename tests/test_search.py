@@ -100,8 +100,6 @@ def test_a_word_of_a_summary_phrase_alone_asks_no_summary(searcher: Searcher) ->
         "рецепт пиццы",
         "dolar kuru ne kadar",
         "какой сегодня курс доллара",
-        "",
-        "🙂🙂",
         "<b>x</b> & <script>",
     ],
 )
@@ -110,6 +108,36 @@ def test_out_of_scope_questions_get_no_answer_and_suggestions(searcher: Searcher
     assert answer.kind == "none"
     assert answer.text == "" and shown_text(answer)
     assert 1 <= len(answer.suggestions) <= 3
+
+
+@pytest.mark.parametrize("question", ["blorf quux", "asdf qwerty", "xyzzy", "", "🙂🙂"])
+def test_a_question_in_no_language_gets_no_answer_in_the_readers_language(searcher: Searcher, question: str) -> None:
+    """lingua calls "blorf quux" Danish with a clear lead; the reader is told in the language the bot speaks to them in.
+
+    Their choice, else their last question's, else their app's, else the
+    default (English, which the content lacks: its "no answer" names none of
+    the content's sections).
+    """
+
+    def told(**preferences: object) -> tuple[str, str, int]:
+        answer = searcher.answer(question, **preferences)
+        assert (answer.kind, shown_text(answer)) == ("none", message(answer.language, "no_answer"))
+        return answer.language, len(answer.suggestions)
+
+    assert told(language="it", hint="tr", conversation=Conversation("ru")) == ("it", 3)
+    assert told(hint="tr", conversation=Conversation("ru")) == ("ru", 3)
+    assert told(hint="tr") == ("tr", 3)
+    assert told(hint="de") == ("en", 0)
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"), [("hvad er blorf", "da"), ("hvordan bliver vejret i morgen", "da"), ("рецепт пиццы", "ru")]
+)
+def test_an_unanswered_question_in_a_content_language_keeps_it_whatever_the_reader_chose(
+    searcher: Searcher, question: str, lang: str
+) -> None:
+    answer = searcher.answer(question, language="it")
+    assert (answer.kind, answer.language) == ("none", lang)
 
 
 def test_answer_names_article_section_and_paragraph(searcher: Searcher) -> None:

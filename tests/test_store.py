@@ -8,6 +8,7 @@ tested on SQLite alone.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import sqlite3
 import stat
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ import pytest
 
 from bot.chat.pgstore import PostgresStore, safe_address
 from bot.chat.storage import Storage
-from bot.chat.store import MIGRATIONS, LoggedQuestion, Store, StoreError
+from bot.chat.store import MIGRATIONS, LoggedQuestion, Store, StoreError, check_database
 
 from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
 
@@ -78,6 +79,27 @@ def test_processes_opening_a_new_database_at_once_create_it_once(backend: Opener
     assert run(scenario()) == [len(MIGRATIONS)] * 4
 
 
+def _check_database(path: str) -> str | None:
+    try:
+        check_database(Path(path))
+    except StoreError as error:
+        return str(error)
+    return None
+
+
+def test_processes_creating_a_sqlite_file_together_all_start(tmp_path: Path) -> None:
+    """Eight processes checking one new file at once: none is refused with "database is locked" (SQLite's switch
+    to WAL gives up at once, without its busy timeout, when another process is reading the new file too)."""
+    with multiprocessing.get_context("fork").Pool(8) as pool:
+        refusals = [
+            refusal
+            for attempt in range(20)
+            for refusal in pool.map(_check_database, [str(tmp_path / f"{attempt}.sqlite3")] * 8)
+            if refusal is not None
+        ]
+    assert refusals == []
+
+
 def test_schema_version_counts_every_migration(backend: Opener) -> None:
     async def scenario() -> tuple[int, int]:
         first = await backend()
@@ -111,15 +133,17 @@ def test_choices_and_chat_context_survive_reopening(backend: Opener) -> None:
                 await store.user_language(2),
                 await store.chat_state(10),
                 await store.recent_questions(),
+                await store.recent_questions(unanswered=True),
             )
         finally:
             await store.close()
 
     run(write())
-    first, second, chat, questions = run(read())
+    first, second, chat, questions, unanswered = run(read())
     assert (first, second) == ("da", None)
     assert (chat.article_key, chat.article_lang, chat.language) == ("account-manager", "tr", "ru")
     assert questions == [("pizza", "none", 0), ("maaş", "paragraph", 1)]
+    assert unanswered == [("pizza", "none", 0)]
 
 
 def test_reopening_does_not_rerun_migrations(backend: Opener) -> None:

@@ -217,8 +217,9 @@ class PostgresStore:
         )
 
     @_guarded
-    async def recent_questions(self, limit: int = 100) -> list[tuple[str, str, int]]:
-        rows = await self._pool.fetch("SELECT question, kind, answered FROM questions ORDER BY id DESC LIMIT $1", limit)
+    async def recent_questions(self, limit: int = 100, unanswered: bool = False) -> list[tuple[str, str, int]]:
+        only = "WHERE NOT answered " if unanswered else ""
+        rows = await self._pool.fetch(f"SELECT question, kind, answered FROM questions {only}ORDER BY id DESC LIMIT $1", limit)
         return [(row[0], row[1], int(row[2])) for row in rows]
 
     @_guarded

@@ -324,7 +324,7 @@ def check_database(path: Path) -> None:
     except sqlite3.Error as error:
         raise _unusable(path, error) from error
     try:
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         (verdict,) = db.execute("PRAGMA quick_check(1)").fetchone()
         if verdict != "ok":
             raise _unusable(path, sqlite3.DatabaseError(verdict))
@@ -333,6 +333,29 @@ def check_database(path: Path) -> None:
         raise _unusable(path, error) from error
     finally:
         db.close()
+
+
+WAL_SWITCH_SECONDS = 5.0
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch a new database to WAL, retrying while other processes creating it at once hold it.
+
+    The switch needs the file to itself, and SQLite answers "database is
+    locked" at once, without waiting its busy timeout, when two connections
+    both reading a new file want it (waiting would deadlock them): workers or
+    instances started together each hit that. A file already in WAL needs no
+    such lock.
+    """
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -542,9 +565,10 @@ class Store:
             (chat_id, article_key, article_lang, language, _now()),
         )
 
-    async def recent_questions(self, limit: int = 100) -> list[tuple[str, str, int]]:
-        """(question, kind, answered) of the latest questions, newest first: what content owners read."""
-        query = "SELECT question, kind, answered FROM questions ORDER BY id DESC LIMIT ?"
+    async def recent_questions(self, limit: int = 100, unanswered: bool = False) -> list[tuple[str, str, int]]:
+        """(question, kind, answered) of the latest questions (`unanswered`: of those that got no answer), newest first."""
+        only = "WHERE answered = 0 " if unanswered else ""
+        query = f"SELECT question, kind, answered FROM questions {only}ORDER BY id DESC LIMIT ?"
         async with self._db.execute(query, (limit,)) as cursor:
             return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 

@@ -8,15 +8,16 @@ with a `LoadIssue` naming the file and the reason, and the rest still loads.
 
 It is also wary, since one file must not be able to take the bot down: a file
 over `max_bytes` is not read at all (a 50 MB article took the start past four
-minutes and 2 GB), and YAML aliases are refused (ten lines of nested aliases,
+minutes and 2 GB), YAML aliases are refused (ten lines of nested aliases,
 a "billion laughs", expand to gigabytes once the front matter's values are
-turned into text).
+turned into text), and reading takes time linear in the file's size (a line
+of unclosed marks took quadratic time: see `inline`).
 """
 
 from __future__ import annotations
 
-import html
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,37 +30,33 @@ from frontmatter.default_handlers import YAMLHandler
 from ..config import DEFAULT_MAX_ARTICLE_BYTES
 from ..language.languages import is_language_code
 from .articles import Article, KnowledgeBase, LoadIssue, Section
+from .files import Unreadable, content_files, read_content
+from .inline import inline_text, link_targets
 
 log = logging.getLogger(__name__)
 
 LanguageGuesser = Callable[[str], str | None]
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?!#)\s*(.*?)(?:\s+#+)?\s*$")
+_HEADING = re.compile(r" {0,3}(#{1,6})(?!#)\s*(.*)")
 _BULLET = re.compile(r"^ {0,3}(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
-_LINK_TARGET = re.compile(r"(?<!!)\[[^\]]+\]\(\s*<?([^)\s>]+)")
-_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
 
 
-def inline_text(markdown: str) -> str:
-    """What a reader sees of one line of inline markdown: link text, not link targets.
+def _heading(line: str) -> tuple[int, str] | None:
+    r"""A heading's level and text, without the closing `#`s some writers add (`## Title ##`); None for other lines.
 
-    Each rewrite runs only when its marker character is present: most
-    paragraphs have none, and this runs for every paragraph of every file.
+    The closing `#`s are taken off here rather than by the pattern: a lazy
+    `(.*?)(?:\s+#+)?` before the end tried the whitespace after each character
+    again, and one heading with a long run of spaces inside took seconds.
+    `line` has no trailing whitespace.
     """
-    text = markdown
-    if "[" in text:
-        text = _LINK.sub(r"\1", _IMAGE.sub(r"\1", text))
-    if "<" in text:
-        text = _TAG.sub("", _AUTOLINK.sub(r"\1", text))
-    if "*" in text or "_" in text or "`" in text:
-        text = _EMPHASIS.sub(r"\2", text)
-    if "&" in text:
-        text = html.unescape(text)
-    return " ".join(text.split())
+    match = _HEADING.match(line)
+    if not match:
+        return None
+    text = match.group(2)
+    bare = text.rstrip("#")
+    if bare != text and bare[-1:].isspace():
+        text = bare.rstrip()
+    return len(match.group(1)), text
 
 
 @dataclass
@@ -68,7 +65,8 @@ class _Block:
     """"heading", "paragraph" or "list"."""
     text: str = ""
     level: int = 0
-    items: list[str] = field(default_factory=list)
+    items: list[list[str]] = field(default_factory=list)
+    """A list's items, each as its lines: the bullet's and the indented ones that go on with it."""
     links: tuple[str, ...] = ()
     """A paragraph's link targets, which `inline_text` leaves out of its text."""
 
@@ -86,7 +84,7 @@ def _blocks(body: str) -> list[_Block]:
     def flush_paragraph() -> None:
         if lines:
             markdown = " ".join(lines)
-            links = tuple(_LINK_TARGET.findall(markdown)) if "](" in markdown else ()
+            links = tuple(link_targets(markdown)) if "](" in markdown else ()
             blocks.append(_Block("paragraph", inline_text(markdown), links=links))
             lines.clear()
 
@@ -95,11 +93,11 @@ def _blocks(body: str) -> list[_Block]:
         if not line.strip():
             flush_paragraph()
             continue
-        heading = _HEADING.match(line)
-        if heading and heading.group(2):
+        heading = _heading(line)
+        if heading and heading[1]:
             flush_paragraph()
             current_list = None
-            blocks.append(_Block("heading", inline_text(heading.group(2)), level=len(heading.group(1))))
+            blocks.append(_Block("heading", inline_text(heading[1]), level=heading[0]))
             continue
         bullet = _BULLET.match(line)
         if bullet:
@@ -107,10 +105,10 @@ def _blocks(body: str) -> list[_Block]:
             if current_list is None or blocks[-1] is not current_list:
                 current_list = _Block("list")
                 blocks.append(current_list)
-            current_list.items.append(inline_text(bullet.group(1)))
+            current_list.items.append([inline_text(bullet.group(1))])
             continue
         if current_list is not None and blocks[-1] is current_list and raw[:1].isspace() and not lines:
-            current_list.items[-1] = f"{current_list.items[-1]} {inline_text(line)}"
+            current_list.items[-1].append(inline_text(line))
             continue
         current_list = None
         lines.append(line.strip())
@@ -142,7 +140,7 @@ def _structure(blocks: list[_Block], fallback_title: str) -> tuple[str, list[_Dr
             drafts.append(_Draft(title or fallback_title))
         draft = drafts[-1]
         if block.kind == "list":
-            draft.lists.append(block.items)
+            draft.lists.append([" ".join(lines) for lines in block.items])
         else:
             draft.links.extend((len(draft.paragraphs), target) for target in block.links)
             draft.paragraphs.append(block.text)
@@ -226,6 +224,10 @@ class _FrontMatter(YAMLHandler):
 
 _FRONT_MATTER = _FrontMatter()
 
+_TOO_DEEP = "{} is nested too deeply to read (brackets or indentation hundreds of levels deep)"
+"""YAML (and JSON front matter) is read recursively, one call per level: `[[[[...]]]]` three thousand deep ran out
+of stack, and the error took the whole start with it rather than that one file."""
+
 
 def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tuple[Article, list[str]]:
     """One article and the warnings about it; raises `_Skip` when the file is unusable."""
@@ -233,6 +235,8 @@ def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tup
         post = frontmatter.loads(text, handler=_FRONT_MATTER if _FRONT_MATTER.detect(text) else None)
     except _AliasRefused as error:
         raise _Skip(f"{error} in front matter") from None
+    except RecursionError:
+        raise _Skip(_TOO_DEEP.format("front matter")) from None
     except (yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -281,10 +285,13 @@ def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tup
     return article, warnings
 
 
-def _read_text(path: Path, max_bytes: int) -> str:
-    """The file's text; refused unread beyond `max_bytes`, so its size alone costs neither time nor memory."""
-    with path.open("rb") as handle:
-        data = handle.read(max_bytes + 1)
+def _read_text(content_dir: Path, path: Path, max_bytes: int) -> str:
+    """The file's text; refused unread beyond `max_bytes`, so its size alone costs neither time nor memory, and
+    refused where it is not a file of the content folder (see `files`)."""
+    try:
+        data = read_content(content_dir, path, max_bytes)
+    except Unreadable as reason:
+        raise _Skip(str(reason)) from None
     if len(data) > max_bytes:
         raise _Skip(f"larger than the limit of {max_bytes:,} bytes (MAX_ARTICLE_BYTES)")
     try:
@@ -293,32 +300,27 @@ def _read_text(path: Path, max_bytes: int) -> str:
         raise _Skip(f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})") from None
 
 
-def content_files(content_dir: Path) -> list[Path]:
-    """Every markdown file below `content_dir`, hidden folders excepted, in a stable order."""
-    return sorted(
-        p
-        for p in content_dir.rglob("*.md")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
-    )
-
-
 SYNONYMS_FILE = "synonyms.yml"
 
 
 def load_synonyms(
-    path: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
+    content_dir: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
 ) -> tuple[dict[str, list[tuple[str, ...]]], list[LoadIssue]]:
-    """Synonym groups per language from a YAML mapping of language code to lines of comma-separated words."""
-    if not path.is_file():
+    """Synonym groups per language from the folder's `synonyms.yml`: a YAML mapping of language code to lines of
+    comma-separated words."""
+    path = content_dir / SYNONYMS_FILE
+    if not os.path.lexists(path):
         return {}, []
     try:
-        data = yaml.load(_read_text(path, max_bytes), Loader=_NoAliasLoader)
+        data = yaml.load(_read_text(content_dir, path, max_bytes), Loader=_NoAliasLoader)
     except _Skip as reason:
         return {}, [LoadIssue(path, str(reason), skipped=True)]
     except OSError as error:
         return {}, [LoadIssue(path, f"cannot be read: {error.strerror or error}", skipped=True)]
     except _AliasRefused as error:
         return {}, [LoadIssue(path, str(error), skipped=True)]
+    except RecursionError:
+        return {}, [LoadIssue(path, _TOO_DEEP.format("the YAML"), skipped=True)]
     except yaml.YAMLError as error:
         return {}, [LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)]
     if not isinstance(data, dict):
@@ -361,7 +363,7 @@ def load_knowledge_base(
     for path in content_files(content_dir):
         reading(path)
         try:
-            article, warnings = parse_article(path, _read_text(path, max_bytes), guess_language)
+            article, warnings = parse_article(path, _read_text(content_dir, path, max_bytes), guess_language)
         except _Skip as reason:
             kb.issues.append(LoadIssue(path, str(reason), skipped=True))
             continue
@@ -376,7 +378,7 @@ def load_knowledge_base(
         seen[(article.key, article.lang)] = path
         kb.articles.append(article)
     reading(content_dir / SYNONYMS_FILE)
-    kb.synonyms, synonym_issues = load_synonyms(content_dir / SYNONYMS_FILE, max_bytes)
+    kb.synonyms, synonym_issues = load_synonyms(content_dir, max_bytes)
     kb.issues.extend(synonym_issues)
     for issue in kb.issues:
         log.warning("%s", issue)

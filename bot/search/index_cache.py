@@ -13,9 +13,9 @@ and are memory-mapped, not read: processes serving one index share them
 in a child process: parsing and indexing thousands of files leaves hundreds of
 megabytes of garbage that a serving process would otherwise carry for its
 whole life, and a bot reloading its content keeps answering from the old index
-while the child works. The child runs under a memory limit and tells the
-parent which file it is reading, so content that makes the build run away
-fails alone, with one line naming the file.
+while the child works. The child runs under a memory limit and a time limit
+and tells the parent which file it is reading, so content that makes the
+build run away fails alone, with one line naming the file.
 """
 
 from __future__ import annotations
@@ -33,16 +33,17 @@ import struct
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from ctypes import Array, c_char
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from ..config import DEFAULT_MAX_ARTICLE_BYTES
-from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, content_files, load_knowledge_base
+from ..config import DEFAULT_BUILD_TIMEOUT_SECONDS, DEFAULT_MAX_ARTICLE_BYTES
+from ..content.files import content_files
+from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, load_knowledge_base
 from ..language import cues
 from .embedding import MODEL_NAME, E5Embedder
 from .index import FORMAT, SearchIndex, build_index
@@ -97,13 +98,24 @@ def content_fingerprint(content_dir: Path, max_article_bytes: int = DEFAULT_MAX_
     files = content_files(content_dir) if content_dir.is_dir() else []
     synonyms = content_dir / SYNONYMS_FILE
     base = f"{content_dir}{os.sep}"
-    for path in files + ([synonyms] if synonyms.is_file() else []):
+    for path in files + ([synonyms] if os.path.lexists(synonyms) else []):
         name = str(path)
         # The name below the folder by string, not `relative_to`: its path arithmetic was half the cost at 10,000 files.
         relative = name[len(base) :] if name.startswith(base) else str(path.relative_to(content_dir))
-        stat = os.stat(name)
-        digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(f"{relative}\0{_stamp(name)}\n".encode())
     return digest.hexdigest()
+
+
+def _stamp(name: str) -> str:
+    """Size and modification time of a file, or of the target of a link (an edit to it is an edit of the content),
+    or of the link itself when there is no target; empty when the file has gone since it was listed."""
+    for status in (os.stat, os.lstat):
+        try:
+            found = status(name)
+        except OSError:
+            continue
+        return f"{found.st_size}\0{found.st_mtime_ns}"
+    return ""
 
 
 def _cache_path(cache_dir: Path, content_dir: Path) -> Path:
@@ -231,7 +243,7 @@ _progress: Array[c_char] | None = None
 
 
 def _start_child(progress: Array[c_char], memory_limit: int) -> None:
-    """The build child's initializer: keep the progress slot, and cap the address space.
+    """In the build child, first: keep the progress slot, and cap the address space.
 
     Over the cap an allocation fails with MemoryError in the child rather than
     the host running out of memory, which would take the serving bot with it.
@@ -307,18 +319,54 @@ def _build_and_cache(job: Build, path: Path) -> bool:
     return _write_cache(path, index)
 
 
-def _build_in_child(job: Build, path: Path) -> bool:
-    """Build and cache the index in a child process; raises `IndexBuildError` naming what the child was reading."""
-    progress = BUILD_CONTEXT.RawArray("c", _PROGRESS_BYTES)
+_EXIT_SECONDS = 5
+"""How long a build child that has sent its result may take to end before it is killed."""
+
+
+def _child(progress: Array[c_char], memory_limit: int, job: Build, path: Path, results: Connection) -> None:
+    """The build child: sends back whether it wrote the cache, or why it failed."""
+    _start_child(progress, memory_limit)
     try:
-        with ProcessPoolExecutor(
-            max_workers=1, mp_context=BUILD_CONTEXT, initializer=_start_child, initargs=(progress, BUILD_MEMORY_LIMIT)
-        ) as pool:
-            return pool.submit(_build_and_cache, job, path).result()
+        outcome: tuple[bool, str] = (_build_and_cache(job, path), "")
+    except MemoryError:
+        outcome = (False, "out of memory")
     except Exception as error:
+        outcome = (False, str(error) or type(error).__name__)
+    results.send(outcome)
+
+
+def _build_in_child(job: Build, path: Path, seconds: float) -> bool:
+    """Build and cache the index in a child process; raises `IndexBuildError` naming what the child was doing.
+
+    A child still building after `seconds` is killed: content that makes the
+    build run on (or a read that never returns) would otherwise hang the start,
+    and hold a reload's locks, for good.
+    """
+    progress = BUILD_CONTEXT.RawArray("c", _PROGRESS_BYTES)
+    results, sending = BUILD_CONTEXT.Pipe(duplex=False)
+    child = BUILD_CONTEXT.Process(
+        target=_child, args=(progress, BUILD_MEMORY_LIMIT, job, path, sending), name="index build", daemon=True
+    )
+    child.start()
+    sending.close()
+    failure: str | None
+    with results:
+        if not results.poll(seconds):
+            written, failure = False, f"took longer than the limit of {seconds:g} s (BUILD_TIMEOUT_SECONDS)"
+        else:
+            try:
+                written, failure = results.recv()
+                child.join(_EXIT_SECONDS)  # it ends as soon as it has sent
+            except EOFError:
+                written, failure = False, None  # it died without a word: its exit status says how
+    child.kill()
+    child.join()
+    if failure is None:
+        failure = f"the build process ended without a result (exit status {child.exitcode})"
+    if failure:
         doing = progress.value.decode("utf-8", "replace") or "starting"
-        reason = "out of memory" if isinstance(error, MemoryError) else str(error) or type(error).__name__
-        raise IndexBuildError(f"building the index failed while {doing}: {reason}") from error
+        raise IndexBuildError(f"building the index failed while {doing}: {failure}")
+    return written
 
 
 @contextlib.contextmanager
@@ -353,6 +401,7 @@ def load_index(
     prepare: Prepare = lambda languages: None,
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
     semantic: Semantic | None = None,
+    build_seconds: float = DEFAULT_BUILD_TIMEOUT_SECONDS,
 ) -> SearchIndex:
     """The index of `content_dir`, from the cache when it is still current, else freshly built; with `semantic`, its vectors.
 
@@ -376,7 +425,7 @@ def load_index(
             with _building(path):
                 # Another process may have built it while this one waited for the lock.
                 index = _read_cache(path, fingerprint, prepare)
-                if index is None and _build_in_child(job, path):
+                if index is None and _build_in_child(job, path, build_seconds):
                     index = _read_cache(path, fingerprint, prepare)
         if index is not None:
             for issue in index.kb.issues:

@@ -40,6 +40,7 @@ def load_searcher(settings: Settings, previous: Searcher | None = None, reply_la
         prepare=load_models,
         max_article_bytes=settings.max_article_bytes,
         semantic=semantic_options(settings),
+        build_seconds=settings.build_timeout_seconds,
     )
     if not index.articles:
         log.warning("no articles loaded from %s", settings.content_dir)

@@ -107,6 +107,19 @@ class LanguageRanker:
             if not t.stop and len(t.folded) > 1
         )
 
+    def reads(self, question: str) -> bool:
+        """Whether any word of the question is one this language commonly uses, or builds of them, or its content has.
+
+        lingua names a language for anything ("blorf quux" is Danish to it, with
+        a clear lead); a question with no word of the language it was read in is
+        in no language, and its "no answer" belongs in the reader's (`Searcher.answer`).
+        """
+        analyzer = self.analyzer
+        return any(
+            analyzer.zipf(t.surface) > 0 or analyzer.compound_parts(t.surface) or self.matcher.knows(t)
+            for t in self._question_tokens(question)
+        )
+
     def matched(self, ranked: Ranked) -> frozenset[str]:
         """The index terms the question's words resolved to."""
         return frozenset(self.term_names[term_id] for g in ranked.groups for term_id, _ in g.terms)

@@ -166,10 +166,16 @@ class Searcher:
         hint: str | None = None,
         conversation: Conversation | None = None,
     ) -> Answer:
-        """The answer to `question`; `language` and `hint` only settle ambiguous questions."""
+        """The answer to `question`; `language` and `hint` only settle ambiguous questions.
+
+        A question nothing answers and with no word of the language it was read
+        in ("blorf quux", "🙂") is in no language: lingua's guess for it is
+        noise, and its "no answer" is in the reader's language (`_reader_language`).
+        """
         question = question[:MAX_QUESTION_CHARS]
         conversation = conversation or Conversation()
         preferences = (language, hint, conversation.language, self.default_language)
+        reader = self._reader_language(language, hint, conversation)
         guess = self.detector.guess(question)
         if guess.confident:
             candidates = [guess.best]
@@ -183,18 +189,32 @@ class Searcher:
             vector = self.embedder.query(self._as_meant(question, chosen)[:MAX_EMBEDDED_CHARS])
             results = [self.rankers[lang].rank(question, vector) for lang in candidates if lang]
             chosen = self._choose(results, guess, preferences)
-        if chosen is None:
-            fallback = pick_fallback(self.languages, *preferences) or guess.best or self.languages[0]
-            chosen = self.rankers[fallback].rank(question, vector) if fallback in self.rankers else None
-        answer = self._compose(question, chosen, conversation, fallback_language=pick_fallback(self.languages, *preferences))
+        if chosen is None or not (self._answers(chosen) or self.rankers[chosen.lang].reads(question)):
+            lang = reader or (chosen.lang if chosen else guess.best)
+            if chosen is None or lang != chosen.lang:
+                chosen = self.rankers[lang].rank(question, vector) if lang in self.rankers else None
+        answer = self._compose(question, chosen, conversation, fallback_language=reader)
         lexical = chosen is not None and (chosen.summary or chosen.lexical >= self.config.threshold)
-        foreign = None if lexical else self._written_in_another_language(question, answer.language, hint)
+        foreign = None if lexical or chosen is None else self._written_in_another_language(question, answer.language, hint)
         if foreign:
             answer = self._across_languages(question, foreign, (language, hint, self.default_language), vector)
         conversation.language = answer.language
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
         return answer
+
+    def _reader_language(self, language: str | None, hint: str | None, conversation: Conversation) -> str | None:
+        """The language the conversation speaks to the reader in, as `chat.dialogue.Dialogue.ui_language` picks it.
+
+        Their choice, else their last question's, else their app's when the
+        content has it, else the default; the last and the default may be a
+        language the bot speaks but the content lacks (English asked of Danish
+        articles), whose "no answer" then offers the content's languages.
+        """
+        spoken = {*self.languages, *self.reply_languages}
+        return pick_fallback(spoken, language, conversation.language) or pick_fallback(
+            spoken, hint if hint in self.languages else None, self.default_language
+        )
 
     def _as_meant(self, question: str, ranked: Ranked | None) -> str:
         """The question for the embedding model, its words typed without diacritics spelled as the content spells them.
@@ -319,6 +339,10 @@ class Searcher:
         by_lang = {r.lang: r for r in tied}
         lang = pick_fallback(by_lang, *preferences) or (detected if detected in by_lang else tied[0].lang)
         return by_lang[lang]
+
+    def _answers(self, ranked: Ranked) -> bool:
+        """Whether a reading answers the question: a paragraph sure enough, or a request for the key points."""
+        return ranked.summary or (ranked.unit is not None and ranked.confidence >= self.config.threshold)
 
     # -- the reply --------------------------------------------------------
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update, User
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from ..chat.dialogue import Dialogue
@@ -73,8 +73,24 @@ def _not_a_rejected_token(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
 
 
+def _one_line_for_a_last_poll_unconfirmed(record: logging.LogRecord) -> bool:
+    """The Bot API unreachable as polling stops (the fake chat quit first, Telegram down): one line, not 80 of traceback.
+
+    python-telegram-bot then logs its failed last `getUpdates`, which confirms
+    the updates already fetched, as an error with the network failure's whole
+    traceback; what a reader needs is what it means.
+    """
+    error = record.exc_info[1] if record.exc_info else None
+    if record.name == "telegram.ext.Updater" and isinstance(error, NetworkError) and "one more time" in str(record.msg):
+        record.msg = "Bot API unreachable as polling stopped (%s): the last updates fetched may be fetched, and answered, again at the next start"
+        record.args, record.exc_info, record.exc_text = (error,), None, None
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+    return True
+
+
 def protect_logs(token: str) -> None:
     for handler in logging.getLogger().handlers:
+        handler.addFilter(_one_line_for_a_last_poll_unconfirmed)
         handler.addFilter(RedactToken(token))
         handler.addFilter(_not_a_rejected_token)
 
