@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -15,10 +16,12 @@ from .fake_telegram import FakeTelegram
 
 
 class BotProcess:
-    def __init__(self, fake: FakeTelegram, workdir: Path, *args: str, **env: str) -> None:
+    def __init__(self, fake: FakeTelegram, workdir: Path, *args: str, descriptors: int | None = None, **env: str) -> None:
+        """`descriptors`: the process's limit of open files (`RLIMIT_NOFILE`), as `ulimit -n` would set it."""
         self.fake = fake
         self.workdir = workdir
         self.args = args
+        self.descriptors = descriptors
         self.log_path = workdir / "bot.log"
         self.env = {
             **os.environ,
@@ -48,6 +51,7 @@ class BotProcess:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                preexec_fn=self._limit_descriptors if self.descriptors else None,
             )
         deadline = time.monotonic() + 60
         while not self._ready(webhooks):
@@ -55,6 +59,10 @@ class BotProcess:
                 self.stop()
                 raise AssertionError(f"bot did not start:\n{self.log()}")
         return self
+
+    def _limit_descriptors(self) -> None:
+        assert self.descriptors is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.descriptors, self.descriptors))
 
     def _ready(self, webhooks_before: int) -> bool:
         """Polling, or (with --webhook) its webhook registered; waits a moment for either."""

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
+import asyncpg
 import pytest
+from telegram import Bot
+from tornado.httpclient import AsyncHTTPClient
+from tornado.httpserver import HTTPServer
 
-from bot.telegram.webhook import SeenUpdates
+from bot.telegram import app
+from bot.telegram.webhook import Deliveries, GuardedWebhookApp, SeenUpdates, alone
 
 from .botrunner import BotProcess
-from .fake_telegram import FakeTelegram
+from .fake_telegram import TOKEN, FakeTelegram
 
 SECRET = "s3cret-token_for-tests"
 USER = 90_001
@@ -109,6 +118,78 @@ def test_the_same_update_delivered_twice_is_answered_once(fake: FakeTelegram, we
     assert len(fake.messages_to(USER)) == before + 2
 
 
+class FailingStore:
+    """A shared store whose delivery check raises `failure`, past the `StoreError` the others are wrapped in."""
+
+    shared_by_instances = True
+
+    def __init__(self, failure: Exception) -> None:
+        self.failure = failure
+
+    async def first_delivery(self, update_id: int, window_seconds: float) -> bool:
+        raise self.failure
+
+
+class FailsOnce(asyncio.Queue):
+    """An update queue whose first `put` fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    async def put(self, item: object) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("queue unavailable")
+        await super().put(item)
+
+
+def deliver_twice(elsewhere: Deliveries, queue: asyncio.Queue) -> tuple[list[int], int]:
+    """Post one update to the webhook server in process, as Telegram would, then again as its redelivery:
+    the status of each, and how many updates were queued for handling."""
+
+    async def scenario() -> tuple[list[int], int]:
+        server = HTTPServer(GuardedWebhookApp("/telegram", Bot(TOKEN), queue, SECRET, elsewhere=elsewhere))
+        listening = socket.create_server(("127.0.0.1", 0))
+        listening.setblocking(False)
+        server.add_sockets([listening])
+        url = f"http://127.0.0.1:{listening.getsockname()[1]}/telegram"
+        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+        statuses = []
+        try:
+            for _ in range(2):
+                response = await AsyncHTTPClient().fetch(
+                    url, method="POST", body=json.dumps(update(700, "fascia di stipendio")), headers=headers, raise_error=False
+                )
+                statuses.append(response.code)
+        finally:
+            server.stop()
+            await server.close_all_connections()
+        return statuses, queue.qsize()
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        asyncpg.InternalClientError("cannot switch to state 12; another operation (state 7) is in progress"),
+        RuntimeError("a bug"),
+        ConnectionResetError("dropped"),
+    ],
+)
+def test_a_delivery_check_failing_in_any_way_has_the_update_handled_once(failure: Exception) -> None:
+    """The shared check raised past `StoreError`: the update got 500, yet counted as seen, so Telegram's copy got 200
+    and nobody handled it. Now a check that fails means "handle it", acknowledged with 200, and the copy is not."""
+    application = SimpleNamespace(bot_data={"store": FailingStore(failure)})
+    assert deliver_twice(lambda update_id: app._first_delivery(application, update_id), asyncio.Queue()) == ([200, 200], 1)
+
+
+def test_an_update_not_queued_is_handled_when_telegram_sends_it_again() -> None:
+    """Counted as seen only once queued: the first delivery fails (500), Telegram's copy is handled."""
+    assert deliver_twice(alone, FailsOnce()) == ([500, 200], 1)
+
+
 def headers_only(url: str, secret: str, length: int) -> bytes:
     """Send a POST's headers announcing a `length`-byte body, and none of the body: the bot's answer, if any."""
     parts = urllib.parse.urlsplit(url)
@@ -185,3 +266,30 @@ def test_healthz_and_metrics_answer_without_the_secret_on_sqlite(webhook: str) -
         assert (response.status, response.read()) == (200, b"ok\n")
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
         assert response.status == 200 and b"# TYPE kb_bot_questions_total counter" in response.read()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("listen", "reason"),
+    [("127.0.0.1", "Address already in use"), ("192.0.2.1", "Cannot assign requested address")],
+    ids=["port in use", "not this host's address"],
+)
+def test_a_port_that_cannot_be_listened_on_is_one_line_before_telegram_hears_of_the_bot(
+    fake: FakeTelegram, tmp_path: Path, listen: str, reason: str
+) -> None:
+    """The port is bound before anything else: a traceback came after the webhook was registered with Telegram."""
+    asked = len(fake.calls)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {"TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram", "WEBHOOK_LISTEN": listen, "WEBHOOK_PORT": str(port)}
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run", "--webhook"],
+            cwd=tmp_path,
+            env=BotProcess(fake, tmp_path, **env).env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"WEBHOOK_LISTEN={listen} WEBHOOK_PORT={port}: cannot listen there: {reason}"]
+    assert len(fake.calls) == asked

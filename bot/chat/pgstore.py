@@ -21,10 +21,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
-from urllib.parse import urlsplit
 
 import asyncpg
 
+from ..config import database_address
 from .store import (
     MIGRATIONS,
     SWEEP_EVERY,
@@ -55,11 +55,8 @@ R = TypeVar("R")
 
 
 def safe_address(url: str) -> str:
-    """`url` without its password, for log lines and error messages."""
-    parts = urlsplit(url)
-    user = f"{parts.username}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
+    """`url` without its password or parameters, for log lines and error messages (several hosts included)."""
+    return database_address(url)
 
 
 def _guarded(

@@ -13,10 +13,10 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from socket import socket
 from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update, User
@@ -327,10 +327,18 @@ class Loaded:
     settings: Settings
     searcher: Searcher
     username: str
+    listening: socket.socket | None = None
+    """The webhook's socket, bound and listening (`workers.listen`); None when polling."""
 
 
 def load(settings: Settings, webhook: bool) -> Loaded | int:
-    """Everything checked and loaded that serving needs, or the exit status and one line on stderr saying why not."""
+    """Everything checked and loaded that serving needs, or the exit status and one line on stderr saying why not.
+
+    The webhook's port is bound first, before the index is loaded and before
+    Telegram is told the webhook's address: an address that is not this
+    host's, a name that does not resolve or a port in use is one line now,
+    not a traceback once Telegram already posts to a server that never came up.
+    """
     if not settings.telegram_token:
         print("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment.", file=sys.stderr)
         return 2
@@ -338,6 +346,33 @@ def load(settings: Settings, webhook: bool) -> Loaded | int:
         print("--webhook needs TELEGRAM_WEBHOOK_URL, the public https address Telegram should post to.", file=sys.stderr)
         return 2
     protect_logs(settings.telegram_token)
+    listening = _listen(settings) if webhook else None
+    if isinstance(listening, str):
+        print(
+            f"WEBHOOK_LISTEN={settings.webhook_listen} WEBHOOK_PORT={settings.webhook_port}: cannot listen there: {listening}",
+            file=sys.stderr,
+        )
+        return 2
+    loaded = _load_behind(settings, listening)
+    if isinstance(loaded, int) and listening is not None:
+        listening.close()
+    return loaded
+
+
+def _listen(settings: Settings) -> socket.socket | str:
+    """The webhook's socket, bound and listening; or why not, in a few words (a name that does not resolve included)."""
+    try:
+        socket.getaddrinfo(settings.webhook_listen, settings.webhook_port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        return str(error.strerror)
+    try:
+        return workers.listen(settings.webhook_listen, settings.webhook_port)
+    except OSError as error:
+        return os.strerror(error.errno) if error.errno else str(error)
+
+
+def _load_behind(settings: Settings, listening: socket.socket | None) -> Loaded | int:
+    """`load`'s part after the port: the database, the index, and who the bot is."""
     try:
         check_storage(settings)
     except StoreError as error:
@@ -352,7 +387,8 @@ def load(settings: Settings, webhook: bool) -> Loaded | int:
     except TelegramError as error:
         return _refused(error, settings)
     # Made here, not per worker: every worker must check the secret that the one registering the webhook sent.
-    return Loaded(replace(settings, webhook_secret=settings.webhook_secret or secrets.token_urlsafe(32)), searcher, me.username)
+    secret = settings.webhook_secret or secrets.token_urlsafe(32)
+    return Loaded(replace(settings, webhook_secret=secret), searcher, me.username, listening)
 
 
 def run(settings: Settings, webhook: bool = False) -> int:
@@ -377,12 +413,11 @@ def run(settings: Settings, webhook: bool = False) -> int:
         # Loaded before the fork, so that the workers share them: the models questions need, the trusted certificates.
         loaded.searcher.preload_language_models()
         tls_context()
-        listening = workers.listen(settings.webhook_listen, settings.webhook_port)
         # Telegram's send allowance is the bot's, not each process's.
         shared = replace(
             loaded, settings=replace(loaded.settings, max_messages_per_second=max(1, settings.max_messages_per_second // count))
         )
-        status = workers.fork_workers(count, lambda number: serve(shared, webhook, listening, number))
+        status = workers.fork_workers(count, lambda number: serve(shared, webhook, number))
     else:
         status = serve(loaded, webhook)
     if status == 0:
@@ -390,12 +425,12 @@ def run(settings: Settings, webhook: bool = False) -> int:
     return status
 
 
-def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, worker: int | None = None) -> int:
+def serve(loaded: Loaded, webhook: bool, worker: int | None = None) -> int:
     """Serve until SIGINT or SIGTERM; 0 on a clean stop, 1 or 2 (as `run`) when Telegram or the database fails.
 
-    `listening` is the webhook socket a `worker` shares with the others; only
-    worker 0 (or a process serving alone) tells Telegram the webhook's address
-    and the bot's commands.
+    A `worker` accepts connections from the webhook socket it shares with the
+    others; only worker 0 (or a process serving alone) tells Telegram the
+    webhook's address and the bot's commands.
     """
     settings = loaded.settings
     application = build_application(settings, loaded.searcher, worker)
@@ -414,7 +449,7 @@ def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, worker
                 application.update_queue,
                 lambda: _missing(application),
                 lambda update_id: _first_delivery(application, update_id),
-                listening,
+                loaded.listening,
             )
             application.run_webhook(
                 listen=settings.webhook_listen,

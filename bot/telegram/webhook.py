@@ -12,7 +12,15 @@ saw no timely 200, so the same question could be answered twice. Here:
 - an `update_id` seen in the last `SEEN_SECONDS` is acknowledged (200) and
   not handled again. Each process remembers its own; behind a load balancer
   a redelivery may reach another instance, so instances sharing PostgreSQL
-  also ask the database (`Deliveries`, see `app`).
+  also ask the database (`Deliveries`, see `app`). An update counts as seen
+  only once it is queued for handling: should the check with the others
+  fail in any way, the update is handled (a reader answered twice loses
+  less than one never answered), never refused and then acknowledged unhandled
+  when Telegram sends it again.
+
+The server under it is `connections.GuardedHTTPServer`: timeouts for slow
+requests, a cap on open connections, and an accept loop that survives the
+process running out of descriptors.
 
 `GuardedUpdater` is python-telegram-bot's `Updater` with this handler in
 place of its own; `run_webhook` keeps doing the rest (setWebhook, signals,
@@ -44,10 +52,10 @@ from telegram.ext import ExtBot, Updater
 from telegram.ext._utils.webhookhandler import WebhookServer
 
 from ..chat import metrics
+from .connections import MAX_BODY_BYTES, GuardedHTTPServer
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1 << 20
 SEEN_SECONDS = 600.0
 SEEN_LIMIT = 100_000
 DELIVERY_CHECK_SECONDS = 1.0
@@ -91,6 +99,10 @@ class SeenUpdates:
             return False
         self._seen[update_id] = now
         return True
+
+    def forget(self, update_id: int) -> None:
+        """`update_id` was offered but not handled after all: its next copy is a first one."""
+        self._seen.pop(update_id, None)
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -148,12 +160,34 @@ class GuardedHandler(tornado.web.RequestHandler):
         self.set_status(HTTPStatus.OK)
         if update is None:
             return
-        if not self.seen.first_time(update.update_id) or not await self.elsewhere(update.update_id):
+        # Noted before the check with the others, so that a copy arriving meanwhile is not handled as well;
+        # forgotten again unless the update is queued, so that Telegram's next copy of it is.
+        if not self.seen.first_time(update.update_id):
             log.info("webhook: update %s delivered again; acknowledged, not handled twice", update.update_id)
             return
-        if isinstance(self.bot, ExtBot):
-            self.bot.insert_callback_data(update)
-        await self.update_queue.put(update)
+        try:
+            if not await self._first_everywhere(update.update_id):
+                log.info("webhook: update %s already handled by another instance; acknowledged", update.update_id)
+                return
+            if isinstance(self.bot, ExtBot):
+                self.bot.insert_callback_data(update)
+            await self.update_queue.put(update)
+        except BaseException:
+            self.seen.forget(update.update_id)
+            raise
+
+    async def _first_everywhere(self, update_id: int) -> bool:
+        """Whether no other instance has handled `update_id`; when that cannot be told, for whatever reason, True."""
+        try:
+            return await self.elsewhere(update_id)
+        except Exception as error:
+            log.warning(
+                "webhook: update %s not checked against other instances, handling it: %s: %s",
+                update_id,
+                type(error).__name__,
+                error,
+            )
+            return True
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         log.debug("webhook request failed", exc_info=(typ, value, tb) if typ and value and tb else None)
@@ -220,6 +254,18 @@ class GuardedWebhookApp(tornado.web.Application):
         """python-telegram-bot logs what matters; tornado's access log would repeat every request."""
 
 
+class GuardedWebhookServer(WebhookServer):
+    """python-telegram-bot's server, on `GuardedHTTPServer` rather than tornado's own `HTTPServer`.
+
+    It adds a socket object given as `unix` as it is, whatever its family: the
+    socket bound before the index was loaded (`app.load`), shared by workers.
+    """
+
+    def __init__(self, listen: str, port: int, app: GuardedWebhookApp, unix: str | Path | socket | None) -> None:
+        super().__init__(listen, port, app, None, unix)
+        self._http_server = GuardedHTTPServer(app)
+
+
 class GuardedUpdater(Updater):
     """python-telegram-bot's `Updater`, serving the webhook with `GuardedHandler`; TLS is left to a proxy in front.
 
@@ -263,8 +309,7 @@ class GuardedUpdater(Updater):
         app = GuardedWebhookApp(
             f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token, self.readiness, self.elsewhere
         )
-        # python-telegram-bot's server adds a socket object given as `unix` as it is, whatever its family.
-        self._httpd = WebhookServer(listen, port, app, None, self.listening or unix)
+        self._httpd = GuardedWebhookServer(listen, port, app, self.listening or unix)
         if webhook_url:
             await self._bootstrap(
                 max_retries=bootstrap_retries,
