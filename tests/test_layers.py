@@ -13,7 +13,7 @@ content    bot.content: articles, parsing                                  artic
 search     bot.search: tuning, index, index_cache, matching, reading,      articles → index; question →
            signals, ranking, searcher, loading                             answer
 chat       bot.chat: dialogue, render, callbacks, store, reload,           the conversation, free of
-           messages, storage, pgstore (+ bot/locales/*.json)               Telegram types
+           messages, storage, pgstore, outage (+ bot/locales/*.json)       Telegram types
 telegram   bot.telegram: app, handlers, delivery, flood, webhook           the Telegram side
 top        bot (the package), bot.__main__, bot.cli                        the commands
 =========  ==============================================================  ============================

@@ -26,6 +26,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from ..chat.dialogue import Dialogue
 from ..chat.messages import FALLBACK, available, message
+from ..chat.outage import StoreWatch
 from ..chat.reload import ContentReloader
 from ..chat.storage import Storage, check_storage, open_storage
 from ..chat.store import StoreError
@@ -199,10 +200,11 @@ async def _post_init(application: Application) -> None:
     reloader: ContentReloader = application.bot_data["reloader"]
     store = await open_storage(settings)
     application.bot_data["store"] = store
+    watch = StoreWatch()
     if _counts_together(application):
-        application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store)
-        application.bot_data["inline_flood_guard"] = SharedFloodGuard(settings.inline_flood_limit, store, scope="inline")
-    application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids)
+        application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store, watch=watch)
+        application.bot_data["inline_flood_guard"] = SharedFloodGuard(settings.inline_flood_limit, store, "inline", watch)
+    application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids, watch)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, lambda: application.create_task(reloader.reload(tell_others=False), name="reload"))
