@@ -29,7 +29,7 @@ from ..chat.messages import FALLBACK, available, message
 from ..chat.outage import StoreWatch
 from ..chat.reload import ContentReloader
 from ..chat.storage import Storage, check_storage, open_storage
-from ..chat.store import StoreError
+from ..chat.store import StoreError, StoreUnavailable
 from ..config import Settings
 from ..search.loading import load_searcher
 from ..search.searcher import Searcher
@@ -377,7 +377,10 @@ def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, worker
 
     `listening` is the webhook socket a `worker` shares with the others; only
     worker 0 (or a process serving alone) tells Telegram the webhook's address
-    and the bot's commands.
+    and the bot's commands. A database that does not answer when this opens it
+    is 1, not 2: `load` found it usable moments or hours before, so waiting may
+    mend it, and a worker's supervisor starts the worker again later rather
+    than stopping the others, which go on answering (`workers`).
     """
     settings = loaded.settings
     application = build_application(settings, loaded.searcher, worker)
@@ -413,7 +416,7 @@ def serve(loaded: Loaded, webhook: bool, listening: socket | None = None, worker
     except StoreError as error:
         _finish_shutdown(application, loop)
         print(error, file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, StoreUnavailable) else 2
     except TelegramError as error:
         _finish_shutdown(application, loop)
         return _refused(error, settings)
