@@ -129,8 +129,6 @@ def test_a_database_that_does_not_answer_is_given_up_on_then_asked_once_in_a_whi
 class Refusing:
     """A store whose every call fails as PostgreSQL's do while the server is stopped."""
 
-    shared_by_instances = True
-
     def __init__(self) -> None:
         self.reached = 0
 

@@ -92,10 +92,8 @@ def test_postgresql_stopped_mid_run_costs_readers_their_stored_state_only_and_no
     assert logged(cluster) == 1
 
     cluster.stop()
-    started = time.monotonic()
     answered(fake, reader)
     answered(fake, newcomer)
-    assert time.monotonic() - started < 10, "answered at once: a stopped server refuses at once"
     (menu,) = say(fake, "/lang", reader)
     assert menu["text"] == message("en", "lang_unreadable"), "told their choice is kept, not that it is gone"
     (refused,) = say(fake, "/lang da", reader)
@@ -152,6 +150,6 @@ def test_a_webhook_worker_started_again_while_postgresql_is_down_waits_for_it(
         wait_until(lambda: running.process.log().count("Application started") == 3, timeout=60)
         for user in range(95_110, 95_116):
             assert ANSWER in ask(fake, running, user, QUESTION)
-        assert logged(cluster) >= 7 - 1, "both workers log again (the one answered during the outage is not)"
+        assert logged(cluster) == 1 + 6, "both log again; the question answered during the outage is not logged"
         running.process.send_signal(signal.SIGTERM)
         assert parent.wait(30) == 0
