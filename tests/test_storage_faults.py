@@ -22,9 +22,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.dialogue import Asker, Dialogue
+from bot.chat.messages import message
+from bot.chat.reload import ContentReloader
 from bot.chat.store import LoggedQuestion, Store, StoreError, check_database
+from bot.config import Settings
+from bot.search.searcher import Searcher
 
 from .botrunner import BotProcess, say
+from .conftest import SEEDS
 from .fake_telegram import FakeTelegram
 
 
@@ -265,3 +271,30 @@ def test_a_disk_filled_under_the_running_bot_costs_readers_nothing_but_what_it_s
             outage(fake, process, 61_201, full(disk))
         finally:
             assert process.stop() == 0, process.log()
+
+
+def test_a_database_damaged_under_the_store_fails_its_reads_as_store_error_and_readers_are_answered(
+    searcher: Searcher, tmp_path: Path
+) -> None:
+    """A read SQLite finds malformed (a disk error, a file overwritten) is a `StoreError`, which the conversation answers
+    without. In the running bot the damage may stay hidden behind SQLite's cache and write-ahead log, so this is in process."""
+    path = tmp_path / "bot.sqlite3"
+
+    async def scenario() -> tuple[str, str]:
+        store = await Store.open(path)
+        try:
+            with open(path, "r+b") as damaged:
+                damaged.seek(100)  # past the header: the schema and every table
+                damaged.write(os.urandom(path.stat().st_size - 100))
+            with pytest.raises(StoreError, match="database disk image is malformed"):
+                await store.user_language(1)
+            settings = Settings(SEEDS, None, "en", "WARNING", database_path=path)
+            dialogue = Dialogue(ContentReloader(settings, searcher), store, "en")
+            asker = Asker(chat_id=1, user_id=1, language_code="it")
+            return (await dialogue.ask(asker, "maaş aralığı nedir")).texts[0], (await dialogue.language(asker, None)).texts[0]
+        finally:
+            await store.close()
+
+    answer, menu = asyncio.run(scenario())
+    assert "45.000 ila 85.000" in answer
+    assert menu == message("it", "lang_unreadable")
