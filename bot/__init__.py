@@ -10,8 +10,8 @@ One package per layer, bottom first; each imports only the layers listed before 
 - `search`: per-language index (`index`, cached by `index_cache`), match
   (`matching`), rank (`ranking`), choose and compose the answer (`searcher`);
 - `chat`: the conversation rules (`dialogue`), replies (`render`), the
-  database (`store`) and how long its log is kept (`retention`), content
-  reloads (`reload`), UI strings (`messages`);
+  database (`store`), its outages (`outage`) and how long its log is kept
+  (`retention`), content reloads (`reload`), UI strings (`messages`);
 - `telegram`: the `Application` (`app`), thin `handlers`, `delivery`, `flood`.
 
 `config` (settings) and `cli` (the commands) stand on top.

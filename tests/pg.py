@@ -6,6 +6,7 @@ Otherwise `initdb` and `pg_ctl` make a throwaway cluster in a temporary folder,
 listening on a free port on 127.0.0.1 only, run as the `postgres` user when the
 tests run as root (PostgreSQL refuses root). Durability is switched off
 (`fsync=off`): the tests never survive a power cut, and it makes them fast.
+A test that stops the server starts a cluster of its own (`new_cluster`).
 
 Where no server can be started the tests that need one are skipped, saying
 why; with `KB_REQUIRE_POSTGRES=1` (set by `.ci/run`) they fail instead, so CI is
@@ -52,61 +53,83 @@ def _binaries() -> Path | None:
     return Path(pg_ctl).parent if pg_ctl else None
 
 
+class Cluster:
+    """A throwaway PostgreSQL cluster in a temporary folder, on a free port of 127.0.0.1, that a test may stop and start.
+
+    Run as the `postgres` user when the tests run as root (PostgreSQL refuses root).
+    """
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.as_user: list[str] = []
+        self.folder = Path(tempfile.mkdtemp(prefix="kb-bot-pg-"))
+        self.data, self.port = self.folder / "data", free_port()
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                shutil.rmtree(self.folder, ignore_errors=True)
+                _unavailable("the tests run as root and there is no postgres user to run the server as")
+            os.chown(self.folder, owner.pw_uid, owner.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+
+    @property
+    def url(self) -> str:
+        """The maintenance database's URL."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([*self.as_user, str(self.bindir / program), *args], check=True, capture_output=True)
+
+    def create(self) -> Cluster:
+        """`initdb` and a first start; the test is skipped (or, under `KB_REQUIRE_POSTGRES=1`, failed) when either fails."""
+        try:
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync")
+            self.start()
+        except subprocess.CalledProcessError as error:
+            log = self.folder / "server.log"
+            text = log.read_text(errors="replace") if log.exists() else ""
+            self.remove()
+            _unavailable(f"the server did not start: {error.stderr.decode(errors='replace')}{text}")
+        return self
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "server.log"), "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast`: the server ends every session, telling each client, as an operator's restart does."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"], capture_output=True
+        )
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def new_cluster() -> Cluster:
+    """A cluster of a test's own, started; `remove` it after."""
+    bindir = _binaries()
+    if bindir is None:
+        _unavailable("initdb and pg_ctl were not found (apt-get install postgresql)")
+    return Cluster(bindir).create()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """The URL of a running server's maintenance database."""
     if os.environ.get("TEST_DATABASE_URL"):
         yield os.environ["TEST_DATABASE_URL"]
         return
-    bindir = _binaries()
-    if bindir is None:
-        _unavailable("initdb and pg_ctl were not found (apt-get install postgresql)")
-    as_user: list[str] = []
-    folder = Path(tempfile.mkdtemp(prefix="kb-bot-pg-"))
-    if os.geteuid() == 0:
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            _unavailable("the tests run as root and there is no postgres user to run the server as")
-        os.chown(folder, owner.pw_uid, owner.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = folder / "data", free_port()
-    options = (
-        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
+    cluster = new_cluster()
     try:
-        subprocess.run(
-            [
-                *as_user,
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w", "start"],
-            check=True,
-            capture_output=True,
-        )
-    except subprocess.CalledProcessError as error:
-        log = (folder / "server.log").read_text(errors="replace") if (folder / "server.log").exists() else ""
-        shutil.rmtree(folder, ignore_errors=True)
-        _unavailable(f"the server did not start: {error.stderr.decode(errors='replace')}{log}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield cluster.url
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        cluster.remove()
 
 
 async def _admin(server: str, statement: str) -> None:

@@ -226,10 +226,13 @@ def test_a_database_deleted_under_the_dialogue_refuses_the_choice_and_still_answ
             answer = (await dialogue.ask(asker, "maaş aralığı nedir")).texts[0]
             return confirmed, refused, answer
 
-    with caplog.at_level(logging.ERROR):
+    with caplog.at_level(logging.DEBUG):
         confirmed, refused, answer = asyncio.run(scenario())
     assert confirmed.startswith("Ora la tua lingua è Italiano")
     assert refused == "Jeg kunne ikke gemme dit valg af sprog lige nu, så intet er ændret. Prøv igen senere."
     assert "45.000 ila 85.000" in answer
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "the database is failing (a language choice write: " in errors[0], "once, not per write"
+    assert "deleted or replaced while the bot was running: restart the bot" in errors[0]
     assert "chat 12: the language choice da was not saved" in caplog.text
     assert "chat 12: the question was answered but not logged" in caplog.text

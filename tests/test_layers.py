@@ -13,7 +13,8 @@ content    bot.content: articles, files, parsing, inline                   artic
 search     bot.search: tuning, index, index_cache, matching, reading,      articles → index; question →
            signals, ranking, searcher, loading                             answer
 chat       bot.chat: dialogue, render, callbacks, store, reload,           the conversation, free of
-           messages, storage, pgstore, retention (+ bot/locales/*.json)    Telegram types
+           messages, storage, pgstore, retention, outage                   Telegram types
+           (+ bot/locales/*.json)
 telegram   bot.telegram: app, handlers, delivery, flood, webhook           the Telegram side
 top        bot (the package), bot.__main__, bot.cli                        the commands
 =========  ==============================================================  ============================

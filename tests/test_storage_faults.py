@@ -3,9 +3,10 @@
 At start: a file that is not a database, a truncated one, a folder in its place,
 a file on a read-only mount, a folder that cannot be created. Each stops
 `python -m bot run` with one line naming the file and the fix, and the process
-exits. While running: a database deleted under the bot or a full disk makes
-writes fail; a `/lang` change is then not confirmed, and questions are still
-answered.
+exits. While running: a database deleted under the bot, a full disk, or
+another process holding the file's write lock makes writes fail; a `/lang`
+change is then not confirmed, questions are still answered, and the log says
+so once, and once more when writes succeed again.
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.dialogue import Asker, Dialogue
+from bot.chat.messages import message
+from bot.chat.reload import ContentReloader
 from bot.chat.store import LoggedQuestion, Store, StoreError, check_database
+from bot.config import Settings
+from bot.search.searcher import Searcher
 
 from .botrunner import BotProcess, say
+from .conftest import SEEDS
 from .fake_telegram import FakeTelegram
 
 
@@ -193,3 +200,101 @@ def test_a_database_deleted_under_the_running_bot_is_noticed(fake: FakeTelegram,
     log = bot.log()
     assert f"chat {user}: the language choice da was not saved" in log
     assert f"chat {user}: the question was answered but not logged" in log
+
+
+FAILING, BACK = "the database is failing", "the database answers again"
+
+
+def outage(fake: FakeTelegram, bot: BotProcess, user: int, fault: contextlib.AbstractContextManager[object]) -> None:
+    """Readers go on being answered while `fault` lasts, the log says so once and once more after, and then
+    what they store is stored again."""
+    (chosen,) = say(fake, "/lang it", user)
+    assert chosen["text"].startswith("Ora la tua lingua è Italiano")
+    with fault:
+        (answer,) = say(fake, "maaş aralığı nedir", user)
+        assert "45.000 ila 85.000" in answer["text"]
+        (refused,) = say(fake, "/lang da", user)
+        assert refused["text"] == "Jeg kunne ikke gemme dit valg af sprog lige nu, så intet er ændret. Prøv igen senere."
+        assert bot.log().count(FAILING) == 1
+    for asker in range(user + 1, user + 60):  # the first question after the fault tries the database again
+        if BACK in bot.log():
+            break
+        (answer,) = say(fake, "fascia di stipendio", asker)
+        time.sleep(0.5)
+    (saved,) = say(fake, "/lang da", user)
+    assert saved["text"].startswith("Dit sprog er nu Dansk")
+    log = bot.log()
+    assert log.count(FAILING) == 1 and log.count(BACK) == 1 and "language choice ×1" in log
+
+
+@contextlib.contextmanager
+def locked(database: Path) -> Iterator[None]:
+    """Another process holding the file's write lock: a backup tool, an operator's `sqlite3` shell inside a transaction."""
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+@pytest.mark.slow
+def test_a_database_locked_by_another_process_costs_readers_seconds_not_answers(
+    fake: FakeTelegram, bot: BotProcess, tmp_path: Path
+) -> None:
+    """Each write would wait out SQLite's busy timeout (5 s), one after another: a reader waits 3 s at most, once."""
+    outage(fake, bot, 61_101, locked(tmp_path / "bot.sqlite3"))
+
+
+@contextlib.contextmanager
+def full(disk: Path) -> Iterator[None]:
+    """The disk the database is on, filled by something else."""
+    filler = disk / "filler"
+    with contextlib.suppress(OSError), filler.open("wb") as out:
+        while True:
+            out.write(b"\0" * 4096)
+            out.flush()
+    try:
+        yield
+    finally:
+        filler.unlink()
+
+
+@pytest.mark.slow
+def test_a_disk_filled_under_the_running_bot_costs_readers_nothing_but_what_it_stores(fake: FakeTelegram, tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    with mounted("-t", "tmpfs", "-o", "size=2m", "tmpfs", target=disk):
+        process = BotProcess(fake, tmp_path, DATABASE_PATH=str(disk / "bot.sqlite3")).start()
+        try:
+            outage(fake, process, 61_201, full(disk))
+        finally:
+            assert process.stop() == 0, process.log()
+
+
+def test_a_database_damaged_under_the_store_fails_its_reads_as_store_error_and_readers_are_answered(
+    searcher: Searcher, tmp_path: Path
+) -> None:
+    """A read SQLite finds malformed (a disk error, a file overwritten) is a `StoreError`, which the conversation answers
+    without. In the running bot the damage may stay hidden behind SQLite's cache and write-ahead log, so this is in process."""
+    path = tmp_path / "bot.sqlite3"
+
+    async def scenario() -> tuple[str, str]:
+        store = await Store.open(path)
+        try:
+            with open(path, "r+b") as damaged:
+                damaged.seek(100)  # past the header: the schema and every table
+                damaged.write(os.urandom(path.stat().st_size - 100))
+            with pytest.raises(StoreError, match="database disk image is malformed"):
+                await store.user_language(1)
+            settings = Settings(SEEDS, None, "en", "WARNING", database_path=path)
+            dialogue = Dialogue(ContentReloader(settings, searcher), store, "en")
+            asker = Asker(chat_id=1, user_id=1, language_code="it")
+            return (await dialogue.ask(asker, "maaş aralığı nedir")).texts[0], (await dialogue.language(asker, None)).texts[0]
+        finally:
+            await store.close()
+
+    answer, menu = asyncio.run(scenario())
+    assert "45.000 ila 85.000" in answer
+    assert menu == message("it", "lang_unreadable")

@@ -4,6 +4,11 @@ Handlers turn an update into an `Asker` and some text, call one method here,
 and send the `Reply`; everything a reader would call "the bot's behaviour"
 (which language to use, what the chat was about, what a button does, what
 gets logged) is decided here, on top of the search core and the store.
+
+The store may fail (`outage`): what cannot be read counts as never stored (no
+chosen language, no chat context), what cannot be written is lost, and the
+reader gets their answer all the same. Only a reader who asked for a write
+(a language choice, a vote) or to see what is stored is told.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from ..search.searcher import Answer, Conversation, Searcher
 from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, Vote, decode
 from .messages import message
 from .metrics import QUESTIONS
+from .outage import StoreWatch
 from .reload import ContentReloader, ReloadOutcome
 from .render import Button, Reply, answer_reply, language_menu, other_languages_reply, plain, vote_buttons
 from .storage import Storage
-from .store import LoggedQuestion, StoreError
+from .store import ChatState, LoggedQuestion, StoreError
 
 log = logging.getLogger(__name__)
+
+NOTHING_STORED = ChatState(None, None, None)
 
 
 INLINE_RESULTS = 5
@@ -70,10 +78,17 @@ class Pressed:
 
 class Dialogue:
     def __init__(
-        self, content: ContentReloader, store: Storage, default_language: str, admin_user_ids: frozenset[int] = frozenset()
+        self,
+        content: ContentReloader,
+        store: Storage,
+        default_language: str,
+        admin_user_ids: frozenset[int] = frozenset(),
+        watch: StoreWatch | None = None,
     ) -> None:
         self.content = content
         self.store = store
+        self.watch = watch or StoreWatch()
+        """Every store call goes through it: bounded in time, and skipped while the database is failing."""
         self.default_language = default_language
         self.admin_user_ids = admin_user_ids
         self._search_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
@@ -93,20 +108,39 @@ class Dialogue:
     def is_admin(self, asker: Asker) -> bool:
         return asker.user_id is not None and asker.user_id in self.admin_user_ids
 
-    async def chosen_language(self, asker: Asker) -> str | None:
+    async def _stored_choice(self, asker: Asker) -> str | None:
+        """The language the reader chose, if the content still has it; `StoreError` when it cannot be read."""
         if asker.user_id is None:
             return None
-        chosen = await self.store.user_language(asker.user_id)
+        chosen = await self.watch.read(self.store.user_language, asker.user_id)
         return chosen if chosen in self.searcher.languages else None
+
+    async def chosen_language(self, asker: Asker) -> str | None:
+        """The reader's choice; none when the database cannot say."""
+        try:
+            return await self._stored_choice(asker)
+        except StoreError:
+            return None
+
+    async def _chat_state(self, asker: Asker) -> ChatState:
+        """What the chat was about; nothing when the database cannot say, and the reader is answered without it."""
+        try:
+            return await self.watch.read(self.store.chat_state, asker.chat_id)
+        except StoreError as error:
+            log.debug("chat %s: answered without its context: %s", asker.chat_id, error)
+            return NOTHING_STORED
 
     async def ui_language(self, asker: Asker) -> str:
         """The explicit choice, else the language of the last question, else Telegram's, else the default."""
         chosen = await self.chosen_language(asker)
         if chosen:
             return chosen
-        last = (await self.store.chat_state(asker.chat_id)).language
-        if last:
-            return last
+        last = (await self._chat_state(asker)).language
+        return last or self.unstored_language(asker)
+
+    def unstored_language(self, asker: Asker) -> str:
+        """The reply language from the update alone, Telegram's else the default: for the error handler, which must
+        be able to answer when the database is the trouble."""
         if asker.hint in self.searcher.languages:
             return asker.hint
         return self.default_language
@@ -118,7 +152,7 @@ class Dialogue:
         """The answer to a question; a lone surrogate in it is replaced first, or logging and sending it would fail."""
         question = well_formed(question)
         searcher = self.searcher
-        state = await self.store.chat_state(asker.chat_id)
+        state = await self._chat_state(asker)
         conversation = Conversation(state.language, searcher.article_id(state.article_key, state.article_lang))
         answer = await self._answer(
             searcher, question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation
@@ -127,7 +161,9 @@ class Dialogue:
         QUESTIONS.labels(language=answer.language or "?", outcome="unanswered" if answer.kind == "none" else "answered").inc()
         logged = None
         try:
-            logged = await self.store.record_answer(
+            logged = await self.watch.write(
+                "question log",
+                self.store.record_answer,
                 LoggedQuestion(
                     asker.chat_id,
                     asker.user_id,
@@ -141,15 +177,15 @@ class Dialogue:
                 article.lang if article else None,
             )
         except StoreError as error:
-            log.error("chat %s: the question was answered but not logged: %s", asker.chat_id, error)
+            log.debug("chat %s: the question was answered but not logged: %s", asker.chat_id, error)
         return self._render(searcher, answer, answer.language, logged if answer.kind != "none" else None)
 
     async def _remember(self, asker: Asker, article_key: str, article_lang: str, language: str | None) -> None:
         """The chat's context; losing it costs a follow-up question its context, never the reply at hand."""
         try:
-            await self.store.remember_chat(asker.chat_id, article_key, article_lang, language)
+            await self.watch.write("chat context", self.store.remember_chat, asker.chat_id, article_key, article_lang, language)
         except StoreError as error:
-            log.error("chat %s: its context was not saved: %s", asker.chat_id, error)
+            log.debug("chat %s: its context was not saved: %s", asker.chat_id, error)
 
     async def highlights(self, asker: Asker, topic: str) -> Reply:
         """Key points of the article named by `topic`, else of the chat's article, else of the main one."""
@@ -161,7 +197,7 @@ class Dialogue:
             found = await self._answer(searcher, topic, language=await self.chosen_language(asker), hint=asker.hint)
             article_id = found.article_id
         if article_id is None:
-            state = await self.store.chat_state(asker.chat_id)
+            state = await self._chat_state(asker)
             article_id = searcher.article_id(state.article_key, state.article_lang)
         for fallback in (lang, self.default_language, *searcher.languages):
             if article_id is None:
@@ -206,7 +242,10 @@ class Dialogue:
         """`/lang`: the menu, or a change when a code is given."""
         if code:
             return await self._set_language(asker, well_formed(code).strip().lower())
-        chosen = await self.chosen_language(asker)
+        try:
+            chosen = await self._stored_choice(asker)
+        except StoreError:
+            return plain(message(await self.ui_language(asker), "lang_unreadable"))
         lang = await self.ui_language(asker)
         if chosen:
             text = message(lang, "lang_current", name=profile(chosen).native_name)
@@ -230,9 +269,9 @@ class Dialogue:
     async def _store_choice(self, asker: Asker, code: str | None) -> bool:
         assert asker.user_id is not None
         try:
-            await self.store.set_user_language(asker.user_id, code)
+            await self.watch.write("language choice", self.store.set_user_language, asker.user_id, code)
         except StoreError as error:
-            log.error("chat %s: the language choice %s was not saved: %s", asker.chat_id, code or AUTOMATIC, error)
+            log.debug("chat %s: the language choice %s was not saved: %s", asker.chat_id, code or AUTOMATIC, error)
             return False
         return True
 
@@ -271,11 +310,11 @@ class Dialogue:
         """ "Helpful" or "not helpful": stored with the answer's log entry, one per reader (a second press changes it)."""
         lang = await self.ui_language(asker)
         try:
-            stored = asker.user_id is not None and await self.store.vote(
-                vote.question_id, asker.chat_id, asker.user_id, vote.helpful
+            stored = asker.user_id is not None and await self.watch.write(
+                "vote", self.store.vote, vote.question_id, asker.chat_id, asker.user_id, vote.helpful
             )
         except StoreError as error:
-            log.error("chat %s: a vote was not saved: %s", asker.chat_id, error)
+            log.debug("chat %s: a vote was not saved: %s", asker.chat_id, error)
             return Pressed(None, message(lang, "vote_not_saved"))
         if not stored:  # no such answer, or not given in this chat: the same reply, so ids cannot be probed
             return Pressed(None, message(lang, "outdated_button"))
@@ -287,7 +326,10 @@ class Dialogue:
     async def stats(self, asker: Asker) -> Reply:
         """For admins: how much people ask and how much goes unanswered, so the owner knows what to write next."""
         lang = await self.ui_language(asker)
-        stats = await self.store.question_stats()
+        try:
+            stats = await self.watch.read(self.store.question_stats)
+        except StoreError:
+            return plain(message(lang, "stats_unavailable"))
         lines = [
             message(lang, "stats_title"),
             message(lang, "stats_day", count=stats.day.asked, share=stats.day.share),

@@ -11,14 +11,23 @@ The flood counters live here too (`flood_admit`): one row per user and scope
 (messages, inline queries) holding the times of their updates in the window,
 read and written under the row's lock, by the database's clock, so the limit
 holds across instances.
+
+A pooled connection can die unseen: the server's host restarted, a failover
+moved its address, a firewall forgot an idle connection. Its next statement
+then fails. Such a statement runs again, once, on a new connection,
+when that cannot do anything twice (a read, a write whose repetition changes
+nothing, a transaction that had not reached its COMMIT); the pool's other
+connections from before are replaced at their next use. Idle connections are
+closed after `IDLE_SECONDS`, so few are left to die unseen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -34,6 +43,7 @@ from .store import (
     LoggedQuestion,
     QuestionStats,
     StoreError,
+    StoreUnavailable,
     Tally,
     Unhelpful,
     shown,
@@ -45,10 +55,26 @@ POOL_SIZE = 10
 """Connections per instance: every update's reads and writes are short, so a few serve 32 concurrent updates."""
 TIMEOUT = 10.0
 """Seconds to connect, or for one statement, before the call fails with `StoreError`."""
+IDLE_SECONDS = 60.0
+"""A connection unused this long is closed: NAT gateways and load balancers drop idle flows after a few minutes
+without telling either end, and the next statement on such a connection would wait out `TIMEOUT`."""
 MIGRATION_LOCK = 0x6B62_626F_7421
 """The advisory lock instances starting together take while migrating ("kbbot!")."""
 
-_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
+"""What asyncpg and the network raise; each leaves this module as `StoreError`."""
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError: "connection was closed in the middle of operation"
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.InternalClientError,  # the protocol in a state it did not expect: the connection is of no more use
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+)
+"""The connection a statement was sent on was closed under it, by the server or something between."""
+_NOT_ANSWERING = (*_CONNECTION_LOST, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, OSError, TimeoutError)
+"""The server is not there, or not yet: waiting may mend it (`StoreUnavailable`)."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -59,17 +85,67 @@ def safe_address(url: str) -> str:
     return database_address(url)
 
 
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """`error` and those it was raised from or during, nearest first."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _lost_connection(error: BaseException) -> bool:
+    """Whether `error` says its connection was closed under it; asyncpg's transaction says so as an `InterfaceError`
+    ("the underlying connection is closed") raised while handling the first error."""
+    return any(
+        isinstance(cause, _CONNECTION_LOST)
+        or (isinstance(cause, asyncpg.InterfaceError) and "connection is closed" in str(cause))
+        for cause in _causes(error)
+    )
+
+
+class _Uncommitted(Exception):
+    """A transaction's connection was lost before its COMMIT was sent: the server has rolled it back, so it may run again."""
+
+
 def _guarded(
     method: Callable[Concatenate[PostgresStore, P], Awaitable[R]],
 ) -> Callable[Concatenate[PostgresStore, P], Awaitable[R]]:
-    """A failure of the server or the connection becomes `StoreError` naming the database (never its password)."""
+    """A method safe to run twice (a read, a write whose repetition changes nothing): run again on a new connection
+    when its connection was lost under it. Any failure then becomes `StoreError` naming the database (never its password)."""
+    return _guard(method, repeatable=True)
 
+
+def _guarded_once(
+    method: Callable[Concatenate[PostgresStore, P], Awaitable[R]],
+) -> Callable[Concatenate[PostgresStore, P], Awaitable[R]]:
+    """A method that must not run twice (it counts or inserts): run again only when its `_transaction` had not reached
+    its COMMIT. A statement sent on its own may have run before its connection was lost: nobody can tell."""
+    return _guard(method, repeatable=False)
+
+
+def _guard(
+    method: Callable[Concatenate[PostgresStore, P], Awaitable[R]], repeatable: bool
+) -> Callable[Concatenate[PostgresStore, P], Awaitable[R]]:
     @functools.wraps(method)
     async def guarded(self: PostgresStore, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            try:
+                return await method(self, *args, **kwargs)
+            except (*_FAILURES, _Uncommitted) as error:
+                if not _lost_connection(error):
+                    raise
+                # The others opened before it are as likely dead: each is replaced at its next use.
+                await self._pool.expire_connections()
+                if not (repeatable or isinstance(error, _Uncommitted)):
+                    raise
+                log.info("%s: a connection was closed under %s; running it again on a new one", self.address, method.__name__)
             return await method(self, *args, **kwargs)
-        except _FAILURES as error:
-            raise StoreError(f"{self.address}: {type(error).__name__}: {error}") from error
+        except (*_FAILURES, _Uncommitted) as error:
+            cause = error.__cause__ if isinstance(error, _Uncommitted) and error.__cause__ else error
+            kind = StoreUnavailable if isinstance(cause, _NOT_ANSWERING) or _lost_connection(cause) else StoreError
+            raise kind(f"{self.address}: {type(cause).__name__}: {cause}") from cause
 
     return guarded
 
@@ -89,10 +165,24 @@ class PostgresStore:
     async def open(cls, url: str, pool_size: int = POOL_SIZE) -> PostgresStore:
         """The store at `url`, migrated; `StoreError` when the server cannot be reached or used."""
         address = safe_address(url)
+        pool: asyncpg.Pool | None = None
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, timeout=TIMEOUT, command_timeout=TIMEOUT)
+            # No floor of connections (min_size=0): asyncpg would keep reconnecting one in the background while the
+            # server is down, logging a traceback each time, and never close it for being idle (see `IDLE_SECONDS`).
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=0,
+                max_size=pool_size,
+                max_inactive_connection_lifetime=IDLE_SECONDS,
+                timeout=TIMEOUT,
+                command_timeout=TIMEOUT,
+            )
+            await pool.execute("SELECT 1")
         except (*_FAILURES, ValueError) as error:
-            raise StoreError(
+            if pool is not None:
+                pool.terminate()
+            kind = StoreUnavailable if isinstance(error, _NOT_ANSWERING) else StoreError
+            raise kind(
                 f"{address} cannot be used ({type(error).__name__}: {error}): check DATABASE_URL "
                 "and that the PostgreSQL server is running and reachable"
             ) from error
@@ -109,6 +199,21 @@ class PostgresStore:
             await asyncio.wait_for(self._pool.close(), TIMEOUT)
         except _FAILURES:
             self._pool.terminate()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection in a transaction, committed on leaving; `_Uncommitted` when the connection is lost
+        before the COMMIT is sent. One lost during the COMMIT may or may not have committed: that error is left as it is."""
+        async with self._pool.acquire() as db:
+            committing = False
+            try:
+                async with db.transaction():
+                    yield db
+                    committing = True
+            except BaseException as error:
+                if not committing and _lost_connection(error):
+                    raise _Uncommitted() from error
+                raise
 
     @_guarded
     async def _migrate(self) -> None:
@@ -157,9 +262,9 @@ class PostgresStore:
     async def remember_chat(self, chat_id: int, article_key: str | None, article_lang: str | None, language: str | None) -> None:
         await self._remember_chat(self._pool, chat_id, article_key, article_lang, language)
 
-    @_guarded
+    @_guarded_once
     async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> int:
-        async with self._pool.acquire() as db, db.transaction():
+        async with self._transaction() as db:
             await self._remember_chat(db, entry.chat_id, entry.article_key, article_lang, entry.language)
             return int(
                 await db.fetchval(
@@ -271,7 +376,7 @@ class PostgresStore:
             )
         )
 
-    @_guarded
+    @_guarded_once
     async def first_delivery(self, update_id: int, window_seconds: float) -> bool:
         """True the first time any instance is given `update_id` within `window_seconds`; remembers it.
 
@@ -302,7 +407,7 @@ class PostgresStore:
         except _FAILURES as error:
             log.warning("%s: old rows not deleted this time: %s: %s", self.address, type(error).__name__, error)
 
-    @_guarded
+    @_guarded_once
     async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: FloodScope = "message") -> FloodOutcome:
         """One update from `user_id` against at most `messages` in any `seconds`, counted across every instance.
 
@@ -310,7 +415,7 @@ class PostgresStore:
         in a window, "drop" for the ones after (as `bot.telegram.flood.FloodGuard`).
         Each `scope` (messages, inline queries) is a window of its own.
         """
-        async with self._pool.acquire() as db, db.transaction():
+        async with self._transaction() as db:
             row = await db.fetchrow(
                 "INSERT INTO flood_windows AS f (user_id, scope, hits, notified, last_at) "
                 "VALUES ($1, $2, '{}', false, clock_timestamp()) "

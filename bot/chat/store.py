@@ -308,6 +308,11 @@ class StoreError(Exception):
     """The database cannot be used, or a write did not happen; the message names the file and what to do."""
 
 
+class StoreUnavailable(StoreError):
+    """The database did not answer (stopped, unreachable, starting up): unlike a wrong password or a damaged file,
+    waiting may mend it, so a webhook worker that meets it at a restart is started again later (`telegram.app.serve`)."""
+
+
 def _unusable(path: Path, error: BaseException) -> StoreError:
     reason = getattr(error, "strerror", None) or str(error)
     if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
@@ -440,6 +445,20 @@ def _write(method: Callable[Concatenate[Store, P], Awaitable[R]]) -> Callable[Co
     return guarded
 
 
+def _read(method: Callable[Concatenate[Store, P], Awaitable[R]]) -> Callable[Concatenate[Store, P], Awaitable[R]]:
+    """A read the conversation depends on: `StoreError` naming the file when it fails (a damaged file, an I/O error),
+    which the caller can answer without, as it does a failed write."""
+
+    @functools.wraps(method)
+    async def guarded(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as error:
+            raise StoreError(f"{self.path}: {getattr(error, 'strerror', None) or error}") from error
+
+    return guarded
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -506,6 +525,7 @@ class Store:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
+    @_read
     async def user_language(self, user_id: int) -> str | None:
         """The language the user chose, or None for automatic."""
         async with self._db.execute("SELECT language FROM users WHERE user_id = ?", (user_id,)) as cursor:
@@ -525,6 +545,7 @@ class Store:
             )
         await self._db.commit()
 
+    @_read
     async def chat_state(self, chat_id: int) -> ChatState:
         query = "SELECT article_key, article_lang, language FROM chats WHERE chat_id = ?"
         async with self._db.execute(query, (chat_id,)) as cursor:
@@ -605,6 +626,7 @@ class Store:
         async with self._db.execute(query, (limit,)) as cursor:
             return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 
+    @_read
     async def question_stats(self, now: datetime | None = None, top: int = 10) -> QuestionStats:
         """What `/stats` shows, counted by SQLite from two indexes alone (`questions_for_stats`, `votes_for_stats`).
 

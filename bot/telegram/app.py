@@ -26,10 +26,11 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from ..chat.dialogue import Dialogue
 from ..chat.messages import FALLBACK, available, message
+from ..chat.outage import StoreWatch
 from ..chat.reload import ContentReloader
 from ..chat.retention import keep_pruned
 from ..chat.storage import Storage, check_storage, open_storage
-from ..chat.store import StoreError
+from ..chat.store import StoreError, StoreUnavailable
 from ..config import Settings
 from ..search.loading import load_searcher
 from ..search.searcher import Searcher
@@ -216,10 +217,11 @@ async def _post_init(application: Application) -> None:
     reloader: ContentReloader = application.bot_data["reloader"]
     store = await open_storage(settings)
     application.bot_data["store"] = store
+    watch = StoreWatch()
     if _counts_together(application):
-        application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store)
-        application.bot_data["inline_flood_guard"] = SharedFloodGuard(settings.inline_flood_limit, store, scope="inline")
-    application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids)
+        application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store, watch=watch)
+        application.bot_data["inline_flood_guard"] = SharedFloodGuard(settings.inline_flood_limit, store, "inline", watch)
+    application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids, watch)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, lambda: application.create_task(reloader.reload(tell_others=False), name="reload"))
@@ -430,7 +432,11 @@ def serve(loaded: Loaded, webhook: bool, worker: int | None = None) -> int:
 
     A `worker` accepts connections from the webhook socket it shares with the
     others; only worker 0 (or a process serving alone) tells Telegram the
-    webhook's address and the bot's commands.
+    webhook's address and the bot's commands. A database that does not answer
+    when this opens it is 1, not 2: `load` found it usable moments or hours
+    before, so waiting may mend it, and a worker's supervisor starts the worker
+    again later rather than stopping the others, which go on answering
+    (`workers`).
     """
     settings = loaded.settings
     application = build_application(settings, loaded.searcher, worker)
@@ -466,7 +472,7 @@ def serve(loaded: Loaded, webhook: bool, worker: int | None = None) -> int:
     except StoreError as error:
         _finish_shutdown(application, loop)
         print(error, file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, StoreUnavailable) else 2
     except TelegramError as error:
         _finish_shutdown(application, loop)
         return _refused(error, settings)

@@ -7,7 +7,8 @@ room again, so a flooder gets one notice rather than one per message.
 
 `FloodGuard` counts in this process (SQLite: one instance, or each its own).
 `SharedFloodGuard` counts in the PostgreSQL database every instance shares,
-so the limit holds per user however updates are spread over instances.
+so the limit holds per user however updates are spread over instances; while
+that database fails, each process counts on its own again.
 
 Inline queries are counted apart from messages (`Settings.inline_flood_limit`):
 Telegram sends one per pause in typing `@bot question`, and a reader who
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
 
+from ..chat.outage import StoreWatch
 from ..chat.store import FloodScope, StoreError
 from ..config import FloodLimit
 
@@ -85,20 +87,30 @@ class FloodCounters(Protocol):
 class SharedFloodGuard:
     """The same limit, counted in the database every instance shares (`pgstore.PostgresStore.flood_admit`).
 
-    When the database does not answer, the message is let through: the limit
-    protects the bot's capacity, and refusing everyone would cost more than it saves.
+    When the database does not answer, this process counts by itself
+    (`FloodGuard`) until it does: a flooder spreading messages over several
+    instances then gets the limit from each, which still bounds them, where
+    refusing everyone would cost more than it saves. The outage is logged
+    once, by `watch`.
     """
 
-    def __init__(self, limit: FloodLimit, counters: FloodCounters, scope: FloodScope = "message") -> None:
+    def __init__(
+        self, limit: FloodLimit, counters: FloodCounters, scope: FloodScope = "message", watch: StoreWatch | None = None
+    ) -> None:
         self.limit = limit
         self._counters = counters
         self._scope = scope
+        self._watch = watch or StoreWatch()
+        self._alone = FloodGuard(limit)
 
     async def check(self, user_id: int) -> Admission:
         if self.limit.messages <= 0:
             return Admission.ANSWER
         try:
-            return Admission(await self._counters.flood_admit(user_id, self.limit.messages, self.limit.seconds, self._scope))
+            outcome = await self._watch.write(
+                "flood count", self._counters.flood_admit, user_id, self.limit.messages, self.limit.seconds, self._scope
+            )
         except StoreError as error:
-            log.warning("flood limit not checked for user %s, letting the message through: %s", user_id, error)
-            return Admission.ANSWER
+            log.debug("flood limit for user %s counted by this process alone: %s", user_id, error)
+            return self._alone.admit(user_id)
+        return Admission(outcome)

@@ -274,7 +274,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure and tell the user, so one bad update never goes unanswered or stops the bot.
 
-    Errors with no update are the polling loop's: the Bot API is unreachable for
+    The reply's language comes from the update alone: the database may be
+    what failed, and asking it again would cost the reader their reply. Errors with no update are the polling loop's: the Bot API is unreachable for
     a moment, and python-telegram-bot retries by itself, so a line is enough. A
     reply still unsent after `SEND_RETRY_SECONDS` of retries is one line naming
     the chat and what was asked.
@@ -290,7 +291,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        lang = await dialogue(context).ui_language(asker_of(update))
+        lang = dialogue(context).unstored_language(asker_of(update))
         try:
             await context.bot.send_message(update.effective_chat.id, message(lang, "error"))
         except Exception:

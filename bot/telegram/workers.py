@@ -13,9 +13,10 @@ accepts connections from it: the kernel gives each connection to one of them.
 Each worker runs its own `Application`, event loop and database connections;
 only the first registers the webhook with Telegram. The parent only
 supervises: it passes SIGTERM, SIGINT and SIGHUP on to the workers, starts
-a worker again when one dies (killed, or crashed), and stops them all with
+a worker again when one dies (killed, crashed, or unable to reach the
+database at its start: the others answer meanwhile), and stops them all with
 status 2 when one stops for a reason a restart will not mend (a token Telegram
-rejected, a database that cannot be used).
+rejected, a database that refuses the bot's settings).
 
 Each worker reloads on its own (SIGHUP, `/reload`, its periodic content
 check); one that has swapped in new content has the parent pass SIGHUP on,
