@@ -4,6 +4,7 @@ in the database (PostgreSQL instances, webhook workers on one SQLite file)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from types import SimpleNamespace
 
@@ -11,6 +12,7 @@ import asyncpg
 
 from bot.chat import pgstore
 from bot.chat import store as store_module
+from bot.chat.outage import StoreWatch
 from bot.chat.pgstore import PostgresStore
 from bot.chat.store import FloodScope, StoreError
 from bot.config import FloodLimit
@@ -195,3 +197,25 @@ def test_a_database_slow_to_say_whether_an_update_was_seen_does_not_hold_its_ack
     started = time.monotonic()
     assert asyncio.run(app._first_delivery(application, 71)) is True
     assert time.monotonic() - started < 5
+
+
+def test_an_outage_during_webhook_delivery_checks_is_logged_once_not_per_update(caplog) -> None:
+    """A database that refuses every delivery check: every update is handled, and the log says so once."""
+
+    class Refusing:
+        shared_by_instances = True
+        calls = 0
+
+        async def first_delivery(self, update_id: int, window_seconds: float) -> bool:
+            Refusing.calls += 1
+            raise StoreError("connection refused")
+
+    application = SimpleNamespace(bot_data={"store": Refusing(), "watch": StoreWatch()})
+
+    async def deliveries() -> list[bool]:
+        return [await app._first_delivery(application, update_id) for update_id in range(100, 120)]
+
+    with caplog.at_level(logging.WARNING):
+        assert asyncio.run(deliveries()) == [True] * 20
+    assert len(caplog.records) == 1, [record.getMessage() for record in caplog.records]
+    assert "the database is failing" in caplog.records[0].getMessage()

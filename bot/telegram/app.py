@@ -218,6 +218,7 @@ async def _post_init(application: Application) -> None:
     store = await open_storage(settings)
     application.bot_data["store"] = store
     watch = StoreWatch()
+    application.bot_data["watch"] = watch
     if _counts_together(application):
         application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store, watch=watch)
         application.bot_data["inline_flood_guard"] = SharedFloodGuard(settings.inline_flood_limit, store, "inline", watch)
@@ -269,18 +270,22 @@ async def _first_delivery(application: Application, update_id: int) -> bool:
     """For the webhook: whether no other instance sharing the database has handled `update_id` (always so with SQLite).
 
     When the database does not answer, or not within `DELIVERY_CHECK_SECONDS`, the update is handled:
-    a reader answered twice loses less than one never answered, and Telegram waits for the 200.
+    a reader answered twice loses less than one never answered, and Telegram waits for the 200. The check
+    goes through the conversation's `StoreWatch`, so an outage is logged once, not once per update, and
+    while it lasts updates are handled without waiting on the database.
     """
     store: Storage | None = application.bot_data.get("store")
     if store is None or not _counts_together(application):
         return True
+    watch: StoreWatch = application.bot_data.get("watch") or StoreWatch()
     try:
         # Shielded: given up on, the check still finishes (its transaction committed or rolled back) in the background.
-        check = asyncio.ensure_future(store.first_delivery(update_id, SEEN_SECONDS))
+        check = asyncio.ensure_future(watch.write("webhook delivery check", store.first_delivery, update_id, SEEN_SECONDS))
         check.add_done_callback(lambda done: done.cancelled() or done.exception())  # its failure is logged below
         return await asyncio.wait_for(asyncio.shield(check), DELIVERY_CHECK_SECONDS)
     except (StoreError, TimeoutError) as error:
-        log.warning("webhook: update %s not checked against other instances, handling it: %s", update_id, error or "timed out")
+        if not watch.failing:
+            log.warning("webhook: update %s not checked against other instances, handling it: %s", update_id, error or "timed out")
         return True
 
 
