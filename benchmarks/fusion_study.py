@@ -122,9 +122,9 @@ def embedding_choices(sets: list[Labelled]) -> str:
     embed_into(store, {key: text for (key, text), have in zip(flat.items(), found, strict=True) if not have}, EMBEDDER)
 
     def vectors(texts: list[str]) -> np.ndarray:
-        gathered = store.gather(text_keys(texts))
-        assert gathered is not None, "every sentence was embedded above"
-        return gathered[0].astype(np.float32)
+        parts: list[np.ndarray] = []
+        assert store.gather(text_keys(texts), parts.append) is not None, "every sentence was embedded above"
+        return np.concatenate(parts).astype(np.float32)
 
     sentence_vectors = {lang: [vectors(unit) for unit in units] for lang, units in sentences.items()}
     positions = {lang: {label: at for at, label in enumerate(own)} for lang, own in labels.items()}

@@ -37,9 +37,13 @@ def fill(index: SearchIndex, folder: Path, seed: int = 1) -> np.ndarray:
     keys = index.by_lang["da"].unit_keys
     store = VectorStore(folder, MODEL_NAME)
     store.add(keys, unit_vectors(len(keys), seed))
-    gathered = store.gather(keys)
-    assert gathered is not None
-    return gathered[0].astype(np.float32)
+    return gathered(store, keys)
+
+
+def gathered(store: VectorStore, keys: np.ndarray) -> np.ndarray:
+    parts: list[np.ndarray] = []
+    assert store.gather(keys, parts.append) is not None
+    return np.concatenate(parts).astype(np.float32)
 
 
 def load(content: Path, cache: Path | None, folder: Path) -> SearchIndex:
@@ -117,9 +121,8 @@ def test_a_record_cut_short_by_a_writer_that_died_is_never_read_and_is_overwritt
         store.write(b"\x07" * (RECORD.itemsize // 2))
     assert VectorStore(tmp_path, "model").find(np.array([1, 2, 3], dtype=np.uint64)).tolist() == [True, True, False]
     VectorStore(tmp_path, "model").add(np.array([3], dtype=np.uint64), first[2:])
-    gathered = VectorStore(tmp_path, "model").gather(np.array([3, 1, 2], dtype=np.uint64))
-    assert gathered is not None
-    assert np.array_equal(gathered[0], first[[2, 0, 1]].astype(np.float16))
+    again = gathered(VectorStore(tmp_path, "model"), np.array([3, 1, 2], dtype=np.uint64))
+    assert np.array_equal(again, first[[2, 0, 1]].astype(np.float16).astype(np.float32))
 
 
 def mapped_files() -> set[str]:

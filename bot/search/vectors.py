@@ -62,6 +62,8 @@ _STORE_HEADER = struct.Struct("<8sII16s")
 """Magic, `STORE_FORMAT`, dimensions, and the store's identity (random, made with the file): see `block_digest`."""
 _READ_RECORDS = 8192
 """Records read at a time (6 MB), so reading a large store never holds the whole of it."""
+_GATHER_ROWS = 4096
+"""Vectors passed on at a time when a block is written (3 MB)."""
 
 BLOCK_FORMAT = 1
 _BLOCK_MAGIC = b"kbvecblk"
@@ -137,14 +139,18 @@ class VectorStore:
             self._refresh()
             return self._find(keys)[0]
 
-    def gather(self, keys: np.ndarray) -> tuple[np.ndarray, str] | None:
-        """The vectors of `keys`, in their order, and the store's identity; None unless the store has every one."""
+    def gather(self, keys: np.ndarray, into: Callable[[np.ndarray], object]) -> str | None:
+        """Pass the vectors of `keys` (float16) to `into`, in their order, `_GATHER_ROWS` at a time, so that a block of
+        any size is written without being held whole; the store's identity, or None (and nothing passed) unless the
+        store has every key."""
         with self._lock:
             self._refresh()
             found, at = self._find(keys)
             if not (len(keys) and found.all()):
                 return None
-            return self._vectors(self._rows[at]), self.identity
+            for start in range(0, len(at), _GATHER_ROWS):
+                into(self._vectors(self._rows[at[start : start + _GATHER_ROWS]]))
+            return self.identity
 
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Append the vectors of keys the store lacks to its file; a failed write only costs embedding them again.
@@ -449,16 +455,21 @@ def _block(store: VectorStore, keys: np.ndarray, held: UnitVectors | None, path:
     digest = block_digest(store.model, store.identity, keys)
     if held is not None and held.digest == digest:
         return held
-    mapped = _map_block(path, digest, len(keys)) if path is not None else None
-    if mapped is not None:
-        return mapped
-    gathered = store.gather(keys)
-    if gathered is None:
+    block = None
+    if path is not None:
+        block = _map_block(path, digest, len(keys))
+        if block is None:
+            block = _write_block(path, store, keys)
+    return block if block is not None else _held_block(store, keys)
+
+
+def _held_block(store: VectorStore, keys: np.ndarray) -> UnitVectors | None:
+    """A block in this process's memory: without a cache folder, or where the file cannot be written."""
+    parts: list[np.ndarray] = []
+    identity = store.gather(keys, parts.append)
+    if identity is None:
         return None
-    vectors, identity = gathered
-    digest, rows = block_digest(store.model, identity, keys), scaled(vectors)
-    written = _write_block(path, digest, rows) if path is not None else None
-    return written or UnitVectors(rows, digest)
+    return UnitVectors(scaled(np.concatenate(parts)), block_digest(store.model, identity, keys))
 
 
 def _map_block(path: Path, digest: str, count: int) -> UnitVectors | None:
@@ -482,20 +493,28 @@ def _mapped(fd: int, digest: str, count: int) -> UnitVectors:
     return UnitVectors(rows, digest)
 
 
-def _write_block(path: Path, digest: str, rows: np.ndarray) -> UnitVectors | None:
-    """Write a block of `rows` (`similarity.scaled`) and map it; None (and a warning) if it cannot be written, and the
-    caller keeps its own copy.
+def _write_block(path: Path, store: VectorStore, keys: np.ndarray) -> UnitVectors | None:
+    """Write the block of `keys` from `store` and map it; None if the store lacks one, or (with a warning) if it cannot
+    be written.
 
-    The new file is mapped before it replaces the old, so this process maps
-    what it wrote even if another replaces it in turn.
+    The vectors pass through a slice at a time, so a serving process that
+    writes a block holds no copy of it. The new file is mapped before it
+    replaces the old, so this process maps what it wrote even if another
+    replaces it in turn.
     """
     try:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as handle:
-            header = _BLOCK_HEADER.pack(_BLOCK_MAGIC, BLOCK_FORMAT, DIMENSIONS, len(rows), digest.encode())
-            handle.write(header.ljust(_BLOCK_ROWS, b"\0"))
-            handle.write(np.ascontiguousarray(rows, dtype="<f2").tobytes())
-            handle.flush()
-            mapped = _mapped(handle.fileno(), digest, len(rows))
+            handle.seek(_BLOCK_ROWS)
+            identity = store.gather(keys, lambda vectors: handle.write(scaled(vectors).tobytes()))
+            if identity is not None:
+                digest = block_digest(store.model, identity, keys)
+                handle.seek(0)
+                handle.write(_BLOCK_HEADER.pack(_BLOCK_MAGIC, BLOCK_FORMAT, DIMENSIONS, len(keys), digest.encode()))
+                handle.flush()
+                mapped = _mapped(handle.fileno(), digest, len(keys))
+        if identity is None:
+            os.unlink(handle.name)
+            return None
         os.replace(handle.name, path)
     except OSError as error:
         log.warning("could not write unit vectors %s (%s); this process keeps its own copy", path, error)
