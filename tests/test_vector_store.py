@@ -6,6 +6,9 @@ index gives its units, as `python -m bot embed` would store real ones.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -205,3 +208,11 @@ def test_where_a_block_cannot_be_written_the_vectors_are_served_from_memory(
     index = load(content, cache, folder)
     assert np.array_equal(index.by_lang["da"].unit_vectors.vectors(), vectors)
     assert "could not write unit vectors" in caplog.text
+
+
+def test_the_bot_multiplies_vectors_on_one_thread() -> None:
+    """A serving process answers on one core: a second BLAS thread made each product wait for the other, busy, core."""
+    code = "import bot, numpy, os; print(len(os.listdir('/proc/self/task')))"
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "1"
