@@ -1,6 +1,6 @@
 """What each ranking signal and adjustment earns: right answers with it switched off, on every question set.
 
-    python benchmarks/ablation.py [--eval benchmarks/eval] [--only NAME ...] [--set FIELD=VALUE ...]
+    python benchmarks/ablation.py [--eval benchmarks/eval] [--only NAME ...] [--set FIELD=VALUE ...] [--answers FILE]
 
 Each signal or adjustment named in `searcher.SWITCHES` is switched off in
 turn (`RankingConfig.disabled`) and every question set is answered again, in
@@ -19,6 +19,9 @@ try a value before it goes into `tuning.py`.
 
 Prints a markdown table: one row per switch, one column per question set, each
 cell the right answers and, in brackets, the change against everything on.
+`--answers FILE` also writes every answer with everything on, one JSON line per
+question, so two runs (before and after a change to how vectors are stored,
+say) can be compared answer by answer with `diff`, not only by count.
 """
 
 from __future__ import annotations
@@ -135,15 +138,20 @@ def multi_corpus(eval_dir: Path) -> Corpus:
     return corpus(folder / "kb", [*sets, QuestionSet("english", read_cases(ENGLISH), across)])
 
 
-def right_answers(corpus: Corpus, config: RankingConfig) -> dict[str, int]:
-    """Per question set, how many questions a searcher with `config` answers right."""
+def right_answers(corpus: Corpus, config: RankingConfig, answered: list[dict] | None = None) -> dict[str, int]:
+    """Per question set, how many questions a searcher with `config` answers right; each answer appended to `answered`."""
     searcher = Searcher(corpus.index, detector=corpus.detector, reply_languages=available(), config=config, embedder=EMBEDDER)
     scores = {}
     for questions in corpus.sets:
         conversation = Conversation()
-        answers = (
+        answers = [
             json.loads(answer_json(searcher.answer(case["question"], conversation=conversation))) for case in questions.cases
-        )
+        ]
+        if answered is not None:
+            answered.extend(
+                {"set": questions.name, "question": case["question"], **out}
+                for case, out in zip(questions.cases, answers, strict=True)
+            )
         scores[questions.name] = sum(questions.judge(case, out) for case, out in zip(questions.cases, answers, strict=True))
     return scores
 
@@ -181,16 +189,21 @@ def main() -> int:
     parser.add_argument("--eval", type=Path, default=ROOT / "benchmarks" / "eval", help="folder of score.py and multi/")
     parser.add_argument("--only", nargs="*", choices=SWITCHES, default=list(SWITCHES), help="switches to measure")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="RankingConfig numbers for every row")
+    parser.add_argument("--answers", type=Path, help="write every answer with everything on here, a JSON line each")
     args = parser.parse_args()
     base = tuned(args.set)
     started = time.perf_counter()
     corpora = [seed_corpus(args.eval), multi_corpus(args.eval)]
     sizes = {s.name: len(s.cases) for c in corpora for s in c.sets}
     results: dict[str, dict[str, int]] = {}
+    answered: list[dict] = []
     for switch in [ALL_ON, *args.only]:
         config = base if switch == ALL_ON else replace(base, disabled=frozenset({switch}))
-        results[switch] = {name: right for c in corpora for name, right in right_answers(c, config).items()}
+        kept = answered if switch == ALL_ON else None
+        results[switch] = {name: right for c in corpora for name, right in right_answers(c, config, kept).items()}
         print(f"{switch}: {sum(results[switch].values())} right", file=sys.stderr)
+    if args.answers:
+        args.answers.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answered), encoding="utf-8")
     print(table(results, sizes))
     print(f"\n{len(results)} variants in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0

@@ -1,6 +1,6 @@
 """Memory of several webhook processes on one host: forked workers against separate processes.
 
-    python benchmarks/bench_workers.py [--size 10000] [--questions 400] [--count 4] [--semantic] [--content DIR]
+    python benchmarks/bench_workers.py [--size 10000] [--questions 400] [--count 4] [--semantic] [--synthetic-vectors] [--content DIR]
 
 Runs the real bot (`python -m bot run --webhook`) against the fake Bot API
 (tests/fake_telegram.py) on the realistic corpus of `benchmarks/corpus.py`
@@ -23,7 +23,9 @@ the sum is what the arrangement costs the host. The table gives each sum
 and its ratio to one process, and the answers per second over the run
 (this driver and the fake Bot API share the machine's cores with the bot,
 so it is a comparison between rows, not the bot's ceiling). `SEMANTIC=off` (the lexical path) unless
-`--semantic`. The JSON goes to benchmarks/out/workers-*.json.
+`--semantic`; `--synthetic-vectors` (which implies it) first fills the vector store with random unit
+vectors for every unit (see `bench_search.fill_synthetic_vectors`), so the semantic signal is on for every
+language of a corpus too large to embed for a benchmark. The JSON goes to benchmarks/out/workers-*.json.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_search import questions  # noqa: E402
+from bench_search import fill_synthetic_vectors, questions  # noqa: E402
 
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 from tests.pg import free_port  # noqa: E402
@@ -142,10 +144,14 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=400)
     parser.add_argument("--count", type=int, default=4, help="processes, and workers (default 4)")
     parser.add_argument("--semantic", action="store_true", help="with the semantic signal (default: SEMANTIC=off)")
+    parser.add_argument("--synthetic-vectors", action="store_true", help="--semantic over random unit vectors for every unit")
     parser.add_argument("--content", type=Path, help="another knowledge base instead of the realistic corpus")
     args = parser.parse_args()
+    args.semantic = args.semantic or args.synthetic_vectors
 
     content, cache = ensure_corpus(args.size, args.content.resolve() if args.content else None, args.semantic)
+    if args.synthetic_vectors:
+        print(f"synthetic vectors: {fill_synthetic_vectors(content, cache)}", file=sys.stderr)
     saved = OUT / f"realistic-questions-{args.size}.json"
     asked = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() and not args.content else []
     asked = asked[: args.questions] if len(asked) >= args.questions else questions(content, args.questions)
@@ -175,8 +181,10 @@ def main() -> int:
     one = rows[0][1]["pss_mib"]
     OUT.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (OUT / f"workers-{stamp}.json").write_text(json.dumps({"size": args.size, "rows": dict(rows)}, indent=2), encoding="utf-8")
-    print(f"{len(list(content.glob('*.md'))):,} files, {len(asked)} questions, SEMANTIC={env['SEMANTIC']}\n")
+    result = {"size": args.size, "synthetic_vectors": args.synthetic_vectors, "rows": dict(rows)}
+    (OUT / f"workers-{stamp}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    vectors = " (synthetic vectors)" if args.synthetic_vectors else ""
+    print(f"{len(list(content.glob('*.md'))):,} files, {len(asked)} questions, SEMANTIC={env['SEMANTIC']}{vectors}\n")
     print("| arrangement | processes | PSS, all processes | ratio to one | RSS, all processes | private | answers/s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, row in rows:

@@ -118,12 +118,13 @@ def embedding_choices(sets: list[Labelled]) -> str:
     flat = {
         int(key): text for texts in sentences.values() for unit in texts for key, text in zip(text_keys(unit), unit, strict=True)
     }
-    found, _ = store.find(np.fromiter(flat, dtype=np.uint64, count=len(flat)))
+    found = store.find(np.fromiter(flat, dtype=np.uint64, count=len(flat)))
     embed_into(store, {key: text for (key, text), have in zip(flat.items(), found, strict=True) if not have}, EMBEDDER)
 
     def vectors(texts: list[str]) -> np.ndarray:
-        _, rows = store.find(text_keys(texts))
-        return store.vectors(rows).astype(np.float32)
+        parts: list[np.ndarray] = []
+        assert store.gather(text_keys(texts), parts.append) is not None, "every sentence was embedded above"
+        return np.concatenate(parts).astype(np.float32)
 
     sentence_vectors = {lang: [vectors(unit) for unit in units] for lang, units in sentences.items()}
     positions = {lang: {label: at for at, label in enumerate(own)} for lang, own in labels.items()}
@@ -137,7 +138,8 @@ def embedding_choices(sets: list[Labelled]) -> str:
         "pseudo-relevance feedback",
     ]
     lines = ["| question set | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
-    hubness = {lang: _mean_nearest(idx.unit_vectors, 5) for lang, idx in index.by_lang.items()}
+    matrices = {lang: idx.unit_vectors.vectors() for lang, idx in index.by_lang.items() if idx.unit_vectors is not None}
+    hubness = {lang: _mean_nearest(matrix, 5) for lang, matrix in matrices.items()}
     for labelled in sets:
         if labelled.name not in MULTI_SETS:
             continue
@@ -145,7 +147,7 @@ def embedding_choices(sets: list[Labelled]) -> str:
         counts = [0] * len(columns)
         for case in answerable:
             lang, text = case["lang"], case["question"][:300]
-            question, units = EMBEDDER.query(text), index.by_lang[lang].unit_vectors
+            question, units = EMBEDDER.query(text), matrices[lang]
             paragraph = units @ question
             sentence = np.array([float((unit @ question).max()) for unit in sentence_vectors[lang]])
             translations = np.array(
@@ -154,7 +156,7 @@ def embedding_choices(sets: list[Labelled]) -> str:
                         similarity[positions[other][label]] if label in positions[other] else paragraph[at]
                         for at, label in enumerate(labels[lang])
                     ]
-                    for other, similarity in ((o, idx.unit_vectors @ question) for o, idx in index.by_lang.items())
+                    for other, similarity in ((o, matrix @ question) for o, matrix in matrices.items())
                     if other != lang
                 ]
             )

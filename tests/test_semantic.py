@@ -76,11 +76,11 @@ def test_unit_vectors_are_computed_once_and_kept(
     semantic = Semantic(tmp_path / "vectors", embed_limit=100)
     index = load_index(content, None, guess_article_language, semantic=semantic)
     vectors = index.by_lang["da"].unit_vectors
-    assert vectors is not None and vectors.shape == (4, DIMENSIONS)
+    assert vectors is not None and vectors.rows.shape == (4, DIMENSIONS)
     assert len(counting.embedded) == 4
     again = load_index(content, None, guess_article_language, semantic=semantic)
     assert len(counting.embedded) == 4, "a second load embedded again"
-    assert np.array_equal(again.by_lang["da"].unit_vectors, vectors)
+    assert np.array_equal(again.by_lang["da"].unit_vectors.rows, vectors.rows)
 
 
 def test_an_edited_paragraph_alone_is_embedded_again(
@@ -167,8 +167,7 @@ def test_two_processes_adding_vectors_keep_each_others(tmp_path: Path) -> None:
     first.add(np.array([1], dtype=np.uint64), vector)
     second.add(np.array([2], dtype=np.uint64), vector)
     first.add(np.array([3], dtype=np.uint64), vector)
-    found, _ = VectorStore(tmp_path, "model").find(np.array([1, 2, 3], dtype=np.uint64))
-    assert found.tolist() == [True, True, True]
+    assert VectorStore(tmp_path, "model").find(np.array([1, 2, 3], dtype=np.uint64)).tolist() == [True, True, True]
 
 
 def test_without_a_cache_folder_the_vectors_a_build_makes_are_used(write: WriteFile, content: Path) -> None:

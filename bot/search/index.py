@@ -31,6 +31,7 @@ from ..language.frequencies import WordFrequencies
 from ..language.packed import PackedStrings, StringIds, StringToIds
 from ..language.spelling import Speller, WordBuckets
 from ..language.textnorm import fold, normalize
+from .similarity import UnitVectors
 
 FORMAT = 33
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
@@ -142,9 +143,9 @@ class LanguageIndex:
     subject links to it, and that paragraph is where the two are related (see `signals.cross_reference`)."""
     unit_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     """Per unit, the key of its embedded text in the vector store (see `vectors`)."""
-    unit_vectors: np.ndarray | None = None
-    """Per unit, its embedding, when every unit has one; attached from the vector store when loaded (float32,
-    as BLAS multiplies it: a question is compared with every unit of its language in one product)."""
+    unit_vectors: UnitVectors | None = None
+    """Per unit, its embedding, when every unit has one; attached from the vector store when loaded (float16, mapped
+    from a file every process serving the index shares: see `vectors.attach`)."""
     speller: Speller | None = None
     """What a reader may have meant by a word nobody knows: the content's words, the synonyms, stop words and
     cue phrases (see `content_speller`); built with the index, so a start-up loads it rather than rebuilds it."""

@@ -67,7 +67,7 @@ class Semantic:
     embed_limit: int
 
     def store(self) -> VectorStore:
-        return VectorStore(self.vectors_dir, MODEL_NAME)
+        return VectorStore.shared(self.vectors_dir, MODEL_NAME)
 
 
 def vector_stamp(semantic: Semantic | None) -> str:
@@ -437,7 +437,7 @@ def load_index(
     index.vector_stamp = vector_stamp(semantic)
     if semantic:
         store = semantic.store() if store is None else store
-        lacking = sorted(set(index.by_lang) - set(attach(index, store)))
+        lacking = sorted(set(index.by_lang) - set(attach(index, store, path)))
         if lacking:
             log.warning(
                 "%d paragraphs (%s) have no vector yet, more than EMBED_AT_BUILD (%d) allows a build to embed: they are "

@@ -278,7 +278,7 @@ class Searcher:
         for lang, idx in self.index.by_lang.items():
             if idx.unit_vectors is None:
                 continue
-            similarity = idx.unit_vectors @ vector
+            similarity = idx.unit_vectors.similarity(vector)
             unit = int(np.argmax(similarity))
             if best is None or float(similarity[unit]) > best[0]:
                 best = (float(similarity[unit]), lang, unit)
