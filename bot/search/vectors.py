@@ -34,8 +34,9 @@ from .index import SearchIndex
 log = logging.getLogger(__name__)
 
 RECORD = np.dtype([("key", "<u8"), ("vector", "<f2", (DIMENSIONS,))])
-BATCH = 8
-"""Texts per call of the engine: enough for its threads to share the work, few enough to report progress often."""
+BATCH = 128
+"""Texts per call of the embedder: some twenty-five groups of 512 tokens for its threads to share (see
+`encoder.GROUP_TOKENS`), and a progress report every few seconds."""
 
 Progress = Callable[[int, int], None]
 
