@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 
 from bot.cli import main
+from bot.config import Settings
 from bot.language.langdetect import guess_article_language
 from bot.search import index_cache
-from bot.search.embedding import DIMENSIONS, E5Embedder
+from bot.search.embedding import DIMENSIONS, E5Embedder, QuestionCache
 from bot.search.encoder import Encoder
 from bot.search.index_cache import Semantic, load_index
+from bot.search.loading import load_searcher
+from bot.search.searcher import Searcher
 from bot.search.vectors import VectorStore
 
 from .conftest import ROOT, SHARED_VECTORS, WriteFile
@@ -201,3 +204,66 @@ def test_paragraphs_are_embedded_as_the_engine_embeds_them_on_one_thread_or_seve
     assert ours.shape == (len(PARAGRAPHS), DIMENSIONS) and ours.dtype == np.float32
     assert np.einsum("ij,ij->i", ours, theirs).min() >= 0.999
     assert np.allclose(E5Embedder(1).passages(PARAGRAPHS), ours, atol=1e-5), "the vectors depend on the thread count"
+
+
+class CountingQuestions(E5Embedder):
+    """The real model, counting the questions it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def query(self, text: str) -> np.ndarray:
+        self.asked.append(text)
+        return super().query(text)
+
+
+def test_a_repeated_question_is_embedded_once_and_reloads_keep_what_was_remembered(write: WriteFile, content: Path) -> None:
+    write("kaffe.da.md", ARTICLE)
+    settings = Settings(content, None, "da", "WARNING", vectors_dir=SHARED_VECTORS)
+    counting = CountingQuestions()
+    index = load_index(content, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=100))
+    searcher = Searcher(index, default_language="da", embedder=counting)
+    first, again = searcher.answer("hvad skal jeg betale"), searcher.answer("hvad skal jeg betale")
+    assert len(counting.asked) == 1
+    assert (again.kind, again.section, again.paragraph, again.score) == (first.kind, first.section, first.paragraph, first.score)
+    assert first.section_heading == "Pris"
+    reloaded = load_searcher(settings, previous=searcher)
+    assert reloaded.answer("hvad skal jeg betale").section_heading == "Pris"
+    assert len(counting.asked) == 1, "the reloaded searcher embedded the question again"
+    searcher.answer("Hvad skal jeg betale")
+    assert len(counting.asked) == 2, "another spelling is another text to the model, which tells case apart"
+
+
+class Numbered:
+    """Stands in for the model: question n's vector is n·e1 (n counted from 1), so a remembered vector shows which call made it."""
+
+    name = "numbered"
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def passages(self, texts):  # type: ignore[no-untyped-def]
+        raise AssertionError("only questions here")
+
+    def query(self, text: str) -> np.ndarray:
+        self.asked.append(text)
+        vector = np.zeros(DIMENSIONS, dtype=np.float32)
+        vector[0] = len(self.asked)
+        return vector
+
+
+def test_the_question_cache_keeps_only_the_latest_questions() -> None:
+    numbered = Numbered()
+    cache = QuestionCache(numbered, size=2)
+    vectors = [cache.query(question)[0] for question in ["a", "b", "c", "a", "c", "a"]]
+    assert numbered.asked == ["a", "b", "c", "a"], "c pushed a out; the second a pushed b out; c and a stayed"
+    assert vectors == [1, 2, 3, 4, 3, 4]
+    for question in map(str, range(100)):
+        cache.query(question)
+    asked = len(numbered.asked)
+    for question in ["98", "99", "97"]:
+        cache.query(question)
+    assert numbered.asked[asked:] == ["97"], "after a hundred questions it holds the last two, and only them"
+    with pytest.raises(ValueError):
+        cache.query("a")[0] = 0  # handed out again, so nobody may change it
