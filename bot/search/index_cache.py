@@ -45,7 +45,7 @@ from ..config import DEFAULT_BUILD_TIMEOUT_SECONDS, DEFAULT_MAX_ARTICLE_BYTES
 from ..content.files import content_files
 from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, load_knowledge_base
 from ..language import cues
-from .embedding import MODEL_NAME, E5Embedder
+from .embedding import MODEL_NAME, E5Embedder, cores
 from .index import FORMAT, SearchIndex, build_index
 from .vectors import VectorStore, attach, embed_into, key_units, missing_count, missing_texts, print_progress
 
@@ -53,10 +53,8 @@ log = logging.getLogger(__name__)
 
 Prepare = Callable[[list[str]], object]
 """Called with the index's languages (sorted) before the index itself is read."""
-BUILD_THREADS = 2
 PROGRESS_FROM = 500
 """Content files from which a build shows its progress on stderr."""
-"""Engine threads for embedding paragraphs in the build child: batches use both cores."""
 
 
 @dataclass(frozen=True)
@@ -304,7 +302,7 @@ def _build(job: Build, store: VectorStore | None = None) -> SearchIndex:
         missing = missing_texts(index, store)
         if missing and len(missing) <= semantic.embed_limit:
             _doing(f"embedding {len(missing)} paragraphs")
-            embed_into(store, missing, E5Embedder(BUILD_THREADS), print_progress("embedding paragraphs"))
+            embed_into(store, missing, E5Embedder(cores()), print_progress("embedding paragraphs"))
     return index
 
 
@@ -457,5 +455,5 @@ def embed_missing(
     key_units(index)
     store = semantic.store()
     missing = missing_texts(index, store)
-    embed_into(store, missing, E5Embedder(BUILD_THREADS), print_progress("embedding paragraphs"))
+    embed_into(store, missing, E5Embedder(cores()), print_progress("embedding paragraphs"))
     return len(missing), sum(idx.unit_count for idx in index.by_lang.values())

@@ -25,7 +25,7 @@ from ..language.frequencies import WordFrequencies
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
 from ..language.textnorm import clean, lower, normalize, word_spans
-from .embedding import E5Embedder, Embedder
+from .embedding import E5Embedder, Embedder, QuestionCache
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
 from .reading import SEMANTIC
@@ -101,7 +101,8 @@ class Searcher:
         signals: tuple[Signal, ...] = SIGNALS,
         embedder: Embedder | None = None,
     ) -> None:
-        """`embedder` embeds questions when the index has unit vectors (a reload passes the previous one on)."""
+        """`embedder` embeds questions when the index has unit vectors, remembering the last ones (`QuestionCache`;
+        a reload passes the previous one on)."""
         unknown = config.disabled - {*SWITCHES, *(signal.name for signal in signals)}
         if unknown:
             raise ValueError(f"no signal or adjustment named {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
@@ -116,7 +117,7 @@ class Searcher:
         for lang, ranker in self.rankers.items():
             ranker.others = [other for other_lang, other in self.rankers.items() if other_lang != lang]
         semantic = any(idx.unit_vectors is not None for idx in index.by_lang.values()) and config.on(SEMANTIC)
-        self.embedder = (embedder or E5Embedder()) if semantic else None
+        self.embedder = QuestionCache.around(embedder or E5Embedder()) if semantic else None
         self._main_article = self._pick_main_articles()
         self._article_ids = {
             identity: i for i, identity in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))

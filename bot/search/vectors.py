@@ -52,8 +52,9 @@ from .similarity import UnitVectors, scaled
 log = logging.getLogger(__name__)
 
 RECORD = np.dtype([("key", "<u8"), ("vector", "<f2", (DIMENSIONS,))])
-BATCH = 8
-"""Texts per call of the engine: enough for its threads to share the work, few enough to report progress often."""
+BATCH = 128
+"""Texts per call of the embedder: some twenty-five groups of 512 tokens for its threads to share (see
+`encoder.GROUP_TOKENS`), and a progress report every few seconds."""
 
 STORE_FORMAT = 1
 """Bump when the records change: a store of another format is started afresh, never misread."""
