@@ -1,0 +1,167 @@
+"""How likely the first answer is right, which other paragraphs are about as likely, and what the reader is offered.
+
+A person in the bot's place answers when sure, answers and asks back when two
+readings are close, and says "I don't know" when nothing fits. That is one
+decision with three outcomes, made on probabilities rather than raw scores:
+
+- the probability that the first candidate is right, a logistic model over
+  what the ranking already knows of it (`First`, `AcrossFirst`);
+- for each other candidate, the probability that it is the right one
+  (`Next`, `AcrossNext`), so "about as likely" means the same whatever the
+  question;
+- `decide`: at `sure` or more the answer stands alone; below it, the
+  candidates at least `close` times as likely as the first are offered with
+  it, at most `MAX_OFFERED`; a question the content does not answer gets "no
+  answer", with the candidates at least `plausible` when there are any.
+
+Each model is a handful of named coefficients (`Model`) over features that
+hold for any article, in any language: how much of the question the words
+cover, how clearly they lead, how far the rank score and the meaning of the
+paragraph's translations set a candidate apart. `benchmarks/calibration.py`
+fits them with each question set held out in turn and prints the table that
+chose them; docs/matching.md says why this form.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import astuple, dataclass, fields
+
+MAX_OFFERED = 2
+"""Other paragraphs offered at most: one row of buttons, each label still readable on a phone."""
+
+
+@dataclass(frozen=True)
+class First:
+    """The first candidate of a question in a content language, as the model of its probability reads it."""
+
+    lexical: float
+    """Its lexical confidence (the share of the question's meaning its words cover), at most 1."""
+    lead: float
+    """How clearly the words alone single it out (`signals.lexical_lead`): 0 to 1."""
+    margin: float
+    """Its rank score's lead over the runner-up's: how far the fused ranking sets it apart."""
+    translations: float
+    """log(1 + its rank among the candidates by the similarity of its translations to the question): whether the
+    meaning of the same paragraph in the other languages agrees that it comes first (0 when it does)."""
+
+
+@dataclass(frozen=True)
+class Next:
+    """Another candidate of a question in a content language."""
+
+    gap: float
+    """Its rank score minus the first's (at most 0)."""
+    lexical: float
+    """Its lexical confidence, at most 1."""
+    same_section: float
+    """1 when it is in the first's section: a near miss is most often the neighbouring paragraph."""
+    same_article: float
+    """1 when it is in the first's article."""
+    translations: float
+    """log(1 + its rank among the candidates by the similarity of its translations to the question)."""
+
+
+@dataclass(frozen=True)
+class AcrossFirst:
+    """The first candidate of a question in a language the content lacks, found by meaning alone."""
+
+    similarity: float
+    """Its similarity above `RankingConfig.across_threshold`, in `semantic_scale` steps."""
+    margin: float
+    """Its similarity's lead over the next paragraph's (another position), in `semantic_scale` steps."""
+    spread: float
+    """How far it stands out from every paragraph: its similarity less their mean, in their standard deviations.
+    A question on a neighbouring subject ("what is the savings rate at my bank") is near many finance paragraphs
+    and stands out from none."""
+
+
+@dataclass(frozen=True)
+class AcrossNext:
+    """Another candidate of a question in a language the content lacks."""
+
+    gap: float
+    """Its similarity less the first's, in `semantic_scale` steps (at most 0)."""
+
+
+Features = First | Next | AcrossFirst | AcrossNext
+
+
+@dataclass(frozen=True)
+class Model:
+    """A logistic model: the probability is 1 / (1 + exp(-(bias + Σ weight × feature))).
+
+    `weights` name the fields of the features it reads, in their order, so a
+    coefficient cannot be applied to the wrong feature.
+    """
+
+    bias: float
+    weights: tuple[tuple[str, float], ...]
+
+    def probability(self, features: Features) -> float:
+        names = tuple(f.name for f in fields(features))
+        if names != tuple(name for name, _ in self.weights):
+            raise ValueError(f"a model of {[name for name, _ in self.weights]} applied to {list(names)}")
+        z = self.bias + sum(weight * value for (_, weight), value in zip(self.weights, astuple(features), strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The fitted numbers of the decision (`benchmarks/calibration.py` refits them and prints how they were chosen)."""
+
+    first: Model = Model(0.0, (("lexical", 1.5), ("lead", 1.4), ("margin", 1.7), ("translations", -1.1)))
+    """P(the first candidate is right), question in a content language."""
+    next: Model = Model(
+        -0.9, (("gap", 1.8), ("lexical", 0.9), ("same_section", 0.6), ("same_article", 0.9), ("translations", -0.8))
+    )
+    """P(another candidate is the right one), question in a content language."""
+    across_first: Model = Model(-4.2, (("similarity", 0.35), ("margin", 1.6), ("spread", 1.3)))
+    """P(the first candidate is right), question in a language the content lacks."""
+    across_next: Model = Model(-1.1, (("gap", 1.5),))
+    """P(another candidate is the right one), question in a language the content lacks."""
+    sure: float = 0.85
+    """Probability of the first candidate from which it is answered alone."""
+    close: float = 0.2
+    """Share of the first's probability from which another candidate is offered beside it."""
+    plausible: float = 0.1
+    """Probability from which a candidate is offered with a "no answer"."""
+    across_answer: float = 0.4
+    """Probability of the first candidate from which a question in a language the content lacks is answered; below
+    it the reply is "no answer" (the words of a question in a content language decide that: `RankingConfig.threshold`)."""
+    pool: int = 12
+    """Candidates weighed, best first by rank score (or by similarity across languages): the right paragraph is nearly
+    always among them, and the decision offers two at most."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the first candidate is the answer, and which candidates are offered one tap away (positions in the pool)."""
+
+    answer: bool
+    offered: tuple[int, ...]
+
+
+def decide(probabilities: list[float], answerable: bool, calibration: Calibration) -> Decision:
+    """The three outcomes from the candidates' probabilities (the first candidate's first).
+
+    An answerable question is answered; unless its first candidate is
+    `sure`, the others at least `close` times as likely are offered, most
+    likely first. A question that is not gets "no answer" and the candidates
+    (the first among them) at least `plausible`.
+    """
+    if not probabilities:
+        return Decision(answerable, ())
+    first = probabilities[0]
+    order = sorted(range(1, len(probabilities)), key=lambda i: -probabilities[i])
+    if not answerable:
+        plausible = [
+            i
+            for i in sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
+            if probabilities[i] >= calibration.plausible
+        ]
+        return Decision(False, tuple(plausible[:MAX_OFFERED]))
+    if first >= calibration.sure:
+        return Decision(True, ())
+    close = [i for i in order if probabilities[i] >= calibration.close * first]
+    return Decision(True, tuple(close[:MAX_OFFERED]))
