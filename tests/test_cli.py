@@ -18,7 +18,7 @@ from bot.cli import main
 
 from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
 
-KEYS = {"question", "language", "kind", "text", "article", "section", "score", "suggestions"}
+KEYS = {"question", "language", "kind", "text", "article", "section", "score", "suggestions", "alternatives"}
 
 
 @pytest.fixture(autouse=True)

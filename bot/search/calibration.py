@@ -35,6 +35,9 @@ MAX_OFFERED = 2
 class First:
     """The first candidate of a question in a content language, as the model of its probability reads it."""
 
+    confidence: float
+    """How sure the ranking is that it answers at all (the surer of its lexical and semantic confidence), at most 1:
+    what tells a question the content cannot answer from one it answers in a paragraph the ranking did not put first."""
     lexical: float
     """Its lexical confidence (the share of the question's meaning its words cover), at most 1."""
     lead: float
@@ -50,6 +53,8 @@ class First:
 class Next:
     """Another candidate of a question in a content language."""
 
+    confidence: float
+    """The first candidate's confidence (`First.confidence`): a question nothing answers has no right candidate."""
     gap: float
     """Its rank score minus the first's (at most 0)."""
     lexical: float
@@ -110,21 +115,33 @@ class Model:
 class Calibration:
     """The fitted numbers of the decision (`benchmarks/calibration.py` refits them and prints how they were chosen)."""
 
-    first: Model = Model(0.0, (("lexical", 1.5), ("lead", 1.4), ("margin", 1.7), ("translations", -1.1)))
+    first: Model = Model(
+        -3.47, (("confidence", 2.99), ("lexical", 2.22), ("lead", 1.53), ("margin", 0.99), ("translations", -1.0))
+    )
     """P(the first candidate is right), question in a content language."""
     next: Model = Model(
-        -0.9, (("gap", 1.8), ("lexical", 0.9), ("same_section", 0.6), ("same_article", 0.9), ("translations", -0.8))
+        -3.43,
+        (
+            ("confidence", 1.32),
+            ("gap", 1.7),
+            ("lexical", 1.63),
+            ("same_section", 0.65),
+            ("same_article", 1.2),
+            ("translations", -0.87),
+        ),
     )
     """P(another candidate is the right one), question in a content language."""
-    across_first: Model = Model(-4.2, (("similarity", 0.35), ("margin", 1.6), ("spread", 1.3)))
+    across_first: Model = Model(-1.4, (("similarity", 0.39), ("margin", 1.36), ("spread", 0.17)))
     """P(the first candidate is right), question in a language the content lacks."""
-    across_next: Model = Model(-1.1, (("gap", 1.5),))
+    across_next: Model = Model(-1.13, (("gap", 1.93),))
     """P(another candidate is the right one), question in a language the content lacks."""
-    sure: float = 0.85
+    sure: float = 0.95
     """Probability of the first candidate from which it is answered alone."""
-    close: float = 0.2
+    close: float = 0.3
     """Share of the first's probability from which another candidate is offered beside it."""
-    plausible: float = 0.1
+    across_close: float = 0.15
+    """The same for a question in a language the content lacks, whose candidates' probabilities come from other models."""
+    plausible: float = 0.15
     """Probability from which a candidate is offered with a "no answer"."""
     across_answer: float = 0.4
     """Probability of the first candidate from which a question in a language the content lacks is answered; below
@@ -142,26 +159,28 @@ class Decision:
     offered: tuple[int, ...]
 
 
-def decide(probabilities: list[float], answerable: bool, calibration: Calibration) -> Decision:
+def decide(probabilities: list[float], answerable: bool, calibration: Calibration, across: bool = False) -> Decision:
     """The three outcomes from the candidates' probabilities (the first candidate's first).
 
     An answerable question is answered; unless its first candidate is
-    `sure`, the others at least `close` times as likely are offered, most
-    likely first. A question that is not gets "no answer" and the candidates
-    (the first among them) at least `plausible`.
+    `sure`, the others at least `close` (`across_close` for a question
+    `across` languages) times as likely are offered, most likely first. A
+    question that is not gets "no answer", and when its first candidate is at
+    least `plausible` (the question may be one the content answers, in words
+    the ranking did not weigh well), the candidates at least as likely, the
+    first among them.
     """
     if not probabilities:
         return Decision(answerable, ())
     first = probabilities[0]
     order = sorted(range(1, len(probabilities)), key=lambda i: -probabilities[i])
     if not answerable:
-        plausible = [
-            i
-            for i in sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
-            if probabilities[i] >= calibration.plausible
-        ]
-        return Decision(False, tuple(plausible[:MAX_OFFERED]))
+        if first < calibration.plausible:
+            return Decision(False, ())
+        likeliest = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
+        return Decision(False, tuple(i for i in likeliest if probabilities[i] >= calibration.plausible)[:MAX_OFFERED])
     if first >= calibration.sure:
         return Decision(True, ())
-    close = [i for i in order if probabilities[i] >= calibration.close * first]
+    share = calibration.across_close if across else calibration.close
+    close = [i for i in order if probabilities[i] >= share * first]
     return Decision(True, tuple(close[:MAX_OFFERED]))

@@ -245,7 +245,7 @@ class Searcher:
         lexical = chosen is not None and (chosen.summary or chosen.lexical >= self.config.threshold)
         foreign = None if lexical or chosen is None else self._written_in_another_language(question, chosen.lang, hint)
         if foreign:
-            answer = self._across_languages(question, foreign, (language, hint, self.default_language), vector)
+            answer = self.across_languages(question, foreign, (language, hint, self.default_language), vector)
         else:
             answer = self._compose(question, chosen, conversation, fallback_language=reader, vector=vector)
         conversation.language = answer.language
@@ -305,7 +305,7 @@ class Searcher:
                 return lang
         return None
 
-    def _across_languages(
+    def across_languages(
         self, question: str, foreign: str, preferences: tuple[str | None, ...], vector: np.ndarray | None
     ) -> Answer:
         """A question in a language the content lacks, answered by meaning from the articles, in a language the reader can use.
@@ -349,7 +349,7 @@ class Searcher:
             position = (int(idx.unit_article[unit]), int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
             weighed.append(Weighed(*position, values, probability))
         weighing = Weighing(True, answerable, tuple(weighed))
-        decision = decide(probabilities, answerable, calibration)
+        decision = decide(probabilities, answerable, calibration, across=True)
         shown = [self._translated(w, preferences) for w in weighed]
         answer = self.paragraph(*shown[0])
         alternatives = self._alternatives(
@@ -451,10 +451,17 @@ class Searcher:
         ranks = [float(np.log1p(np.count_nonzero(translations > value))) for value in translations]
         articles, sections = idx.unit_article[units], idx.unit_section[units]
         features: list[Features] = [
-            First(min(1.0, ranked.lexical), ranked.lead, scores[0] - max(scores[1:], default=scores[0]), ranks[0])
+            First(
+                min(1.0, ranked.confidence),
+                min(1.0, ranked.lexical),
+                ranked.lead,
+                scores[0] - max(scores[1:], default=scores[0]),
+                ranks[0],
+            )
         ]
         features += [
             Next(
+                min(1.0, ranked.confidence),
                 scores[i] - scores[0],
                 min(1.0, coverage[i]),
                 float(articles[i] == articles[0] and sections[i] == sections[0]),
@@ -656,6 +663,17 @@ class Searcher:
             score=score,
             suggestions=suggestions,
             matched_terms=matched_terms,
+        )
+
+    def matched(self, question: str, lang: str) -> frozenset[str]:
+        """The index terms of `lang` that the question's words resolve to: what a paragraph shown for it emphasises."""
+        ranker = self.rankers.get(lang)
+        if ranker is None:
+            return frozenset()
+        return frozenset(
+            ranker.term_names[term_id]
+            for group in ranker.read(question[:MAX_QUESTION_CHARS]).groups
+            for term_id, _ in group.terms
         )
 
     def emphasis(self, answer: Answer) -> list[tuple[int, int]]:
