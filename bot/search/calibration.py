@@ -151,6 +151,13 @@ class Calibration:
     always among them, and the decision offers two at most."""
 
 
+def answers_across(first: AcrossFirst, probability: float, calibration: Calibration) -> bool:
+    """Whether a question in a language the content lacks is answered: its first candidate is likely enough, and
+    at least as similar as `RankingConfig.across_threshold` (below it this model's answers across languages were
+    never right, and a small knowledge base, where any paragraph stands out, must not make one look sure)."""
+    return first.similarity >= 0 and probability >= calibration.across_answer
+
+
 @dataclass(frozen=True)
 class Decision:
     """Whether the first candidate is the answer, and which candidates are offered one tap away (positions in the pool)."""

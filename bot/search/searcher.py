@@ -27,7 +27,7 @@ from ..language.frequencies import WordFrequencies
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
 from ..language.textnorm import clean, lower, normalize, word_spans
-from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide
+from .calibration import AcrossFirst, AcrossNext, Features, First, Next, answers_across, decide
 from .embedding import E5Embedder, Embedder
 from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
@@ -342,7 +342,7 @@ class Searcher:
         ]
         probabilities = [calibration.across_first.probability(first)]
         probabilities += [calibration.across_next.probability(f) for f in features[1:] if isinstance(f, AcrossNext)]
-        answerable = probabilities[0] >= calibration.across_answer
+        answerable = answers_across(first, probabilities[0], calibration)
         weighed = []
         for (_, lang, unit), values, probability in zip(positions, features, probabilities, strict=True):
             idx = self.index.by_lang[lang]
