@@ -50,7 +50,7 @@ from fusion_study import unit_labels
 
 from bot.chat.messages import available
 from bot.cli import answer_json
-from bot.search.calibration import AcrossFirst, Calibration, Model, answers_across, decide
+from bot.search.calibration import Calibration, Model, decide
 from bot.search.embedding import MODEL_NAME
 from bot.search.index import SearchIndex
 from bot.search.searcher import MAX_EMBEDDED_CHARS, Conversation, Searcher, Weighing
@@ -290,9 +290,7 @@ def score(
             tally.add(case, case.top1, False, False, not case.answered)
             continue
         if case.weighing.across:
-            first = case.weighing.candidates[0].features
-            assert isinstance(first, AcrossFirst)
-            answerable = answers_across(first, p[0], calibration)
+            answerable = p[0] >= calibration.across_answer
             top1 = (case.right[0] if case.in_scope else False) if answerable else not case.in_scope
         elif gate is not None:
             answerable = case.weighing.answerable and p[0] >= gate

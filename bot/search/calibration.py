@@ -131,9 +131,9 @@ class Calibration:
         ),
     )
     """P(another candidate is the right one), question in a content language."""
-    across_first: Model = Model(-1.4, (("similarity", 0.39), ("margin", 1.36), ("spread", 0.17)))
+    across_first: Model = Model(-0.98, (("similarity", 0.21), ("margin", 1.64), ("spread", 0.1)))
     """P(the first candidate is right), question in a language the content lacks."""
-    across_next: Model = Model(-1.13, (("gap", 1.93),))
+    across_next: Model = Model(-0.92, (("gap", 2.09),))
     """P(another candidate is the right one), question in a language the content lacks."""
     sure: float = 0.95
     """Probability of the first candidate from which it is answered alone."""
@@ -143,19 +143,12 @@ class Calibration:
     """The same for a question in a language the content lacks, whose candidates' probabilities come from other models."""
     plausible: float = 0.15
     """Probability from which a candidate is offered with a "no answer"."""
-    across_answer: float = 0.4
+    across_answer: float = 0.5
     """Probability of the first candidate from which a question in a language the content lacks is answered; below
     it the reply is "no answer" (the words of a question in a content language decide that: `RankingConfig.threshold`)."""
     pool: int = 12
     """Candidates weighed, best first by rank score (or by similarity across languages): the right paragraph is nearly
     always among them, and the decision offers two at most."""
-
-
-def answers_across(first: AcrossFirst, probability: float, calibration: Calibration) -> bool:
-    """Whether a question in a language the content lacks is answered: its first candidate is likely enough, and
-    at least as similar as `RankingConfig.across_threshold` (below it this model's answers across languages were
-    never right, and a small knowledge base, where any paragraph stands out, must not make one look sure)."""
-    return first.similarity >= 0 and probability >= calibration.across_answer
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from ..language.frequencies import WordFrequencies
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
 from ..language.textnorm import clean, lower, normalize, word_spans
-from .calibration import AcrossFirst, AcrossNext, Features, First, Next, answers_across, decide
+from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide
 from .embedding import E5Embedder, Embedder
 from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
@@ -313,11 +313,13 @@ class Searcher:
         The multilingual model places "how much does an account manager earn"
         near the salary paragraph of every translation; translations are
         parallel, so each position (article, section, paragraph) is scored by
-        its best similarity in any language. Whether the best is the answer
-        is the calibrated decision's (`calibration.AcrossFirst`): how similar
-        it is, and how far it stands out from the next position and from
-        every paragraph. Below `Calibration.across_answer` the reply is "no
-        answer", in the question's own language, with the plausible
+        its best similarity in any language. Below `across_threshold` (this
+        model's answers across languages were never right there) the reply
+        is "no answer", in the question's own language. Above it, whether the
+        best is the answer is the calibrated decision's
+        (`calibration.AcrossFirst`): how similar it is, and how far it stands
+        out from the next position and from every paragraph; below
+        `Calibration.across_answer`, "no answer" with the plausible
         paragraphs. Every paragraph is shown in the reader's chosen language,
         else their app language, else the default one, when the article is
         written in it.
@@ -332,6 +334,8 @@ class Searcher:
             return refused
         config, calibration = self.config, self.config.calibration
         best = positions[0][0]
+        if best < config.across_threshold:
+            return refused
         second = positions[1][0] if len(positions) > 1 else best
         first = AcrossFirst(
             (best - config.across_threshold) / config.semantic_scale, (best - second) / config.semantic_scale, spread
@@ -342,7 +346,7 @@ class Searcher:
         ]
         probabilities = [calibration.across_first.probability(first)]
         probabilities += [calibration.across_next.probability(f) for f in features[1:] if isinstance(f, AcrossNext)]
-        answerable = answers_across(first, probabilities[0], calibration)
+        answerable = probabilities[0] >= calibration.across_answer
         weighed = []
         for (_, lang, unit), values, probability in zip(positions, features, probabilities, strict=True):
             idx = self.index.by_lang[lang]
