@@ -25,7 +25,8 @@ chose them; docs/matching.md says why this form.
 from __future__ import annotations
 
 import math
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
+from functools import cache
 
 MAX_OFFERED = 2
 """Other paragraphs offered at most: one row of buttons, each label still readable on a phone."""
@@ -104,11 +105,16 @@ class Model:
     weights: tuple[tuple[str, float], ...]
 
     def probability(self, features: Features) -> float:
-        names = tuple(f.name for f in fields(features))
-        if names != tuple(name for name, _ in self.weights):
-            raise ValueError(f"a model of {[name for name, _ in self.weights]} applied to {list(names)}")
-        z = self.bias + sum(weight * value for (_, weight), value in zip(self.weights, astuple(features), strict=True))
+        if _names(type(features)) != tuple(name for name, _ in self.weights):
+            raise ValueError(f"a model of {[name for name, _ in self.weights]} applied to {list(_names(type(features)))}")
+        z = self.bias + sum(weight * getattr(features, name) for name, weight in self.weights)
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+@cache
+def _names(kind: type) -> tuple[str, ...]:
+    """The features a kind of candidate has, in order (worked out once: a question weighs a dozen candidates)."""
+    return tuple(f.name for f in fields(kind))
 
 
 @dataclass(frozen=True)

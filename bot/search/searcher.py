@@ -764,12 +764,10 @@ def _position(answer: Answer) -> tuple[int, int, int] | None:
 
 def _unit_at(idx: LanguageIndex, article_id: int, section: int, paragraph: int) -> int | None:
     """The unit of one article's paragraph in a language's index: units are stored article by article, in order."""
-    unit = idx.lead_unit(article_id)
-    while unit < idx.unit_count and int(idx.unit_article[unit]) == article_id:
-        if int(idx.unit_section[unit]) == section and int(idx.unit_paragraph[unit]) == paragraph:
-            return unit
-        unit += 1
-    return None
+    start = idx.lead_unit(article_id)
+    end = int(np.searchsorted(idx.unit_article, article_id, side="right"))
+    found = np.flatnonzero((idx.unit_section[start:end] == section) & (idx.unit_paragraph[start:end] == paragraph))
+    return start + int(found[0]) if len(found) else None
 
 
 @cache
