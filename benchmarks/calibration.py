@@ -388,6 +388,24 @@ def table(cases: list[Case], names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def lists_table(cases: list[Case], calibration: Calibration, names: list[str]) -> str:
+    """Of the in-scope questions whose candidates were weighed, how many have a right paragraph among the first and
+    the next two, in rank order (today's runners-up) and in the order of their probability."""
+    lines = ["| set | weighed, in scope | first | first + next two by rank | by probability | first + next four by rank |"]
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for name in names:
+        own = [c for c in cases if c.set == name and not c.simulated and c.in_scope and c.weighing and len(c.right) > 1]
+        counts = [0, 0, 0, 0]
+        for case, p in zip(own, probabilities(own, calibration), strict=True):
+            likeliest = sorted(range(1, len(p)), key=lambda i: -p[i])[:2]
+            counts[0] += case.right[0]
+            counts[1] += any(case.right[:3])
+            counts[2] += case.right[0] or any(case.right[i] for i in likeliest)
+            counts[3] += any(case.right[:5])
+        lines.append(f"| {name} | {len(own)} | " + " | ".join(map(str, counts)) + " |")
+    return "\n".join(lines)
+
+
 def gate_table(cases: list[Case], calibration: Calibration, names: list[str]) -> str:
     """Top-1 and out-of-scope questions told "no answer" when P(first right) must also reach a gate."""
     gates = (None, 0.2, 0.3, 0.4, 0.5)
@@ -420,6 +438,8 @@ def main() -> int:
     print("Each set held out in turn: the models fitted and the thresholds chosen on the other sets (never on later):\n")
     print(table(cases, names))
     final = fitted([c for c in cases if c.set not in NEVER_FITTED])
+    print("\nWhere the right paragraph is among the weighed candidates (the shipped models' probabilities):\n")
+    print(lists_table(cases, DEFAULT.calibration, names))
     if args.gate:
         print('\n"No answer" also below a probability of the first candidate (top-1, out of scope told "no answer"):\n')
         print(gate_table(cases, final, names))
