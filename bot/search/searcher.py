@@ -340,12 +340,9 @@ class Searcher:
         first = AcrossFirst(
             (best - config.across_threshold) / config.semantic_scale, (best - second) / config.semantic_scale, spread
         )
-        features: list[Features] = [
-            first,
-            *(AcrossNext((similarity - best) / config.semantic_scale) for similarity, _, _ in positions[1:]),
-        ]
-        probabilities = [calibration.across_first.probability(first)]
-        probabilities += [calibration.across_next.probability(f) for f in features[1:] if isinstance(f, AcrossNext)]
+        others = [AcrossNext((similarity - best) / config.semantic_scale) for similarity, _, _ in positions[1:]]
+        features: list[Features] = [first, *others]
+        probabilities = [calibration.across_first.probability(first), *map(calibration.across_next.probability, others)]
         answerable = probabilities[0] >= calibration.across_answer
         weighed = []
         for (_, lang, unit), values, probability in zip(positions, features, probabilities, strict=True):
