@@ -43,6 +43,7 @@ def answer_json(answer: Answer) -> str:
             "section": answer.section_heading,
             "score": answer.score,
             "suggestions": [s.heading for s in answer.suggestions],
+            "alternatives": [{"article": a.article.title, "section": a.heading, "text": a.text} for a in answer.alternatives],
         },
         ensure_ascii=False,
     )
@@ -51,11 +52,17 @@ def answer_json(answer: Answer) -> str:
 def answer_readable(answer: Answer, languages: list[str]) -> str:
     """The answer as the bot's reply reads, in plain text under a line naming its language, source and score.
 
-    `languages` are the content's: "no answer" in another language (a question
-    in English, which the content lacks) names them, as the bot's buttons do.
+    The paragraphs offered one tap away follow it, each under its article and
+    section, as the bot's buttons offer them. `languages` are the content's:
+    "no answer" in another language (a question in English, which the content
+    lacks) names them, as the bot's buttons do.
     """
+    offered = [f"  - {a.article.title} › {a.heading}\n    {' '.join(a.text.split())}" for a in answer.alternatives]
     if answer.kind == "none":
         lines = [f"[{answer.language}] {shown_text(answer)}"]
+        if offered:
+            lines.append(message(answer.language, "maybe_these"))
+            lines += offered
         if answer.language not in languages:
             lines.append(message(answer.language, "content_languages"))
             lines += [f"  - {lang} ({profile(lang).native_name})" for lang in languages]
@@ -64,7 +71,11 @@ def answer_readable(answer: Answer, languages: list[str]) -> str:
             lines += [f"  - {s.heading}" for s in answer.suggestions]
         return "\n".join(lines)
     where = f"{answer.article.title} › {answer.section_heading}" if answer.article else ""
-    return f"[{answer.language}] {where}  (score {answer.score:.2f})\n{shown_text(answer)}"
+    lines = [f"[{answer.language}] {where}  (score {answer.score:.2f})", shown_text(answer)]
+    if offered:
+        lines.append(message(answer.language, "did_you_mean"))
+        lines += offered
+    return "\n".join(lines)
 
 
 def _questions(args: argparse.Namespace) -> Iterable[str]:

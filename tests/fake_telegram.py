@@ -124,6 +124,21 @@ def telegram_html_problem(text: str) -> str | None:
     return None
 
 
+MAX_CALLBACK_DATA = 64
+"""Bytes of a button's `callback_data` Telegram accepts (at least 1)."""
+
+
+def keyboard_problem(markup: dict[str, Any] | None) -> str | None:
+    """Why Telegram would refuse an inline keyboard, or None: every button needs a label and 1-64 bytes of data (or a URL)."""
+    for row in (markup or {}).get("inline_keyboard", []):
+        for button in row:
+            if not str(button.get("text", "")).strip():
+                return "BUTTON_TEXT_EMPTY"
+            if "url" not in button and not 1 <= len(str(button.get("callback_data", "")).encode()) <= MAX_CALLBACK_DATA:
+                return "BUTTON_DATA_INVALID"
+    return None
+
+
 class FakeTelegram:
     def __init__(
         self, token: str = TOKEN, port: int = 0, failing: frozenset[str] = frozenset(), record_times: bool = False
@@ -356,6 +371,14 @@ class FakeTelegram:
             return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
+        problem = keyboard_problem(params.get("reply_markup")) or next(
+            (keyboard_problem(result.get("reply_markup")) for result in params.get("results", []) if result.get("reply_markup")),
+            None,
+        )
+        if problem:
+            with self._lock:
+                self.refusals.append((method, problem))
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"}
         if method in {
             "deleteWebhook",
             "setWebhook",

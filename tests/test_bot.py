@@ -125,12 +125,33 @@ def test_lang_by_argument_by_button_and_unknown_code(fake: FakeTelegram, bot: Bo
 
 
 def test_no_answer_is_polite_and_offers_sections(fake: FakeTelegram, bot: BotProcess, user: int) -> None:
-    (reply,) = say(fake, "che tempo fa domani", user, language_code="it")
+    (reply,) = say(fake, "ricetta della pizza margherita", user, language_code="it")
     assert reply["text"].startswith("Non ho trovato una risposta")
     assert "Puoi chiedere di:" in reply["text"]
     suggestion = buttons(reply)[0]["text"]
     (section,) = press(fake, reply, suggestion, user)
     assert section["text"].startswith(f"<b>{suggestion}</b>")
+
+
+def test_a_near_tie_offers_two_paragraphs_and_a_tap_shows_one_and_records_the_choice(
+    fake: FakeTelegram, bot: BotProcess, user: int
+) -> None:
+    """One row of two buttons directly under the answer (none under a decisive one); a tap shows that paragraph as
+    an answer, the question's words emphasised, and the choice is kept with the question's log entry."""
+    (decisive,) = say(fake, "fascia di stipendio", user, language_code="it")
+    assert [b["text"] for b in decisive["reply_markup"]["inline_keyboard"][0]] == ["👍 Utile", "👎 Non utile"]
+    (reply,) = say(fake, "di cosa si occupa un account manager", user, language_code="it")
+    offered = [b["text"] for b in reply["reply_markup"]["inline_keyboard"][0]]
+    assert offered == ["Che cos'è un account ma…", "Capire cosa fa un ac… ¶3"]
+    (shown,) = press(fake, reply, offered[1], user)
+    assert shown["text"].startswith("<b>Capire cosa fa un account manager</b>\n\n") and "<i>account</i>" in shown["text"]
+    with sqlite3.connect(bot.workdir / "bot.sqlite3") as db:
+        chosen = db.execute(
+            "SELECT q.question, c.section, c.paragraph FROM choices c JOIN questions q ON q.id = c.question_id "
+            "WHERE c.user_id = ?",
+            (user,),
+        ).fetchall()
+    assert chosen == [("di cosa si occupa un account manager", "Capire cosa fa un account manager", 2)]
 
 
 def test_an_english_question_to_content_without_english_is_answered_in_english(
@@ -414,6 +435,6 @@ def test_inline_mode_offers_answers_that_post_the_paragraph_and_a_way_to_the_bot
     empty = fake.inline_query("", user_id=user, language_code="it")
     (offered,) = fake.wait_for(lambda m, p: m == "answerInlineQuery" and p.get("inline_query_id") == empty)
     assert offered["results"][0]["input_message_content"]["message_text"].count("• ") == 3
-    nothing = fake.inline_query("pizza tarifi nedir", user_id=user, language_code="tr")
+    nothing = fake.inline_query("futbol maci kac kac bitti", user_id=user, language_code="tr")
     (none,) = fake.wait_for(lambda m, p: m == "answerInlineQuery" and p.get("inline_query_id") == nothing)
     assert none["results"] == []

@@ -18,7 +18,7 @@ from bot.cli import main
 
 from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
 
-KEYS = {"question", "language", "kind", "text", "article", "section", "score", "suggestions"}
+KEYS = {"question", "language", "kind", "text", "article", "section", "score", "suggestions", "alternatives"}
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +49,32 @@ def test_ask_json_answers_each_stdin_line_in_order(capsys, monkeypatch) -> None:
     assert first["article"] == "Muhasebe Müdürü" and first["section"] == "Hesap Yöneticisi Rolleri Örnekleri"
     assert "45.000 ila 85.000" in first["text"]
     assert answers[1]["suggestions"] and answers[1]["article"] is None
+
+
+def test_ask_json_offers_two_paragraphs_for_a_near_tie_and_none_for_a_decisive_question(capsys, monkeypatch) -> None:
+    """ "Alternatives": best first, each as the reader sees it after the tap (the paragraph itself)."""
+    stdin = "di cosa si occupa un account manager\nfascia di stipendio\n"
+    code, out, _ = run(capsys, "ask", "--json", stdin=stdin, monkeypatch=monkeypatch)
+    assert code == 0
+    near, decisive = (json.loads(line) for line in out.splitlines())
+    assert near["section"] == "Capire cosa fa un account manager"
+    assert [(a["article"], a["section"]) for a in near["alternatives"]] == [
+        ("Account Manager", "Che cos'è un account manager?"),
+        ("Account Manager", "Capire cosa fa un account manager"),
+    ]
+    assert near["alternatives"][0]["text"].startswith("Un account manager è")
+    assert len({near["text"], *(a["text"] for a in near["alternatives"])}) == 3
+    assert decisive["kind"] == "paragraph" and decisive["alternatives"] == []
+
+
+def test_plain_ask_prints_the_offered_paragraphs_under_the_answer(capsys) -> None:
+    code, out, _ = run(capsys, "ask", "di", "cosa", "si", "occupa", "un", "account", "manager")
+    assert code == 0
+    lines = out.splitlines()
+    offered = lines.index(message("it", "did_you_mean"))
+    assert lines[offered + 1] == "  - Account Manager › Che cos'è un account manager?"
+    assert lines[offered + 2].startswith("    Un account manager è")
+    assert lines[offered + 3] == "  - Account Manager › Capire cosa fa un account manager"
 
 
 def test_ask_with_arguments_prints_a_readable_answer(capsys) -> None:
@@ -284,3 +310,21 @@ def test_the_ask_command_speaks_the_chosen_language_and_says_how_it_read_english
     assert lines[0] == f"[it] {message('it', 'no_answer')}"
     english = lines.index(message("it", "read_as_en"))
     assert lines[english - 1].startswith("[it] Account Manager › ") and "45.000" in lines[english + 1]
+
+
+@pytest.mark.slow
+def test_the_ask_command_tells_an_out_of_scope_english_question_there_is_no_answer(tmp_path: Path) -> None:
+    """Issue 25's example, once answered with a paragraph on pay: a question on a neighbouring subject, in a language
+    the content lacks, whose meaning is near the articles without being in them."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input="whats the average 30 year fixed mortgage rate right now\nwhat's the savings account interest rate at Chase right now\n",
+        env=command_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(a["language"], a["kind"], a["alternatives"]) for a in answers] == [("en", "none", [])] * 2

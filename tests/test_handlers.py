@@ -145,12 +145,100 @@ def test_a_language_choice_outlives_the_bot_that_stored_it(searcher: Searcher, t
 
 
 def test_no_answer_is_polite_and_offers_sections(bot: InProcessBot, user: int) -> None:
-    (reply,) = bot.say("che tempo fa domani", user, language_code="it")
+    (reply,) = bot.say("ricetta della pizza margherita", user, language_code="it")
     assert reply["text"].startswith("Non ho trovato una risposta")
     assert "Puoi chiedere di:" in reply["text"]
     suggestion = buttons(reply)[0]["text"]
     (section,) = bot.press(reply, suggestion, user)
     assert section["text"].startswith(f"<b>{suggestion}</b>")
+
+
+# -- paragraphs offered one tap away ------------------------------------------------------------------------
+
+
+def choices(bot: InProcessBot) -> list[tuple]:
+    with sqlite3.connect(bot.settings.database_path) as db:
+        return db.execute(
+            "SELECT q.question, c.user_id, c.article_key, c.article_lang, c.section, c.paragraph "
+            "FROM choices c JOIN questions q ON q.id = c.question_id ORDER BY c.chosen_at, q.id"
+        ).fetchall()
+
+
+def test_a_near_tie_offers_two_paragraphs_in_one_row_directly_under_the_answer(bot: InProcessBot, user: int) -> None:
+    """ "What does an account manager deal with": the duties, or what one is, or the duties' next paragraph.
+
+    The row comes before the votes, key points and translations; each label is
+    the section's heading cut to fit, a paragraph of the answer's own section
+    told apart by its number.
+    """
+    (reply,) = bot.say("di cosa si occupa un account manager", user, language_code="it")
+    assert reply["text"].startswith("<b>Capire cosa fa un account manager</b>")
+    rows = reply["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for b in rows[0]] == ["Che cos'è un account ma…", "Capire cosa fa un ac… ¶3"]
+    assert [b["text"] for b in rows[1]] == [message("it", "vote_helpful"), message("it", "vote_unhelpful")]
+    assert all(len(b["callback_data"].encode()) <= 64 for row in rows for b in row)
+    (decisive,) = bot.say("fascia di stipendio", user, language_code="it")
+    assert [b["text"] for b in decisive["reply_markup"]["inline_keyboard"][0]] == [
+        message("it", "vote_helpful"),
+        message("it", "vote_unhelpful"),
+    ]
+
+
+def test_tapping_an_offered_paragraph_shows_it_as_an_answer_and_records_the_choice(bot: InProcessBot, user: int) -> None:
+    (reply,) = bot.say("di cosa si occupa un account manager", user, language_code="it")
+    (shown,) = bot.press(reply, "Che cos'è un account ma…", user)
+    assert shown["text"].startswith("<b>Che cos'è un account manager?</b>\n\n")
+    assert "<i>account</i> <i>manager</i>" in shown["text"] and shown["text"].endswith("<i>Account Manager</i>")
+    assert "Italiano" not in [b["text"] for b in buttons(shown)] and "Dansk" in [b["text"] for b in buttons(shown)]
+    assert choices(bot) == [
+        ("di cosa si occupa un account manager", user, "account-manager", "it", "Che cos'è un account manager?", 0)
+    ]
+    bot.press(reply, "Capire cosa fa un ac… ¶3", user)
+    assert choices(bot) == [
+        ("di cosa si occupa un account manager", user, "account-manager", "it", "Capire cosa fa un account manager", 2)
+    ]
+
+
+def test_an_offered_paragraph_pressed_in_another_chat_records_nothing_and_shows_no_question(bot: InProcessBot, user: int) -> None:
+    """The button's log id is the question's: in another chat it shows the paragraph, which anyone may read, and
+    neither records a choice nor emphasises the words of a question asked elsewhere."""
+    (reply,) = bot.say("di cosa si occupa un account manager", user, language_code="it")
+    data = button(reply, "Che cos'è un account ma…")["callback_data"]
+    stranger = next(user_ids)
+    (theirs,) = bot.say("fascia di stipendio", stranger, language_code="it")
+    before = len(bot.fake.messages_to(stranger))
+    bot.press_data(data, theirs["_message"], stranger, "it")
+    (shown,) = bot.fake.messages_to(stranger)[before:]
+    assert shown["text"].startswith("<b>Che cos'è un account manager?</b>") and "<i>account</i>" not in shown["text"]
+    assert choices(bot) == []
+
+
+def test_no_answer_offers_the_plausible_paragraphs_and_records_which_one_was_meant(bot: InProcessBot, user: int) -> None:
+    (reply,) = bot.say("che tempo fa domani", user, language_code="it")
+    assert reply["text"] == message("it", "no_answer") + "\n\n" + message("it", "maybe_these")
+    (offered,) = buttons(reply)
+    (shown,) = bot.press(reply, offered["text"], user)
+    assert shown["text"].startswith("<b>Esempi di ruoli di Account Manager</b>")
+    assert [row[4] for row in choices(bot)] == ["Esempi di ruoli di Account Manager"]
+
+
+def test_an_out_of_scope_english_question_gets_no_answer(bot: InProcessBot, user: int) -> None:
+    """Issue 25's example: the mortgage rate used to be answered with a paragraph on pay."""
+    (reply,) = bot.say("whats the average 30 year fixed mortgage rate right now", user, language_code="en")
+    assert reply["text"].startswith("I couldn't find an answer to that in the knowledge base.")
+    assert [b["text"] for b in buttons(reply)] == ["العربية", "Dansk", "Italiano", "Русский", "Türkçe"]
+
+
+def test_inline_results_offer_the_paragraphs_offered_with_the_answer_right_after_it(bot: InProcessBot, user: int) -> None:
+    results = bot.inline("di cosa si occupa un account manager", user, language_code="it")["results"]
+    assert [r["title"] for r in results][:3] == [
+        "Capire cosa fa un account manager",
+        "Che cos'è un account manager?",
+        "Capire cosa fa un account manager",
+    ]
+    assert len({r["id"] for r in results}) == len(results) <= 5
+    offered = bot.inline("che tempo fa domani", user, language_code="it")["results"]
+    assert [r["title"] for r in offered] == ["Esempi di ruoli di Account Manager"]
 
 
 def test_a_question_in_no_language_is_told_no_answer_in_the_chosen_language(bot: InProcessBot, user: int) -> None:

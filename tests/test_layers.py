@@ -11,8 +11,8 @@ language   bot.language: textnorm, analysis, frequencies, spelling,        text 
            packed, langdetect, languages, cues (+ cue_lists/*.json)        which language a text is in
 content    bot.content: articles, files, parsing, inline                   article files → articles
 search     bot.search: tuning, index, index_cache, matching, reading,      articles → index; question →
-           signals, ranking, searcher, loading, embedding, encoder,        answer
-           vectors
+           signals, ranking, calibration, searcher, loading, embedding,    answer and what is offered
+           encoder, vectors, similarity
 chat       bot.chat: dialogue, render, callbacks, store, reload,           the conversation, free of
            messages, storage, pgstore, retention, outage                   Telegram types
            (+ bot/locales/*.json)

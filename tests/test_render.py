@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.chat.callbacks import SetLanguage, ShowHighlights, ShowParagraph, decode, encode
-from bot.chat.render import LIMIT, answer_reply, emphasised, language_menu, pack, plain
+from bot.chat.callbacks import Choose, SetLanguage, ShowHighlights, ShowParagraph, decode, encode
+from bot.chat.render import (
+    ALTERNATIVE_LABEL_LIMIT,
+    LIMIT,
+    alternative_buttons,
+    answer_reply,
+    emphasised,
+    language_menu,
+    pack,
+    plain,
+)
 from bot.content.articles import Article, Section
-from bot.search.searcher import Answer, Suggestion
+from bot.search.index import HIGHLIGHTS
+from bot.search.searcher import Alternative, Answer, Suggestion
 
 from .fake_telegram import telegram_html_problem
 
@@ -88,3 +98,41 @@ def test_button_data_round_trips_and_fits_telegrams_64_bytes() -> None:
         assert decode(data) == action
     assert decode("p:x:not-a-number:1:2") is None
     assert decode(None) is None
+
+
+def test_offered_paragraphs_are_one_row_of_short_labels_whose_data_fits_telegrams_64_bytes() -> None:
+    """The largest ids a button carries (a 64-bit log id, six-digit positions) still fit; a long heading is cut, and
+    a paragraph of the answer's own section carries its number."""
+    heading = "Capire cosa fa davvero un account manager nella vita di tutti i giorni"
+    long = Article("k", "it", "T", "", (), (Section(heading, ("a", "b", "c")),), ("uno",), "", Path("k.it.md"))
+    answer = Answer(
+        "q",
+        "it",
+        "paragraph",
+        "a",
+        article_id=999_999,
+        article=long,
+        section=0,
+        paragraph=0,
+        alternatives=(
+            Alternative(long, 999_999, 0, 2, heading, "c", 0.4),
+            Alternative(long, 999_999, HIGHLIGHTS, HIGHLIGHTS, "", "uno", 0.3),
+        ),
+    )
+    offered = alternative_buttons(answer, "abcdef12", 10**18 - 1)
+    assert [b.label for b in offered] == ["Capire cosa fa davve… ¶3", "T"]
+    assert all(0 < len(b.label) <= ALTERNATIVE_LABEL_LIMIT for b in offered)
+    assert [decode(b.data) for b in offered] == [
+        Choose("abcdef12", 10**18 - 1, 999_999, 0, 2),
+        Choose("abcdef12", 10**18 - 1, 999_999, HIGHLIGHTS, HIGHLIGHTS),
+    ]
+    assert all(len(b.data.encode()) <= 64 for b in offered)
+    reply = answer_reply(answer, emphasis=[], translations={}, generation="abcdef12", ui_lang="it", alternatives=offered)
+    assert reply.buttons[0] == offered
+    unlogged = alternative_buttons(answer, "abcdef12", None)
+    assert [decode(b.data) for b in unlogged] == [ShowParagraph("abcdef12", 999_999, 0, 2), ShowHighlights("abcdef12", 999_999)]
+
+
+def test_forged_choice_data_is_not_an_action() -> None:
+    for data in ("c:g:1:2:3", "c:g:0:2:3:4", "c:g:1:-2:3:4", "c:g:1:2:h:1", "c:g:1:2:x:0", "c:g:" + "9" * 19 + ":2:3:4"):
+        assert decode(data) is None

@@ -104,10 +104,13 @@ def test_a_word_of_a_summary_phrase_alone_asks_no_summary(searcher: Searcher) ->
     ],
 )
 def test_out_of_scope_questions_get_no_answer_and_suggestions(searcher: Searcher, question: str) -> None:
+    """ "No answer", with the paragraphs that might be meant when there are any (the dollar rate and the salary
+    paragraph's figures in dollars), else the sections worth asking about."""
     answer = searcher.answer(question)
     assert answer.kind == "none"
     assert answer.text == "" and shown_text(answer)
-    assert 1 <= len(answer.suggestions) <= 3
+    assert 1 <= len(answer.alternatives) <= 2 if answer.alternatives else 1 <= len(answer.suggestions) <= 3
+    assert not (answer.alternatives and answer.suggestions)
 
 
 @pytest.mark.parametrize("question", ["blorf quux", "asdf qwerty", "xyzzy", "", "🙂🙂"])

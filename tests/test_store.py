@@ -20,7 +20,7 @@ import pytest
 from bot.chat import retention
 from bot.chat.pgstore import PostgresStore, safe_address
 from bot.chat.storage import Storage
-from bot.chat.store import MIGRATIONS, LoggedQuestion, Store, StoreError, check_database, question_key
+from bot.chat.store import MIGRATIONS, Choice, LoggedQuestion, Store, StoreError, check_database, question_key
 
 from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
 
@@ -277,12 +277,73 @@ def test_a_vote_counts_only_in_the_chat_the_answer_was_given_in(backend: Opener)
     assert len(stored) == 2 and {row[1] for row in stored} == {5, 9}
 
 
+def test_a_readers_choice_among_the_offered_paragraphs_is_kept_with_the_question(backend: Opener) -> None:
+    """The paragraph tapped is recorded with the question's log entry, answered or not; a later tap replaces it,
+    each reader's apart. The question comes back, for the paragraph to emphasise its words."""
+    duties = Choice("account-manager", "it", "Capire cosa fa un account manager", 2)
+    what = Choice("account-manager", "it", "Che cos'è un account manager?", 0)
+
+    async def scenario() -> tuple:
+        store = await backend()
+        try:
+            answered = await store.record_answer(
+                LoggedQuestion(1, 7, "di cosa si occupa", "it", "paragraph", "account-manager", "Capire", 0.8), "it"
+            )
+            unanswered = await store.record_answer(LoggedQuestion(1, 7, "che tempo fa", "it", "none", None, None, 0.3), None)
+            recorded = [
+                await store.record_choice(answered, 1, 7, what),
+                await store.record_choice(answered, 1, 7, duties),
+                await store.record_choice(answered, 1, 8, what),
+                await store.record_choice(unanswered, 1, 7, duties),
+                await store.record_choice(10**12, 1, 7, duties),
+            ]
+            rows = await execute(
+                store,
+                "SELECT question_id, user_id, article_key, article_lang, section, paragraph FROM choices ORDER BY question_id, user_id",
+            )
+            return recorded, rows, answered, unanswered
+        finally:
+            await store.close()
+
+    recorded, rows, answered, unanswered = run(scenario())
+    assert recorded == ["di cosa si occupa", "di cosa si occupa", "di cosa si occupa", "che tempo fa", None]
+    assert rows == [
+        (answered, 7, "account-manager", "it", "Capire cosa fa un account manager", 2),
+        (answered, 8, "account-manager", "it", "Che cos'è un account manager?", 0),
+        (unanswered, 7, "account-manager", "it", "Capire cosa fa un account manager", 2),
+    ]
+
+
+def test_a_choice_counts_only_in_the_chat_the_question_was_asked_in(backend: Opener) -> None:
+    """As votes: a log id from another chat is no question of the reader's, records nothing and reveals nothing."""
+    chosen = Choice("account-manager", "tr", "Maaş", 4)
+
+    async def scenario() -> tuple[list[str | None], list[tuple]]:
+        store = await backend()
+        try:
+            private = await store.record_answer(LoggedQuestion(5, 5, "maas", "tr", "paragraph", "k", "Maaş", 1.0), "tr")
+            group = await store.record_answer(LoggedQuestion(-100, 6, "terfi", "tr", "paragraph", "k", "Terfi", 1.0), "tr")
+            recorded = [
+                await store.record_choice(private, 9, 9, chosen),
+                await store.record_choice(private, -100, 9, chosen),
+                await store.record_choice(group, -100, 9, chosen),
+                await store.record_choice(private, 5, 5, chosen),
+            ]
+            return recorded, await execute(store, "SELECT user_id FROM choices ORDER BY user_id")
+        finally:
+            await store.close()
+
+    recorded, stored = run(scenario())
+    assert recorded == [None, None, "terfi", "maas"]
+    assert stored == [(5,), (9,)]
+
+
 def asked_long_ago(store: Storage, questions: list[str]) -> Awaitable[list[tuple]]:
     listed = ", ".join(f"'{question}'" for question in questions)
     return execute(store, f"UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question IN ({listed})")
 
 
-def test_pruning_deletes_the_oldest_questions_with_their_votes_a_batch_at_a_time(backend: Opener) -> None:
+def test_pruning_deletes_the_oldest_questions_with_their_votes_and_choices_a_batch_at_a_time(backend: Opener) -> None:
     async def scenario() -> tuple[list[int], list[tuple], list[tuple]]:
         store = await backend()
         try:
@@ -292,19 +353,21 @@ def test_pruning_deletes_the_oldest_questions_with_their_votes_a_batch_at_a_time
             ]
             for question_id in ids:
                 await store.vote(question_id, 1, 1, False)
+                await store.record_choice(question_id, 1, 1, Choice("k", "tr", "S", 0))
             await asked_long_ago(store, ["first", "second", "third"])
             cutoff = datetime.now(UTC) - timedelta(days=30)
             deleted = [await store.prune_questions(cutoff, 2), await store.prune_questions(cutoff, 2)]
             deleted.append(await store.prune_questions(cutoff, 2))
             questions = await execute(store, "SELECT question FROM questions")
-            return deleted, questions, await execute(store, "SELECT question_id FROM votes")
+            kept = await execute(store, "SELECT question_id FROM votes UNION ALL SELECT question_id FROM choices")
+            return deleted, questions, kept
         finally:
             await store.close()
 
-    deleted, questions, votes = run(scenario())
+    deleted, questions, kept = run(scenario())
     assert deleted == [2, 1, 0]
     assert questions == [("recent",)]
-    assert len(votes) == 1
+    assert len(kept) == 2 and len(set(kept)) == 1
 
 
 def test_retention_prunes_every_old_entry_batch_by_batch(backend: Opener, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,7 +51,22 @@ class Vote:
     helpful: bool
 
 
-Action = ShowParagraph | ShowHighlights | SetLanguage | Vote
+@dataclass(frozen=True)
+class Choose:
+    """A paragraph offered with the answer logged as `question_id`: show it, and record that the reader chose it."""
+
+    generation: str
+    question_id: int
+    article_id: int
+    section: int
+    """A section index, or `HIGHLIGHTS` for the article's key points."""
+    paragraph: int
+
+
+Action = ShowParagraph | ShowHighlights | SetLanguage | Vote | Choose
+
+_KEY_POINTS = "h"
+"""How a `Choose` button writes the key points' section: positions are never negative."""
 
 
 def encode(action: Action) -> str:
@@ -64,6 +79,9 @@ def encode(action: Action) -> str:
             return f"l:{code}"
         case Vote(question_id, helpful):
             return f"v:{question_id}:{int(helpful)}"
+        case Choose(generation, question_id, article_id, section, paragraph):
+            where = f"{_KEY_POINTS}:0" if section == HIGHLIGHTS else f"{section}:{paragraph}"
+            return f"c:{generation}:{question_id}:{article_id}:{where}"
     raise TypeError(f"not a button action: {action!r}")
 
 
@@ -85,6 +103,11 @@ def decode(data: str | None) -> Action | None:
         return SetLanguage(rest)
     if kind == "v" and len(parts) == 2 and _LOGGED.fullmatch(parts[0]) and parts[1] in ("0", "1"):
         return Vote(int(parts[0]), parts[1] == "1")
+    if kind == "c" and len(parts) == 5 and _LOGGED.fullmatch(parts[1]) and _POSITION.fullmatch(parts[2]):
+        if parts[3] == _KEY_POINTS and parts[4] == "0":
+            return Choose(parts[0], int(parts[1]), int(parts[2]), HIGHLIGHTS, HIGHLIGHTS)
+        if _POSITION.fullmatch(parts[3]) and _POSITION.fullmatch(parts[4]):
+            return Choose(parts[0], int(parts[1]), int(parts[2]), int(parts[3]), int(parts[4]))
     return None
 
 

@@ -16,20 +16,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from ..language.languages import profile
 from ..language.textnorm import well_formed
 from ..search.searcher import Answer, Conversation, Searcher
-from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, Vote, decode
+from .callbacks import AUTOMATIC, Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, decode
 from .messages import message
 from .metrics import QUESTIONS
 from .outage import StoreWatch
 from .reload import ContentReloader, ReloadOutcome
-from .render import Button, Reply, answer_reply, language_menu, other_languages_reply, plain, vote_buttons
+from .render import (
+    Button,
+    Reply,
+    alternative_buttons,
+    answer_reply,
+    language_menu,
+    other_languages_reply,
+    plain,
+    vote_buttons,
+)
 from .storage import Storage
-from .store import ChatState, LoggedQuestion, StoreError
+from .store import ChatState, Choice, LoggedQuestion, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +187,7 @@ class Dialogue:
             )
         except StoreError as error:
             log.debug("chat %s: the question was answered but not logged: %s", asker.chat_id, error)
-        return self._render(searcher, answer, answer.language, logged if answer.kind != "none" else None)
+        return self._render(searcher, answer, answer.language, logged)
 
     async def _remember(self, asker: Asker, article_key: str, article_lang: str, language: str | None) -> None:
         """The chat's context; losing it costs a follow-up question its context, never the reply at hand."""
@@ -212,7 +221,8 @@ class Dialogue:
         return self._render(searcher, answer, lang)
 
     async def share(self, asker: Asker, query: str) -> list[Shared]:
-        """Inline mode (`@bot question` in any chat): the answer and the sections nearest it, at most `INLINE_RESULTS`.
+        """Inline mode (`@bot question` in any chat): the answer, the paragraphs offered with it, then the sections
+        nearest it, at most `INLINE_RESULTS`; for a "no answer", the paragraphs it offers, if any.
 
         An empty query offers the key points of the main article. Nothing is
         remembered or logged: the reader is in someone else's chat, and may
@@ -226,14 +236,19 @@ class Dialogue:
             answers = [searcher.highlights(article_id)] if article_id is not None else []
         else:
             found = await self._answer(searcher, query, language=await self.chosen_language(asker), hint=asker.hint)
+            offered = [searcher.paragraph(a.article_id, a.section, max(a.paragraph, 0)) for a in found.alternatives]
             if found.kind == "none":
-                return []
-            nearest = [searcher.paragraph(s.article_id, s.section) for s in found.suggestions]
-            answers = [found, *nearest]
-        shared = []
-        for answer in answers[:INLINE_RESULTS]:
-            reply = self._render(searcher, answer, answer.language)
+                answers = offered
+            else:
+                nearest = [searcher.paragraph(s.article_id, s.section) for s in found.suggestions]
+                answers = [found, *offered, *nearest]
+        shared, keys = [], set()
+        for answer in answers:
             key = f"{searcher.index.generation}:{answer.article_id}:{answer.section}:{answer.paragraph}"
+            if key in keys or len(shared) == INLINE_RESULTS:
+                continue
+            keys.add(key)
+            reply = self._render(searcher, answer, answer.language)
             title = answer.section_heading or answer.article.title
             shared.append(Shared(key, title, " ".join(answer.text.split())[:INLINE_PREVIEW], reply.texts[0]))
         return shared
@@ -283,6 +298,8 @@ class Dialogue:
             return Pressed(await self._set_language(asker, action.code))
         if isinstance(action, Vote):
             return await self._vote(asker, action)
+        if isinstance(action, Choose):
+            return await self._choose(asker, action)
         if isinstance(action, ShowParagraph | ShowHighlights):
             outdated = action.generation != searcher.index.generation or not 0 <= action.article_id < len(searcher.index.articles)
             if outdated:
@@ -305,6 +322,36 @@ class Dialogue:
         forged or from elsewhere, and gets what an outdated button gets.
         """
         return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
+
+    async def _choose(self, asker: Asker, choice: Choose) -> Pressed:
+        """A paragraph offered with an answer: shown as an answer is, and the reader's choice kept with the question's log entry.
+
+        The question is read back from the log to emphasise its words, only
+        when it was asked in this chat (`record_choice`, bound to the chat as
+        votes are): a forged button shows the paragraph, which is public, and
+        neither records anything nor reveals another chat's question.
+        """
+        searcher = self.searcher
+        if choice.generation != searcher.index.generation or not 0 <= choice.article_id < len(searcher.index.articles):
+            return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
+        answer = searcher.paragraph(choice.article_id, choice.section, max(choice.paragraph, 0))
+        article = answer.article
+        assert article is not None and answer.section is not None
+        question = None
+        if asker.user_id is not None:
+            chosen = Choice(
+                article.key, article.lang, answer.section_heading or "", -1 if answer.paragraph is None else answer.paragraph
+            )
+            try:
+                question = await self.watch.write(
+                    "choice", self.store.record_choice, choice.question_id, asker.chat_id, asker.user_id, chosen
+                )
+            except StoreError as error:
+                log.debug("chat %s: a choice was not saved: %s", asker.chat_id, error)
+        if question:
+            answer = replace(answer, question=question, matched_terms=searcher.matched(question, article.lang))
+        await self._remember(asker, article.key, article.lang, article.lang)
+        return Pressed(self._render(searcher, answer, article.lang))
 
     async def _vote(self, asker: Asker, vote: Vote) -> Pressed:
         """ "Helpful" or "not helpful": stored with the answer's log entry, one per reader (a second press changes it)."""
@@ -372,9 +419,12 @@ class Dialogue:
         return plain(message(await self.ui_language(asker), "unknown_command"))
 
     def _render(self, searcher: Searcher, answer: Answer, ui_lang: str, logged: int | None = None) -> Reply:
-        """The reply to an answer; `logged` (its question log id) adds the buttons to vote on it."""
+        """The reply to an answer; `logged` (its question log id) adds the buttons to vote on it, and makes a press on a
+        paragraph offered with it record the reader's choice."""
+        generation = searcher.index.generation
+        alternatives = alternative_buttons(answer, generation, logged)
         if answer.kind == "none" and answer.language not in searcher.languages:
-            return other_languages_reply(answer, searcher.languages)
+            return other_languages_reply(answer, searcher.languages, alternatives)
         translations: dict[str, int] = {}
         if answer.article_id is not None:
             for lang in searcher.languages:
@@ -385,7 +435,8 @@ class Dialogue:
             answer,
             emphasis=searcher.emphasis(answer),
             translations=translations,
-            generation=searcher.index.generation,
+            generation=generation,
             ui_lang=ui_lang,
-            votes=vote_buttons(logged, answer.language) if logged else (),
+            votes=vote_buttons(logged, answer.language) if logged and answer.kind != "none" else (),
+            alternatives=alternatives,
         )

@@ -38,6 +38,7 @@ from .store import (
     MIGRATIONS,
     SWEEP_EVERY,
     ChatState,
+    Choice,
     FloodOutcome,
     FloodScope,
     LoggedQuestion,
@@ -291,6 +292,27 @@ class PostgresStore:
         return True
 
     @_guarded
+    async def record_choice(self, question_id: int, chat_id: int, user_id: int, choice: Choice) -> str | None:
+        """The paragraph a reader chose for a question asked in `chat_id`; the question, or None (see `store.Store.record_choice`)."""
+        async with self._pool.acquire() as db, db.transaction():
+            question = await db.fetchval("SELECT question FROM questions WHERE id = $1 AND chat_id = $2", question_id, chat_id)
+            if question is None:
+                return None
+            await db.execute(
+                "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, chosen_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT (question_id, user_id) DO UPDATE SET "
+                "article_key = excluded.article_key, article_lang = excluded.article_lang, section = excluded.section, "
+                "paragraph = excluded.paragraph, chosen_at = excluded.chosen_at",
+                question_id,
+                user_id,
+                choice.article_key,
+                choice.article_lang,
+                choice.section,
+                choice.paragraph,
+            )
+        return str(question)
+
+    @_guarded
     async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]:
         rows = await self._pool.fetch(
             "SELECT q.question, coalesce(q.section, ''), v.n FROM (SELECT question_id, count(*) AS n, max(voted_at) AS last "
@@ -362,7 +384,7 @@ class PostgresStore:
 
     @_guarded
     async def prune_questions(self, before: datetime, limit: int) -> int:
-        """Deletes up to `limit` of the questions logged before `before`, oldest first, with their votes; how many.
+        """Deletes up to `limit` of the questions logged before `before`, oldest first, with their votes and choices; how many.
 
         Rows another instance is pruning at the same moment are skipped, not waited for.
         """
@@ -370,6 +392,7 @@ class PostgresStore:
             await self._pool.fetchval(
                 "WITH oldest AS (SELECT id FROM questions WHERE asked_at < $1 ORDER BY asked_at LIMIT $2 FOR UPDATE SKIP LOCKED), "
                 "votes_gone AS (DELETE FROM votes WHERE question_id IN (SELECT id FROM oldest)), "
+                "choices_gone AS (DELETE FROM choices WHERE question_id IN (SELECT id FROM oldest)), "
                 "gone AS (DELETE FROM questions WHERE id IN (SELECT id FROM oldest) RETURNING 1) SELECT count(*) FROM gone",
                 before,
                 limit,

@@ -14,12 +14,16 @@ import html
 from dataclasses import dataclass
 
 from ..language.languages import profile
+from ..search.index import HIGHLIGHTS
 from ..search.searcher import Answer
-from .callbacks import AUTOMATIC, SetLanguage, ShowHighlights, ShowParagraph, Vote, encode, show_section
+from .callbacks import AUTOMATIC, Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, encode, show_section
 from .messages import message
 
 LIMIT = 4096
 LABEL_LIMIT = 60
+ALTERNATIVE_LABEL_LIMIT = 24
+"""Characters of a section heading on a button offering another paragraph: two share one row, and a phone shows
+about this much of each before cutting the label off itself."""
 LANGUAGES_PER_ROW = 3
 
 
@@ -105,12 +109,38 @@ def plain(text: str) -> Reply:
     return Reply(pack([("\n\n", piece) for piece in _fit(text, [], LIMIT)]))
 
 
-def _label(text: str) -> str:
-    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1].rstrip() + "…"
+def _label(text: str, limit: int = LABEL_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _rows(buttons: list[Button], per_row: int) -> list[tuple[Button, ...]]:
     return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def alternative_buttons(answer: Answer, generation: str, question_id: int | None) -> tuple[Button, ...]:
+    """One button per paragraph offered with an answer (or a "no answer"), labelled with its section's heading.
+
+    Two paragraphs of one section (the answer's among them) are told apart by
+    the paragraph's number. With the question's log id, a press records the
+    reader's choice with it (`Choose`); without (the log could not be
+    written), it only shows the paragraph.
+    """
+    sections = [(a.article_id, a.section) for a in answer.alternatives]
+    if answer.article_id is not None and answer.section is not None:
+        sections.append((answer.article_id, answer.section))
+    buttons = []
+    for offered in answer.alternatives:
+        shared = offered.section != HIGHLIGHTS and sections.count((offered.article_id, offered.section)) > 1
+        number = f" ¶{offered.paragraph + 1}" if shared else ""
+        label = _label(offered.heading or offered.article.title, ALTERNATIVE_LABEL_LIMIT - len(number)) + number
+        if question_id:
+            action = Choose(generation, question_id, offered.article_id, offered.section, offered.paragraph)
+        elif offered.section == HIGHLIGHTS:
+            action = ShowHighlights(generation, offered.article_id)
+        else:
+            action = ShowParagraph(generation, offered.article_id, offered.section, offered.paragraph)
+        buttons.append(Button(label, encode(action)))
+    return tuple(buttons)
 
 
 def answer_reply(
@@ -121,20 +151,27 @@ def answer_reply(
     generation: str,
     ui_lang: str,
     votes: tuple[Button, ...] = (),
+    alternatives: tuple[Button, ...] = (),
 ) -> Reply:
     """The reply to a question (or a button): the text and where to go from there.
 
     `translations` maps each other language the article exists in to that
-    translation's id, so its buttons show the same paragraph there.
+    translation's id, so its buttons show the same paragraph there. The
+    `alternatives` (`alternative_buttons`) are one row directly under the
+    answer, before the votes, the key points, the translations and the
+    sections worth asking about next.
     """
+    offered = [alternatives] if alternatives else []
     if answer.kind == "none" or answer.article is None:
         lines = [("", escape(shown_text(answer)))]
-        if answer.suggestions:
+        if alternatives:
+            lines.append(("\n\n", escape(message(answer.language, "maybe_these"))))
+        elif answer.suggestions:
             lines.append(("\n\n", escape(message(answer.language, "try_asking"))))
         buttons = [
             Button(_label(s.heading), encode(show_section(generation, s.article_id, s.section))) for s in answer.suggestions
         ]
-        return Reply(pack(lines), tuple(_rows(buttons, 1)))
+        return Reply(pack(lines), tuple(offered + _rows(buttons, 1)))
 
     article = answer.article
     rows: list[tuple[Button, ...]] = []
@@ -159,7 +196,7 @@ def answer_reply(
         ]
     rows += _rows(others, LANGUAGES_PER_ROW)
     rows += [(Button(_label(s.heading), encode(show_section(generation, s.article_id, s.section))),) for s in answer.suggestions]
-    return Reply(pack(blocks), ((votes,) if votes else ()) + tuple(rows))
+    return Reply(pack(blocks), tuple(offered) + ((votes,) if votes else ()) + tuple(rows))
 
 
 def vote_buttons(question_id: int, lang: str, chosen: bool | None = None) -> tuple[Button, ...]:
@@ -173,16 +210,21 @@ def vote_buttons(question_id: int, lang: str, chosen: bool | None = None) -> tup
     )
 
 
-def other_languages_reply(answer: Answer, languages: list[str]) -> Reply:
+def other_languages_reply(answer: Answer, languages: list[str], alternatives: tuple[Button, ...] = ()) -> Reply:
     """No answer, for a reader who writes in a language the content lacks: all of it in their language.
 
     Section titles would be in whichever content language the question looked
     most like (Danish or Italian under an English sentence); instead the
     buttons offer the content's languages, each by its own name, to choose.
+    The paragraphs its meaning found plausible (`alternatives`), shown in a
+    language the reader can use, come first.
     """
-    lines = [("", escape(shown_text(answer))), ("\n\n", escape(message(answer.language, "content_languages")))]
+    lines = [("", escape(shown_text(answer)))]
+    if alternatives:
+        lines.append(("\n\n", escape(message(answer.language, "maybe_these"))))
+    lines.append(("\n\n", escape(message(answer.language, "content_languages"))))
     buttons = [Button(profile(lang).native_name, encode(SetLanguage(lang))) for lang in languages]
-    return Reply(pack(lines), tuple(_rows(buttons, LANGUAGES_PER_ROW)))
+    return Reply(pack(lines), tuple(([alternatives] if alternatives else []) + _rows(buttons, LANGUAGES_PER_ROW)))
 
 
 def language_menu(text: str, current: str | None, languages: list[str], ui_lang: str) -> Reply:

@@ -205,6 +205,33 @@ MIGRATIONS: tuple[Migration, ...] = (
         DROP INDEX votes_by_time;
         """,
     ),
+    Migration(
+        "readers' choices among the paragraphs offered with an answer",
+        sqlite="""
+        CREATE TABLE choices (
+            question_id INTEGER NOT NULL REFERENCES questions (id),
+            user_id INTEGER NOT NULL,
+            article_key TEXT NOT NULL,
+            article_lang TEXT NOT NULL,
+            section TEXT NOT NULL,
+            paragraph INTEGER NOT NULL,
+            chosen_at TEXT NOT NULL,
+            PRIMARY KEY (question_id, user_id)
+        );
+        """,
+        postgres="""
+        CREATE TABLE choices (
+            question_id BIGINT NOT NULL REFERENCES questions (id),
+            user_id BIGINT NOT NULL,
+            article_key TEXT NOT NULL,
+            article_lang TEXT NOT NULL,
+            section TEXT NOT NULL,
+            paragraph INTEGER NOT NULL,
+            chosen_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (question_id, user_id)
+        );
+        """,
+    ),
 )
 SWEEP_EVERY = 1000
 """Admissions (and deliveries) between deletions of idle users' flood rows of that scope (and of forgotten deliveries)."""
@@ -243,6 +270,18 @@ class LoggedQuestion:
             self.kind != "none",
             question_key(self.question),
         )
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The paragraph a reader tapped among those offered with an answer or a "no answer": what they were looking for."""
+
+    article_key: str
+    article_lang: str
+    section: str
+    """The section's heading, as the question log names the section that answered."""
+    paragraph: int
+    """The paragraph's place in its section, from 0 (-1: the article's key points)."""
 
 
 @dataclass(frozen=True)
@@ -591,6 +630,29 @@ class Store:
         await self._db.commit()
         return True
 
+    @_write
+    async def record_choice(self, question_id: int, chat_id: int, user_id: int, choice: Choice) -> str | None:
+        """The paragraph a reader chose among those offered for a question asked in `chat_id`; the question, or None.
+
+        Bound to the chat as votes are (`vote`): a log id from elsewhere is no
+        question of the reader's, and records nothing. A second choice
+        replaces the first: the last paragraph tapped is the one that helped.
+        """
+        query = "SELECT question FROM questions WHERE id = ? AND chat_id = ?"
+        async with self._db.execute(query, (question_id, chat_id)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        await self._db.execute(
+            "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, chosen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question_id, user_id) DO UPDATE SET article_key = excluded.article_key, "
+            "article_lang = excluded.article_lang, section = excluded.section, paragraph = excluded.paragraph, "
+            "chosen_at = excluded.chosen_at",
+            (question_id, user_id, choice.article_key, choice.article_lang, choice.section, choice.paragraph, _now()),
+        )
+        await self._db.commit()
+        return str(row[0])
+
     async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]:
         """The answers marked "not helpful" (since `since`), most often first, then the newest: what to rewrite.
 
@@ -659,7 +721,7 @@ class Store:
 
     @_write
     async def prune_questions(self, before: datetime, limit: int) -> int:
-        """Deletes up to `limit` of the questions logged before `before`, oldest first, with their votes; how many.
+        """Deletes up to `limit` of the questions logged before `before`, oldest first, with their votes and choices; how many.
 
         One short transaction per call (see `retention`), so the file's write
         lock is never held for long whatever the log's size.
@@ -671,6 +733,7 @@ class Store:
             return 0
         listed = ", ".join("?" * len(ids))
         await self._db.execute(f"DELETE FROM votes WHERE question_id IN ({listed})", ids)
+        await self._db.execute(f"DELETE FROM choices WHERE question_id IN ({listed})", ids)
         cursor = await self._db.execute(f"DELETE FROM questions WHERE id IN ({listed})", ids)
         await self._db.commit()
         return cursor.rowcount

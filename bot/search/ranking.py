@@ -21,7 +21,7 @@ A question is read in one language at a time (`searcher` decides which):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -57,6 +57,12 @@ class Ranked:
     since a question's meaning is as near a paragraph in one language as in its translation."""
     decisive: bool = False
     """Whether the words alone answer, with a clear lead over the runner-up: the question's meaning need not be read."""
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Each candidate's rank score, in the order of `candidates`."""
+    coverage: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Each candidate's lexical confidence, in the order of `candidates`."""
+    lead: float = 0.0
+    """How clearly the words alone single out one candidate (`signals.lexical_lead`)."""
 
 
 class LanguageRanker:
@@ -230,15 +236,29 @@ class LanguageRanker:
             return Ranked(self.lang, None, 0.0, False, [], [])
         if not len(reading.candidates):
             return Ranked(self.lang, None, 0.0, reading.summary, reading.groups, [])
-        positions = order(score(reading, self.signals))
+        totals = score(reading, self.signals)
+        positions = order(totals)
         best = positions[0]
         first = Pick(int(reading.candidates[best]), float(confidence(reading)[best]), float(lexical_confidence(reading)[best]))
         pick = adjust(reading, first)
         ordered = reading.candidates[positions].tolist()
         lexical = min(1.0, pick.lexical)
-        decisive = pick.confidence >= self.config.threshold and lexical_lead(reading) >= 1.0
+        lead = lexical_lead(reading)
+        decisive = pick.confidence >= self.config.threshold and lead >= 1.0
+        scores = totals[positions]
+        coverage = lexical_confidence(reading)[positions]
         return Ranked(
-            self.lang, pick.unit, min(1.0, pick.confidence), reading.summary, reading.groups, ordered, lexical, decisive
+            self.lang,
+            pick.unit,
+            min(1.0, pick.confidence),
+            reading.summary,
+            reading.groups,
+            ordered,
+            lexical,
+            decisive,
+            scores,
+            coverage,
+            lead,
         )
 
     def read(self, question: str, vector: np.ndarray | None = None) -> Reading:

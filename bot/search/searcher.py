@@ -7,14 +7,16 @@
    suggestions, so an out-of-scope question is not answered with the least
    bad paragraph;
 3. the answer: the paragraph, or the article's highlights for a summary
-   request, with the sections worth asking about next.
+   request, with the paragraphs about as likely to be the right one
+   (`calibration`: offered one tap away, or with a "no answer") and the
+   sections worth asking about next.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 import numpy as np
@@ -25,8 +27,9 @@ from ..language.frequencies import WordFrequencies
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
 from ..language.textnorm import clean, lower, normalize, word_spans
+from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide
 from .embedding import E5Embedder, Embedder, QuestionCache
-from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
+from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
 from .reading import SEMANTIC
 from .signals import SIGNALS, Signal
@@ -53,6 +56,45 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """A paragraph offered one tap away from the answer, or with a "no answer": about as likely to be the right one."""
+
+    article: Article
+    article_id: int
+    section: int
+    """Section index, or `HIGHLIGHTS`."""
+    paragraph: int
+    heading: str
+    """Its section's heading: what the button says."""
+    text: str
+    """What the reader sees after the tap: the paragraph, or the article's highlights."""
+    probability: float
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """One candidate as the decision weighed it: where it is, what its model read, and how likely it is right."""
+
+    article_id: int
+    """The article it was found in (for a question in a language the content lacks, before it is shown translated)."""
+    section: int
+    paragraph: int
+    features: Features
+    probability: float
+
+
+@dataclass(frozen=True)
+class Weighing:
+    """Every candidate the decision weighed for one question, the first first: what `benchmarks/calibration.py` refits on."""
+
+    across: bool
+    """Found by meaning across languages: the question is in a language the content lacks."""
+    answerable: bool
+    """Whether the question is answered at all (a content language's confidence, else `Calibration.across_answer`)."""
+    candidates: tuple[Weighed, ...]
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     language: str
@@ -72,6 +114,13 @@ class Answer:
     read_as: str | None = None
     """The language the question was written in, when the content lacks it and the answer was found by meaning
     in another: the reply says so, in `language`."""
+    alternatives: tuple[Alternative, ...] = ()
+    """The paragraphs about as likely as the answer (or, with "none", plausible), best first, at most two."""
+    probability: float | None = None
+    """How likely the answer's paragraph is the right one (`calibration`); None where the words alone decide,
+    for the key points, and for a paragraph shown on request."""
+    weighing: Weighing | None = field(default=None, compare=False, repr=False)
+    """What the decision read, for refitting it."""
 
     @property
     def section_heading(self) -> str | None:
@@ -194,11 +243,12 @@ class Searcher:
             lang = reader or (chosen.lang if chosen else guess.best)
             if chosen is None or lang != chosen.lang:
                 chosen = self.rankers[lang].rank(question, vector) if lang in self.rankers else None
-        answer = self._compose(question, chosen, conversation, fallback_language=reader)
         lexical = chosen is not None and (chosen.summary or chosen.lexical >= self.config.threshold)
-        foreign = None if lexical or chosen is None else self._written_in_another_language(question, answer.language, hint)
+        foreign = None if lexical or chosen is None else self._written_in_another_language(question, chosen.lang, hint)
         if foreign:
-            answer = self._across_languages(question, foreign, (language, hint, self.default_language), vector)
+            answer = self.across_languages(question, foreign, (language, hint, self.default_language), vector)
+        else:
+            answer = self._compose(question, chosen, conversation, fallback_language=reader, vector=vector)
         conversation.language = answer.language
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
@@ -256,7 +306,7 @@ class Searcher:
                 return lang
         return None
 
-    def _across_languages(
+    def across_languages(
         self, question: str, foreign: str, preferences: tuple[str | None, ...], vector: np.ndarray | None
     ) -> Answer:
         """A question in a language the content lacks, answered by meaning from the articles, in a language the reader can use.
@@ -264,39 +314,204 @@ class Searcher:
         The multilingual model places "how much does an account manager earn"
         near the salary paragraph of every translation; translations are
         parallel, so each position (article, section, paragraph) is scored by
-        its best similarity in any language, and the answer is that paragraph
-        in the reader's chosen language, else their app language, else the
-        default one, when the article is written in it. Below
-        `across_threshold` the reply is "no answer", in the question's own
-        language.
+        its best similarity in any language. Below `across_threshold` (this
+        model's answers across languages were never right there) the reply
+        is "no answer", in the question's own language. Above it, whether the
+        best is the answer is the calibrated decision's
+        (`calibration.AcrossFirst`): how similar it is, and how far it stands
+        out from the next position and from every paragraph; below
+        `Calibration.across_answer`, "no answer" with the plausible
+        paragraphs. Every paragraph is shown in the reader's chosen language,
+        else their app language, else the default one, when the article is
+        written in it.
         """
         refused = Answer(question, foreign, "none", "", score=0.0)
         if self.embedder is None or not self._says_something(question, foreign):
             return refused
         if vector is None:
             vector = self.embedder.query(question[:MAX_EMBEDDED_CHARS])
-        best: tuple[float, str, int] | None = None
+        positions, spread = self._nearest_positions(vector)
+        if not positions:
+            return refused
+        config, calibration = self.config, self.config.calibration
+        best = positions[0][0]
+        if best < config.across_threshold:
+            return refused
+        second = positions[1][0] if len(positions) > 1 else best
+        first = AcrossFirst(
+            (best - config.across_threshold) / config.semantic_scale, (best - second) / config.semantic_scale, spread
+        )
+        others = [AcrossNext((similarity - best) / config.semantic_scale) for similarity, _, _ in positions[1:]]
+        features: list[Features] = [first, *others]
+        probabilities = [calibration.across_first.probability(first), *map(calibration.across_next.probability, others)]
+        answerable = probabilities[0] >= calibration.across_answer
+        weighed = []
+        for (_, lang, unit), values, probability in zip(positions, features, probabilities, strict=True):
+            idx = self.index.by_lang[lang]
+            position = (int(idx.unit_article[unit]), int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
+            weighed.append(Weighed(*position, values, probability))
+        weighing = Weighing(True, answerable, tuple(weighed))
+        decision = decide(probabilities, answerable, calibration, across=True)
+        shown = [self._translated(w, preferences) for w in weighed]
+        answer = self.paragraph(*shown[0])
+        alternatives = self._alternatives(
+            shown, decision.offered, probabilities, exclude=_position(answer) if answerable else None
+        )
+        score = round(max(0.0, min(1.0, config.threshold + (best - config.across_threshold) * config.semantic_slope)), 3)
+        if not answerable:
+            return Answer(question, foreign, "none", "", score=score, alternatives=alternatives, weighing=weighing)
+        return replace(
+            answer,
+            question=question,
+            score=score,
+            read_as=foreign,
+            alternatives=alternatives,
+            probability=round(probabilities[0], 3),
+            weighing=weighing,
+        )
+
+    def _nearest_positions(self, vector: np.ndarray) -> tuple[list[tuple[float, str, int]], float]:
+        """The positions most similar to the question in any language, best first, and how far the best stands out.
+
+        Each position (article, section, paragraph) counts once, by its most
+        similar translation; at most `Calibration.pool` of them. How far the
+        best stands out is its similarity less the mean over every paragraph
+        of every language, in their standard deviations.
+        """
+        pool, keys = self.config.calibration.pool, self.index.articles.keys
+        nearest: list[tuple[float, str, int]] = []
+        every = []
         for lang, idx in self.index.by_lang.items():
             if idx.unit_vectors is None:
                 continue
             similarity = idx.unit_vectors.similarity(vector)
-            unit = int(np.argmax(similarity))
-            if best is None or float(similarity[unit]) > best[0]:
-                best = (float(similarity[unit]), lang, unit)
-        if best is None or best[0] < self.config.across_threshold:
-            return refused
-        similarity, lang, unit = best
-        idx = self.index.by_lang[lang]
-        article_id = int(idx.unit_article[unit])
+            every.append(similarity)
+            top = np.argsort(-similarity, kind="stable")[:pool]
+            nearest += [(float(similarity[unit]), lang, int(unit)) for unit in top]
+        nearest.sort(key=lambda found: -found[0])
+        positions, seen = [], set()
+        for similarity, lang, unit in nearest:
+            idx = self.index.by_lang[lang]
+            key = (keys[int(idx.unit_article[unit])], int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
+            if key not in seen and len(positions) < pool:
+                seen.add(key)
+                positions.append((similarity, lang, unit))
+        if not positions:
+            return [], 0.0
+        values = np.concatenate(every)
+        deviation = float(values.std())
+        return positions, (positions[0][0] - float(values.mean())) / deviation if deviation else 0.0
+
+    def _translated(self, weighed: Weighed, preferences: tuple[str | None, ...]) -> tuple[int, int, int]:
+        """The position of a paragraph found in any language, in the first preferred language its article is written in."""
         for target in preferences:
-            translated = self.translation(article_id, target) if target else None
+            translated = self.translation(weighed.article_id, target) if target else None
             if translated is not None:
-                article_id = translated
-                break
-        section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
-        answer = self.paragraph(article_id, section, paragraph)
-        confidence = self.config.threshold + (similarity - self.config.across_threshold) * self.config.semantic_slope
-        return replace(answer, question=question, score=round(min(1.0, confidence), 3), read_as=foreign)
+                return translated, weighed.section, weighed.paragraph
+        return weighed.article_id, weighed.section, weighed.paragraph
+
+    def _alternatives(
+        self,
+        positions: list[tuple[int, int, int]],
+        offered: tuple[int, ...],
+        probabilities: list[float],
+        exclude: tuple[int, int, int] | None,
+    ) -> tuple[Alternative, ...]:
+        """The offered candidates as the reader will see them after a tap, each position once and none the answer's."""
+        out: list[Alternative] = []
+        seen = {exclude} if exclude else set()
+        for at in offered:
+            shown = self.paragraph(*positions[at])
+            position = _position(shown)
+            if position is None or position in seen:
+                continue
+            seen.add(position)
+            article_id, section, paragraph = position
+            assert shown.article is not None
+            heading, probability = shown.section_heading or "", round(probabilities[at], 3)
+            out.append(Alternative(shown.article, article_id, section, paragraph, heading, shown.text, probability))
+        return tuple(out)
+
+    def _weigh(self, ranked: Ranked, vector: np.ndarray | None, answerable: bool) -> Weighing | None:
+        """A content language's candidates, the answer's first, each with the probability that it is the right one.
+
+        At most `Calibration.pool` of them, in rank order after the first (see
+        `calibration.First` and `calibration.Next` for what is read).
+        """
+        if ranked.unit is None or not ranked.candidates:
+            return None
+        calibration, idx = self.config.calibration, self.index.by_lang[ranked.lang]
+        units, scores, coverage = list(ranked.candidates), ranked.scores.tolist(), ranked.coverage.tolist()
+        if ranked.unit in units:
+            at = units.index(ranked.unit)
+            order = [at, *(i for i in range(len(units)) if i != at)]
+            units, scores, coverage = [units[i] for i in order], [scores[i] for i in order], [coverage[i] for i in order]
+        else:  # the topic's opening paragraph (`signals.topic_lead`), which relevance may not have offered
+            units, scores, coverage = [ranked.unit, *units], [max(scores), *scores], [ranked.lexical, *coverage]
+        units, scores, coverage = units[: calibration.pool], scores[: calibration.pool], coverage[: calibration.pool]
+        translations = self._translation_similarity(ranked.lang, units, vector)
+        ranks = [float(np.log1p(np.count_nonzero(translations > value))) for value in translations]
+        articles, sections = idx.unit_article[units], idx.unit_section[units]
+        features: list[Features] = [
+            First(
+                min(1.0, ranked.confidence),
+                min(1.0, ranked.lexical),
+                ranked.lead,
+                scores[0] - max(scores[1:], default=scores[0]),
+                ranks[0],
+            )
+        ]
+        features += [
+            Next(
+                min(1.0, ranked.confidence),
+                scores[i] - scores[0],
+                min(1.0, coverage[i]),
+                float(articles[i] == articles[0] and sections[i] == sections[0]),
+                float(articles[i] == articles[0]),
+                ranks[i],
+            )
+            for i in range(1, len(units))
+        ]
+        weighed = tuple(
+            Weighed(
+                int(articles[i]),
+                int(sections[i]),
+                int(idx.unit_paragraph[unit]),
+                features[i],
+                (calibration.first if i == 0 else calibration.next).probability(features[i]),
+            )
+            for i, unit in enumerate(units)
+        )
+        return Weighing(False, answerable, weighed)
+
+    def _translation_similarity(self, lang: str, units: list[int], vector: np.ndarray | None) -> np.ndarray:
+        """Per unit, the mean similarity to the question of the same paragraph in the content's other languages.
+
+        The meaning of a paragraph's translations is a second reading of it,
+        with other words: where they agree with the ranking, the ranking is
+        likelier right. A paragraph no other language has counts its own
+        similarity; without vectors every unit counts 0.
+        """
+        own = self.index.by_lang[lang]
+        if vector is None or own.unit_vectors is None:
+            return np.zeros(len(units))
+        out = []
+        for unit in units:
+            article_id, section, paragraph = (
+                int(own.unit_article[unit]),
+                int(own.unit_section[unit]),
+                int(own.unit_paragraph[unit]),
+            )
+            found = []
+            for other_lang, other in self.index.by_lang.items():
+                translated = self.translation(article_id, other_lang) if other_lang != lang else None
+                if translated is None or other.unit_vectors is None:
+                    continue
+                at = _unit_at(other, translated, section, paragraph)
+                if at is not None:
+                    found.append(float(other.unit_vectors.similarity(vector)[at]))
+            out.append(sum(found) / len(found) if found else float(own.unit_vectors.similarity(vector)[unit]))
+        return np.array(out)
 
     def _says_something(self, question: str, lang: str) -> bool:
         """Whether a question in a language the content lacks has a word the articles could answer it on.
@@ -347,7 +562,19 @@ class Searcher:
 
     # -- the reply --------------------------------------------------------
 
-    def _compose(self, question: str, ranked: Ranked | None, conversation: Conversation, fallback_language: str | None) -> Answer:
+    def _compose(
+        self,
+        question: str,
+        ranked: Ranked | None,
+        conversation: Conversation,
+        fallback_language: str | None,
+        vector: np.ndarray | None = None,
+    ) -> Answer:
+        """The reply to a question in a content language: the answer and what is offered with it (`calibration.decide`).
+
+        Where the words alone decide (`Ranked.decisive`, the question not
+        embedded) and for the key points, the answer stands alone.
+        """
         if ranked is None:
             lang = fallback_language or self.languages[0]
             return Answer(question, lang, "none", "", suggestions=self._suggest(lang, [], None, conversation))
@@ -361,37 +588,52 @@ class Searcher:
                 article_id = self._context_article(lang, conversation)
             if article_id is not None and self.index.articles[article_id].highlights:
                 return self._highlights(question, lang, article_id, ranked)
+        weighing = None if ranked.decisive and vector is None else self._weigh(ranked, vector, answered)
+        probabilities = [w.probability for w in weighing.candidates] if weighing else []
+        decision = decide(probabilities, answered, self.config.calibration)
+        positions = [(w.article_id, w.section, w.paragraph) for w in weighing.candidates] if weighing else []
         if not answered:
+            alternatives = self._alternatives(positions, decision.offered, probabilities, exclude=None)
             return Answer(
                 question,
                 lang,
                 "none",
                 "",
                 score=round(ranked.confidence, 3),
-                suggestions=self._suggest(lang, ranked.candidates, None, conversation),
+                suggestions=() if alternatives else self._suggest(lang, ranked.candidates, None, conversation),
+                alternatives=alternatives,
+                weighing=weighing,
             )
         unit = ranked.unit
         article_id = int(idx.unit_article[unit])
         section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
+        exclude = (article_id, section, paragraph)
+        alternatives = self._alternatives(positions, decision.offered, probabilities, exclude=exclude)
+        taken = {(a.article_id, a.section) for a in alternatives}
         if section == HIGHLIGHTS:
-            return self._highlights(question, lang, article_id, ranked)
-        return self._unit_answer(
-            article_id,
-            section,
-            paragraph,
-            question=question,
-            score=round(ranked.confidence, 3),
-            suggestions=self._suggest(lang, ranked.candidates, (article_id, section), conversation),
-            matched_terms=self.rankers[ranked.lang].matched(ranked),
-        )
+            answer = self._highlights(question, lang, article_id, ranked, taken)
+        else:
+            answer = self._unit_answer(
+                article_id,
+                section,
+                paragraph,
+                question=question,
+                score=round(ranked.confidence, 3),
+                suggestions=self._suggest(lang, ranked.candidates, (article_id, section), conversation, taken),
+                matched_terms=self.rankers[ranked.lang].matched(ranked),
+            )
+        probability = round(probabilities[0], 3) if probabilities else None
+        return replace(answer, alternatives=alternatives, probability=probability, weighing=weighing)
 
-    def _highlights(self, question: str, lang: str, article_id: int, ranked: Ranked) -> Answer:
+    def _highlights(
+        self, question: str, lang: str, article_id: int, ranked: Ranked, taken: Collection[tuple[int, int]] = ()
+    ) -> Answer:
         return self._unit_answer(
             article_id,
             HIGHLIGHTS,
             question=question,
             score=round(max(ranked.confidence, self.config.threshold if ranked.summary else 0.0), 3),
-            suggestions=self._suggest(lang, ranked.candidates, (article_id, HIGHLIGHTS), Conversation()),
+            suggestions=self._suggest(lang, ranked.candidates, (article_id, HIGHLIGHTS), Conversation(), taken),
             matched_terms=self.rankers[ranked.lang].matched(ranked),
         )
 
@@ -423,6 +665,17 @@ class Searcher:
             score=score,
             suggestions=suggestions,
             matched_terms=matched_terms,
+        )
+
+    def matched(self, question: str, lang: str) -> frozenset[str]:
+        """The index terms of `lang` that the question's words resolve to: what a paragraph shown for it emphasises."""
+        ranker = self.rankers.get(lang)
+        if ranker is None:
+            return frozenset()
+        return frozenset(
+            ranker.term_names[term_id]
+            for group in ranker.read(question[:MAX_QUESTION_CHARS]).groups
+            for term_id, _ in group.terms
         )
 
     def emphasis(self, answer: Answer) -> list[tuple[int, int]]:
@@ -466,13 +719,21 @@ class Searcher:
         return self.main_article(lang)
 
     def _suggest(
-        self, lang: str, candidates: list[int], exclude: tuple[int, int] | None, conversation: Conversation
+        self,
+        lang: str,
+        candidates: list[int],
+        exclude: tuple[int, int] | None,
+        conversation: Conversation,
+        taken: Collection[tuple[int, int]] = (),
     ) -> tuple[Suggestion, ...]:
-        """Up to three other sections worth asking about: the nearest misses first, then the article's own."""
+        """Up to three other sections worth asking about: the nearest misses first, then the article's own.
+
+        Sections in `taken` (the alternatives') are offered already.
+        """
         idx = self.index.by_lang.get(lang)
         if idx is None:
             return ()
-        seen: set[tuple[int, int]] = {exclude} if exclude else set()
+        seen: set[tuple[int, int]] = {*taken, exclude} if exclude else set(taken)
         out: list[Suggestion] = []
 
         def add(article_id: int, section: int) -> None:
@@ -490,6 +751,21 @@ class Searcher:
             for section in range(len(self.index.articles.headings[fallback])):
                 add(fallback, section)
         return tuple(out)
+
+
+def _position(answer: Answer) -> tuple[int, int, int] | None:
+    """Where a shown answer is: (article, section, paragraph), the highlights' paragraph being `HIGHLIGHTS`."""
+    if answer.article_id is None or answer.section is None:
+        return None
+    return answer.article_id, answer.section, HIGHLIGHTS if answer.paragraph is None else answer.paragraph
+
+
+def _unit_at(idx: LanguageIndex, article_id: int, section: int, paragraph: int) -> int | None:
+    """The unit of one article's paragraph in a language's index: units are stored article by article, in order."""
+    start = idx.lead_unit(article_id)
+    end = int(np.searchsorted(idx.unit_article, article_id, side="right"))
+    found = np.flatnonzero((idx.unit_section[start:end] == section) & (idx.unit_paragraph[start:end] == paragraph))
+    return start + int(found[0]) if len(found) else None
 
 
 @cache

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .calibration import Calibration
+
 
 @dataclass(frozen=True)
 class RankingConfig:
@@ -112,7 +114,9 @@ class RankingConfig:
     # -- the answer decision (`searcher`) ---------------------------------------
 
     threshold: float = 0.6
-    """Minimum confidence to answer; calibrated on the project's own question sets (see README)."""
+    """Minimum confidence to answer a question in a content language; below it the reply is "no answer". Calibrated
+    on the question sets: every stricter rule measured (`benchmarks/calibration.py`) cost more right answers than
+    it caught questions the content cannot answer."""
     tie: float = 0.05
     """Confidences this close are a tie between languages, settled by the reader's preferences, not the score."""
     plausible: float = 0.05
@@ -124,6 +128,8 @@ class RankingConfig:
     to be read as the app's."""
     suggestions: int = 3
     """Other sections offered beside an answer or a "no answer": enough to choose from, few enough to read."""
+    calibration: Calibration = Calibration()
+    """How sure the first answer is, and which other paragraphs are offered with it (`calibration`)."""
 
     disabled: frozenset[str] = frozenset()
     """Signals and adjustments switched off by name (see `searcher.SWITCHES`), to measure each alone."""

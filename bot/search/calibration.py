@@ -1,0 +1,192 @@
+"""How likely the first answer is right, which other paragraphs are about as likely, and what the reader is offered.
+
+A person in the bot's place answers when sure, answers and asks back when two
+readings are close, and says "I don't know" when nothing fits. That is one
+decision with three outcomes, made on probabilities rather than raw scores:
+
+- the probability that the first candidate is right, a logistic model over
+  what the ranking already knows of it (`First`, `AcrossFirst`);
+- for each other candidate, the probability that it is the right one
+  (`Next`, `AcrossNext`), so "about as likely" means the same whatever the
+  question;
+- `decide`: at `sure` or more the answer stands alone; below it, the
+  candidates at least `close` times as likely as the first are offered with
+  it, at most `MAX_OFFERED`; a question the content does not answer gets "no
+  answer", with the candidates at least `plausible` when there are any.
+
+Each model is a handful of named coefficients (`Model`) over features that
+hold for any article, in any language: how much of the question the words
+cover, how clearly they lead, how far the rank score and the meaning of the
+paragraph's translations set a candidate apart. `benchmarks/calibration.py`
+fits them with each question set held out in turn and prints the table that
+chose them; docs/matching.md says why this form.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from functools import cache
+
+MAX_OFFERED = 2
+"""Other paragraphs offered at most: one row of buttons, each label still readable on a phone."""
+
+
+@dataclass(frozen=True)
+class First:
+    """The first candidate of a question in a content language, as the model of its probability reads it."""
+
+    confidence: float
+    """How sure the ranking is that it answers at all (the surer of its lexical and semantic confidence), at most 1:
+    what tells a question the content cannot answer from one it answers in a paragraph the ranking did not put first."""
+    lexical: float
+    """Its lexical confidence (the share of the question's meaning its words cover), at most 1."""
+    lead: float
+    """How clearly the words alone single it out (`signals.lexical_lead`): 0 to 1."""
+    margin: float
+    """Its rank score's lead over the runner-up's: how far the fused ranking sets it apart."""
+    translations: float
+    """log(1 + its rank among the candidates by the similarity of its translations to the question): whether the
+    meaning of the same paragraph in the other languages agrees that it comes first (0 when it does)."""
+
+
+@dataclass(frozen=True)
+class Next:
+    """Another candidate of a question in a content language."""
+
+    confidence: float
+    """The first candidate's confidence (`First.confidence`): a question nothing answers has no right candidate."""
+    gap: float
+    """Its rank score minus the first's (at most 0)."""
+    lexical: float
+    """Its lexical confidence, at most 1."""
+    same_section: float
+    """1 when it is in the first's section: a near miss is most often the neighbouring paragraph."""
+    same_article: float
+    """1 when it is in the first's article."""
+    translations: float
+    """log(1 + its rank among the candidates by the similarity of its translations to the question)."""
+
+
+@dataclass(frozen=True)
+class AcrossFirst:
+    """The first candidate of a question in a language the content lacks, found by meaning alone."""
+
+    similarity: float
+    """Its similarity above `RankingConfig.across_threshold`, in `semantic_scale` steps."""
+    margin: float
+    """Its similarity's lead over the next paragraph's (another position), in `semantic_scale` steps."""
+    spread: float
+    """How far it stands out from every paragraph: its similarity less their mean, in their standard deviations.
+    A question on a neighbouring subject ("what is the savings rate at my bank") is near many finance paragraphs
+    and stands out from none."""
+
+
+@dataclass(frozen=True)
+class AcrossNext:
+    """Another candidate of a question in a language the content lacks."""
+
+    gap: float
+    """Its similarity less the first's, in `semantic_scale` steps (at most 0)."""
+
+
+Features = First | Next | AcrossFirst | AcrossNext
+
+
+@dataclass(frozen=True)
+class Model:
+    """A logistic model: the probability is 1 / (1 + exp(-(bias + Σ weight × feature))).
+
+    `weights` name the fields of the features it reads, in their order, so a
+    coefficient cannot be applied to the wrong feature.
+    """
+
+    bias: float
+    weights: tuple[tuple[str, float], ...]
+
+    def probability(self, features: Features) -> float:
+        if _names(type(features)) != tuple(name for name, _ in self.weights):
+            raise ValueError(f"a model of {[name for name, _ in self.weights]} applied to {list(_names(type(features)))}")
+        z = self.bias + sum(weight * getattr(features, name) for name, weight in self.weights)
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+@cache
+def _names(kind: type) -> tuple[str, ...]:
+    """The features a kind of candidate has, in order (worked out once: a question weighs a dozen candidates)."""
+    return tuple(f.name for f in fields(kind))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The fitted numbers of the decision (`benchmarks/calibration.py` refits them and prints how they were chosen)."""
+
+    first: Model = Model(
+        -3.47, (("confidence", 2.99), ("lexical", 2.22), ("lead", 1.53), ("margin", 0.99), ("translations", -1.0))
+    )
+    """P(the first candidate is right), question in a content language."""
+    next: Model = Model(
+        -3.43,
+        (
+            ("confidence", 1.32),
+            ("gap", 1.7),
+            ("lexical", 1.63),
+            ("same_section", 0.65),
+            ("same_article", 1.2),
+            ("translations", -0.87),
+        ),
+    )
+    """P(another candidate is the right one), question in a content language."""
+    across_first: Model = Model(-0.98, (("similarity", 0.21), ("margin", 1.64), ("spread", 0.1)))
+    """P(the first candidate is right), question in a language the content lacks."""
+    across_next: Model = Model(-0.92, (("gap", 2.09),))
+    """P(another candidate is the right one), question in a language the content lacks."""
+    sure: float = 0.95
+    """Probability of the first candidate from which it is answered alone."""
+    close: float = 0.3
+    """Share of the first's probability from which another candidate is offered beside it."""
+    across_close: float = 0.15
+    """The same for a question in a language the content lacks, whose candidates' probabilities come from other models."""
+    plausible: float = 0.15
+    """Probability from which a candidate is offered with a "no answer"."""
+    across_answer: float = 0.5
+    """Probability of the first candidate from which a question in a language the content lacks is answered; below
+    it the reply is "no answer" (the words of a question in a content language decide that: `RankingConfig.threshold`)."""
+    pool: int = 12
+    """Candidates weighed, best first by rank score (or by similarity across languages): the right paragraph is nearly
+    always among them, and the decision offers two at most."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the first candidate is the answer, and which candidates are offered one tap away (positions in the pool)."""
+
+    answer: bool
+    offered: tuple[int, ...]
+
+
+def decide(probabilities: list[float], answerable: bool, calibration: Calibration, across: bool = False) -> Decision:
+    """The three outcomes from the candidates' probabilities (the first candidate's first).
+
+    An answerable question is answered; unless its first candidate is
+    `sure`, the others at least `close` (`across_close` for a question
+    `across` languages) times as likely are offered, most likely first. A
+    question that is not gets "no answer", and when its first candidate is at
+    least `plausible` (the question may be one the content answers, in words
+    the ranking did not weigh well), the candidates at least as likely, the
+    first among them.
+    """
+    if not probabilities:
+        return Decision(answerable, ())
+    first = probabilities[0]
+    order = sorted(range(1, len(probabilities)), key=lambda i: -probabilities[i])
+    if not answerable:
+        if first < calibration.plausible:
+            return Decision(False, ())
+        likeliest = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
+        return Decision(False, tuple(i for i in likeliest if probabilities[i] >= calibration.plausible)[:MAX_OFFERED])
+    if first >= calibration.sure:
+        return Decision(True, ())
+    share = calibration.across_close if across else calibration.close
+    close = [i for i in order if probabilities[i] >= share * first]
+    return Decision(True, tuple(close[:MAX_OFFERED]))
