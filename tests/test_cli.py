@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.chat.messages import message
-from bot.chat.store import LoggedQuestion, Store
 from bot.cli import main
+from bot.storage.sqlite import LoggedQuestion, Store
 
 from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
 

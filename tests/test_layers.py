@@ -31,7 +31,7 @@ import ast
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
-LAYERS = ("config", "language", "content", "search", "chat", "telegram", "top")
+LAYERS = ("config", "metrics", "storage", "language", "content", "search", "chat", "telegram", "top")
 
 
 def module_name(path: Path) -> str:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Literal
 
 from ..config import Settings
+from ..metrics import RELOADS
 from ..search.index_cache import IndexBuildError, content_fingerprint, vector_stamp
 from ..search.loading import load_searcher, semantic_options
 from ..search.searcher import Searcher
 from .messages import available
-from .metrics import RELOADS
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ..config import Settings
-from .store import ChatState, Choice, FloodOutcome, FloodScope, LoggedQuestion, QuestionStats, Store, Unhelpful, check_database
+from .sqlite import ChatState, Choice, FloodOutcome, FloodScope, LoggedQuestion, QuestionStats, Store, Unhelpful, check_database
 
 
 class Storage(Protocol):
@@ -46,7 +46,7 @@ class Storage(Protocol):
 async def open_storage(settings: Settings) -> Storage:
     """The store `settings` name, opened and migrated; `StoreError` (one line) when it cannot be used."""
     if settings.database_url:
-        from .pgstore import PostgresStore
+        from .postgres import PostgresStore
 
         return await PostgresStore.open(settings.database_url)
     return await Store.open(settings.database_path)

@@ -34,7 +34,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 import asyncpg
 
 from ..config import database_address
-from .store import (
+from .sqlite import (
     MIGRATIONS,
     SWEEP_EVERY,
     ChatState,
