@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.storage import Storage  # noqa: E402
-from bot.storage import sqlite as store_module  # noqa: E402
 from bot.storage.postgres import PostgresStore  # noqa: E402
+from bot.storage.records import question_key  # noqa: E402
 from bot.storage.sqlite import Store  # noqa: E402
 
 WORDS = [
@@ -94,7 +94,7 @@ def batches(days: int, per_day: int, chars: int, keyed: bool):
             question = f"{n} {pool[n % len(pool)]}"[:chars]
             row = [start + n * step, 1, 1, question, "ru", "none", None, None, 0.0, False]
             if keyed:
-                row.append(store_module.question_key(question))
+                row.append(question_key(question))
             rows.append(row)
         yield rows
         print(f"\r  {first + len(rows):,} of {total:,} questions written", end="", file=sys.stderr, flush=True)

@@ -28,7 +28,7 @@ from .search.index_cache import IndexBuildError, embed_missing
 from .search.loading import load_searcher, semantic_options
 from .search.searcher import Answer, Conversation
 from .storage import open_storage
-from .storage.sqlite import StoreError
+from .storage.records import StoreError
 
 
 def answer_json(answer: Answer) -> str:

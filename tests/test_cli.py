@@ -14,7 +14,8 @@ import pytest
 
 from bot.chat.messages import message
 from bot.cli import main
-from bot.storage.sqlite import LoggedQuestion, Store
+from bot.storage.records import LoggedQuestion
+from bot.storage.sqlite import Store
 
 from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
 

@@ -14,7 +14,7 @@ from bot.chat.outage import StoreWatch
 from bot.config import FloodLimit
 from bot.storage import postgres, sqlite
 from bot.storage.postgres import PostgresStore
-from bot.storage.sqlite import FloodScope, StoreError
+from bot.storage.records import FloodScope, StoreError
 from bot.telegram import app
 from bot.telegram.flood import Admission, FloodGuard, SharedFloodGuard
 

@@ -24,7 +24,7 @@ from bot.chat.reload import ContentReloader
 from bot.chat.render import vote_buttons
 from bot.config import Settings
 from bot.search.searcher import Searcher
-from bot.storage.sqlite import StoreError
+from bot.storage.records import StoreError
 
 from .conftest import SEEDS
 from .inprocess import InProcessBot

@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from bot.storage.postgres import PostgresStore
-from bot.storage.sqlite import LoggedQuestion, StoreError, StoreUnavailable
+from bot.storage.records import LoggedQuestion, StoreError, StoreUnavailable
 
 from .pg import database_url, free_port, pg_url, postgres_server  # noqa: F401  (fixtures)
 from .pgproxy import PostgresProxy

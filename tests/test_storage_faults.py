@@ -27,7 +27,8 @@ from bot.chat.messages import message
 from bot.chat.reload import ContentReloader
 from bot.config import Settings
 from bot.search.searcher import Searcher
-from bot.storage.sqlite import LoggedQuestion, Store, StoreError, check_database
+from bot.storage.records import LoggedQuestion, StoreError
+from bot.storage.sqlite import Store, check_database
 
 from .botrunner import BotProcess, say
 from .conftest import SEEDS

@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Storage, retention
+from bot.storage.migrations import MIGRATIONS
 from bot.storage.postgres import PostgresStore, safe_address
-from bot.storage.sqlite import MIGRATIONS, Choice, LoggedQuestion, Store, StoreError, check_database, question_key
+from bot.storage.records import Choice, LoggedQuestion, StoreError, question_key
+from bot.storage.sqlite import Store, check_database
 
 from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
 

@@ -24,7 +24,7 @@ from ..language.textnorm import well_formed
 from ..metrics import QUESTIONS
 from ..search.searcher import Answer, Conversation, Searcher
 from ..storage import Storage
-from ..storage.sqlite import ChatState, Choice, LoggedQuestion, StoreError
+from ..storage.records import ChatState, Choice, LoggedQuestion, StoreError
 from .callbacks import AUTOMATIC, Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, decode
 from .messages import message
 from .outage import StoreWatch

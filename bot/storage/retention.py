@@ -16,7 +16,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from . import Storage
-from .sqlite import StoreError
+from .records import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from ..config import Settings
 from ..search.loading import load_searcher
 from ..search.searcher import Searcher
 from ..storage import Storage, check_storage, open_storage
+from ..storage.records import StoreError, StoreUnavailable
 from ..storage.retention import keep_pruned
-from ..storage.sqlite import StoreError, StoreUnavailable
 from . import handlers, workers
 from .delivery import PatientRateLimiter, WatchedRequest, tls_context
 from .flood import FloodGuard, SharedFloodGuard

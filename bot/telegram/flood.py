@@ -26,7 +26,7 @@ from typing import Protocol
 
 from ..chat.outage import StoreWatch
 from ..config import FloodLimit
-from ..storage.sqlite import FloodScope, StoreError
+from ..storage.records import FloodScope, StoreError
 
 log = logging.getLogger(__name__)
 
