@@ -47,7 +47,7 @@ def user() -> int:
     return next(user_ids)
 
 
-def test_reload_picks_up_new_and_broken_files_and_keeps_serving(fake: FakeTelegram, bot: BotProcess, content: Path) -> None:
+def test_a_reload_built_in_the_child_process_picks_up_new_and_broken_files(fake: FakeTelegram, bot: BotProcess, content: Path) -> None:
     (before,) = say(fake, "quanti minuti di infusione per il tè verde", ADMIN, language_code="it")
     assert "Infusione" not in before["text"]
     (content / "tea.it.md").write_text(TEA, encoding="utf-8")
@@ -61,7 +61,7 @@ def test_reload_picks_up_new_and_broken_files_and_keeps_serving(fake: FakeTelegr
     assert again["text"].startswith("La base di conoscenza non è cambiata")
 
 
-def test_a_reload_that_finds_nothing_usable_keeps_the_old_index(
+def test_a_reload_whose_build_child_finds_nothing_usable_keeps_the_old_index(
     fake: FakeTelegram, bot: BotProcess, content: Path, tmp_path: Path
 ) -> None:
     hidden = tmp_path / "hidden"
