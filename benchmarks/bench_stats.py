@@ -38,10 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.chat import store as store_module  # noqa: E402
-from bot.chat.pgstore import PostgresStore  # noqa: E402
-from bot.chat.storage import Storage  # noqa: E402
-from bot.chat.store import Store  # noqa: E402
+from bot.storage import Storage  # noqa: E402
+from bot.storage.postgres import PostgresStore  # noqa: E402
+from bot.storage.records import question_key  # noqa: E402
+from bot.storage.sqlite import Store  # noqa: E402
 
 WORDS = [
     "зарплата",
@@ -94,7 +94,7 @@ def batches(days: int, per_day: int, chars: int, keyed: bool):
             question = f"{n} {pool[n % len(pool)]}"[:chars]
             row = [start + n * step, 1, 1, question, "ru", "none", None, None, 0.0, False]
             if keyed:
-                row.append(store_module.question_key(question))
+                row.append(question_key(question))
             rows.append(row)
         yield rows
         print(f"\r  {first + len(rows):,} of {total:,} questions written", end="", file=sys.stderr, flush=True)
@@ -164,7 +164,7 @@ async def timed_stats(store: Storage) -> tuple[float, float, float]:
 
 async def timed_prune(store: Storage, days: int) -> tuple[int, int, float]:
     """Prunes the oldest day as the bot does, batch by batch: (rows, batches, longest batch in seconds)."""
-    from bot.chat.retention import BATCH
+    from bot.storage.retention import BATCH
 
     before = datetime.now(UTC) - timedelta(days=days - 1)
     rows = count = 0

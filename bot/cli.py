@@ -19,8 +19,6 @@ from pathlib import Path
 
 from .chat.messages import available, message
 from .chat.render import shown_text
-from .chat.storage import open_storage
-from .chat.store import StoreError
 from .config import MAX_WEBHOOK_WORKERS, Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
@@ -29,6 +27,8 @@ from .language.languages import profile
 from .search.index_cache import IndexBuildError, embed_missing
 from .search.loading import load_searcher, semantic_options
 from .search.searcher import Answer, Conversation
+from .storage import open_storage
+from .storage.records import StoreError
 
 
 def answer_json(answer: Answer) -> str:

@@ -377,7 +377,7 @@ class Settings:
     build_timeout_seconds: int = DEFAULT_BUILD_TIMEOUT_SECONDS
     """An index build still running after this long is stopped (see `search.index_cache`)."""
     question_log_days: int = DEFAULT_QUESTION_LOG_DAYS
-    """Days the question log (and readers' votes) is kept; 0: for ever (see `chat.retention`)."""
+    """Days the question log (and readers' votes) is kept; 0: for ever (see `storage.retention`)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

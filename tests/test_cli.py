@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.chat.messages import message
-from bot.chat.store import LoggedQuestion, Store
 from bot.cli import main
+from bot.storage.records import LoggedQuestion
+from bot.storage.sqlite import Store
 
 from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
 

@@ -10,12 +10,11 @@ from types import SimpleNamespace
 
 import asyncpg
 
-from bot.chat import pgstore
-from bot.chat import store as store_module
 from bot.chat.outage import StoreWatch
-from bot.chat.pgstore import PostgresStore
-from bot.chat.store import FloodScope, StoreError
 from bot.config import FloodLimit
+from bot.storage import postgres, sqlite
+from bot.storage.postgres import PostgresStore
+from bot.storage.records import FloodScope, StoreError
 from bot.telegram import app
 from bot.telegram.flood import Admission, FloodGuard, SharedFloodGuard
 
@@ -129,8 +128,8 @@ def test_shared_counters_let_messages_through_when_the_database_fails() -> None:
 
 def test_a_short_message_window_does_not_sweep_away_a_longer_inline_one(backend: Opener, monkeypatch) -> None:  # noqa: F811
     """Idle rows are deleted by the window of their own scope: a reader over the inline limit stays over it."""
-    monkeypatch.setattr(pgstore, "SWEEP_EVERY", 1)
-    monkeypatch.setattr(store_module, "SWEEP_EVERY", 1)
+    monkeypatch.setattr(postgres, "SWEEP_EVERY", 1)
+    monkeypatch.setattr(sqlite, "SWEEP_EVERY", 1)
 
     async def scenario() -> tuple[list[Admission], Admission]:
         store = await backend()
@@ -164,7 +163,7 @@ def test_a_delivery_is_forgotten_after_its_window_whether_or_not_a_sweep_ran(bac
 
 def test_a_failed_sweep_costs_the_delivery_check_nothing(pg_url: str, monkeypatch) -> None:  # noqa: F811
     """Deleting old rows is housekeeping: when it fails, the update already seen is still reported as seen."""
-    monkeypatch.setattr(pgstore, "SWEEP_EVERY", 1)
+    monkeypatch.setattr(postgres, "SWEEP_EVERY", 1)
 
     async def scenario() -> list[bool]:
         store = await PostgresStore.open(pg_url)

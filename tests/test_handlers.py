@@ -1,8 +1,9 @@
 """Conversations through the bot's real handlers, in process: replies, buttons, commands, groups, odd input, admins.
 
-The same updates as the end-to-end tests in `test_bot.py` and `test_operations.py`
-(which start `python -m bot run` and are marked `slow`), handed to the application
-by `InProcessBot`, each test with a fresh database. Seconds instead of minutes.
+The updates a real chat sends, handed to the application by `InProcessBot`,
+each test with a fresh database: seconds instead of minutes. What only a real
+process shows (signals, kill -9, the polling loop, restarts, the wire) is
+`test_bot.py`'s and `test_operations.py`'s, marked `slow`.
 """
 
 from __future__ import annotations
@@ -241,6 +242,23 @@ def test_inline_results_offer_the_paragraphs_offered_with_the_answer_right_after
     assert [r["title"] for r in offered] == ["Esempi di ruoli di Account Manager"]
 
 
+def test_inline_mode_offers_answers_that_post_the_paragraph_and_a_way_to_the_bot(bot: InProcessBot, user: int) -> None:
+    """`@bot question` in any chat; an empty query offers the main article's key points."""
+    answered = bot.inline("maaş aralığı nedir", user, language_code="tr")
+    results = answered["results"]
+    assert 1 <= len(results) <= 5 and int(answered["cache_time"]) > 0
+    first = results[0]
+    assert first["title"] == "Hesap Yöneticisi Rolleri Örnekleri"
+    content = first["input_message_content"]
+    assert content["message_text"].startswith("<b>Hesap Yöneticisi Rolleri Örnekleri</b>\n\n")
+    assert "45.000 ila 85.000" in content["message_text"] and content["parse_mode"] == "HTML"
+    (more,) = [b for row in first["reply_markup"]["inline_keyboard"] for b in row]
+    assert more["url"].startswith("https://t.me/")
+    offered = bot.inline("", user, language_code="it")
+    assert offered["results"][0]["input_message_content"]["message_text"].count("• ") == 3
+    assert bot.inline("futbol maci kac kac bitti", user, language_code="tr")["results"] == []
+
+
 def test_a_question_in_no_language_is_told_no_answer_in_the_chosen_language(bot: InProcessBot, user: int) -> None:
     bot.say("/lang tr", user, language_code="it")
     (reply,) = bot.say("asdf qwerty", user, language_code="it")
@@ -270,7 +288,7 @@ def test_an_english_question_is_answered_from_the_articles_in_the_chosen_languag
     bot.press(menu, "Italiano", user)
     (reply,) = bot.say("how much does an account manager earn", user, language_code="en")
     assert reply["text"].startswith("<i>La tua domanda è stata letta come inglese e la risposta viene dagli articoli.</i>\n\n<b>")
-    assert "fascia di stipendio" in reply["text"]
+    assert "fascia di stipendio" in reply["text"] and "45.000" in reply["text"]
 
 
 @pytest.mark.parametrize("text", ["🙂🙂🙂", "<b>x</b> & <script>alert(1)</script>", "maaş " * 819 + "x", "."])
@@ -432,7 +450,7 @@ def load_searcher_for(content: Path, workdir: Path) -> Searcher:
     return load_searcher(settings, reply_languages=available())
 
 
-# -- flood limit and admin commands, as `test_operations.py` checks them on a real process --------
+# -- the flood limit and admin commands ------------------------------------------------------------------
 
 
 def test_a_flooding_user_gets_one_notice_and_others_are_still_answered(searcher: Searcher, tmp_path: Path, user: int) -> None:

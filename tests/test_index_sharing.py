@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 from bot.language.langdetect import guess_article_language
-from bot.language.spelling import Speller
 from bot.search.index_cache import load_index
 from bot.search.searcher import Searcher
 
@@ -28,10 +26,3 @@ def test_a_cached_index_maps_its_arrays_and_answers_as_a_freshly_built_one(seeds
     assert cached.articles.records is not None and not cached.articles.records.flags.writeable
     assert [cached.articles[i] for i in range(len(built.articles))] == list(built.articles)  # read by pread
     assert _answers(Searcher(cached, default_language="en")) == _answers(Searcher(built, default_language="en"))
-
-
-def test_a_speller_corrects_the_same_after_the_cache_round_trip() -> None:
-    speller = Speller(["maaşı", "mali", "diploma", "terfi", "zarplata", "riassunto", "on"])
-    loaded = pickle.loads(pickle.dumps(speller))
-    for typed in ["diiploma", "maşı", "terrfi", "idploma", "pizza"]:
-        assert loaded.correct(typed) == speller.correct(typed)

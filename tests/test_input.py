@@ -13,9 +13,9 @@ import pytest
 from bot.chat.dialogue import Asker, Dialogue
 from bot.chat.messages import message
 from bot.chat.reload import ContentReloader
-from bot.chat.store import Store
 from bot.config import Settings
 from bot.search.searcher import Searcher
+from bot.storage.sqlite import Store
 
 from .conftest import SEEDS, unit_id
 

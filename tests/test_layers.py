@@ -1,37 +1,46 @@
-"""The package's layers, bottom to top, and the rule that holds them: a module imports only its own layer and those under it.
+"""The package's layers and the rule that holds them: a module imports only its own layer and those its layer stands on.
 
-=========  ==============================================================  ============================
-layer      modules                                                         holds
-=========  ==============================================================  ============================
-config     bot.config                                                      settings, read once from the
-                                                                           environment; imports nothing
-                                                                           of the bot, so any layer may
-                                                                           take its types
-language   bot.language: textnorm, analysis, frequencies, spelling,        text in one language, and
-           packed, langdetect, languages, cues (+ cue_lists/*.json)        which language a text is in
-content    bot.content: articles, files, parsing, inline                   article files → articles
-search     bot.search: tuning, index, index_cache, matching, reading,      articles → index; question →
-           signals, ranking, calibration, searcher, loading, embedding,    answer and what is offered
-           encoder, vectors, similarity
-chat       bot.chat: dialogue, render, callbacks, store, reload,           the conversation, free of
-           messages, storage, pgstore, retention, outage                   Telegram types
-           (+ bot/locales/*.json)
-telegram   bot.telegram: app, handlers, delivery, flood, webhook           the Telegram side
-top        bot (the package), bot.__main__, bot.cli                        the commands
-=========  ==============================================================  ============================
+The map a reader sees is README.md's "How it is built": one table row per
+layer, what it stands on and every module in it. `STANDS_ON` below is the
+rule; the tests check the imports against it, and the README's table against
+it and against the files, so neither can drift.
 
-Data flows one way: files → articles → index → query → reply → Telegram.
-Imports inside functions and under `TYPE_CHECKING` count as well: a circle
-hidden there is still a circle to a reader.
+Data flows one way: files → articles → index → query → reply → Telegram;
+what the bot remembers (`storage`) sits beside the search, under the
+conversation. Imports inside functions and under `TYPE_CHECKING` count as
+well: a circle hidden there is still a circle to a reader.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
-BOT = Path(__file__).resolve().parent.parent / "bot"
-LAYERS = ("config", "language", "content", "search", "chat", "telegram", "top")
+ROOT = Path(__file__).resolve().parent.parent
+BOT = ROOT / "bot"
+STANDS_ON: dict[str, tuple[str, ...]] = {
+    "config": (),
+    "metrics": (),
+    "language": ("config",),
+    "content": ("language",),
+    "search": ("content",),
+    "storage": ("config",),
+    "chat": ("search", "storage", "metrics"),
+    "telegram": ("chat",),
+    "top": ("telegram",),
+}
+"""Each layer, bottom first, and the layers it imports directly; it may import theirs too (`below`).
+`top` is the package itself, `__main__` and `cli`: the commands."""
+LAYERS = tuple(STANDS_ON)
+
+
+def below(layer: str) -> set[str]:
+    """Every layer `layer` may import: those it stands on, and theirs."""
+    found: set[str] = set()
+    for under in STANDS_ON[layer]:
+        found |= {under} | below(under)
+    return found
 
 
 def module_name(path: Path) -> str:
@@ -46,7 +55,7 @@ def layer(module: str) -> str:
     parts = module.split(".")
     if len(parts) >= 2 and parts[1] in LAYERS:
         return parts[1]
-    assert len(parts) <= 2, f"{module}: a package that is not a layer; add it to the table in {__name__}"
+    assert len(parts) <= 2, f"{module}: a package that is not a layer; add it to STANDS_ON and to README.md's map"
     return "top"
 
 
@@ -86,9 +95,29 @@ def test_no_import_against_the_layer_order() -> None:
         f"{module} ({layer(module)}) imports {target} ({layer(target)})"
         for module, targets in GRAPH.items()
         for target in sorted(targets)
-        if LAYERS.index(layer(target)) > LAYERS.index(layer(module))
+        if layer(target) != layer(module) and layer(target) not in below(layer(module))
     ]
     assert wrong == []
+
+
+def test_storage_stands_under_the_conversation_and_beside_the_search() -> None:
+    """Storage imports only the settings; the conversation imports it, the search never does."""
+    assert below("storage") == {"config"}
+    assert "storage" in below("chat")
+    assert "storage" not in below("search") | below("language") | below("content")
+
+
+def test_the_conversation_reaches_the_index_cache_only_for_its_error() -> None:
+    """A content reload asks `search.loading` (load_searcher, up_to_date), never the cache's fingerprints."""
+    taken = {
+        f"{module}: {alias.name}"
+        for module, path in MODULES.items()
+        if layer(module) == "chat"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("search.index_cache")
+        for alias in node.names
+    }
+    assert {name.split(": ")[1] for name in taken} <= {"IndexBuildError"}, sorted(taken)
 
 
 def test_no_import_circle() -> None:
@@ -127,3 +156,53 @@ def test_the_check_sees_imports_inside_functions_and_relative_ones() -> None:
     assert "bot.telegram.app" in GRAPH["bot.cli"]
     assert "bot.telegram.handlers" in GRAPH["bot.telegram.app"]
     assert {"bot.language.cues", "bot.language.textnorm"} <= GRAPH["bot.language.analysis"]
+
+
+MAP_HEADING = "## How it is built"
+MAP_ROW = re.compile(r"^\|\s*(?P<paths>`bot/[^|]*`)\s*\|(?P<stands_on>[^|]*)\|[^|]+\|(?P<modules>[^|]*)\|$")
+
+
+def readme_map() -> list[str]:
+    """The lines of README.md's "How it is built", its heading included."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index(MAP_HEADING)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return lines[start:end]
+
+
+def test_the_readme_map_is_short() -> None:
+    assert len(readme_map()) < 40
+
+
+def test_the_readme_map_names_every_layer_in_order_with_what_it_stands_on() -> None:
+    rows = [match for line in readme_map() if (match := MAP_ROW.match(line))]
+    named = []
+    for row in rows:
+        paths = re.findall(r"`bot/([^`]*)`", row["paths"])
+        layers = {layer(module_name(BOT / path / "__init__.py" if path.endswith("/") else BOT / path)) for path in paths}
+        assert len(layers) == 1, f"one layer a row: {row['paths']}"
+        (this,) = layers
+        stands_on = tuple(re.findall(r"\w+", row["stands_on"]))
+        assert stands_on == STANDS_ON[this], f"README says {this} stands on {stands_on}, tests/test_layers.py {STANDS_ON[this]}"
+        named.append(this)
+    assert named == list(LAYERS)
+
+
+def test_the_readme_map_names_every_module_and_only_modules_that_exist() -> None:
+    named: set[str] = set()
+    for match in filter(None, map(MAP_ROW.match, readme_map())):
+        for path in re.findall(r"`bot/([^`]*)`", match["paths"]):
+            if path.endswith("/"):
+                package = "bot." + path.strip("/").replace("/", ".")
+                named |= {package} | {f"{package}.{name}" for name in re.findall(r"`(\w+)`", match["modules"])}
+            else:
+                named.add(module_name(BOT / path))
+    assert sorted(named - set(MODULES)) == [], "named in README.md's map, but no such module"
+    assert sorted(set(MODULES) - named - {"bot"}) == [], "not in README.md's map"
+
+
+def test_every_module_the_readme_map_mentions_exists() -> None:
+    """The path of a question names modules as `layer/module`: each of them is a file."""
+    mentioned = {name for line in readme_map() for name in re.findall(r"`(\w+/\w+)`", line)}
+    assert mentioned, "the map names no module on a question's path"
+    assert sorted(name for name in mentioned if not (BOT / f"{name}.py").is_file()) == []

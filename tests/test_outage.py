@@ -22,9 +22,9 @@ from bot.chat.messages import message
 from bot.chat.outage import StoreWatch
 from bot.chat.reload import ContentReloader
 from bot.chat.render import vote_buttons
-from bot.chat.store import StoreError
 from bot.config import Settings
 from bot.search.searcher import Searcher
+from bot.storage.records import StoreError
 
 from .conftest import SEEDS
 from .inprocess import InProcessBot

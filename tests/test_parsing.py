@@ -179,3 +179,26 @@ def test_same_article_twice_keeps_the_first_and_says_so(write: WriteFile, conten
 def test_missing_content_folder_is_an_issue_not_a_crash(tmp_path: Path) -> None:
     kb = load(tmp_path / "nope")
     assert len(kb.articles) == 0 and kb.issues[0].skipped
+
+
+def test_synonyms_figures_section_lists_each_languages_words_and_names_what_it_ignores(write: WriteFile, content: Path) -> None:
+    write("a.it.md", "---\ntitle: Uno\n---\n## S\nTesto uno.\n")
+    write(
+        "synonyms.yml",
+        "it:\n  - stipendio, paga\nfigures:\n  it: stipendio, paga\n  da: [løn, 'pris, koster']\n  figure: prezzo\n",
+    )
+    kb = load(content)
+    assert kb.synonyms == {"it": [("stipendio", "paga")]}
+    assert kb.figure_words == {"it": ("stipendio", "paga"), "da": ("løn", "pris", "koster")}
+    listed = [(i.reason, i.skipped) for i in kb.issues if i.path.name == "synonyms.yml"]
+    assert listed == [("figures: 'figure' is not a language code; ignored", False)]
+    write("synonyms.yml", "figures: [prezzo]\n")
+    listed = [i.reason for i in load(content).issues if i.path.name == "synonyms.yml"]
+    assert listed == ["figures: expected a mapping of language codes to words; ignored"]
+
+
+def test_the_seed_content_lists_the_words_of_its_subject_that_ask_for_a_figure(seeds_dir: Path) -> None:
+    """Pay and prices are the seed article's subject, so its content folder names them, not the language data."""
+    figures = load(seeds_dir).figure_words
+    assert set(figures) == {"ar", "da", "en", "it", "ru", "tr"}
+    assert "maaş" in figures["tr"] and "salary" in figures["en"]

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable, Iterator
 import asyncpg
 import pytest
 
-from bot.chat.pgstore import PostgresStore
-from bot.chat.store import LoggedQuestion, StoreError, StoreUnavailable
+from bot.storage.postgres import PostgresStore
+from bot.storage.records import LoggedQuestion, StoreError, StoreUnavailable
 
 from .pg import database_url, free_port, pg_url, postgres_server  # noqa: F401  (fixtures)
 from .pgproxy import PostgresProxy
@@ -71,7 +71,7 @@ def test_a_connection_that_died_unseen_is_replaced_and_the_statement_runs_again(
         finally:
             await store.close()
 
-    with caplog.at_level(logging.INFO, logger="bot.chat.pgstore"):
+    with caplog.at_level(logging.INFO, logger="bot.storage.postgres"):
         died, results, questions = asyncio.run(scenario())
     assert died >= 2
     assert len(results) == 3

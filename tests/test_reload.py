@@ -10,11 +10,11 @@ import pytest
 from bot.chat import reload as reload_module
 from bot.chat.dialogue import Asker, Dialogue
 from bot.chat.reload import ContentReloader
-from bot.chat.store import Store
 from bot.config import Settings
 from bot.language.langdetect import guess_article_language
 from bot.search.index_cache import embed_missing
 from bot.search.loading import load_searcher, semantic_options
+from bot.storage.sqlite import Store
 
 from .conftest import WriteFile
 

@@ -359,17 +359,30 @@ def test_a_word_sharing_only_a_stem_with_a_synonym_is_not_taken_for_it(write: Wr
     assert searcher.answer("posto da principiante", language="it").section_heading == "Livelli"
 
 
+PAY = (
+    "---\ntitle: Paga\n---\n## Variabili\nLo stipendio varia, e chi ha più esperienza ha uno stipendio più alto.\n"
+    "## Cifre\nSecondo un sondaggio nazionale lo stipendio degli impiegati va da 25.000 a 40.000 euro.\n"
+)
+"""Both paragraphs speak of pay, the shorter one twice; only the second states the amount."""
+
+
 def test_how_much_questions_prefer_the_paragraph_that_states_the_figure(write: WriteFile, content: Path) -> None:
-    """Both paragraphs speak of pay, the shorter one twice; "how much", or pay itself, wants the one with the amount."""
-    write(
-        "pay.it.md",
-        "---\ntitle: Paga\n---\n## Variabili\nLo stipendio varia, e chi ha più esperienza ha uno stipendio più alto.\n"
-        "## Cifre\nSecondo un sondaggio nazionale lo stipendio degli impiegati va da 25.000 a 40.000 euro.\n",
-    )
+    write("pay.it.md", PAY)
     searcher = searcher_over(content)
     assert searcher.answer("quanto è lo stipendio", language="it").section_heading == "Cifre"
-    assert searcher.answer("stipendio", language="it").section_heading == "Cifre"
     assert searcher.answer("chi ha più esperienza", language="it").section_heading == "Variabili"
+
+
+def test_words_the_content_owner_lists_under_figures_ask_for_the_figure(write: WriteFile, content: Path) -> None:
+    """Pay is this content's subject, not the language's: "stipendio" alone asks for the amount only once
+    `synonyms.yml` lists it under `figures`; the English words listed there count in every language."""
+    write("pay.it.md", PAY)
+    assert searcher_over(content).answer("stipendio", language="it").section_heading == "Variabili"
+    write("synonyms.yml", "figures:\n  it: stipendio, paga\n")
+    assert searcher_over(content).answer("stipendio", language="it").section_heading == "Cifre"
+    write("synonyms.yml", "figures:\n  en: salary\n")
+    italian = searcher_over(content).rankers["it"]
+    assert italian.read("what salary").wants_figure and not italian.read("stipendio").wants_figure
 
 
 def test_a_borrowed_name_does_not_make_a_question_out_of_scope(write: WriteFile, content: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 
 import pytest
@@ -35,6 +36,13 @@ def test_a_typo_is_corrected_to_the_nearest_known_word(speller: Speller, typed: 
 @pytest.mark.parametrize("typed", ["idploma", "dpilomaaa", "xyz", "pizza"])
 def test_no_correction_beyond_the_budget_or_on_the_first_letter(speller: Speller, typed: str) -> None:
     assert speller.correct(typed) is None
+
+
+def test_a_speller_corrects_the_same_after_the_cache_round_trip(speller: Speller) -> None:
+    """The index cache pickles each language's speller (`search.index_cache`)."""
+    loaded = pickle.loads(pickle.dumps(speller))
+    for typed in ["diiploma", "maşı", "terrfi", "idploma", "pizza"]:
+        assert loaded.correct(typed) == speller.correct(typed)
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,10 @@ import pytest
 from bot.chat.dialogue import Asker, Dialogue
 from bot.chat.messages import message
 from bot.chat.reload import ContentReloader
-from bot.chat.store import LoggedQuestion, Store, StoreError, check_database
 from bot.config import Settings
 from bot.search.searcher import Searcher
+from bot.storage.records import LoggedQuestion, StoreError
+from bot.storage.sqlite import Store, check_database
 
 from .botrunner import BotProcess, say
 from .conftest import SEEDS

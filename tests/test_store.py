@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import retention
-from bot.chat.pgstore import PostgresStore, safe_address
-from bot.chat.storage import Storage
-from bot.chat.store import MIGRATIONS, Choice, LoggedQuestion, Store, StoreError, check_database, question_key
+from bot.storage import Storage, retention
+from bot.storage.migrations import MIGRATIONS
+from bot.storage.postgres import PostgresStore, safe_address
+from bot.storage.records import Choice, LoggedQuestion, StoreError, question_key
+from bot.storage.sqlite import Store, check_database
 
 from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
 

@@ -21,10 +21,12 @@ from functools import partial
 
 from ..language.languages import profile
 from ..language.textnorm import well_formed
+from ..metrics import QUESTIONS
 from ..search.searcher import Answer, Conversation, Searcher
+from ..storage import Storage
+from ..storage.records import ChatState, Choice, LoggedQuestion, StoreError
 from .callbacks import AUTOMATIC, Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, decode
 from .messages import message
-from .metrics import QUESTIONS
 from .outage import StoreWatch
 from .reload import ContentReloader, ReloadOutcome
 from .render import (
@@ -37,8 +39,6 @@ from .render import (
     plain,
     vote_buttons,
 )
-from .storage import Storage
-from .store import ChatState, Choice, LoggedQuestion, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Literal, ParamSpec, TypeVar
 
-from .store import StoreError
+from ..storage.records import StoreError
 
 log = logging.getLogger(__name__)
 

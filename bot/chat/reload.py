@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Literal
 
 from ..config import Settings
-from ..search.index_cache import IndexBuildError, content_fingerprint, vector_stamp
-from ..search.loading import load_searcher, semantic_options
+from ..metrics import RELOADS
+from ..search.index_cache import IndexBuildError
+from ..search.loading import load_searcher, up_to_date
 from ..search.searcher import Searcher
 from .messages import available
-from .metrics import RELOADS
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +74,7 @@ class ContentReloader:
     async def _reload(self, tell_others: bool) -> ReloadOutcome:
         current = self.searcher
         try:
-            fingerprint = await asyncio.to_thread(content_fingerprint, self.settings.content_dir, self.settings.max_article_bytes)
-            stamp = await asyncio.to_thread(vector_stamp, semantic_options(self.settings))
-            if fingerprint == current.index.fingerprint and stamp == current.index.vector_stamp:
+            if await asyncio.to_thread(up_to_date, self.settings, current):
                 return self._outcome("unchanged")
             searcher = await asyncio.to_thread(load_searcher, self.settings, current, available())
         except IndexBuildError as error:

@@ -219,6 +219,8 @@ class KnowledgeBase:
     issues: list[LoadIssue] = field(default_factory=list)
     synonyms: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     """Per language, groups of words readers use for the same thing (from `synonyms.yml`)."""
+    figure_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per language, words of the content's subject that ask for a figure (`synonyms.yml`'s `figures`)."""
 
     @property
     def languages(self) -> list[str]:

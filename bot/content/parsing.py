@@ -301,32 +301,44 @@ def _read_text(content_dir: Path, path: Path, max_bytes: int) -> str:
 
 
 SYNONYMS_FILE = "synonyms.yml"
+FIGURES = "figures"
+"""The section of `synonyms.yml` that lists, per language, the words of the content's subject that ask for a figure."""
 
 
-def load_synonyms(
-    content_dir: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
-) -> tuple[dict[str, list[tuple[str, ...]]], list[LoadIssue]]:
+@dataclass(frozen=True)
+class ContentWords:
+    """What the content owner says about readers' words in `synonyms.yml`."""
+
+    synonyms: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    """Per language, groups of words readers use for the same thing."""
+    figure_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per language, words of the content's subject that ask for an amount ("salary", "price"): a question naming
+    one prefers a paragraph that states a figure, as one asking "how much" does (`language/cue_lists`)."""
+
+
+def load_synonyms(content_dir: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> tuple[ContentWords, list[LoadIssue]]:
     """Synonym groups per language from the folder's `synonyms.yml`: a YAML mapping of language code to lines of
-    comma-separated words."""
+    comma-separated words; and its `figures` section, a mapping of language code to comma-separated words."""
     path = content_dir / SYNONYMS_FILE
     if not os.path.lexists(path):
-        return {}, []
+        return ContentWords(), []
     try:
         data = yaml.load(_read_text(content_dir, path, max_bytes), Loader=_NoAliasLoader)
     except _Skip as reason:
-        return {}, [LoadIssue(path, str(reason), skipped=True)]
+        return ContentWords(), [LoadIssue(path, str(reason), skipped=True)]
     except OSError as error:
-        return {}, [LoadIssue(path, f"cannot be read: {error.strerror or error}", skipped=True)]
+        return ContentWords(), [LoadIssue(path, f"cannot be read: {error.strerror or error}", skipped=True)]
     except _AliasRefused as error:
-        return {}, [LoadIssue(path, str(error), skipped=True)]
+        return ContentWords(), [LoadIssue(path, str(error), skipped=True)]
     except RecursionError:
-        return {}, [LoadIssue(path, _TOO_DEEP.format("the YAML"), skipped=True)]
+        return ContentWords(), [LoadIssue(path, _TOO_DEEP.format("the YAML"), skipped=True)]
     except yaml.YAMLError as error:
-        return {}, [LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)]
+        return ContentWords(), [LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)]
     if not isinstance(data, dict):
-        return {}, [LoadIssue(path, "expected a mapping of language codes to lists of word groups", skipped=True)]
+        return ContentWords(), [LoadIssue(path, "expected a mapping of language codes to lists of word groups", skipped=True)]
     groups: dict[str, list[tuple[str, ...]]] = {}
     issues: list[LoadIssue] = []
+    figures = _figure_words(path, data.pop(FIGURES, None), issues)
     for lang, lines in data.items():
         code = _language_code(lang)
         if not code or not isinstance(lines, list):
@@ -335,12 +347,33 @@ def load_synonyms(
             )
             continue
         for line in lines:
-            words = tuple(w.strip() for w in str(line).split(",") if w.strip())
+            words = _words(line)
             if len(words) >= 2:
                 groups.setdefault(code, []).append(words)
             else:
                 issues.append(LoadIssue(path, f"{code}: group {line!r} has fewer than two words; ignored", skipped=False))
-    return groups, issues
+    return ContentWords(groups, figures), issues
+
+
+def _figure_words(path: Path, section: object, issues: list[LoadIssue]) -> dict[str, tuple[str, ...]]:
+    """The `figures` section: each language's words, from one comma-separated line or a list of them."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        issues.append(LoadIssue(path, f"{FIGURES}: expected a mapping of language codes to words; ignored", skipped=False))
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for lang, lines in section.items():
+        code = _language_code(lang)
+        if not code:
+            issues.append(LoadIssue(path, f"{FIGURES}: {lang!r} is not a language code; ignored", skipped=False))
+            continue
+        found[code] = tuple(word for line in (lines if isinstance(lines, list) else [lines]) for word in _words(line))
+    return found
+
+
+def _words(line: object) -> tuple[str, ...]:
+    return tuple(w.strip() for w in str(line).split(",") if w.strip())
 
 
 def load_knowledge_base(
@@ -378,7 +411,8 @@ def load_knowledge_base(
         seen[(article.key, article.lang)] = path
         kb.articles.append(article)
     reading(content_dir / SYNONYMS_FILE)
-    kb.synonyms, synonym_issues = load_synonyms(content_dir, max_bytes)
+    words, synonym_issues = load_synonyms(content_dir, max_bytes)
+    kb.synonyms, kb.figure_words = words.synonyms, words.figure_words
     kb.issues.extend(synonym_issues)
     for issue in kb.issues:
         log.warning("%s", issue)

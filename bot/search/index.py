@@ -26,14 +26,14 @@ import numpy as np
 
 from ..content.articles import Article, CompactArticles, KnowledgeBase
 from ..language.analysis import Analyzer
-from ..language.cues import cues
+from ..language.cues import ENGLISH, cues
 from ..language.frequencies import WordFrequencies
 from ..language.packed import PackedStrings, StringIds, StringToIds
 from ..language.spelling import Speller, WordBuckets
 from ..language.textnorm import fold, normalize
 from .similarity import UnitVectors
 
-FORMAT = 33
+FORMAT = 34
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 HIGHLIGHTS = -1
@@ -143,6 +143,9 @@ class LanguageIndex:
     subject links to it, and that paragraph is where the two are related (see `signals.cross_reference`)."""
     unit_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     """Per unit, the key of its embedded text in the vector store (see `vectors`)."""
+    figure_words: tuple[str, ...] = ()
+    """Words of the content's subject that ask for a figure ("salary", "price"), the English ones with this
+    language's, as the content owner lists them (`synonyms.yml`'s `figures`): see `signals.figure`."""
     unit_vectors: UnitVectors | None = None
     """Per unit, its embedding, when every unit has one; attached from the vector store when loaded (float16, mapped
     from a file every process serving the index shares: see `vectors.attach`)."""
@@ -415,7 +418,10 @@ def _synonym_table(
 
 
 def build_language_index(
-    lang: str, articles: Iterable[tuple[int, Article]], synonyms: list[tuple[str, ...]] | None = None
+    lang: str,
+    articles: Iterable[tuple[int, Article]],
+    synonyms: list[tuple[str, ...]] | None = None,
+    figure_words: Sequence[str] = (),
 ) -> LanguageIndex:
     kept_words = frozenset(fold(word) for group in synonyms or [] for entry in group for word in normalize(entry, lang))
     analyzer = Analyzer(lang, keep=kept_words)
@@ -526,21 +532,32 @@ def build_language_index(
         cross_references=_cross_references(links, keys, names),
         frequencies=replace(analyzer.frequencies, lexicon=(), by_word=None),  # the lexicon is in `lexicon`, as a speller
         kept_words=kept_words,
-        speller=content_speller(analyzer, surfaces, kept_words),
+        speller=content_speller(analyzer, surfaces, kept_words, figure_words),
         lexicon=Speller(analyzer.frequencies.lexicon),
         term_lookup=TermLookup([*terms, *alias_table]),
+        figure_words=tuple(figure_words),
     )
 
 
-def content_speller(analyzer: Analyzer, surfaces: Iterable[str], kept_words: Iterable[str]) -> Speller:
-    """What a reader may have meant: the content's words, the synonyms, stop words and cue phrases.
+def content_speller(
+    analyzer: Analyzer, surfaces: Iterable[str], kept_words: Iterable[str], figure_words: Iterable[str] = ()
+) -> Speller:
+    """What a reader may have meant: the content's words, the synonyms, stop words, cue phrases and figure words.
 
     The sets are taken in sorted order, so the speller (and its choice between
     equally near words) is the same in every process.
     """
     lang = analyzer.lang
     cue_words = (word for key in CUE_KEYS for phrase in cues(lang, key) for word in normalize(phrase, lang))
-    return Speller(chain(surfaces, sorted(kept_words), sorted(analyzer.stopwords), cue_words))
+    figures = (word for phrase in figure_words for word in normalize(phrase, lang))
+    return Speller(chain(surfaces, sorted(kept_words), sorted(analyzer.stopwords), cue_words, figures))
+
+
+def figure_words_in(kb: KnowledgeBase, lang: str) -> tuple[str, ...]:
+    """The words that ask for a figure in `lang`: its own, then the English ones, which count in every language as
+    English cue phrases do (`language.cues`)."""
+    english = kb.figure_words.get(ENGLISH, ()) if lang != ENGLISH else ()
+    return kb.figure_words.get(lang, ()) + english
 
 
 def build_index(kb: KnowledgeBase, fingerprint: str = "", progress: Callable[[int, int], None] | None = None) -> SearchIndex:
@@ -562,6 +579,7 @@ def build_index(kb: KnowledgeBase, fingerprint: str = "", progress: Callable[[in
                 progress(done, total)
 
     indexes = {
-        lang: build_language_index(lang, articles(ids), kb.synonyms.get(lang)) for lang, ids in sorted(ids_by_lang.items())
+        lang: build_language_index(lang, articles(ids), kb.synonyms.get(lang), figure_words_in(kb, lang))
+        for lang, ids in sorted(ids_by_lang.items())
     }
     return SearchIndex(kb, indexes, fingerprint)

@@ -1,4 +1,8 @@
-"""Building a ready `Searcher` from settings: the one start-up path the CLI and the bot share."""
+"""Building a ready `Searcher` from settings: the one start-up path the CLI and the bot share.
+
+With `up_to_date`, all a content reload (`chat.reload`) needs of the index
+cache: whether the content changed, and a new searcher when it did.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Collection
 
 from ..config import Settings
 from ..language.langdetect import QuestionLanguageDetector, guess_article_language
-from .index_cache import Semantic, load_index
+from .index_cache import Semantic, content_fingerprint, load_index, vector_stamp
 from .searcher import Searcher
 
 log = logging.getLogger(__name__)
@@ -60,3 +64,14 @@ def semantic_options(settings: Settings) -> Semantic | None:
         return None
     folder = settings.vectors_dir or (settings.cache_dir / "embeddings" if settings.cache_dir else None)
     return Semantic(folder, settings.embed_at_build)
+
+
+def up_to_date(settings: Settings, searcher: Searcher) -> bool:
+    """True when `searcher` answers from the content files and vectors as they are now: a reload would change nothing.
+
+    Reads the files' names and times, not their text (`index_cache.content_fingerprint`).
+    """
+    index = searcher.index
+    if content_fingerprint(settings.content_dir, settings.max_article_bytes) != index.fingerprint:
+        return False
+    return vector_stamp(semantic_options(settings)) == index.vector_stamp

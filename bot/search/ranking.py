@@ -85,13 +85,14 @@ class LanguageRanker:
         self.analyzer = Analyzer(index.lang, index.frequencies, index.kept_words)
         self.matcher = TermMatcher(index, self.analyzer, config)
         self.term_names = index.term_names
-        self.summary_cues = self._cue_tokens("summary_cues")
-        self.quantity_cues = self._cue_tokens("quantity_cues")
-        self.speller = index.speller or content_speller(self.analyzer, index.surfaces, index.kept_words)
+        self.summary_cues = self._cue_tokens(cues(self.lang, "summary_cues"))
+        self.quantity_cues = self._cue_tokens([*cues(self.lang, "quantity_cues"), *index.figure_words])
+        """What asks for a figure: the language's "how much" and the content's own words for amounts ("salary")."""
+        self.speller = index.speller or content_speller(self.analyzer, index.surfaces, index.kept_words, index.figure_words)
         self.lexicon = index.lexicon or Speller(self.analyzer.frequencies.lexicon)
         self.others: Sequence[LanguageRanker] = ()
 
-    def _cue_tokens(self, key: str) -> list[set[str]]:
+    def _cue_tokens(self, phrases: Sequence[str]) -> list[set[str]]:
         """Each cue phrase as the terms a question must have; its stop words only where they carry it.
 
         "de vigtigste punkter" is found in "vigtigste punkter" too, but "самое
@@ -99,7 +100,7 @@ class LanguageRanker:
         "почему важно удерживать клиентов", which asks no summary.
         """
         found = []
-        for cue in cues(self.lang, key):
+        for cue in phrases:
             tokens = self.analyzer.tokens(cue)
             content = {t.term for t in tokens if not t.stop}
             found.append(content if len(content) >= 2 else {t.term for t in tokens})

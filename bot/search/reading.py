@@ -107,7 +107,7 @@ class Reading:
     """The content words searched for (the summary cue left out), with their matches."""
     words: QuestionWords
     wants_figure: bool
-    """Whether the question asks how much, or about pay or prices."""
+    """Whether the question asks how much, or names one of the content's words for an amount (`LanguageRanker.quantity_cues`)."""
     evidence: Evidence
     unresolved: float
     """Weight of the words that matched nothing here and are no other content language's word either."""

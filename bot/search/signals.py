@@ -73,7 +73,8 @@ def heading(reading: Reading) -> np.ndarray:
 
 
 def figure(reading: Reading) -> np.ndarray:
-    """1 for a candidate that states a figure when the question asks how much, or about pay or prices."""
+    """1 for a candidate that states a figure when the question asks how much, or names one of the content's
+    words for an amount (`LanguageIndex.figure_words`)."""
     if not reading.wants_figure:
         return np.zeros(len(reading.candidates))
     return reading.index.unit_figures[reading.candidates].astype(np.float64)

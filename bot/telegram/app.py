@@ -28,12 +28,12 @@ from ..chat.dialogue import Dialogue
 from ..chat.messages import FALLBACK, available, message
 from ..chat.outage import StoreWatch
 from ..chat.reload import ContentReloader
-from ..chat.retention import keep_pruned
-from ..chat.storage import Storage, check_storage, open_storage
-from ..chat.store import StoreError, StoreUnavailable
 from ..config import Settings
 from ..search.loading import load_searcher
 from ..search.searcher import Searcher
+from ..storage import Storage, check_storage, open_storage
+from ..storage.records import StoreError, StoreUnavailable
+from ..storage.retention import keep_pruned
 from . import handlers, workers
 from .delivery import PatientRateLimiter, WatchedRequest, tls_context
 from .flood import FloodGuard, SharedFloodGuard

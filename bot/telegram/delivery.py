@@ -31,7 +31,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
 from telegram.request import HTTPXRequest
 
-from ..chat.metrics import SEND_FAILURES, SEND_RETRIES
+from ..metrics import SEND_FAILURES, SEND_RETRIES
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from enum import Enum
 from typing import Protocol
 
 from ..chat.outage import StoreWatch
-from ..chat.store import FloodScope, StoreError
 from ..config import FloodLimit
+from ..storage.records import FloodScope, StoreError
 
 log = logging.getLogger(__name__)
 

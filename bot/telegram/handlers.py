@@ -31,9 +31,9 @@ from telegram.ext import (
 from ..chat.callbacks import Vote, decode
 from ..chat.dialogue import Asker, Dialogue
 from ..chat.messages import message
-from ..chat.metrics import ANSWER_SECONDS, FLOOD_NOTICES
 from ..chat.reload import ContentReloader
 from ..chat.render import Button, Reply
+from ..metrics import ANSWER_SECONDS, FLOOD_NOTICES
 from .flood import Admission, FloodGuard, SharedFloodGuard
 
 log = logging.getLogger(__name__)

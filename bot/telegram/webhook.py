@@ -29,7 +29,7 @@ shutdown).
 On the same port, for a load balancer and an operator, without the secret:
 `GET /healthz` (200 "ok" once the index is loaded and the database answers,
 503 naming which is not, never anything about users) and `GET /metrics` (the
-counters of `chat.metrics` in the Prometheus text format).
+counters of `bot.metrics` in the Prometheus text format).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from telegram import Bot, Update
 from telegram.ext import ExtBot, Updater
 from telegram.ext._utils.webhookhandler import WebhookServer
 
-from ..chat import metrics
+from .. import metrics
 from .connections import MAX_BODY_BYTES, GuardedHTTPServer
 
 log = logging.getLogger(__name__)

@@ -64,7 +64,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 def count_across_workers() -> None:
-    """Make the metrics count across processes; must run before `chat.metrics` (prometheus_client) is first imported.
+    """Make the metrics count across processes; must run before `bot.metrics` (prometheus_client) is first imported.
 
     prometheus_client reads `PROMETHEUS_MULTIPROC_DIR` once, at import, to
     choose where counts live. An operator's own folder is used as it is (they

@@ -1,11 +1,7 @@
-"""What the bot remembers: each user's language choice, each chat's context, and a question log.
-
-This module holds what both backends share (the migrations, the records, the
-interface in `storage`) and the embedded one, SQLite; `pgstore` is the
-PostgreSQL one, chosen by `DATABASE_URL`.
+"""The embedded backend: what the bot remembers in one SQLite file, the default (`DATABASE_PATH`).
 
 One SQLite file through aiosqlite, in WAL mode so reads never wait for the
-writer. The schema is an ordered list of migrations; `PRAGMA user_version`
+writer. The schema is the ordered steps of `migrations`; `PRAGMA user_version`
 records how many have run, so a new release upgrades an old file on start.
 Every write is committed before the method returns: a choice the bot has
 confirmed survives a restart or a `kill -9`.
@@ -21,335 +17,31 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import json
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Concatenate, Literal, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
-_WORDS = re.compile(r"\w+")
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One step of the schema, written for each backend; both run the same steps in the same order.
-
-    SQLite counts the steps run in `PRAGMA user_version`, PostgreSQL in its
-    `schema_migrations` table (one row per step).
-    """
-
-    name: str
-    sqlite: str
-    postgres: str
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        "users, chats and the question log",
-        sqlite="""
-        CREATE TABLE users (
-            user_id INTEGER PRIMARY KEY,
-            language TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE TABLE chats (
-            chat_id INTEGER PRIMARY KEY,
-            article_key TEXT,
-            article_lang TEXT,
-            language TEXT,
-            updated_at TEXT NOT NULL
-        );
-        CREATE TABLE questions (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            asked_at TEXT NOT NULL,
-            chat_id INTEGER,
-            user_id INTEGER,
-            question TEXT NOT NULL,
-            language TEXT,
-            kind TEXT NOT NULL,
-            article_key TEXT,
-            section TEXT,
-            score REAL,
-            answered INTEGER NOT NULL
-        );
-        CREATE INDEX questions_by_time ON questions (asked_at);
-        """,
-        postgres="""
-        CREATE TABLE users (
-            user_id BIGINT PRIMARY KEY,
-            language TEXT NOT NULL,
-            updated_at TIMESTAMPTZ NOT NULL
-        );
-        CREATE TABLE chats (
-            chat_id BIGINT PRIMARY KEY,
-            article_key TEXT,
-            article_lang TEXT,
-            language TEXT,
-            updated_at TIMESTAMPTZ NOT NULL
-        );
-        CREATE TABLE questions (
-            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            asked_at TIMESTAMPTZ NOT NULL,
-            chat_id BIGINT,
-            user_id BIGINT,
-            question TEXT NOT NULL,
-            language TEXT,
-            kind TEXT NOT NULL,
-            article_key TEXT,
-            section TEXT,
-            score DOUBLE PRECISION,
-            answered BOOLEAN NOT NULL
-        );
-        CREATE INDEX questions_by_time ON questions (asked_at);
-        """,
-    ),
-    Migration(
-        "flood counters shared by every instance",
-        sqlite="-- with SQLite each process keeps its own flood counters (bot.telegram.flood.FloodGuard)",
-        postgres="""
-        CREATE TABLE flood_windows (
-            user_id BIGINT PRIMARY KEY,
-            hits TIMESTAMPTZ[] NOT NULL,
-            notified BOOLEAN NOT NULL,
-            last_at TIMESTAMPTZ NOT NULL
-        );
-        CREATE INDEX flood_windows_by_time ON flood_windows (last_at);
-        """,
-    ),
-    Migration(
-        "readers' votes on answers",
-        sqlite="""
-        CREATE TABLE votes (
-            question_id INTEGER NOT NULL REFERENCES questions (id),
-            user_id INTEGER NOT NULL,
-            helpful INTEGER NOT NULL,
-            voted_at TEXT NOT NULL,
-            PRIMARY KEY (question_id, user_id)
-        );
-        CREATE INDEX votes_by_time ON votes (voted_at);
-        """,
-        postgres="""
-        CREATE TABLE votes (
-            question_id BIGINT NOT NULL REFERENCES questions (id),
-            user_id BIGINT NOT NULL,
-            helpful BOOLEAN NOT NULL,
-            voted_at TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (question_id, user_id)
-        );
-        CREATE INDEX votes_by_time ON votes (voted_at);
-        """,
-    ),
-    Migration(
-        "flood counters per kind of update",
-        sqlite="-- with SQLite each process keeps its own flood counters (bot.telegram.flood.FloodGuard)",
-        postgres="""
-        ALTER TABLE flood_windows ADD COLUMN scope TEXT NOT NULL DEFAULT 'message';
-        ALTER TABLE flood_windows DROP CONSTRAINT flood_windows_pkey;
-        ALTER TABLE flood_windows ADD PRIMARY KEY (user_id, scope);
-        """,
-    ),
-    Migration(
-        "webhook updates already handled, by every instance",
-        sqlite="-- with SQLite one process serves the webhook and remembers its updates (bot.telegram.webhook.SeenUpdates)",
-        postgres="""
-        CREATE TABLE deliveries (
-            update_id BIGINT PRIMARY KEY,
-            handled_at TIMESTAMPTZ NOT NULL
-        );
-        CREATE INDEX deliveries_by_time ON deliveries (handled_at);
-        """,
-    ),
-    Migration(
-        "flood counters and webhook updates handled, in SQLite, for the webhook workers that share one file",
-        sqlite="""
-        CREATE TABLE flood_windows (
-            user_id INTEGER NOT NULL,
-            scope TEXT NOT NULL,
-            hits TEXT NOT NULL,
-            notified INTEGER NOT NULL,
-            last_at REAL NOT NULL,
-            PRIMARY KEY (user_id, scope)
-        );
-        CREATE TABLE deliveries (
-            update_id INTEGER PRIMARY KEY,
-            handled_at REAL NOT NULL
-        );
-        CREATE INDEX deliveries_by_time ON deliveries (handled_at);
-        """,
-        # PostgreSQL has had both since the steps above; asyncpg refuses a script of comments only.
-        postgres="COMMENT ON TABLE deliveries IS 'webhook updates already handled, by any instance or worker'",
-    ),
-    Migration(
-        "the question log counted by the database: each question's key, and indexes /stats and pruning read alone",
-        # Questions logged before this step have no key and stay out of the unanswered list (it covers 7 days).
-        sqlite="""
-        ALTER TABLE questions ADD COLUMN question_key INTEGER;
-        CREATE INDEX questions_for_stats ON questions (asked_at, language, answered, question_key);
-        DROP INDEX questions_by_time;
-        CREATE INDEX votes_for_stats ON votes (voted_at, helpful, question_id);
-        DROP INDEX votes_by_time;
-        """,
-        postgres="""
-        ALTER TABLE questions ADD COLUMN question_key BIGINT;
-        CREATE INDEX questions_for_stats ON questions (asked_at) INCLUDE (language, answered, question_key, id);
-        DROP INDEX questions_by_time;
-        CREATE INDEX votes_for_stats ON votes (voted_at) INCLUDE (helpful, question_id);
-        DROP INDEX votes_by_time;
-        """,
-    ),
-    Migration(
-        "readers' choices among the paragraphs offered with an answer",
-        sqlite="""
-        CREATE TABLE choices (
-            question_id INTEGER NOT NULL REFERENCES questions (id),
-            user_id INTEGER NOT NULL,
-            article_key TEXT NOT NULL,
-            article_lang TEXT NOT NULL,
-            section TEXT NOT NULL,
-            paragraph INTEGER NOT NULL,
-            chosen_at TEXT NOT NULL,
-            PRIMARY KEY (question_id, user_id)
-        );
-        """,
-        postgres="""
-        CREATE TABLE choices (
-            question_id BIGINT NOT NULL REFERENCES questions (id),
-            user_id BIGINT NOT NULL,
-            article_key TEXT NOT NULL,
-            article_lang TEXT NOT NULL,
-            section TEXT NOT NULL,
-            paragraph INTEGER NOT NULL,
-            chosen_at TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (question_id, user_id)
-        );
-        """,
-    ),
+from .migrations import MIGRATIONS
+from .records import (
+    SWEEP_EVERY,
+    ChatState,
+    Choice,
+    FloodOutcome,
+    FloodScope,
+    LoggedQuestion,
+    QuestionStats,
+    StoreError,
+    Tally,
+    Unhelpful,
+    shown,
 )
-SWEEP_EVERY = 1000
-"""Admissions (and deliveries) between deletions of idle users' flood rows of that scope (and of forgotten deliveries)."""
-
-
-@dataclass(frozen=True)
-class ChatState:
-    article_key: str | None
-    article_lang: str | None
-    language: str | None
-    """Language of the chat's last question."""
-
-
-@dataclass(frozen=True)
-class LoggedQuestion:
-    chat_id: int | None
-    user_id: int | None
-    question: str
-    language: str | None
-    kind: str
-    article_key: str | None
-    section: str | None
-    score: float
-
-    def row(self) -> tuple[int | None, int | None, str, str | None, str, str | None, str | None, float, bool, int | None]:
-        """The log entry's columns after `asked_at`, in `questions` order, as both backends insert them."""
-        return (
-            self.chat_id,
-            self.user_id,
-            self.question,
-            self.language,
-            self.kind,
-            self.article_key,
-            self.section,
-            self.score,
-            self.kind != "none",
-            question_key(self.question),
-        )
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The paragraph a reader tapped among those offered with an answer or a "no answer": what they were looking for."""
-
-    article_key: str
-    article_lang: str
-    section: str
-    """The section's heading, as the question log names the section that answered."""
-    paragraph: int
-    """The paragraph's place in its section, from 0 (-1: the article's key points)."""
-
-
-@dataclass(frozen=True)
-class Tally:
-    asked: int
-    answered: int
-
-    @property
-    def share(self) -> int:
-        """Percentage answered, rounded."""
-        return round(100 * self.answered / self.asked) if self.asked else 0
-
-
-@dataclass(frozen=True)
-class QuestionStats:
-    """What a content owner wants to know: how much is asked, how much is answered, and what is missing."""
-
-    day: Tally
-    week: Tally
-    by_language: dict[str, Tally]
-    """Last 7 days, per language of the question."""
-    unanswered: list[tuple[str, int]]
-    """The most frequent unanswered questions of the last 7 days, with their counts.
-
-    Questions differing only in case, spacing or punctuation count as one, shown as most recently typed.
-    """
-    votes: Tally = Tally(0, 0)
-    """Readers' votes on answers in the last 7 days: `asked` votes, of which `answered` said "helpful"."""
-    unhelpful: list[Unhelpful] = field(default_factory=list)
-    """The answers most often marked unhelpful in the last 7 days: (question, section answered, votes)."""
-
-
-Unhelpful = tuple[str, str, int]
-"""(question, section it was answered with, "not helpful" votes)."""
-
-
-def question_key(question: str) -> int | None:
-    """What questions differing only in case, spacing or punctuation share, so the database counts them as one.
-
-    A 64-bit hash of the question's words, casefolded: the log's unanswered
-    questions are counted by `GROUP BY` on it, in the database, never by
-    reading the questions back (a busy week's log is gigabytes). None for a
-    question without a word ("🙂🙂🙂"), which is not counted.
-    """
-    words = " ".join(_WORDS.findall(question.casefold()))
-    if not words:
-        return None
-    return int.from_bytes(hashlib.blake2b(words.encode(), digest_size=8).digest(), "big", signed=True)
-
-
-def shown(question: str) -> str:
-    """A question as `/stats` lists it: its spacing collapsed."""
-    return " ".join(question.split())
-
-
-FloodScope = Literal["message", "inline"]
-FloodOutcome = Literal["answer", "notify", "drop"]
-"""Answer the update; tell the user once that they are over the limit; drop it silently (see `telegram.flood`)."""
-"""What a flood window counts: a user's messages, or their inline queries (Telegram sends one per pause in typing)."""
-
-
-class StoreError(Exception):
-    """The database cannot be used, or a write did not happen; the message names the file and what to do."""
-
-
-class StoreUnavailable(StoreError):
-    """The database did not answer (stopped, unreachable, starting up): unlike a wrong password or a damaged file,
-    waiting may mend it, so a webhook worker that meets it at a restart is started again later (`telegram.app.serve`)."""
 
 
 def _unusable(path: Path, error: BaseException) -> StoreError:
@@ -518,7 +210,7 @@ class Store:
     """The bot's database in one SQLite file; open with `Store.open`, close with `close`."""
 
     shared_by_instances = False
-    """Each process counts its own users' messages (see `storage.Storage`)."""
+    """Each process counts its own users' messages (see `bot.storage.Storage`)."""
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._db = connection
@@ -749,7 +441,7 @@ class Store:
 
         For webhook workers sharing this file (`telegram.workers`); a process
         alone counts in memory (`telegram.flood.FloodGuard`). The same rules as
-        `pgstore.PostgresStore.flood_admit`; the write lock is taken before the
+        `postgres.PostgresStore.flood_admit`; the write lock is taken before the
         window is read, so two workers never both let the last message in.
         """
         now = time.time()
@@ -784,7 +476,7 @@ class Store:
 
         For webhook workers, which accept from one socket: Telegram's copy of
         an update may reach another worker than the first (see
-        `pgstore.PostgresStore.first_delivery`, the same across hosts).
+        `postgres.PostgresStore.first_delivery`, the same across hosts).
         """
         now = time.time()
         cursor = await self._db.execute(
@@ -800,5 +492,3 @@ class Store:
         await self._db.commit()
         return first
 
-
-SQLiteStore = Store

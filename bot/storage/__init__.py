@@ -1,10 +1,16 @@
-"""The storage interface the bot uses, and the backend `DATABASE_URL` or `DATABASE_PATH` picks.
+"""Storage: what the bot remembers (users' languages, chats' context, the question log, readers' votes and choices).
 
-SQLite (`store.Store`, one file, the default) suits one host. PostgreSQL
-(`pgstore.PostgresStore`, chosen by `DATABASE_URL=postgresql://...`) lets
-several instances on several hosts share what the bot remembers, their
-flood counters and the webhook updates already handled. Both run the same ordered migrations (`store.MIGRATIONS`) and
-answer every method alike; `tests/test_store.py` runs against each.
+A layer of its own under the conversation (`chat` imports it, never the
+reverse), standing on `config` alone. This module is its face: the
+`Storage` interface every caller uses, and the backend `DATABASE_URL` or
+`DATABASE_PATH` picks. SQLite (`sqlite.Store`, one file, the default) suits
+one host. PostgreSQL (`postgres.PostgresStore`, chosen by
+`DATABASE_URL=postgresql://...`) lets several instances on several hosts
+share what the bot remembers, their flood counters and the webhook updates
+already handled. Both run the same ordered steps (`migrations`), take and
+give the same records and raise the same errors (`records`), and answer
+every method alike; `tests/test_store.py` runs against each. `retention`
+prunes the question log.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from datetime import datetime
 from typing import Protocol
 
 from ..config import Settings
-from .store import ChatState, Choice, FloodOutcome, FloodScope, LoggedQuestion, QuestionStats, Store, Unhelpful, check_database
+from .records import ChatState, Choice, FloodOutcome, FloodScope, LoggedQuestion, QuestionStats, Unhelpful
+from .sqlite import Store, check_database
 
 
 class Storage(Protocol):
@@ -46,7 +53,7 @@ class Storage(Protocol):
 async def open_storage(settings: Settings) -> Storage:
     """The store `settings` name, opened and migrated; `StoreError` (one line) when it cannot be used."""
     if settings.database_url:
-        from .pgstore import PostgresStore
+        from .postgres import PostgresStore
 
         return await PostgresStore.open(settings.database_url)
     return await Store.open(settings.database_path)

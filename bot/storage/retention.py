@@ -15,8 +15,8 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from .storage import Storage
-from .store import StoreError
+from . import Storage
+from .records import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The PostgreSQL backend: what several instances on several hosts share, through asyncpg's connection pool.
 
 Chosen by `DATABASE_URL=postgresql://user:password@host:port/database`. The
-schema is `store.MIGRATIONS`, the same ordered steps SQLite runs; the steps
+schema is `migrations.MIGRATIONS`, the same ordered steps SQLite runs; the steps
 done are rows of `schema_migrations`, and an advisory lock makes instances
 starting together run each step once. Every write is committed before the
 method returns, as with SQLite, so a `kill -9` of one instance loses nothing
@@ -34,8 +34,8 @@ from typing import Concatenate, ParamSpec, TypeVar
 import asyncpg
 
 from ..config import database_address
-from .store import (
-    MIGRATIONS,
+from .migrations import MIGRATIONS
+from .records import (
     SWEEP_EVERY,
     ChatState,
     Choice,
@@ -277,7 +277,7 @@ class PostgresStore:
 
     @_guarded
     async def vote(self, question_id: int, chat_id: int, user_id: int, helpful: bool) -> bool:
-        """A reader's vote on an answer given in `chat_id`; False when there is none (see `store.Store.vote`)."""
+        """A reader's vote on an answer given in `chat_id`; False when there is none (see `sqlite.Store.vote`)."""
         async with self._pool.acquire() as db, db.transaction():
             query = "SELECT 1 FROM questions WHERE id = $1 AND chat_id = $2 AND answered"
             if await db.fetchval(query, question_id, chat_id) is None:
@@ -293,7 +293,7 @@ class PostgresStore:
 
     @_guarded
     async def record_choice(self, question_id: int, chat_id: int, user_id: int, choice: Choice) -> str | None:
-        """The paragraph a reader chose for a question asked in `chat_id`; the question, or None (see `store.Store.record_choice`)."""
+        """The paragraph a reader chose for a question asked in `chat_id`; the question, or None (see `sqlite.Store.record_choice`)."""
         async with self._pool.acquire() as db, db.transaction():
             question = await db.fetchval("SELECT question FROM questions WHERE id = $1 AND chat_id = $2", question_id, chat_id)
             if question is None:
@@ -351,7 +351,7 @@ class PostgresStore:
 
     @_guarded
     async def question_stats(self, now: datetime | None = None, top: int = 10) -> QuestionStats:
-        """What `/stats` shows, counted by the server from indexes (see `store.Store.question_stats`)."""
+        """What `/stats` shows, counted by the server from indexes (see `sqlite.Store.question_stats`)."""
         now = now or datetime.now(UTC)
         day, week = now - timedelta(days=1), now - timedelta(days=7)
         rows = await self._pool.fetch(

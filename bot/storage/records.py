@@ -1,0 +1,134 @@
+"""What both backends share: the records they keep and give back, the errors they raise, and how they count questions.
+
+Everything above storage (the conversation, the CLI, the Telegram side) sees
+the database through these types and the `Storage` interface, never through
+a backend's rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+_WORDS = re.compile(r"\w+")
+
+SWEEP_EVERY = 1000
+"""Admissions (and deliveries) between deletions of idle users' flood rows of that scope (and of forgotten deliveries)."""
+
+
+@dataclass(frozen=True)
+class ChatState:
+    article_key: str | None
+    article_lang: str | None
+    language: str | None
+    """Language of the chat's last question."""
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    chat_id: int | None
+    user_id: int | None
+    question: str
+    language: str | None
+    kind: str
+    article_key: str | None
+    section: str | None
+    score: float
+
+    def row(self) -> tuple[int | None, int | None, str, str | None, str, str | None, str | None, float, bool, int | None]:
+        """The log entry's columns after `asked_at`, in `questions` order, as both backends insert them."""
+        return (
+            self.chat_id,
+            self.user_id,
+            self.question,
+            self.language,
+            self.kind,
+            self.article_key,
+            self.section,
+            self.score,
+            self.kind != "none",
+            question_key(self.question),
+        )
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The paragraph a reader tapped among those offered with an answer or a "no answer": what they were looking for."""
+
+    article_key: str
+    article_lang: str
+    section: str
+    """The section's heading, as the question log names the section that answered."""
+    paragraph: int
+    """The paragraph's place in its section, from 0 (-1: the article's key points)."""
+
+
+@dataclass(frozen=True)
+class Tally:
+    asked: int
+    answered: int
+
+    @property
+    def share(self) -> int:
+        """Percentage answered, rounded."""
+        return round(100 * self.answered / self.asked) if self.asked else 0
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    """What a content owner wants to know: how much is asked, how much is answered, and what is missing."""
+
+    day: Tally
+    week: Tally
+    by_language: dict[str, Tally]
+    """Last 7 days, per language of the question."""
+    unanswered: list[tuple[str, int]]
+    """The most frequent unanswered questions of the last 7 days, with their counts.
+
+    Questions differing only in case, spacing or punctuation count as one, shown as most recently typed.
+    """
+    votes: Tally = Tally(0, 0)
+    """Readers' votes on answers in the last 7 days: `asked` votes, of which `answered` said "helpful"."""
+    unhelpful: list[Unhelpful] = field(default_factory=list)
+    """The answers most often marked unhelpful in the last 7 days: (question, section answered, votes)."""
+
+
+Unhelpful = tuple[str, str, int]
+"""(question, section it was answered with, "not helpful" votes)."""
+
+
+def question_key(question: str) -> int | None:
+    """What questions differing only in case, spacing or punctuation share, so the database counts them as one.
+
+    A 64-bit hash of the question's words, casefolded: the log's unanswered
+    questions are counted by `GROUP BY` on it, in the database, never by
+    reading the questions back (a busy week's log is gigabytes). None for a
+    question without a word ("🙂🙂🙂"), which is not counted.
+    """
+    words = " ".join(_WORDS.findall(question.casefold()))
+    if not words:
+        return None
+    return int.from_bytes(hashlib.blake2b(words.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def shown(question: str) -> str:
+    """A question as `/stats` lists it: its spacing collapsed."""
+    return " ".join(question.split())
+
+
+
+FloodScope = Literal["message", "inline"]
+"""What a flood window counts: a user's messages, or their inline queries (Telegram sends one per pause in typing)."""
+FloodOutcome = Literal["answer", "notify", "drop"]
+"""Answer the update; tell the user once that they are over the limit; drop it silently (see `telegram.flood`)."""
+
+
+class StoreError(Exception):
+    """The database cannot be used, or a write did not happen; the message names the file and what to do."""
+
+
+class StoreUnavailable(StoreError):
+    """The database did not answer (stopped, unreachable, starting up): unlike a wrong password or a damaged file,
+    waiting may mend it, so a webhook worker that meets it at a restart is started again later (`telegram.app.serve`)."""
