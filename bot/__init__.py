@@ -9,6 +9,8 @@ One package per layer, bottom first; each imports only the layers listed before 
   markdown by `inline`) → articles (`articles`);
 - `search`: per-language index (`index`, cached by `index_cache`), match
   (`matching`), rank (`ranking`), choose and compose the answer (`searcher`);
+  paragraphs' vectors (`vectors`), embedded in the background while the bot
+  answers (`background`);
 - `chat`: the conversation rules (`dialogue`), replies (`render`), the
   database (`store`), its outages (`outage`) and how long its log is kept
   (`retention`), content reloads (`reload`), UI strings (`messages`);

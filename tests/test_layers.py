@@ -12,7 +12,7 @@ language   bot.language: textnorm, analysis, frequencies, spelling,        text 
 content    bot.content: articles, files, parsing, inline                   article files → articles
 search     bot.search: tuning, index, index_cache, matching, reading,      articles → index; question →
            signals, ranking, searcher, loading, embedding, encoder,        answer
-           vectors
+           vectors, similarity, background
 chat       bot.chat: dialogue, render, callbacks, store, reload,           the conversation, free of
            messages, storage, pgstore, retention, outage                   Telegram types
            (+ bot/locales/*.json)
