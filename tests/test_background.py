@@ -27,10 +27,18 @@ from bot.chat.dialogue import Asker, Dialogue
 from bot.chat.reload import ContentReloader
 from bot.chat.store import Store
 from bot.config import Settings
-from bot.search.background import BackgroundEmbedding, EmbeddingJob, Report, embed_job, embedding_job
-from bot.search.embedding import MODEL_NAME, E5Embedder
+from bot.search.background import (
+    PER_CORE_SECOND,
+    BackgroundEmbedding,
+    EmbeddingJob,
+    Report,
+    embed_job,
+    embedding_job,
+    expected_rate,
+)
+from bot.search.embedding import DIMENSIONS, MODEL_NAME, E5Embedder, cores
 from bot.search.loading import load_searcher
-from bot.search.vectors import Coverage, VectorStore, attached
+from bot.search.vectors import BATCH, Coverage, VectorStore, attached, embed_into
 
 from .botrunner import BotProcess
 from .conftest import WriteFile
@@ -280,6 +288,29 @@ def switched_on(log: str, worker: int) -> list[str]:
     """The languages worker `worker` has logged switching the semantic signal on for (together, if at once)."""
     lines = re.findall(rf"\(worker {worker}\): semantic signal on for ([a-z, ]+) \(", log)
     return sorted(lang for line in lines for lang in line.split(", "))
+
+
+class Unit:
+    """Vectors of length 1 at once: an embedder for what only counts texts."""
+
+    name = MODEL_NAME
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        vectors[:, 0] = 1.0
+        return vectors
+
+
+def test_the_rate_embedding_ran_at_is_kept_beside_the_store_for_the_next_estimate(tmp_path: Path) -> None:
+    """What `ask` and the job's first line estimate from; one batch says nothing (it also loads the model)."""
+    texts = {key: f"paragraph {key}" for key in range(1, 2 * BATCH + 2)}
+    store = VectorStore(tmp_path, MODEL_NAME)
+    embed_into(store, dict(list(texts.items())[:BATCH]), Unit())
+    assert store.rate() is None and expected_rate(store) == PER_CORE_SECOND * cores()
+    embed_into(store, dict(list(texts.items())[BATCH:]), Unit())
+    measured = store.rate()
+    assert measured is not None and measured > 0
+    assert VectorStore(tmp_path, MODEL_NAME).rate() == pytest.approx(measured, rel=0.01), "read back from the folder"
 
 
 def embedded_of(base: str) -> str:
