@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -24,9 +24,11 @@ from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
 from .language.langdetect import guess_article_language
 from .language.languages import profile
-from .search.index_cache import IndexBuildError, embed_missing
-from .search.loading import load_searcher, semantic_options
-from .search.searcher import Answer, Conversation
+from .search.background import duration, expected_rate
+from .search.index_cache import IndexBuildError, current_index, embed_missing
+from .search.loading import embed_now, load_searcher, semantic_options, vector_coverage
+from .search.searcher import Answer, Conversation, Searcher
+from .search.vectors import BATCH, coverage, print_progress
 from .storage import open_storage
 from .storage.records import StoreError
 
@@ -96,12 +98,37 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.lang and args.lang not in searcher.languages:
         print(f"unknown language {args.lang!r}; the content has: {', '.join(searcher.languages)}", file=sys.stderr)
         return 2
+    searcher = _with_vectors(settings, searcher)
     conversation = Conversation()
     render = answer_json if args.json else partial(answer_readable, languages=searcher.languages)
     for question in _questions(args):
         answer = searcher.answer(question, language=args.lang, conversation=conversation)
         print(render(answer), flush=True)
     return 0
+
+
+def _with_vectors(settings: Settings, searcher: Searcher) -> Searcher:
+    """`ask`'s semantic signal: the paragraphs the store lacks are embedded now when they are few (`EMBED_AT_BUILD`,
+    seconds), else the languages lacking some are answered on their words, said once on stderr with what embedding
+    them would take."""
+    semantic = semantic_options(settings)
+    if semantic is None:
+        return searcher
+    embedding = coverage(searcher.index, semantic.store())
+    if not embedding.missing:
+        return searcher
+    if embedding.missing <= settings.embed_at_build:
+        return embed_now(settings, searcher, print_progress("embedding paragraphs") if embedding.missing > BATCH else None)
+    rate = expected_rate(semantic.store())
+    lacking = ", ".join(f"{lang} {count}" for lang, count in embedding.lacking().items())
+    print(
+        f"{embedding.missing:,} of {embedding.units:,} paragraphs have no vector yet ({lacking}), more than EMBED_AT_BUILD "
+        f"({settings.embed_at_build}): questions in those languages are answered on their words alone. "
+        f"`python -m bot embed` embeds them in about {duration(embedding.missing / rate)} ({rate:.0f} a second here); "
+        "a running bot embeds them by itself, in the background.",
+        file=sys.stderr,
+    )
+    return searcher
 
 
 def shown_path(path: Path) -> Path:
@@ -123,7 +150,8 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def check_report(kb: KnowledgeBase, folder: Path) -> list[str]:
+def check_report(kb: KnowledgeBase, folder: Path, vectors: Sequence[str] = ()) -> list[str]:
+    """The articles found, a summary line, `vectors` (`coverage_report`), then every problem found."""
     lines: list[str] = []
     for article in sorted(kb.articles, key=lambda a: (a.key, a.lang)):
         lines.append(f"{article.key} [{article.lang}] {article.title!r} ({shown_path(article.path)})")
@@ -136,15 +164,37 @@ def check_report(kb: KnowledgeBase, folder: Path) -> list[str]:
     lines.append(
         f"{counted(len(kb.articles), 'article')}, {counted(len(topics), 'topic')}, {languages}: {', '.join(kb.languages) or 'none'}"
     )
+    lines += vectors
     lines += [str(replace(issue, path=shown_path(issue.path))) for issue in kb.issues]
     if not kb.articles and not kb.issues:
         lines.append(NO_ARTICLES.format(folder=shown_path(folder)))
     return lines
 
 
+def coverage_report(settings: Settings) -> list[str]:
+    """`check`'s last lines: how many paragraphs have their vectors, per language, and what happens to the others."""
+    if not settings.semantic:
+        return ["semantic signal: off (SEMANTIC=off)"]
+    try:
+        index = current_index(settings.content_dir, settings.cache_dir, guess_article_language, settings.max_article_bytes)
+    except Exception as error:
+        return [f"vectors: not counted, the content could not be indexed ({error or type(error).__name__})"]
+    embedding = vector_coverage(settings, index)
+    if embedding is None or not embedding.units:
+        return []
+    languages = ", ".join(f"{lang} {done}/{units}" for lang, (done, units) in embedding.by_lang.items())
+    lines = [f"vectors: {embedding.embedded}/{embedding.units} paragraphs ({embedding.percent}%): {languages}"]
+    if embedding.missing:
+        lines.append(
+            "  a language gets the semantic signal once all its paragraphs have vectors; a running bot embeds them in the "
+            "background, `python -m bot embed` here"
+        )
+    return lines
+
+
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     kb = load_knowledge_base(settings.content_dir, guess_article_language, max_bytes=settings.max_article_bytes)
-    print("\n".join(check_report(kb, settings.content_dir)))
+    print("\n".join(check_report(kb, settings.content_dir, coverage_report(settings) if kb.articles else [])))
     skipped = [i for i in kb.issues if i.skipped]
     return 1 if skipped or not kb.articles else 0
 
@@ -154,14 +204,23 @@ def run_embed(args: argparse.Namespace, settings: Settings) -> int:
     if semantic is None:
         print("SEMANTIC is off: nothing to embed.", file=sys.stderr)
         return 2
-    embedded, units = embed_missing(settings.content_dir, guess_article_language, semantic, settings.max_article_bytes)
+
+    def waiting() -> None:
+        print(
+            "Another process is embedding into this store (a running bot, in the background: its log shows how far it is); "
+            "waiting for it to finish.",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    embedded, units = embed_missing(settings.content_dir, guess_article_language, semantic, settings.max_article_bytes, waiting)
     if not units:
         print(NO_ARTICLES.format(folder=shown_path(settings.content_dir)), file=sys.stderr)
         return 1
     where = semantic.vectors_dir or "memory (no CACHE_DIR or EMBEDDINGS_DIR: they are lost on exit)"
     already = "already was" if units - embedded == 1 else "already were"
     print(f"{counted(embedded, 'paragraph')} embedded, {units - embedded} {already}; vectors in {where}.")
-    print("A running bot uses them from its next content check (CONTENT_CHECK_SECONDS), /reload or SIGHUP.")
+    print("A running bot switches each language's semantic signal on within seconds, by itself.")
     return 0
 
 
@@ -265,8 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     embed = command(
         "embed",
         "embed the paragraphs the semantic signal still lacks, with progress",
-        "A start or reload embeds new paragraphs itself when they are at most EMBED_AT_BUILD (default 500); "
-        "with more, the bot answers on the words alone until this has run. "
+        "A running bot (`run`) embeds them by itself, in the background, and `ask` when they are at most "
+        "EMBED_AT_BUILD (default 500); this is for the rest, or to have them all before the bot starts. "
         "The vectors are kept in EMBEDDINGS_DIR (default: embeddings/ under CACHE_DIR).",
     )
     embed.set_defaults(run=run_embed)

@@ -27,7 +27,7 @@ DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
 
 DEFAULT_BUILD_TIMEOUT_SECONDS = 900
 """Longest an index build may take before it is stopped: a cold build of 10,000 articles takes about a minute,
-and embedding the 500 paragraphs a build may embed (`EMBED_AT_BUILD`) one to three more."""
+and embedding the 500 paragraphs a reload's build may embed (`EMBED_AT_BUILD`) half a minute to a minute more."""
 MAX_BUILD_TIMEOUT_SECONDS = 86_400
 """A day: a build that has not ended by then is stuck, and the start or reload waiting for it with it."""
 
@@ -367,7 +367,9 @@ class Settings:
     semantic: bool = True
     """Whether a sentence-embedding model's similarity joins the lexical signals (see `search.embedding`)."""
     embed_at_build: int = 500
-    """Most new paragraphs a build embeds itself (about 70 ms each); more are left to `python -m bot embed`."""
+    """Most new paragraphs a reload's build, or `ask`, embeds itself (some 40 ms of a core each): a reload's edits
+    keep their language's semantic signal. `run` starts without embedding any, and embeds the rest in the background
+    (`search.background`)."""
     vectors_dir: Path | None = None
     """Where paragraph vectors are kept, by model; None: `embeddings` under the cache folder (in memory without one)."""
     send_retry_seconds: int = 60

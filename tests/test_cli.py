@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.storage.records import LoggedQuestion
 from bot.storage.sqlite import Store
 
 from .conftest import ROOT, SEEDS, SHARED_CACHE, SHARED_VECTORS, WriteFile
+from .test_background import CAFFE, DANISH_PARAPHRASE, KAFFE
 
 KEYS = {"question", "language", "kind", "text", "article", "section", "score", "suggestions", "alternatives"}
 
@@ -127,7 +129,11 @@ def test_check_lists_sections_and_highlights(capsys) -> None:
     assert "account-manager [tr] 'Muhasebe Müdürü'" in out
     assert "    § Hesap Yöneticisi Nedir? (1 paragraph)\n" in out
     assert "★ Öne çıkanlar (3 highlights)" in out
-    assert out.endswith("\n5 articles, 1 topic, languages: ar, da, it, ru, tr\n")
+    assert re.search(
+        r"\n5 articles, 1 topic, languages: ar, da, it, ru, tr\n"
+        r"vectors: \d+/55 paragraphs \(\d+%\): ar \d+/11, da \d+/11, it \d+/11, ru \d+/11, tr \d+/11\n",
+        out,
+    )
 
 
 def test_check_fails_and_names_the_broken_file(capsys, monkeypatch, write: WriteFile, content: Path) -> None:
@@ -185,6 +191,47 @@ def test_embed_counts_in_english(capsys, tmp_path: Path, monkeypatch, write: Wri
     _, again, _ = run(capsys, "embed", "--content-dir", str(content))
     assert first.startswith("1 paragraph embedded, 0 already were; ")
     assert again.startswith("0 paragraphs embedded, 1 already was; ")
+
+
+@pytest.fixture
+def coffee(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write: WriteFile, content: Path) -> Path:
+    """Coffee in Danish and Italian, four paragraphs each, with an index cache and a vector store of their own."""
+    write("kaffe.da.md", KAFFE)
+    write("caffe.it.md", CAFFE)
+    monkeypatch.setenv("CONTENT_DIR", str(content))
+    monkeypatch.setenv("CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("EMBEDDINGS_DIR", str(tmp_path / "vectors"))
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "da")
+    return content
+
+
+def test_check_counts_the_paragraphs_that_have_vectors_per_language(capsys, coffee: Path) -> None:
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert out.splitlines()[-2:] == [
+        "vectors: 0/8 paragraphs (0%): da 0/4, it 0/4",
+        "  a language gets the semantic signal once all its paragraphs have vectors; a running bot embeds them in the "
+        "background, `python -m bot embed` here",
+    ]
+    assert run(capsys, "embed")[0] == 0
+    assert run(capsys, "check")[1].splitlines()[-1] == "vectors: 8/8 paragraphs (100%): da 4/4, it 4/4"
+
+
+def test_ask_says_once_what_embedding_would_take_else_embeds_a_few_paragraphs_itself(
+    capsys, coffee: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More paragraphs lacking vectors than EMBED_AT_BUILD: answered on the words, with one line on stderr saying what
+    `embed` would take; at most that many (here with the index already cached, as a running bot leaves it): embedded
+    first, in seconds."""
+    monkeypatch.setenv("EMBED_AT_BUILD", "7")
+    code, out, err = run(capsys, "ask", "--json", stdin=f"{DANISH_PARAPHRASE}\n{DANISH_PARAPHRASE}\n", monkeypatch=monkeypatch)
+    assert code == 0 and [json.loads(line)["kind"] for line in out.splitlines()] == ["none", "none"]
+    assert err.count("8 of 8 paragraphs have no vector yet (da 4, it 4), more than EMBED_AT_BUILD (7)") == 1
+    assert "`python -m bot embed` embeds them in about " in err
+    monkeypatch.setenv("EMBED_AT_BUILD", "8")
+    code, out, err = run(capsys, "ask", "--json", DANISH_PARAPHRASE)
+    assert code == 0 and json.loads(out)["section"] == "Pris" and "no vector" not in err
+    assert run(capsys, "check")[1].splitlines()[-1] == "vectors: 8/8 paragraphs (100%): da 4/4, it 4/4"
 
 
 def test_each_command_says_what_it_does_in_its_own_help(capsys) -> None:

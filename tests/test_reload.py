@@ -45,17 +45,19 @@ def test_after_a_reload_the_conversation_answers_from_the_new_content(write: Wri
     assert "verde" in before and "nero" in after
 
 
-def test_vectors_that_embed_computed_later_are_picked_up_by_the_next_reload(
+def test_vectors_that_embed_computed_later_are_switched_on_by_the_next_look_without_a_reload(
     write: WriteFile, content: Path, tmp_path: Path
 ) -> None:
-    """A knowledge base too large to embed at start answers lexically, and gains the semantic signal once `embed` has run."""
+    """A knowledge base whose vectors nobody computed answers lexically, and gains the semantic signal once `embed`
+    (here, or a bot's background job) has filled the store: the content is unchanged, so nothing is reloaded."""
     write("tea.it.md", GREEN)
     settings = Settings(content, None, "it", "WARNING", embed_at_build=0, vectors_dir=tmp_path / "vectors")
     reloader = ContentReloader(settings, load_searcher(settings))
-    assert reloader.searcher.embedder is None
+    asyncio.run(reloader.follow_vectors())
+    assert reloader.searcher.embedder is None and reloader.embedding is not None and reloader.embedding.missing == 1
     embed_missing(content, guess_article_language, semantic_options(settings))
-    assert asyncio.run(reloader.reload()).status == "reloaded"
-    assert reloader.searcher.embedder is not None
+    asyncio.run(reloader.follow_vectors())
+    assert reloader.searcher.embedder is not None and reloader.embedding.missing == 0
     assert asyncio.run(reloader.reload()).status == "unchanged"
 
 

@@ -186,7 +186,7 @@ def test_vectors_another_process_appends_are_picked_up_by_attaching_again(
     write("kaffe.it.md", "---\ntitle: Caffè\n---\n# Caffè\n## Tostatura\nI chicchi si tostano lentamente.\n")
     cache, folder = tmp_path / "cache", tmp_path / "vectors"
     index = load(content, cache, folder)
-    serving, cached_at = VectorStore.shared(folder, MODEL_NAME), index_cache._cache_path(cache, content)
+    serving, cached_at = VectorStore.shared(folder, MODEL_NAME), index_cache.cache_path(cache, content)
     assert attach(index, serving, cached_at) == []
     danish = fill(index, folder)
     assert attach(index, serving, cached_at) == ["da"]
@@ -204,7 +204,7 @@ def test_where_a_block_cannot_be_written_the_vectors_are_served_from_memory(
     write("kaffe.da.md", ARTICLE)
     cache, folder = tmp_path / "cache", tmp_path / "vectors"
     vectors = fill(load(content, cache, folder), folder)
-    (index_cache._cache_path(cache, content).with_suffix(".da.vectors")).mkdir()  # in the block's way
+    (index_cache.cache_path(cache, content).with_suffix(".da.vectors")).mkdir()  # in the block's way
     index = load(content, cache, folder)
     assert np.array_equal(index.by_lang["da"].unit_vectors.vectors(), vectors)
     assert "could not write unit vectors" in caplog.text

@@ -23,6 +23,7 @@ from ..language.languages import profile
 from ..language.textnorm import well_formed
 from ..metrics import QUESTIONS
 from ..search.searcher import Answer, Conversation, Searcher
+from ..search.vectors import attached
 from ..storage import Storage
 from ..storage.records import ChatState, Choice, LoggedQuestion, StoreError
 from .callbacks import AUTOMATIC, Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, decode
@@ -395,7 +396,20 @@ class Dialogue:
         if stats.unhelpful:
             lines.append(message(lang, "stats_unhelpful"))
             lines += [f"{count}× {question} → {section}" for question, section, count in stats.unhelpful]
-        return plain("\n".join(lines))
+        return plain("\n".join(lines + self._embedding_lines(lang)))
+
+    def _embedding_lines(self, lang: str) -> list[str]:
+        """For /stats: how far embedding the paragraphs is, and which languages have the semantic signal (none when off)."""
+        embedding = self.content.embedding
+        if embedding is None or not embedding.units:
+            return []
+        if not embedding.missing:
+            return ["", message(lang, "stats_embedded", total=embedding.units)]
+        lines = ["", message(lang, "stats_embedding", done=embedding.embedded, total=embedding.units, share=embedding.percent)]
+        on = [profile(code).native_name for code in attached(self.searcher.index)]
+        if on:
+            lines.append(message(lang, "stats_semantic_on", languages=", ".join(on)))
+        return lines
 
     async def stats_elsewhere(self, asker: Asker) -> Reply:
         """/stats outside a private chat: it lists what readers asked, in private chats too, so it is not posted there."""

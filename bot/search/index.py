@@ -201,8 +201,6 @@ class SearchIndex:
     kb: KnowledgeBase
     by_lang: dict[str, LanguageIndex]
     fingerprint: str
-    vector_stamp: str = ""
-    """The vector store's state when its vectors were attached: see `index_cache.vector_stamp`."""
 
     @property
     def articles(self) -> CompactArticles:

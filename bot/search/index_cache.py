@@ -47,7 +47,7 @@ from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, load_knowledge_bas
 from ..language import cues
 from .embedding import MODEL_NAME, E5Embedder, cores
 from .index import FORMAT, SearchIndex, build_index
-from .vectors import VectorStore, attach, embed_into, key_units, missing_count, missing_texts, print_progress
+from .vectors import VectorStore, attach, embed_into, key_units, missing_texts, print_progress
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +59,14 @@ PROGRESS_FROM = 500
 
 @dataclass(frozen=True)
 class Semantic:
-    """Where unit vectors are kept, and how many new ones a build may embed before it leaves the rest to `embed`."""
+    """Where unit vectors are kept, and how many new ones a build may embed itself (the rest are left to the
+    background job of a running bot, or to `embed`)."""
 
     vectors_dir: Path | None
     embed_limit: int
 
     def store(self) -> VectorStore:
         return VectorStore.shared(self.vectors_dir, MODEL_NAME)
-
-
-def vector_stamp(semantic: Semantic | None) -> str:
-    """Changes when the vector store gains vectors, so a running bot reloads to use them."""
-    return semantic.store().stamp() if semantic else "off"
 
 
 BUILD_MEMORY_LIMIT = 4 * 1024**3
@@ -116,7 +112,8 @@ def _stamp(name: str) -> str:
     return ""
 
 
-def _cache_path(cache_dir: Path, content_dir: Path) -> Path:
+def cache_path(cache_dir: Path, content_dir: Path) -> Path:
+    """Where the index of `content_dir` is cached; its languages' vector blocks lie beside it (`vectors.attach`)."""
     name = hashlib.sha256(str(content_dir.resolve()).encode()).hexdigest()[:16]
     return cache_dir / f"index-{name}.pickle"
 
@@ -276,8 +273,12 @@ class Build:
 def _build(job: Build, store: VectorStore | None = None) -> SearchIndex:
     """Parse, index, and embed the units the vector store lacks, if they are few enough to embed now.
 
-    A knowledge base of `PROGRESS_FROM` files or more shows its progress on
-    stderr, a line every tenth of the way: its build takes a minute or more.
+    Few enough are a reload's edited paragraphs: embedded here, they keep their
+    language's semantic signal on across the reload. They are left to the
+    process embedding into the store meanwhile, if one is (a running bot's
+    background job): a reload waits for no one. A knowledge base of
+    `PROGRESS_FROM` files or more shows its progress on stderr, a line every
+    tenth of the way: its build takes a minute or more.
     """
     content_dir, semantic = job.content_dir, job.semantic
     files = len(content_files(content_dir)) if content_dir.is_dir() else 0
@@ -301,8 +302,10 @@ def _build(job: Build, store: VectorStore | None = None) -> SearchIndex:
         store = semantic.store() if store is None else store
         missing = missing_texts(index, store)
         if missing and len(missing) <= semantic.embed_limit:
-            _doing(f"embedding {len(missing)} paragraphs")
-            embed_into(store, missing, E5Embedder(cores()), print_progress("embedding paragraphs"))
+            with store.embedding(waiting=None) as alone:
+                if alone:
+                    _doing(f"embedding {len(missing)} paragraphs")
+                    embed_into(store, missing, E5Embedder(cores()), print_progress("embedding paragraphs"))
     return index
 
 
@@ -404,15 +407,15 @@ def load_index(
     """The index of `content_dir`, from the cache when it is still current, else freshly built; with `semantic`, its vectors.
 
     The fingerprint is taken before any file is read, so an edit made during a
-    build is picked up by the next load rather than hidden under a fresh key;
-    the vector store's stamp is taken as its vectors are read, after the build
-    has added its own, so only vectors added since (by `embed`) make a reload.
+    build is picked up by the next load rather than hidden under a fresh key.
+    Languages whose units lack vectors get them when they are complete (see
+    `vectors.attach`); saying so is the caller's part (`vectors.coverage`).
     Without a usable cache folder the build happens in this process.
     Raises `IndexBuildError` when the build child fails.
     """
     fingerprint = content_fingerprint(content_dir, max_article_bytes)
     job = Build(content_dir, fingerprint, guess_language, max_article_bytes, semantic)
-    path = _cache_path(cache_dir, content_dir) if cache_dir else None
+    path = cache_path(cache_dir, content_dir) if cache_dir else None
     index = None
     store = None
     """The vector store the vectors are read from: the one a build in this process filled (it may live in
@@ -432,28 +435,42 @@ def load_index(
         store = semantic.store() if semantic else None
         index = _build(job, store)
         prepare(sorted(index.by_lang))
-    index.vector_stamp = vector_stamp(semantic)
     if semantic:
-        store = semantic.store() if store is None else store
-        lacking = sorted(set(index.by_lang) - set(attach(index, store, path)))
-        if lacking:
-            log.warning(
-                "%d paragraphs (%s) have no vector yet, more than EMBED_AT_BUILD (%d) allows a build to embed: they are "
-                "answered on the lexical signals until `python -m bot embed` has computed them",
-                missing_count(index, store),
-                ", ".join(lacking),
-                semantic.embed_limit,
-            )
+        attach(index, semantic.store() if store is None else store, path)
     return index
 
 
+def current_index(
+    content_dir: Path,
+    cache_dir: Path | None,
+    guess_language: LanguageGuesser,
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
+) -> SearchIndex:
+    """The index of the content as it is now, without its vectors, for a process that only embeds (`background`):
+    from the cache when it is current, else built here and not cached (the serving process caches its own; the
+    cache may be unwritable). Its files' warnings are the serving process's to log."""
+    fingerprint = content_fingerprint(content_dir, max_article_bytes)
+    index = _read_cache(cache_path(cache_dir, content_dir), fingerprint, lambda languages: None) if cache_dir else None
+    return index or _build(Build(content_dir, fingerprint, guess_language, max_article_bytes, None))
+
+
 def embed_missing(
-    content_dir: Path, guess_language: LanguageGuesser, semantic: Semantic, max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
+    content_dir: Path,
+    guess_language: LanguageGuesser,
+    semantic: Semantic,
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
+    waiting: Callable[[], object] = lambda: None,
 ) -> tuple[int, int]:
-    """Embed every unit the vector store lacks, however many: `python -m bot embed`. Returns (embedded, units)."""
+    """Embed every unit the vector store lacks, however many: `python -m bot embed`. Returns (embedded, units).
+
+    Another process embedding into the store (a running bot's background job)
+    is waited for (`waiting` is called first), and what it embedded is not
+    embedded again.
+    """
     index = build_index(load_knowledge_base(content_dir, guess_language, max_bytes=max_article_bytes))
     key_units(index)
     store = semantic.store()
-    missing = missing_texts(index, store)
-    embed_into(store, missing, E5Embedder(cores()), print_progress("embedding paragraphs"))
+    with store.embedding(waiting):
+        missing = missing_texts(index, store)
+        embed_into(store, missing, E5Embedder(cores()), print_progress("embedding paragraphs"))
     return len(missing), sum(idx.unit_count for idx in index.by_lang.values())

@@ -11,17 +11,24 @@ from collections.abc import Collection
 
 from ..config import Settings
 from ..language.langdetect import QuestionLanguageDetector, guess_article_language
-from .index_cache import Semantic, content_fingerprint, load_index, vector_stamp
+from .embedding import E5Embedder, cores
+from .index import SearchIndex
+from .index_cache import Semantic, cache_path, content_fingerprint, load_index
 from .searcher import Searcher
+from .vectors import Coverage, Progress, attach, coverage, embed_into, missing_texts
 
 log = logging.getLogger(__name__)
 
 
-def load_searcher(settings: Settings, previous: Searcher | None = None, reply_languages: Collection[str] = ()) -> Searcher:
+def load_searcher(
+    settings: Settings, previous: Searcher | None = None, reply_languages: Collection[str] = (), embed_limit: int | None = None
+) -> Searcher:
     """A searcher over the content as it is now; a `previous` one lends its language models when the languages match.
 
     `reply_languages` are those the conversation can say "no answer" in (see
-    `Searcher.reply_languages`).
+    `Searcher.reply_languages`). A build embeds up to `embed_limit` new
+    paragraphs itself (default `EMBED_AT_BUILD`): `run` starts with none, and
+    leaves them all to its background job.
 
     The language detector is made as soon as the cache says which languages
     the content has; lingua then loads each language's models the first time
@@ -43,7 +50,7 @@ def load_searcher(settings: Settings, previous: Searcher | None = None, reply_la
         guess_article_language,
         prepare=load_models,
         max_article_bytes=settings.max_article_bytes,
-        semantic=semantic_options(settings),
+        semantic=semantic_options(settings, embed_limit),
         build_seconds=settings.build_timeout_seconds,
     )
     if not index.articles:
@@ -58,20 +65,61 @@ def load_searcher(settings: Settings, previous: Searcher | None = None, reply_la
     )
 
 
-def semantic_options(settings: Settings) -> Semantic | None:
+def semantic_options(settings: Settings, embed_limit: int | None = None) -> Semantic | None:
     """The semantic signal's settings for the index, or None when it is switched off."""
     if not settings.semantic:
         return None
     folder = settings.vectors_dir or (settings.cache_dir / "embeddings" if settings.cache_dir else None)
-    return Semantic(folder, settings.embed_at_build)
+    return Semantic(folder, settings.embed_at_build if embed_limit is None else embed_limit)
+
+
+def vector_coverage(settings: Settings, index: SearchIndex) -> Coverage | None:
+    """How far the vector store covers the units of `index`; None when the semantic signal is off."""
+    semantic = semantic_options(settings)
+    return coverage(index, semantic.store()) if semantic else None
+
+
+def with_new_vectors(settings: Settings, searcher: Searcher) -> Searcher:
+    """`searcher`, or one over the same index that embeds questions, once languages have become complete.
+
+    The languages whose units now all have vectors get their blocks on the
+    live index (`vectors.attach` reads only the records added since), so a
+    searcher that already embeds questions uses them at its next question.
+    One that does not (no language had vectors when it was made) is replaced
+    by one that does, sharing the index, the language models and the
+    conversation's searches as a reload's new searcher would.
+    """
+    semantic = semantic_options(settings)
+    if semantic is None:
+        return searcher
+    index = searcher.index
+    path = cache_path(settings.cache_dir, settings.content_dir) if settings.cache_dir else None
+    if not attach(index, semantic.store(), path) or searcher.embedder is not None:
+        return searcher
+    return Searcher(
+        index,
+        default_language=searcher.default_language,
+        detector=searcher.detector,
+        reply_languages=searcher.reply_languages,
+        config=searcher.config,
+    )
+
+
+def embed_now(settings: Settings, searcher: Searcher, progress: Progress | None = None) -> Searcher:
+    """Embed in this process the paragraphs the store lacks, and the searcher that then has every language's vectors:
+    for `ask` over a knowledge base small enough to embed in seconds."""
+    semantic = semantic_options(settings)
+    if semantic is None:
+        return searcher
+    store = semantic.store()
+    embed_into(store, missing_texts(searcher.index, store), E5Embedder(cores()), progress)
+    return with_new_vectors(settings, searcher)
 
 
 def up_to_date(settings: Settings, searcher: Searcher) -> bool:
-    """True when `searcher` answers from the content files and vectors as they are now: a reload would change nothing.
+    """True when `searcher` answers from the content files as they are now: a reload would change nothing.
 
-    Reads the files' names and times, not their text (`index_cache.content_fingerprint`).
+    Reads the files' names and times, not their text (`index_cache.content_fingerprint`). Vectors embedded
+    since are picked up without a reload (`with_new_vectors`).
     """
-    index = searcher.index
-    if content_fingerprint(settings.content_dir, settings.max_article_bytes) != index.fingerprint:
-        return False
-    return vector_stamp(semantic_options(settings)) == index.vector_stamp
+    return content_fingerprint(settings.content_dir, settings.max_article_bytes) == searcher.index.fingerprint

@@ -15,12 +15,14 @@ never the whole file at once) and afterwards only the records appended since
 (`VectorStore.find`); a process reading while another appends sees whole
 records only. Vectors are read from it only to write a block (below).
 
-A build embeds at most `limit` new texts, so a knowledge base too large to
-embed within the start-up budget starts on the lexical signals alone, and
-`python -m bot embed` fills the store (with progress), after which the next
-reload attaches the vectors. A language gets the semantic signal only when
-every one of its units has a vector: a partial signal would favour the units
-that happen to have one. Its vectors are then copied, in the order of its
+A build embeds at most `limit` new texts (a reload's few edited paragraphs);
+the rest are embedded by a running bot in the background (`background`) or by
+`python -m bot embed`, a batch at a time, each saved as soon as it is
+computed. A language gets the semantic signal only when every one of its
+units has a vector: a partial signal would favour the units that happen to
+have one (their similarity lifts them; the others only have their words), so
+the same question would find a paragraph or not depending on how far
+embedding had gone. Its vectors are then copied, in the order of its
 units, into a block file beside the index cache, which every process serving
 the index maps read-only (`attach`): one copy in the page cache for all of
 them, none in any process's own heap, compared with a question as
@@ -32,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import logging
 import mmap
 import os
@@ -40,7 +43,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +112,7 @@ class VectorStore:
         self._refused: tuple[int, int] | None = None
         """A file this version cannot read, warned about once."""
         self._lock = threading.Lock()
+        self._rate: float | None = None
 
     @classmethod
     def shared(cls, folder: Path | None, model: str) -> VectorStore:
@@ -133,6 +138,51 @@ class VectorStore:
         except OSError:
             return "none"
         return f"{status.st_ino}:{status.st_size}:{status.st_mtime_ns}"
+
+    @contextlib.contextmanager
+    def embedding(self, waiting: Callable[[], object] | None = lambda: None) -> Iterator[bool]:
+        """Held while one process embeds into this store (a bot's background job, `python -m bot embed`, a build); gives
+        whether this process holds it. If another does, `waiting` is called and this one waits for it; without
+        `waiting`, it goes on without (False).
+
+        Two embedding the same missing paragraphs, in the same order, would
+        each do all the work; one after the other, the second finds most of
+        them done. Without a folder, or a lock file that cannot be made, the
+        store is this process's alone.
+        """
+        if self.path is None:
+            yield True
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = self.path.with_suffix(".embedding").open("a")
+        except OSError:
+            yield True
+            return
+        with lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting is None:
+                    yield False
+                    return
+                waiting()
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield True
+
+    def rate(self) -> float | None:
+        """Paragraphs a second the last embedding of more than a batch into this store ran at (`embed_into`), if known."""
+        if self._rate is None and self.path is not None:
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                self._rate = float(json.loads(self.path.with_suffix(".rate").read_text(encoding="utf-8"))["per_second"])
+        return self._rate
+
+    def remember_rate(self, per_second: float) -> None:
+        """Keep the rate just measured beside the store, for the next estimate of how long embedding will take."""
+        self._rate = per_second
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.with_suffix(".rate").write_text(json.dumps({"per_second": round(per_second, 2)}), encoding="utf-8")
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Per key, whether the store has it; reads first what was added since the last look."""
@@ -378,15 +428,54 @@ def key_units(index: SearchIndex) -> None:
         idx.unit_keys = text_keys(_unit_texts(index, lang))
 
 
-def missing_count(index: SearchIndex, store: VectorStore) -> int:
-    """How many units the store has no vector for, from their keys alone (no article is decoded)."""
-    return sum(int((~store.find(idx.unit_keys)).sum()) for idx in index.by_lang.values())
+@dataclass(frozen=True)
+class Coverage:
+    """Per language, how many of its units the vector store has a vector for, and how many it has."""
+
+    by_lang: dict[str, tuple[int, int]]
+
+    @property
+    def embedded(self) -> int:
+        return sum(done for done, _ in self.by_lang.values())
+
+    @property
+    def units(self) -> int:
+        return sum(units for _, units in self.by_lang.values())
+
+    @property
+    def missing(self) -> int:
+        return self.units - self.embedded
+
+    @property
+    def percent(self) -> int:
+        """Embedded units in percent, rounded down: 100 only once every unit has its vector."""
+        return self.embedded * 100 // self.units if self.units else 100
+
+    def complete(self) -> list[str]:
+        """The languages whose every unit has a vector: those that can have the semantic signal."""
+        return [lang for lang, (done, units) in self.by_lang.items() if done == units]
+
+    def lacking(self) -> dict[str, int]:
+        """Per language that lacks vectors, how many."""
+        return {lang: units - done for lang, (done, units) in self.by_lang.items() if done < units}
 
 
-def missing_texts(index: SearchIndex, store: VectorStore) -> dict[int, str]:
-    """The embedded texts of every unit the store lacks, by key."""
+def coverage(index: SearchIndex, store: VectorStore) -> Coverage:
+    """How far the store covers the index's units, from their keys alone (no article is decoded)."""
+    return Coverage({lang: (int(store.find(idx.unit_keys).sum()), idx.unit_count) for lang, idx in sorted(index.by_lang.items())})
+
+
+def attached(index: SearchIndex) -> list[str]:
+    """The languages of `index` that have their vectors, so the semantic signal."""
+    return [lang for lang, idx in sorted(index.by_lang.items()) if idx.unit_vectors is not None]
+
+
+def missing_texts(index: SearchIndex, store: VectorStore, languages: Collection[str] | None = None) -> dict[int, str]:
+    """The embedded texts of every unit the store lacks (of `languages`, else of all), by key."""
     missing: dict[int, str] = {}
     for lang, idx in index.by_lang.items():
+        if languages is not None and lang not in languages:
+            continue
         found = store.find(idx.unit_keys)
         if not found.all():
             texts = _unit_texts(index, lang)
@@ -395,21 +484,21 @@ def missing_texts(index: SearchIndex, store: VectorStore) -> dict[int, str]:
 
 
 def embed_into(store: VectorStore, texts: dict[int, str], embedder: Embedder, progress: Progress | None = None) -> None:
-    """Embed `texts` (by key) in batches and add them to the store, saving as it goes so an interrupted run keeps its work."""
+    """Embed `texts` (by key) in batches, adding each to the store as soon as it is computed, so an interrupted run
+    keeps its work and a running bot sees it; the rate is remembered (`VectorStore.rate`) when there were several
+    batches (the first one, which loads the model, does not count)."""
     keys = np.fromiter(texts, dtype=np.uint64, count=len(texts))
     values = list(texts.values())
-    done, saved_at = 0, time.monotonic()
-    pending_keys: list[np.ndarray] = []
-    pending: list[np.ndarray] = []
+    timed_from = None
     for start in range(0, len(values), BATCH):
-        pending_keys.append(keys[start : start + BATCH])
-        pending.append(embedder.passages(values[start : start + BATCH]))
+        store.add(keys[start : start + BATCH], embedder.passages(values[start : start + BATCH]))
         done = min(len(values), start + BATCH)
+        if timed_from is None:
+            timed_from = (time.monotonic(), done)
         if progress:
             progress(done, len(values))
-        if time.monotonic() - saved_at > 30 or done == len(values):
-            store.add(np.concatenate(pending_keys), np.concatenate(pending))
-            pending_keys, pending, saved_at = [], [], time.monotonic()
+    if timed_from is not None and len(values) > timed_from[1]:
+        store.remember_rate((len(values) - timed_from[1]) / max(time.monotonic() - timed_from[0], 1e-6))
 
 
 def attach(index: SearchIndex, store: VectorStore, cached_at: Path | None = None) -> list[str]:

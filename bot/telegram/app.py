@@ -29,7 +29,8 @@ from ..chat.messages import FALLBACK, available, message
 from ..chat.outage import StoreWatch
 from ..chat.reload import ContentReloader
 from ..config import Settings
-from ..search.loading import load_searcher
+from ..search.background import BackgroundEmbedding, embedding_job
+from ..search.loading import load_searcher, vector_coverage
 from ..search.searcher import Searcher
 from ..storage import Storage, check_storage, open_storage
 from ..storage.records import StoreError, StoreUnavailable
@@ -229,6 +230,12 @@ async def _post_init(application: Application) -> None:
     if settings.content_check_seconds:
         application.bot_data["watcher"] = loop.create_task(reloader.watch(settings.content_check_seconds))
     worker: int | None = application.bot_data.get("worker")
+    if settings.semantic:
+        # One process embeds (the one serving alone, or worker 0); every one switches languages on as they complete.
+        job = embedding_job(settings) if not worker else None
+        background = application.bot_data["background"] = BackgroundEmbedding(job) if job else None
+        await reloader.look_at_vectors(background)  # before the webhook serves: /healthz says how far embedding is from the first
+        application.bot_data["vectors"] = loop.create_task(reloader.watch_vectors(background=background))
     if settings.question_log_days and not worker:
         # One pruner per instance: workers share its database, and the first is enough.
         application.bot_data["pruner"] = loop.create_task(keep_pruned(store, settings.question_log_days))
@@ -253,6 +260,15 @@ async def _missing(application: Application) -> str | None:
         log.warning("readiness: the database does not answer: %s", error)
         return "database not answering"
     return None
+
+
+def _embedded(application: Application) -> str:
+    """For `/healthz`, under its first line: how far embedding is (empty with the semantic signal off)."""
+    reloader: ContentReloader | None = application.bot_data.get("reloader")
+    embedding = reloader.embedding if reloader is not None else None
+    if embedding is None:
+        return ""
+    return f"embedded: {embedding.embedded}/{embedding.units} paragraphs ({embedding.percent}%)"
 
 
 def _counts_together(application: Application) -> bool:
@@ -290,8 +306,11 @@ async def _first_delivery(application: Application, update_id: int) -> bool:
 
 
 async def _post_stop(application: Application) -> None:
-    for name in ("watcher", "catch_up", "pruner"):
+    for name in ("watcher", "catch_up", "pruner", "vectors"):
         await _cancel(application.bot_data.get(name))
+    background: BackgroundEmbedding | None = application.bot_data.get("background")
+    if background is not None:
+        background.stop()  # what it embedded is saved: the next start goes on from there
 
 
 async def _cancel(task: asyncio.Task | None) -> None:
@@ -385,10 +404,20 @@ def _load_behind(settings: Settings, listening: socket.socket | None) -> Loaded 
     except StoreError as error:
         print(error, file=sys.stderr)
         return 2
-    searcher = load_searcher(settings, reply_languages=available())
+    # With a folder to keep vectors in, new paragraphs are all embedded in the background: the bot answers at once.
+    background = embedding_job(settings) is not None
+    searcher = load_searcher(settings, reply_languages=available(), embed_limit=0 if background else None)
     if not searcher.languages:
         print(f"no articles could be loaded from {settings.content_dir}; run 'python -m bot check'.", file=sys.stderr)
         return 2
+    embedding = vector_coverage(settings, searcher.index)
+    if embedding is not None and embedding.missing and not background:
+        log.warning(
+            "%d paragraphs have no vector and are answered on their words alone: without CACHE_DIR or EMBEDDINGS_DIR "
+            "there is no folder to embed them into in the background (EMBED_AT_BUILD, %d, are embedded at start)",
+            embedding.missing,
+            settings.embed_at_build,
+        )
     try:
         me = asyncio.run(_identify(settings))
     except TelegramError as error:
@@ -461,6 +490,7 @@ def serve(loaded: Loaded, webhook: bool, worker: int | None = None) -> int:
                 lambda: _missing(application),
                 lambda update_id: _first_delivery(application, update_id),
                 loaded.listening,
+                lambda: _embedded(application),
             )
             application.run_webhook(
                 listen=settings.webhook_listen,

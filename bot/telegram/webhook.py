@@ -28,8 +28,9 @@ shutdown).
 
 On the same port, for a load balancer and an operator, without the secret:
 `GET /healthz` (200 "ok" once the index is loaded and the database answers,
-503 naming which is not, never anything about users) and `GET /metrics` (the
-counters of `bot.metrics` in the Prometheus text format).
+503 naming which is not, never anything about users; a second line says how
+far embedding the paragraphs is, which never makes the instance unready) and
+`GET /metrics` (the counters of `bot.metrics` in the Prometheus text format).
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ Readiness = Callable[[], Awaitable[str | None]]
 
 async def always_ready() -> str | None:
     return None
+
+
+Detail = Callable[[], str]
+"""More about the instance for `/healthz`, under its first line (how far embedding is); empty for nothing."""
 
 
 Deliveries = Callable[[int], Awaitable[bool]]
@@ -196,8 +201,9 @@ class GuardedHandler(tornado.web.RequestHandler):
 class HealthHandler(tornado.web.RequestHandler):
     SUPPORTED_METHODS = ("GET", "HEAD")  # type: ignore[assignment]
 
-    def initialize(self, readiness: Readiness) -> None:
+    def initialize(self, readiness: Readiness, detail: Detail) -> None:
         self.readiness = readiness
+        self.detail = detail
 
     async def get(self) -> None:
         try:
@@ -207,11 +213,13 @@ class HealthHandler(tornado.web.RequestHandler):
             missing = "readiness check failed"
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
+        detail = self.detail()
+        more = f"{detail}\n" if detail else ""
         if missing:
             self.set_status(HTTPStatus.SERVICE_UNAVAILABLE)
-            self.finish(f"unavailable: {missing}\n")
+            self.finish(f"unavailable: {missing}\n{more}")
         else:
-            self.finish("ok\n")
+            self.finish(f"ok\n{more}")
 
     head = get
 
@@ -234,6 +242,7 @@ class GuardedWebhookApp(tornado.web.Application):
         secret_token: str | None,
         readiness: Readiness = always_ready,
         elsewhere: Deliveries = alone,
+        detail: Detail = str,
     ) -> None:
         shared = {
             "bot": bot,
@@ -245,7 +254,7 @@ class GuardedWebhookApp(tornado.web.Application):
         super().__init__(
             [
                 (rf"{webhook_path}/?", GuardedHandler, shared),
-                (r"/healthz", HealthHandler, {"readiness": readiness}),
+                (r"/healthz", HealthHandler, {"readiness": readiness, "detail": detail}),
                 (r"/metrics", MetricsHandler),
             ]
         )
@@ -281,11 +290,13 @@ class GuardedUpdater(Updater):
         readiness: Readiness = always_ready,
         elsewhere: Deliveries = alone,
         listening: socket | None = None,
+        detail: Detail = str,
     ) -> None:
         super().__init__(bot, update_queue)
         self.readiness = readiness
         self.elsewhere = elsewhere
         self.listening = listening
+        self.detail = detail
 
     async def _start_webhook(  # type: ignore[override]
         self,
@@ -307,7 +318,7 @@ class GuardedUpdater(Updater):
         if cert is not None or key is not None:
             raise ValueError("GuardedUpdater serves plain HTTP; terminate TLS in front of it")
         app = GuardedWebhookApp(
-            f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token, self.readiness, self.elsewhere
+            f"/{url_path.lstrip('/')}", self.bot, self.update_queue, secret_token, self.readiness, self.elsewhere, self.detail
         )
         self._httpd = GuardedWebhookServer(listen, port, app, self.listening or unix)
         if webhook_url:
