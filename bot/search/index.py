@@ -24,7 +24,7 @@ from itertools import chain
 
 import numpy as np
 
-from ..content.articles import Article, CompactArticles, KnowledgeBase
+from ..content.articles import HIGHLIGHTS, Article, CompactArticles, KnowledgeBase
 from ..language.analysis import Analyzer
 from ..language.cues import ENGLISH, cues
 from ..language.frequencies import WordFrequencies
@@ -35,9 +35,6 @@ from .similarity import UnitVectors
 
 FORMAT = 34
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
-
-HIGHLIGHTS = -1
-"""`section` and `paragraph` value of a highlights unit."""
 
 K1 = 1.2
 _DIGIT = re.compile(r"\d")
