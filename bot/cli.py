@@ -28,7 +28,7 @@ from .search.background import duration, expected_rate
 from .search.index_cache import IndexBuildError, current_index, embed_missing
 from .search.loading import embed_now, load_searcher, semantic_options, vector_coverage
 from .search.searcher import Answer, Conversation, Searcher
-from .search.vectors import BATCH, coverage, print_progress
+from .search.vectors import BATCH, TAUGHT_QUESTIONS, coverage, print_progress
 from .storage import open_storage
 from .storage.records import StoreError
 
@@ -118,11 +118,11 @@ def _with_vectors(settings: Settings, searcher: Searcher) -> Searcher:
     if not embedding.missing:
         return searcher
     if embedding.missing <= settings.embed_at_build:
-        return embed_now(settings, searcher, print_progress("embedding paragraphs") if embedding.missing > BATCH else None)
+        return embed_now(settings, searcher, print_progress(f"embedding {embedding.noun}") if embedding.missing > BATCH else None)
     rate = expected_rate(semantic.store())
     lacking = ", ".join(f"{lang} {count}" for lang, count in embedding.lacking().items())
     print(
-        f"{embedding.missing:,} of {embedding.units:,} paragraphs have no vector yet ({lacking}), more than EMBED_AT_BUILD "
+        f"{embedding.missing:,} of {embedding.units:,} {embedding.noun} have no vector yet ({lacking}), more than EMBED_AT_BUILD "
         f"({settings.embed_at_build}): questions in those languages are answered on their words alone. "
         f"`python -m bot embed` embeds them in about {duration(embedding.missing / rate)} ({rate:.0f} a second here); "
         "a running bot embeds them by itself, in the background.",
@@ -183,7 +183,9 @@ def coverage_report(settings: Settings) -> list[str]:
     if embedding is None or not embedding.units:
         return []
     languages = ", ".join(f"{lang} {done}/{units}" for lang, (done, units) in embedding.by_lang.items())
-    lines = [f"vectors: {embedding.embedded}/{embedding.units} paragraphs ({embedding.percent}%): {languages}"]
+    if embedding.questions[1]:
+        languages += f", {TAUGHT_QUESTIONS} {embedding.questions[0]}/{embedding.questions[1]}"
+    lines = [f"vectors: {embedding.embedded}/{embedding.units} {embedding.noun} ({embedding.percent}%): {languages}"]
     if embedding.missing:
         lines.append(
             "  a language gets the semantic signal once all its paragraphs have vectors; a running bot embeds them in the "
@@ -213,13 +215,15 @@ def run_embed(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
 
-    embedded, units = embed_missing(settings.content_dir, guess_article_language, semantic, settings.max_article_bytes, waiting)
-    if not units:
+    embedded, before = embed_missing(settings.content_dir, guess_article_language, semantic, settings.max_article_bytes, waiting)
+    if not before.by_lang:
         print(NO_ARTICLES.format(folder=shown_path(settings.content_dir)), file=sys.stderr)
         return 1
     where = semantic.vectors_dir or "memory (no CACHE_DIR or EMBEDDINGS_DIR: they are lost on exit)"
+    units = before.units
     already = "already was" if units - embedded == 1 else "already were"
-    print(f"{counted(embedded, 'paragraph')} embedded, {units - embedded} {already}; vectors in {where}.")
+    what = counted(embedded, "paragraph") if not before.questions[1] else f"{embedded} {before.noun}"
+    print(f"{what} embedded, {units - embedded} {already}; vectors in {where}.")
     print("A running bot switches each language's semantic signal on within seconds, by itself.")
     return 0
 

@@ -107,8 +107,8 @@ def test_a_build_over_its_limit_answers_lexically_until_embed_fills_the_store(
     semantic = Semantic(tmp_path / "vectors", embed_limit=2)
     index = load_index(content, None, guess_article_language, semantic=semantic)
     assert index.by_lang["da"].unit_vectors is None and counting.embedded == []
-    embedded, units = index_cache.embed_missing(content, guess_article_language, semantic)
-    assert (embedded, units) == (4, 4)
+    embedded, before = index_cache.embed_missing(content, guess_article_language, semantic)
+    assert (embedded, before.units) == (4, 4)
     assert load_index(content, None, guess_article_language, semantic=semantic).by_lang["da"].unit_vectors is not None
 
 

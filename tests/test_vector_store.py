@@ -60,7 +60,7 @@ def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
         raise AssertionError("the model was asked to embed")
 
-    monkeypatch.setattr(index_cache, "embed_into", refuse)
+    monkeypatch.setattr(index_cache, "embed_missing_into", refuse)
 
 
 def test_similarities_are_those_of_the_float32_vectors_to_the_last_bit() -> None:

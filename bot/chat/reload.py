@@ -144,7 +144,8 @@ class ContentReloader:
         if now is None:
             return
         before = attached(searcher.index)
-        if set(now.complete()) - set(before) and not self._lock.locked():
+        questions = now.questions[1] and now.questions_complete and searcher.index.taught_vectors is None
+        if (set(now.complete()) - set(before) or questions) and not self._lock.locked():
             async with self._lock:
                 if self.searcher is searcher:
                     self.searcher = await asyncio.to_thread(with_new_vectors, self.settings, searcher)

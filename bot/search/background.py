@@ -52,7 +52,7 @@ from . import index_cache
 from .embedding import MODEL_NAME, E5Embedder, Embedder, cores
 from .index import SearchIndex
 from .loading import semantic_options
-from .vectors import Coverage, VectorStore, coverage, embed_into, missing_texts
+from .vectors import Coverage, VectorStore, coverage, embed_into, missing_questions, missing_texts
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class Report:
         self.shown = start.percent // STEP
         lacking = ", ".join(f"{lang} {count}" for lang, count in start.lacking().items())
         self.out(
-            f"embedding {start.missing:,} of {start.units:,} paragraphs in the background ({lacking}), about "
+            f"embedding {start.missing:,} of {start.units:,} {start.noun} in the background ({lacking}), about "
             f"{duration(start.missing / rate)} at {rate:.0f} a second; each language gains the semantic signal once its "
             "paragraphs are done"
         )
@@ -144,7 +144,7 @@ class Report:
         rate = (now.embedded - embedded) / max(self.clock() - at, 1e-6)
         left = f", about {duration(now.missing / rate)} left" if rate > 0 else ""
         self.out(
-            f"embedding in the background: {now.percent}% ({now.embedded:,}/{now.units:,} paragraphs), {rate:.1f} a second{left}"
+            f"embedding in the background: {now.percent}% ({now.embedded:,}/{now.units:,} {now.noun}), {rate:.1f} a second{left}"
         )
 
     def done(self, now: Coverage) -> None:
@@ -159,9 +159,11 @@ class Report:
 def embed_languages(
     index: SearchIndex, store: VectorStore, embedder: Embedder, first: str, report: Callable[[Coverage], object]
 ) -> None:
-    """Embed every unit of `index` the store lacks, a language at a time (`first`, then the fewest left first),
-    calling `report` with the coverage after each batch."""
-    lacking = coverage(index, store).lacking()
+    """Embed every taught question the store lacks (they are few, and every language compares with them), then every
+    unit, a language at a time (`first`, then the fewest left first), calling `report` with the coverage after each batch."""
+    questions = missing_questions(index, store)
+    embed_into(store, questions, embedder, lambda done, total: report(coverage(index, store)), questions=True)
+    lacking = {lang: count for lang, count in coverage(index, store).lacking().items() if lang in index.by_lang}
     for lang in sorted(lacking, key=lambda lang: (lang != first, lacking[lang], lang)):
         texts = missing_texts(index, store, [lang])
         embed_into(store, texts, embedder, lambda done, total: report(coverage(index, store)))

@@ -36,7 +36,11 @@ engine (before `encoder`) and by `encoder` are one model's: their vectors agree 
 every paragraph measured, so a store keeps the vectors it has rather than embedding everything again."""
 DIMENSIONS = 384
 PASSAGE = "passage: "
-"""What e5 reads before a paragraph (and "query: " before a question): it was trained to tell the two apart."""
+"""What e5 reads before a paragraph (and `QUERY` before a question): it was trained to tell the two apart."""
+QUERY = "query: "
+MAX_EMBEDDED_CHARS = 300
+"""Characters of a question the embedding model reads: a question is a sentence or two, and the model's cost grows
+with the text (a 4,000-letter message would take it seconds)."""
 
 
 def cores() -> int:
@@ -169,3 +173,14 @@ def text_key(text: str) -> int:
 
 def text_keys(texts: Iterable[str]) -> np.ndarray:
     return np.fromiter((text_key(text) for text in texts), dtype=np.uint64)
+
+
+def question_text(question: str) -> str:
+    """What the model reads of a question (after `QUERY`, which `Embedder.query` adds)."""
+    return question[:MAX_EMBEDDED_CHARS]
+
+
+def question_keys(questions: Iterable[str]) -> np.ndarray:
+    """Taught questions' keys in the vector store: the whole text the model reads, `QUERY` included, so that a question
+    and a paragraph that say the same words never share a key (their vectors differ)."""
+    return text_keys(QUERY + question_text(question) for question in questions)

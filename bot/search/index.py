@@ -33,7 +33,7 @@ from ..language.spelling import Speller, WordBuckets
 from ..language.textnorm import fold, normalize
 from .similarity import UnitVectors
 
-FORMAT = 34
+FORMAT = 35
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 K1 = 1.2
@@ -198,6 +198,10 @@ class SearchIndex:
     kb: KnowledgeBase
     by_lang: dict[str, LanguageIndex]
     fingerprint: str
+    taught_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    """Per taught question (`kb.taught`), the key of its embedding in the vector store (see `vectors`)."""
+    taught_vectors: UnitVectors | None = None
+    """Per taught question, its embedding, once every one has its own (see `vectors.attach`)."""
 
     @property
     def articles(self) -> CompactArticles:

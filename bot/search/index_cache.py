@@ -47,7 +47,7 @@ from ..content.parsing import OWNER_FILES, LanguageGuesser, load_knowledge_base
 from ..language import cues
 from .embedding import MODEL_NAME, E5Embedder, cores
 from .index import FORMAT, SearchIndex, build_index
-from .vectors import VectorStore, attach, embed_into, key_units, missing_texts, print_progress
+from .vectors import Coverage, VectorStore, attach, coverage, embed_missing_into, key_units, print_progress
 
 log = logging.getLogger(__name__)
 
@@ -300,12 +300,12 @@ def _build(job: Build, store: VectorStore | None = None) -> SearchIndex:
     key_units(index)
     if semantic:
         store = semantic.store() if store is None else store
-        missing = missing_texts(index, store)
-        if missing and len(missing) <= semantic.embed_limit:
+        lacking = coverage(index, store)
+        if lacking.missing and lacking.missing <= semantic.embed_limit:
             with store.embedding(waiting=None) as alone:
                 if alone:
-                    _doing(f"embedding {len(missing)} paragraphs")
-                    embed_into(store, missing, E5Embedder(cores()), print_progress("embedding paragraphs"))
+                    _doing(f"embedding {lacking.missing} {lacking.noun}")
+                    embed_missing_into(index, store, E5Embedder(cores()), print_progress(f"embedding {lacking.noun}"))
     return index
 
 
@@ -460,8 +460,9 @@ def embed_missing(
     semantic: Semantic,
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
     waiting: Callable[[], object] = lambda: None,
-) -> tuple[int, int]:
-    """Embed every unit the vector store lacks, however many: `python -m bot embed`. Returns (embedded, units).
+) -> tuple[int, Coverage]:
+    """Embed every unit and taught question the vector store lacks, however many: `python -m bot embed`. Returns how
+    many were embedded, and how far the store covered them before.
 
     Another process embedding into the store (a running bot's background job)
     is waited for (`waiting` is called first), and what it embedded is not
@@ -471,6 +472,6 @@ def embed_missing(
     key_units(index)
     store = semantic.store()
     with store.embedding(waiting):
-        missing = missing_texts(index, store)
-        embed_into(store, missing, E5Embedder(cores()), print_progress("embedding paragraphs"))
-    return len(missing), sum(idx.unit_count for idx in index.by_lang.values())
+        before = coverage(index, store)
+        embed_missing_into(index, store, E5Embedder(cores()), print_progress(f"embedding {before.noun}"))
+    return before.missing, before

@@ -15,7 +15,7 @@ from .embedding import E5Embedder, cores
 from .index import SearchIndex
 from .index_cache import Semantic, cache_path, content_fingerprint, load_index
 from .searcher import Searcher
-from .vectors import Coverage, Progress, attach, coverage, embed_into, missing_texts
+from .vectors import Coverage, Progress, attach, coverage, embed_missing_into
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +106,12 @@ def with_new_vectors(settings: Settings, searcher: Searcher) -> Searcher:
 
 
 def embed_now(settings: Settings, searcher: Searcher, progress: Progress | None = None) -> Searcher:
-    """Embed in this process the paragraphs the store lacks, and the searcher that then has every language's vectors:
-    for `ask` over a knowledge base small enough to embed in seconds."""
+    """Embed in this process the paragraphs and taught questions the store lacks, and the searcher that then has every
+    language's vectors: for `ask` over a knowledge base small enough to embed in seconds."""
     semantic = semantic_options(settings)
     if semantic is None:
         return searcher
-    store = semantic.store()
-    embed_into(store, missing_texts(searcher.index, store), E5Embedder(cores()), progress)
+    embed_missing_into(searcher.index, semantic.store(), E5Embedder(cores()), progress)
     return with_new_vectors(settings, searcher)
 
 

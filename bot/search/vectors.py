@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedding import DIMENSIONS, Embedder, embedding_text, text_keys
+from .embedding import DIMENSIONS, Embedder, embedding_text, question_keys, question_text, text_keys
 from .index import SearchIndex
 from .similarity import UnitVectors, scaled
 
@@ -423,24 +423,28 @@ def _unit_texts(index: SearchIndex, lang: str) -> list[str]:
 
 
 def key_units(index: SearchIndex) -> None:
-    """Give every unit its store key; done in the build, where the articles are decoded anyway."""
+    """Give every unit, and every taught question, its store key; done in the build, where the articles are decoded anyway."""
     for lang, idx in index.by_lang.items():
         idx.unit_keys = text_keys(_unit_texts(index, lang))
+    index.taught_keys = question_keys(pair.question for pair in index.kb.taught)
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """Per language, how many of its units the vector store has a vector for, and how many it has."""
+    """Per language, how many of its units the vector store has a vector for, and how many it has; the same of the
+    taught questions (`questions`)."""
 
     by_lang: dict[str, tuple[int, int]]
+    questions: tuple[int, int] = (0, 0)
+    """Taught questions with a vector, and taught questions (`search.taught`)."""
 
     @property
     def embedded(self) -> int:
-        return sum(done for done, _ in self.by_lang.values())
+        return sum(done for done, _ in self.by_lang.values()) + self.questions[0]
 
     @property
     def units(self) -> int:
-        return sum(units for _, units in self.by_lang.values())
+        return sum(units for _, units in self.by_lang.values()) + self.questions[1]
 
     @property
     def missing(self) -> int:
@@ -456,13 +460,30 @@ class Coverage:
         return [lang for lang, (done, units) in self.by_lang.items() if done == units]
 
     def lacking(self) -> dict[str, int]:
-        """Per language that lacks vectors, how many."""
-        return {lang: units - done for lang, (done, units) in self.by_lang.items() if done < units}
+        """Per language that lacks vectors, how many; then the taught questions', under `TAUGHT_QUESTIONS`."""
+        lacking = {lang: units - done for lang, (done, units) in self.by_lang.items() if done < units}
+        done, questions = self.questions
+        return lacking | ({TAUGHT_QUESTIONS: questions - done} if done < questions else {})
+
+    @property
+    def noun(self) -> str:
+        """What is embedded, as messages name it."""
+        return "paragraphs and taught questions" if self.questions[1] else "paragraphs"
+
+    @property
+    def questions_complete(self) -> bool:
+        """Whether every taught question has its vector (then they are compared with readers' by meaning)."""
+        return self.questions[0] == self.questions[1]
+
+
+TAUGHT_QUESTIONS = "taught questions"
+"""What `Coverage.lacking` calls the taught questions, beside the languages' codes."""
 
 
 def coverage(index: SearchIndex, store: VectorStore) -> Coverage:
-    """How far the store covers the index's units, from their keys alone (no article is decoded)."""
-    return Coverage({lang: (int(store.find(idx.unit_keys).sum()), idx.unit_count) for lang, idx in sorted(index.by_lang.items())})
+    """How far the store covers the index's units and taught questions, from their keys alone (no article is decoded)."""
+    by_lang = {lang: (int(store.find(idx.unit_keys).sum()), idx.unit_count) for lang, idx in sorted(index.by_lang.items())}
+    return Coverage(by_lang, (int(store.find(index.taught_keys).sum()), len(index.taught_keys)))
 
 
 def attached(index: SearchIndex) -> list[str]:
@@ -483,26 +504,48 @@ def missing_texts(index: SearchIndex, store: VectorStore, languages: Collection[
     return missing
 
 
-def embed_into(store: VectorStore, texts: dict[int, str], embedder: Embedder, progress: Progress | None = None) -> None:
+def missing_questions(index: SearchIndex, store: VectorStore) -> dict[int, str]:
+    """The taught questions the store lacks, by key, as the model reads them (`Embedder.query` adds what it reads first)."""
+    found = store.find(index.taught_keys)
+    return {
+        int(key): question_text(pair.question)
+        for pair, key, known in zip(index.kb.taught, index.taught_keys, found, strict=True)
+        if not known
+    }
+
+
+def embed_missing_into(index: SearchIndex, store: VectorStore, embedder: Embedder, progress: Progress | None = None) -> None:
+    """Embed every unit and taught question of `index` the store lacks (`embed_into`), the questions first: they are few."""
+    embed_into(store, missing_questions(index, store), embedder, progress, questions=True)
+    embed_into(store, missing_texts(index, store), embedder, progress)
+
+
+def embed_into(
+    store: VectorStore, texts: dict[int, str], embedder: Embedder, progress: Progress | None = None, questions: bool = False
+) -> None:
     """Embed `texts` (by key) in batches, adding each to the store as soon as it is computed, so an interrupted run
     keeps its work and a running bot sees it; the rate is remembered (`VectorStore.rate`) when there were several
-    batches (the first one, which loads the model, does not count)."""
+    batches (the first one, which loads the model, does not count). `questions` are embedded as readers' questions
+    are, one at a time (`Embedder.query`), else as paragraphs."""
     keys = np.fromiter(texts, dtype=np.uint64, count=len(texts))
     values = list(texts.values())
     timed_from = None
     for start in range(0, len(values), BATCH):
-        store.add(keys[start : start + BATCH], embedder.passages(values[start : start + BATCH]))
+        batch = values[start : start + BATCH]
+        vectors = np.stack([embedder.query(text) for text in batch]) if questions else embedder.passages(batch)
+        store.add(keys[start : start + BATCH], vectors)
         done = min(len(values), start + BATCH)
         if timed_from is None:
             timed_from = (time.monotonic(), done)
         if progress:
             progress(done, len(values))
-    if timed_from is not None and len(values) > timed_from[1]:
+    if timed_from is not None and len(values) > timed_from[1] and not questions:
         store.remember_rate((len(values) - timed_from[1]) / max(time.monotonic() - timed_from[0], 1e-6))
 
 
 def attach(index: SearchIndex, store: VectorStore, cached_at: Path | None = None) -> list[str]:
-    """Give each language whose units all have vectors its block of them; the languages that have one.
+    """Give each language whose units all have vectors its block of them, and the taught questions theirs once every
+    one has its vector; the languages that have one.
 
     With `cached_at` (where the index is cached), each block is a file
     beside it, `<index>.<language>.vectors`, mapped rather than read: a
@@ -519,11 +562,18 @@ def attach(index: SearchIndex, store: VectorStore, cached_at: Path | None = None
         idx.unit_vectors = _block(store, idx.unit_keys, idx.unit_vectors, _block_path(cached_at, lang))
         if idx.unit_vectors is not None:
             attached.append(lang)
+    if len(index.taught_keys):
+        index.taught_vectors = _block(store, index.taught_keys, index.taught_vectors, _block_path(cached_at, TAUGHT_BLOCK))
     if cached_at is not None:
+        kept = {*index.by_lang, TAUGHT_BLOCK} if len(index.taught_keys) else set(index.by_lang)
         for stale in cached_at.parent.glob(f"{cached_at.stem}.*.vectors"):
-            if stale.name.split(".")[-2] not in index.by_lang:
+            if stale.name.split(".")[-2] not in kept:
                 stale.unlink(missing_ok=True)
     return attached
+
+
+TAUGHT_BLOCK = "taught"
+"""Names the taught questions' block beside the languages' (`<index>.taught.vectors`): no language has this code."""
 
 
 def block_digest(model: str, identity: str, keys: np.ndarray) -> str:
