@@ -25,6 +25,7 @@ chose them; docs/matching.md says why this form.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cache
 
@@ -48,6 +49,10 @@ class First:
     translations: float
     """log(1 + its rank among the candidates by the similarity of its translations to the question): whether the
     meaning of the same paragraph in the other languages agrees that it comes first (0 when it does)."""
+    taught: float = 0.0
+    """The closeness (0 to 1) of the nearest taught question pointing to it (`taught.Near`)."""
+    taught_elsewhere: float = 0.0
+    """The closeness of the nearest taught question pointing to another paragraph, or to no answer."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class Next:
     """1 when it is in the first's article."""
     translations: float
     """log(1 + its rank among the candidates by the similarity of its translations to the question)."""
+    taught: float = 0.0
+    """The closeness (0 to 1) of the nearest taught question pointing to it: a reader asked this for it before."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,16 @@ class Calibration:
     """The fitted numbers of the decision (`benchmarks/calibration.py` refits them and prints how they were chosen)."""
 
     first: Model = Model(
-        -3.47, (("confidence", 2.99), ("lexical", 2.22), ("lead", 1.53), ("margin", 0.99), ("translations", -1.0))
+        -3.47,
+        (
+            ("confidence", 2.99),
+            ("lexical", 2.22),
+            ("lead", 1.53),
+            ("margin", 0.99),
+            ("translations", -1.0),
+            ("taught", 0.0),
+            ("taught_elsewhere", 0.0),
+        ),
     )
     """P(the first candidate is right), question in a content language."""
     next: Model = Model(
@@ -134,6 +150,7 @@ class Calibration:
             ("same_section", 0.65),
             ("same_article", 1.2),
             ("translations", -0.87),
+            ("taught", 0.0),
         ),
     )
     """P(another candidate is the right one), question in a content language."""
@@ -159,13 +176,21 @@ class Calibration:
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether the first candidate is the answer, and which candidates are offered one tap away (positions in the pool)."""
+    """Whether a candidate is the answer, which (a position in the pool: the first unless a taught question moves it),
+    and which candidates are offered one tap away."""
 
     answer: bool
     offered: tuple[int, ...]
+    chosen: int = 0
 
 
-def decide(probabilities: list[float], answerable: bool, calibration: Calibration, across: bool = False) -> Decision:
+def decide(
+    probabilities: list[float],
+    answerable: bool,
+    calibration: Calibration,
+    across: bool = False,
+    taught: Sequence[bool] = (),
+) -> Decision:
     """The three outcomes from the candidates' probabilities (the first candidate's first).
 
     An answerable question is answered; unless its first candidate is
@@ -175,18 +200,30 @@ def decide(probabilities: list[float], answerable: bool, calibration: Calibratio
     least `plausible` (the question may be one the content answers, in words
     the ranking did not weigh well), the candidates at least as likely, the
     first among them.
+
+    A candidate a taught question near the reader's points to (`taught`) that
+    is likelier than the first is answered instead, the first then offered
+    like any other: the rank score weighs that question's closeness alone,
+    the probability weighs it against how clearly the other signals chose.
     """
     if not probabilities:
         return Decision(answerable, ())
-    first = probabilities[0]
-    order = sorted(range(1, len(probabilities)), key=lambda i: -probabilities[i])
+    chosen = 0
+    if answerable:
+        pointed = [i for i in range(1, len(probabilities)) if i < len(taught) and taught[i]]
+        likeliest = max(pointed, key=lambda i: probabilities[i], default=0)
+        if probabilities[likeliest] > probabilities[0]:
+            chosen = likeliest
+    first = probabilities[chosen]
+    order = sorted((i for i in range(len(probabilities)) if i != chosen), key=lambda i: -probabilities[i])
     if not answerable:
         if first < calibration.plausible:
             return Decision(False, ())
-        likeliest = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
-        return Decision(False, tuple(i for i in likeliest if probabilities[i] >= calibration.plausible)[:MAX_OFFERED])
+        likeliest_first = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
+        offered = tuple(i for i in likeliest_first if probabilities[i] >= calibration.plausible)[:MAX_OFFERED]
+        return Decision(False, offered)
     if first >= calibration.sure:
-        return Decision(True, ())
+        return Decision(True, (), chosen)
     share = calibration.across_close if across else calibration.close
     close = [i for i in order if probabilities[i] >= share * first]
-    return Decision(True, tuple(close[:MAX_OFFERED]))
+    return Decision(True, tuple(close[:MAX_OFFERED]), chosen)

@@ -31,8 +31,9 @@ from ..language.spelling import Speller
 from ..language.textnorm import normalize
 from .index import LanguageIndex, content_speller
 from .matching import TermMatcher
-from .reading import Evidence, Group, QuestionWords, Reading
+from .reading import TAUGHT, Evidence, Group, QuestionWords, Reading
 from .signals import SIGNALS, Pick, Signal, adjust, confidence, lexical_confidence, lexical_lead, order, score
+from .taught import NOWHERE, Near, TaughtQuestions, Words, content_words
 from .tuning import DEFAULT, RankingConfig
 
 MAX_QUESTION_WORDS = 40
@@ -63,6 +64,8 @@ class Ranked:
     """Each candidate's lexical confidence, in the order of `candidates`."""
     lead: float = 0.0
     """How clearly the words alone single out one candidate (`signals.lexical_lead`)."""
+    taught: Near = NOWHERE
+    """How near the question is to the taught ones, and where they point (`taught`)."""
 
 
 class LanguageRanker:
@@ -91,6 +94,8 @@ class LanguageRanker:
         self.speller = index.speller or content_speller(self.analyzer, index.surfaces, index.kept_words, index.figure_words)
         self.lexicon = index.lexicon or Speller(self.analyzer.frequencies.lexicon)
         self.others: Sequence[LanguageRanker] = ()
+        self.taught: TaughtQuestions | None = None
+        """The knowledge base's taught questions, set by the searcher once every language's ranker is made."""
 
     def _cue_tokens(self, phrases: Sequence[str]) -> list[set[str]]:
         """Each cue phrase as the terms a question must have; its stop words only where they carry it.
@@ -126,6 +131,10 @@ class LanguageRanker:
             analyzer.zipf(t.surface) > 0 or analyzer.compound_parts(t.surface) or self.matcher.knows(t)
             for t in self._question_tokens(question)
         )
+
+    def question_words(self, question: str) -> Words:
+        """A question's content words as they are compared with taught questions' (`taught.content_words`)."""
+        return content_words(self.analyzer, self._spelled(self._question_tokens(question)))
 
     def matched(self, ranked: Ranked) -> frozenset[str]:
         """The index terms the question's words resolved to."""
@@ -245,7 +254,7 @@ class LanguageRanker:
         ordered = reading.candidates[positions].tolist()
         lexical = min(1.0, pick.lexical)
         lead = lexical_lead(reading)
-        decisive = pick.confidence >= self.config.threshold and lead >= 1.0
+        decisive = pick.confidence >= self.config.threshold and lead >= 1.0 and not self._taught_elsewhere(reading, pick.unit)
         scores = totals[positions]
         coverage = lexical_confidence(reading)[positions]
         return Ranked(
@@ -260,11 +269,22 @@ class LanguageRanker:
             scores,
             coverage,
             lead,
+            reading.taught,
         )
+
+    @staticmethod
+    def _taught_elsewhere(reading: Reading, unit: int) -> bool:
+        """Whether a taught question near the reader's points elsewhere than `unit`, or to no answer: then the words
+        alone do not decide, and the question's meaning is read too (`Ranked.decisive`)."""
+        near = reading.taught
+        return bool(near.none) or any(other != unit for other in near.units)
 
     def read(self, question: str, vector: np.ndarray | None = None) -> Reading:
         """What every signal reads: the words as meant, their evidence in each unit, and the candidates."""
         tokens = self._spelled(self._question_tokens(question))
+        taught = NOWHERE
+        if self.taught is not None and self.config.on(TAUGHT):
+            taught = self.taught.near(self.lang, content_words(self.analyzer, tokens), vector)
         summary, rest = self._is_summary(tokens)
         groups = self._groups(rest) if rest else []
         terms = {t.term for t in tokens}
@@ -281,6 +301,7 @@ class LanguageRanker:
             unresolved=sum(g.weight for g in groups if not g.terms and not self._borrowed(g.token)),
             term_names=self.term_names,
             vector=vector if self.index.unit_vectors is not None else None,
+            taught=taught,
         )
 
     def _word_ids(self, tokens: list[Token], groups: list[Group]) -> QuestionWords:

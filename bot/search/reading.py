@@ -18,10 +18,13 @@ import numpy as np
 
 from ..language.analysis import Token
 from .index import LanguageIndex
+from .taught import NOWHERE, Near
 from .tuning import RankingConfig
 
 SEMANTIC = "semantic"
 """Name of the semantic signal (see `signals.semantic`), which also brings its own candidates."""
+TAUGHT = "taught"
+"""Name of the taught questions' signal (see `signals.taught`), which also brings its own candidates."""
 
 
 @dataclass
@@ -114,8 +117,11 @@ class Reading:
     term_names: Sequence[str]
     vector: np.ndarray | None = None
     """The question's embedding, when this language's units have theirs (see `search.embedding`)."""
+    taught: Near = NOWHERE
+    """How near the question is to the taught ones, and where they point in this language (`taught`)."""
     candidates: np.ndarray = field(init=False)
-    """The units the signals score: the most relevant first, then those most similar in meaning that relevance missed."""
+    """The units the signals score: the most relevant first, then those most similar in meaning that relevance missed,
+    then those the nearest taught questions point to."""
     _headings: dict[int, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -123,6 +129,9 @@ class Reading:
         if self.similarity is not None and self.config.on(SEMANTIC):
             nearest = most_similar(self.similarity, self.config.semantic_candidates)
             leaders = np.concatenate([leaders, nearest[~np.isin(nearest, leaders)]])
+        if self.taught.units and self.config.on(TAUGHT):
+            pointed = np.fromiter(self.taught.units, dtype=np.int64, count=len(self.taught.units))
+            leaders = np.concatenate([leaders, pointed[~np.isin(pointed, leaders)]])
         self.candidates = leaders
 
     @cached_property

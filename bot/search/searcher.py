@@ -28,20 +28,18 @@ from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_
 from ..language.respelling import accented_spellings, respell
 from ..language.textnorm import clean, lower, normalize, word_spans
 from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide
-from .embedding import E5Embedder, Embedder, QuestionCache
-from .index import HIGHLIGHTS, LanguageIndex, SearchIndex, unit_heading, unit_text
+from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
+from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
 from .reading import SEMANTIC
 from .signals import SIGNALS, Signal
 from .signals import SWITCHES as RANKING_SWITCHES
+from .taught import TaughtQuestions, unit_at
 from .tuning import DEFAULT, RankingConfig
 
 MAX_QUESTION_CHARS = 4096
 """Characters of a question that are read: Telegram's own limit for a message, so only text that did not come
 through Telegram as one message (a forged webhook update, a file piped to `ask`) is cut."""
-MAX_EMBEDDED_CHARS = 300
-"""Characters of a question the embedding model reads: a question is a sentence or two, and the model's cost grows
-with the text (a 4,000-letter message would take it seconds)."""
 RESPELLING = "respelling"
 """Embedding the question with its bare words spelled as the content spells them (`Searcher._as_meant`)."""
 SWITCHES = (*RANKING_SWITCHES, RESPELLING)
@@ -165,12 +163,22 @@ class Searcher:
         self.rankers = {lang: LanguageRanker(idx, config, signals) for lang, idx in index.by_lang.items()}
         for lang, ranker in self.rankers.items():
             ranker.others = [other for other_lang, other in self.rankers.items() if other_lang != lang]
+        if index.kb.taught:
+            taught = TaughtQuestions(
+                index, config, lambda question, lang: self.rankers[lang].question_words(question), self._taught_language
+            )
+            for ranker in self.rankers.values():
+                ranker.taught = taught
         semantic = any(idx.unit_vectors is not None for idx in index.by_lang.values()) and config.on(SEMANTIC)
         self.embedder = QuestionCache.around(embedder or E5Embedder()) if semantic else None
         self._main_article = self._pick_main_articles()
         self._article_ids = {
             identity: i for i, identity in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))
         }
+
+    def _taught_language(self, question: str) -> str | None:
+        """The language of a question taught without one: lingua's best guess among the content's languages."""
+        return self.detector.guess(question).best
 
     def preload_language_models(self) -> None:
         """Load the language models questions will need now, in a process about to fork workers that share them.
@@ -436,7 +444,8 @@ class Searcher:
         """A content language's candidates, the answer's first, each with the probability that it is the right one.
 
         At most `Calibration.pool` of them, in rank order after the first (see
-        `calibration.First` and `calibration.Next` for what is read).
+        `calibration.First` and `calibration.Next` for what is read), and
+        beyond them those a taught question near the reader's points to.
         """
         if ranked.unit is None or not ranked.candidates:
             return None
@@ -448,7 +457,9 @@ class Searcher:
             units, scores, coverage = [units[i] for i in order], [scores[i] for i in order], [coverage[i] for i in order]
         else:  # the topic's opening paragraph (`signals.topic_lead`), which relevance may not have offered
             units, scores, coverage = [ranked.unit, *units], [max(scores), *scores], [ranked.lexical, *coverage]
-        units, scores, coverage = units[: calibration.pool], scores[: calibration.pool], coverage[: calibration.pool]
+        near = ranked.taught
+        kept = [i for i, unit in enumerate(units) if i < calibration.pool or unit in near.units]
+        units, scores, coverage = [units[i] for i in kept], [scores[i] for i in kept], [coverage[i] for i in kept]
         translations = self._translation_similarity(ranked.lang, units, vector)
         ranks = [float(np.log1p(np.count_nonzero(translations > value))) for value in translations]
         articles, sections = idx.unit_article[units], idx.unit_section[units]
@@ -459,6 +470,8 @@ class Searcher:
                 ranked.lead,
                 scores[0] - max(scores[1:], default=scores[0]),
                 ranks[0],
+                near.units.get(units[0], 0.0),
+                max(near.none, max((v for unit, v in near.units.items() if unit != units[0]), default=0.0)),
             )
         ]
         features += [
@@ -469,6 +482,7 @@ class Searcher:
                 float(articles[i] == articles[0] and sections[i] == sections[0]),
                 float(articles[i] == articles[0]),
                 ranks[i],
+                near.units.get(units[i], 0.0),
             )
             for i in range(1, len(units))
         ]
@@ -507,7 +521,7 @@ class Searcher:
                 translated = self.translation(article_id, other_lang) if other_lang != lang else None
                 if translated is None or other.unit_vectors is None:
                     continue
-                at = _unit_at(other, translated, section, paragraph)
+                at = unit_at(other, translated, section, paragraph)
                 if at is not None:
                     found.append(float(other.unit_vectors.similarity(vector)[at]))
             out.append(sum(found) / len(found) if found else float(own.unit_vectors.similarity(vector)[unit]))
@@ -590,7 +604,8 @@ class Searcher:
                 return self._highlights(question, lang, article_id, ranked)
         weighing = None if ranked.decisive and vector is None else self._weigh(ranked, vector, answered)
         probabilities = [w.probability for w in weighing.candidates] if weighing else []
-        decision = decide(probabilities, answered, self.config.calibration)
+        pointed = [isinstance(w.features, Next) and w.features.taught > 0 for w in weighing.candidates] if weighing else []
+        decision = decide(probabilities, answered, self.config.calibration, taught=pointed)
         positions = [(w.article_id, w.section, w.paragraph) for w in weighing.candidates] if weighing else []
         if not answered:
             alternatives = self._alternatives(positions, decision.offered, probabilities, exclude=None)
@@ -604,9 +619,13 @@ class Searcher:
                 alternatives=alternatives,
                 weighing=weighing,
             )
-        unit = ranked.unit
-        article_id = int(idx.unit_article[unit])
-        section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
+        moved = weighing.candidates[decision.chosen] if weighing and decision.chosen else None
+        if moved is not None:
+            article_id, section, paragraph = moved.article_id, moved.section, moved.paragraph
+        else:
+            unit = ranked.unit
+            article_id = int(idx.unit_article[unit])
+            section, paragraph = int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])
         exclude = (article_id, section, paragraph)
         alternatives = self._alternatives(positions, decision.offered, probabilities, exclude=exclude)
         taken = {(a.article_id, a.section) for a in alternatives}
@@ -622,7 +641,7 @@ class Searcher:
                 suggestions=self._suggest(lang, ranked.candidates, (article_id, section), conversation, taken),
                 matched_terms=self.rankers[ranked.lang].matched(ranked),
             )
-        probability = round(probabilities[0], 3) if probabilities else None
+        probability = round(probabilities[decision.chosen], 3) if probabilities else None
         return replace(answer, alternatives=alternatives, probability=probability, weighing=weighing)
 
     def _highlights(
@@ -758,14 +777,6 @@ def _position(answer: Answer) -> tuple[int, int, int] | None:
     if answer.article_id is None or answer.section is None:
         return None
     return answer.article_id, answer.section, HIGHLIGHTS if answer.paragraph is None else answer.paragraph
-
-
-def _unit_at(idx: LanguageIndex, article_id: int, section: int, paragraph: int) -> int | None:
-    """The unit of one article's paragraph in a language's index: units are stored article by article, in order."""
-    start = idx.lead_unit(article_id)
-    end = int(np.searchsorted(idx.unit_article, article_id, side="right"))
-    found = np.flatnonzero((idx.unit_section[start:end] == section) & (idx.unit_paragraph[start:end] == paragraph))
-    return start + int(found[0]) if len(found) else None
 
 
 @cache

@@ -20,7 +20,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from .reading import SEMANTIC, Reading
+from .reading import SEMANTIC, TAUGHT, Reading
 from .tuning import RankingConfig
 
 
@@ -133,6 +133,18 @@ def semantic(reading: Reading) -> np.ndarray:
     return (1 - config.semantic_yield * lexical_lead(reading)) * gap
 
 
+def taught(reading: Reading) -> np.ndarray:
+    """How near the reader's question is to a taught question that points to the candidate (0 to 1, see `taught`).
+
+    A content owner who taught "kara gün parası ne kadar olmalı" with the
+    paragraph on the emergency fund's size said what readers mean by words
+    no article uses; a reader asking the same in other words, or in another
+    language, is pointed to that paragraph (in their language) as strongly as
+    the two questions are alike.
+    """
+    return reading.taught.of(reading.candidates) ** reading.config.taught_power
+
+
 def lexical_lead(reading: Reading) -> float:
     """How clearly the words alone single out one candidate: the lexical rank score's lead over the runner-up, up to 1.
 
@@ -156,10 +168,11 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("section_lead", attrgetter("section_lead_weight"), section_lead),
     Signal("cross_reference", attrgetter("cross_reference_weight"), cross_reference),
     Signal(SEMANTIC, attrgetter("semantic_weight"), semantic),
+    Signal(TAUGHT, attrgetter("taught_weight"), taught),
 )
 """The signals summed into the rank score, in order (the order of a floating-point sum)."""
-LEXICAL_SIGNALS = tuple(signal for signal in SIGNALS if signal.name != SEMANTIC)
-"""What the question's words alone say: how clearly they single out one candidate (`lexical_lead`)."""
+LEXICAL_SIGNALS = tuple(signal for signal in SIGNALS if signal.name not in (SEMANTIC, TAUGHT))
+"""What the question's words alone say of the content: how clearly they single out one candidate (`lexical_lead`)."""
 
 
 def score(reading: Reading, signals: tuple[Signal, ...]) -> np.ndarray:
@@ -199,9 +212,23 @@ def semantic_confidence(reading: Reading) -> np.ndarray:
     return np.clip(config.threshold + (similarity - config.semantic_threshold) * config.semantic_slope, 0.0, 1.0)
 
 
+def taught_confidence(reading: Reading) -> np.ndarray:
+    """Per candidate, how sure the taught question nearest the reader's that points to it makes it, on the scale of
+    `threshold` (0 for a candidate no taught question near the reader's points to)."""
+    config = reading.config
+    near = reading.taught.of(reading.candidates)
+    if not config.on(TAUGHT):
+        return np.zeros(len(reading.candidates))
+    sure = np.clip(config.threshold + (near - config.taught_threshold) * config.taught_slope, 0.0, 1.0)
+    return np.where(near > 0, sure, 0.0)
+
+
 def confidence(reading: Reading) -> np.ndarray:
-    """Per candidate, how sure it answers: the surer of the lexical and the semantic evidence."""
-    return np.maximum(lexical_confidence(reading), semantic_confidence(reading))
+    """Per candidate, how sure it answers: the surest of the lexical, the semantic and the taught evidence."""
+    found = np.maximum(lexical_confidence(reading), semantic_confidence(reading))
+    if not reading.taught.units or not reading.config.on(TAUGHT):
+        return found
+    return np.maximum(found, taught_confidence(reading))
 
 
 # -- adjustments ------------------------------------------------------------------
@@ -273,12 +300,26 @@ ADJUSTMENTS: tuple[Adjustment, ...] = (
 """Applied in order to the best candidate."""
 
 
+def taught_no_answer(reading: Reading, pick: Pick) -> Pick:
+    """A taught question the knowledge base has no answer to, nearer the reader's than any taught question pointing to
+    the pick, takes from its confidence the share by which it is nearer (part of the `taught` signal).
+
+    Asked again, such a question gets "no answer", however many of its words
+    the content has; one only somewhat like it is answered less surely.
+    """
+    none = reading.taught.none
+    if not none:
+        return pick
+    kept = 1 - min(1.0, max(0.0, none - reading.taught.units.get(pick.unit, 0.0)))
+    return Pick(pick.unit, pick.confidence * kept, pick.lexical)
+
+
 def adjust(reading: Reading, pick: Pick) -> Pick:
-    """The pick after every adjustment in use."""
+    """The pick after every adjustment in use, and last what taught "no answer" questions say of it."""
     for adjustment in ADJUSTMENTS:
         if reading.config.on(adjustment.name):
             pick = adjustment.apply(reading, pick)
-    return pick
+    return taught_no_answer(reading, pick) if reading.config.on(TAUGHT) else pick
 
 
 SWITCHES: tuple[str, ...] = (

@@ -110,6 +110,31 @@ class RankingConfig:
     model (`searcher.Searcher._as_meant`): the words a question found are in its first few."""
     semantic_slope: float = 10.0
     """Confidence per unit of similarity above or below `semantic_threshold`: 0.04 more similar is sure."""
+    taught_weight: float = 3.0
+    """Weight of a taught question's closeness to the reader's (0 to 1, raised to `taught_power`) for the paragraph it
+    points to (`taught`): asked again, it outweighs any lead the other signals give another paragraph."""
+    taught_power: float = 3.0
+    """How steeply a taught question's vote grows with its closeness: a question asked again (closeness 1) decides, one
+    only somewhat like the reader's (two in five of them point elsewhere) tips a near tie at most."""
+    taught_floor: float = 0.90
+    """Similarity of two questions of one language from which a taught one counts as near the reader's (closeness 0):
+    below it, the taught question's paragraph was the reader's for fewer than two in five of the closest pairs
+    measured."""
+    taught_full: float = 0.98
+    """Similarity at which a taught question is the reader's own, reworded at most (closeness 1)."""
+    taught_across: float = 0.04
+    """What a taught question in another language than the reader's adds to its similarity: this model rates a
+    question and its translation about as similar as two paraphrases of one language rated this much lower."""
+    taught_word_floor: float = 0.5
+    """Share of two questions' word weight in common (Dice) from which a taught one counts as near the reader's by its
+    words (closeness 0; all its words and no other, 1): sharing the name of a subject, as half the questions about it
+    do, says nothing of which paragraph is wanted."""
+    taught_candidates: int = 3
+    """Paragraphs the nearest taught questions point to that join the candidates (their nearest first)."""
+    taught_threshold: float = 0.5
+    """Closeness of a taught question at which its paragraph is answered as surely as `threshold`."""
+    taught_slope: float = 1.0
+    """Confidence per unit of closeness above or below `taught_threshold`."""
 
     # -- the answer decision (`searcher`) ---------------------------------------
 

@@ -1,0 +1,222 @@
+"""Taught questions as the ranking reads them: which paragraph each points to in every language, and how near a
+reader's question is to each.
+
+A content owner's `questions.yml` (`content.taught`) pairs questions readers
+asked with the paragraph that answers them, or with "no answer". A reader's
+question near a taught one, by its words or by its meaning, is likely asked
+for the same paragraph: the `taught` signal (`signals.taught`) gives that
+paragraph a vote, and a near "no answer" pair lowers the confidence of any
+answer (`signals.confidence`).
+
+- Words are compared within one language, with the bot's own analysis (the
+  reader's words as the ranker reads them, typos corrected, each weighed by
+  how much it says): the share of both questions' weight they have in common
+  (Dice), counted from `RankingConfig.taught_word_floor`.
+- Meaning is the model's similarity between the two questions, both embedded
+  as questions are (`embedding.QUERY_KEY`); taught questions' vectors are kept
+  in the vector store beside the paragraphs' (`vectors`). A question and its
+  translation are less similar to the model than two questions of one
+  language (`RankingConfig.taught_across`).
+- A taught paragraph points to the same paragraph in every translation:
+  translations share their structure (sections and paragraphs in the same
+  order), which is checked article by article; where a translation's differs,
+  its paragraph nearest in meaning to the taught one stands in, and without
+  vectors none does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..content.articles import HIGHLIGHTS, TaughtPair
+from ..language.analysis import Analyzer, Token
+from .index import LanguageIndex, SearchIndex
+from .similarity import SCALE
+from .tuning import RankingConfig
+
+NO_UNIT = -1
+"""Where a pair points in a language when it points nowhere there: "no answer", or an article that language lacks."""
+BY_MEANING = -2
+"""Where a pair points in a language whose translation of the article is shaped otherwise: found by meaning."""
+
+Words = dict[str, float]
+"""A question's content words as compared (`Analyzer.folded_term`), each with its weight."""
+
+
+@dataclass(frozen=True)
+class Near:
+    """How near one reading of a question is to the taught questions, per unit of its language and for "no answer"."""
+
+    units: dict[int, float]
+    """Per unit some taught question points to, the closeness (0 to 1) of the nearest such question."""
+    none: float
+    """The closeness of the nearest taught question the knowledge base has no answer to (0 if none is near)."""
+
+    def of(self, units: np.ndarray) -> np.ndarray:
+        """The closeness of each of `units`, 0 where no taught question near the reader's points."""
+        return np.array([self.units.get(unit, 0.0) for unit in units.tolist()], dtype=np.float64)
+
+
+NOWHERE = Near({}, 0.0)
+
+
+def content_words(analyzer: Analyzer, tokens: Sequence[Token]) -> Words:
+    """A question's content words, compared folded as typed ("araligi" meets "aralığı"), each with its importance."""
+    words: Words = {}
+    for token in tokens:
+        if token.stop:
+            continue
+        key = analyzer.folded_term(token.surface)
+        words[key] = max(words.get(key, 0.0), analyzer.importance(token.surface))
+    return words
+
+
+class TaughtQuestions:
+    """The knowledge base's taught questions, as one searcher compares readers' questions with them.
+
+    `words` reads a question in a content language as that language's ranker
+    does (`LanguageRanker.question_words`); `language` names the language of a
+    question taught without one (lingua, among the content's).
+    """
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        config: RankingConfig,
+        words: Callable[[str, str], Words],
+        language: Callable[[str], str | None],
+    ) -> None:
+        self.index = index
+        self.config = config
+        self.pairs: list[TaughtPair] = list(index.kb.taught)
+        self.langs = [pair.lang or language(pair.question) for pair in self.pairs]
+        """Each question's language, as given or detected."""
+        self._article_ids = {
+            (key, lang): article_id
+            for article_id, (key, lang) in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))
+        }
+        self.targets = {lang: self._targets(lang) for lang in index.by_lang}
+        """Per content language, the unit each pair points to there (`NO_UNIT`, `BY_MEANING`)."""
+        self.none = np.array([pair.target is None for pair in self.pairs], dtype=bool)
+        self._words: dict[str, tuple[dict[str, list[tuple[int, float]]], dict[int, float]]] = {}
+        for i, (pair, lang) in enumerate(zip(self.pairs, self.langs, strict=True)):
+            if lang not in index.by_lang:
+                continue
+            postings, totals = self._words.setdefault(lang, ({}, {}))
+            found = words(pair.question, lang)
+            totals[i] = sum(found.values())
+            for key, weight in found.items():
+                postings.setdefault(key, []).append((i, weight))
+        self._by_meaning: dict[tuple[int, str], int] = {}
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    @cached_property
+    def _across(self) -> dict[str, np.ndarray]:
+        """Per content language, `taught_across` for each pair taught in another language, else 0."""
+        langs = np.array([lang or "" for lang in self.langs])
+        return {lang: np.where(langs == lang, 0.0, self.config.taught_across) for lang in self.index.by_lang}
+
+    # -- where each pair points ---------------------------------------------------
+
+    def _shape(self, article_id: int) -> tuple[tuple[int, ...], bool]:
+        article = self.index.articles[article_id]
+        return tuple(len(section.paragraphs) for section in article.sections), bool(article.highlights)
+
+    def _targets(self, lang: str) -> np.ndarray:
+        idx = self.index.by_lang[lang]
+        shapes: dict[int, tuple[tuple[int, ...], bool]] = {}
+
+        def shape(article_id: int) -> tuple[tuple[int, ...], bool]:
+            if article_id not in shapes:
+                shapes[article_id] = self._shape(article_id)
+            return shapes[article_id]
+
+        out = np.full(len(self.pairs), NO_UNIT, dtype=np.int64)
+        for i, pair in enumerate(self.pairs):
+            target = pair.target
+            if target is None:
+                continue
+            here = self._article_ids.get((target.article, lang))
+            source = self._article_ids.get((target.article, target.lang))
+            if here is None or source is None:
+                continue
+            if target.section == HIGHLIGHTS:
+                unit = unit_at(idx, here, HIGHLIGHTS, HIGHLIGHTS) if shape(here)[1] else None
+            elif here == source or shape(here)[0] == shape(source)[0]:
+                unit = unit_at(idx, here, target.section, target.paragraph)
+            else:
+                unit = BY_MEANING
+            out[i] = NO_UNIT if unit is None else unit
+        return out
+
+    def _target(self, i: int, lang: str) -> int:
+        """The unit pair `i` points to in `lang`, resolving a translation shaped otherwise by meaning."""
+        unit = int(self.targets[lang][i])
+        if unit != BY_MEANING:
+            return unit
+        if (i, lang) not in self._by_meaning:
+            self._by_meaning[(i, lang)] = self._nearest_translation(i, lang)
+        return self._by_meaning[(i, lang)]
+
+    def _nearest_translation(self, i: int, lang: str) -> int:
+        """The paragraph of the article's translation in `lang` nearest in meaning to the one pair `i` was taught with."""
+        target = self.pairs[i].target
+        assert target is not None
+        source_idx, idx = self.index.by_lang.get(target.lang), self.index.by_lang[lang]
+        source = self._article_ids[(target.article, target.lang)]
+        here = self._article_ids[(target.article, lang)]
+        if source_idx is None or source_idx.unit_vectors is None or idx.unit_vectors is None:
+            return NO_UNIT
+        taught = unit_at(source_idx, source, target.section, target.paragraph)
+        start, end = idx.lead_unit(here), int(np.searchsorted(idx.unit_article, here, side="right"))
+        if taught is None or start == end:
+            return NO_UNIT
+        vector = source_idx.unit_vectors.rows[taught].astype(np.float32) / np.float32(SCALE)
+        similarity = idx.unit_vectors.similarity(vector)[start:end]
+        return start + int(np.argmax(similarity))
+
+    # -- how near a question is -------------------------------------------------
+
+    def near(self, lang: str, words: Words, vector: np.ndarray | None) -> Near:
+        """How near a question read in `lang` (its `words`, and its embedding when there is one) is to each taught one."""
+        if not self.pairs:
+            return NOWHERE
+        config = self.config
+        closeness = np.zeros(len(self.pairs))
+        postings, totals = self._words.get(lang, ({}, {}))
+        shared: dict[int, float] = {}
+        for key, weight in words.items():
+            for i, taught_weight in postings.get(key, ()):
+                shared[i] = shared.get(i, 0.0) + min(weight, taught_weight)
+        own, floor = sum(words.values()), config.taught_word_floor
+        for i, common in shared.items():
+            alike = 2 * common / (own + totals[i])
+            closeness[i] = max(0.0, (alike - floor) / (1 - floor))
+        vectors = self.index.taught_vectors
+        if vector is not None and vectors is not None:
+            similarity = vectors.similarity(vector).astype(np.float64) + self._across[lang]
+            span = config.taught_full - config.taught_floor
+            closeness = np.maximum(closeness, np.clip((similarity - config.taught_floor) / span, 0.0, 1.0))
+        units: dict[int, float] = {}
+        for i in np.flatnonzero((closeness > 0) & ~self.none).tolist():
+            unit = self._target(i, lang)
+            if unit >= 0 and closeness[i] > units.get(unit, 0.0):
+                units[unit] = float(closeness[i])
+        nearest = dict(sorted(units.items(), key=lambda item: -item[1])[: config.taught_candidates])
+        none = float(closeness[self.none].max(initial=0.0))
+        return Near(nearest, none)
+
+
+def unit_at(idx: LanguageIndex, article_id: int, section: int, paragraph: int) -> int | None:
+    """The unit of one article's paragraph (with `HIGHLIGHTS` twice, its highlights) in a language's index: units are
+    stored article by article, in order."""
+    start = idx.lead_unit(article_id)
+    end = int(np.searchsorted(idx.unit_article, article_id, side="right"))
+    found = np.flatnonzero((idx.unit_section[start:end] == section) & (idx.unit_paragraph[start:end] == paragraph))
+    return start + int(found[0]) if len(found) else None
