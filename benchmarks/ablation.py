@@ -31,13 +31,14 @@ import importlib.util
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
 from score_across import ENGLISH, right_across
+from teaching import teach
 
 from bot.chat.messages import available
 from bot.cli import answer_json
@@ -118,9 +119,9 @@ MULTI_BLIND = sorted((ROOT / "benchmarks" / "data").glob("questions_multi_blind*
 """The blind question sets over the multi-article knowledge base, each written after the method it was scored on."""
 
 
-def multi_corpus(eval_dir: Path) -> Corpus:
-    """The multi-article knowledge base, its public question set and later readers' wording of it, the blind sets over it
-    and the English questions."""
+def multi_sets(eval_dir: Path) -> tuple[list[QuestionSet], Callable[[dict], list[str]]]:
+    """The question sets over the multi-article knowledge base: its public set, later readers' wording of it, the blind
+    sets and the English questions; and each labelled case's expected units, as the evaluation names them."""
     folder = eval_dir / "multi"
     scorer = load_module(folder / "score_multi.py")
     kb, units = scorer.load_kb(folder / "kb"), scorer.load_units(folder / "kb")
@@ -135,7 +136,37 @@ def multi_corpus(eval_dir: Path) -> Corpus:
         return right_across(case, out, scorer.found_units(out.get("text") or "", units))
 
     sets = [QuestionSet(name, cases, judge) for name, cases in labelled.items()]
-    return corpus(folder / "kb", [*sets, QuestionSet("english", read_cases(ENGLISH), across)])
+    return [*sets, QuestionSet("english", read_cases(ENGLISH), across)], lambda case: expects[case["id"]]
+
+
+def multi_corpus(eval_dir: Path) -> Corpus:
+    """The multi-article knowledge base and every question set over it."""
+    return corpus(eval_dir / "multi" / "kb", multi_sets(eval_dir)[0])
+
+
+TAUGHT = "+taught"
+"""What the name of a question set asked of a taught knowledge base ends with."""
+TAUGHT_COPIES = ROOT / "benchmarks" / "out" / "taught"
+"""Where the taught copies of the multi-article knowledge base are written (`teaching.py`)."""
+
+
+def taught_corpus(eval_dir: Path, teach_langs: Collection[str] | None = None, ask_langs: Collection[str] | None = None) -> Corpus:
+    """The multi-article knowledge base taught its public set (`questions.jsonl`, the questions in `teach_langs`), asked
+    every set over it (the questions in `ask_langs`): the taught set itself asked again, later readers' wording of the
+    same needs, the blind sets and the English questions, each named with `TAUGHT`."""
+    sets, expect = multi_sets(eval_dir)
+    public = next(s for s in sets if s.name == "multi").cases
+    name = "all" if teach_langs is None else "-".join(sorted(teach_langs))
+    folder = teach(
+        eval_dir / "multi" / "kb",
+        [c for c in public if teach_langs is None or c["lang"] in teach_langs],
+        expect,
+        TAUGHT_COPIES / name,
+    )
+    asked = [
+        QuestionSet(s.name + TAUGHT, [c for c in s.cases if ask_langs is None or c["lang"] in ask_langs], s.judge) for s in sets
+    ]
+    return corpus(folder, [s for s in asked if s.cases])
 
 
 def right_answers(corpus: Corpus, config: RankingConfig, answered: list[dict] | None = None) -> dict[str, int]:
@@ -193,7 +224,7 @@ def main() -> int:
     args = parser.parse_args()
     base = tuned(args.set)
     started = time.perf_counter()
-    corpora = [seed_corpus(args.eval), multi_corpus(args.eval)]
+    corpora = [seed_corpus(args.eval), multi_corpus(args.eval), taught_corpus(args.eval)]
     sizes = {s.name: len(s.cases) for c in corpora for s in c.sets}
     results: dict[str, dict[str, int]] = {}
     answered: list[dict] = []

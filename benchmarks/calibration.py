@@ -45,12 +45,12 @@ from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
-from ablation import EMBEDDER, ROOT, Corpus, multi_corpus, seed_corpus
+from ablation import EMBEDDER, ROOT, TAUGHT, Corpus, multi_corpus, seed_corpus, taught_corpus
 from fusion_study import unit_labels
 
 from bot.chat.messages import available
 from bot.cli import answer_json
-from bot.search.calibration import Calibration, Model, decide
+from bot.search.calibration import Calibration, Features, First, Model, Next, decide
 from bot.search.embedding import MODEL_NAME
 from bot.search.index import SearchIndex
 from bot.search.searcher import MAX_EMBEDDED_CHARS, Conversation, Searcher, Weighing
@@ -63,8 +63,16 @@ L2 = 1.0
 """Ridge penalty of the fits: a few hundred questions per model, so the coefficients stay modest."""
 FOREIGN = "en"
 """The language the across-language readings pretend the question is in (the content lacks it)."""
-NEVER_FITTED = ("later",)
-"""Sets that measure fresh wording: scored only as held out."""
+NEVER_FITTED = ("later", "later" + TAUGHT, "multi" + TAUGHT)
+"""Sets scored only as held out: fresh wording (`later`, untaught and taught), and the taught questions asked again."""
+ACROSS_TAUGHT = "multi" + TAUGHT + " across"
+"""The public set's questions in one language, asked of the knowledge base taught those in the other four."""
+LANGUAGES = ("tr", "ar", "it", "da", "ru")
+"""The multi-article knowledge base's languages: each is asked in turn with the others taught (`ACROSS_TAUGHT`)."""
+TAUGHT_FEATURES = ("taught", "taught_elsewhere")
+"""The features a taught question gives a candidate (`calibration.First`, `calibration.Next`): their weights are fitted
+on the questions asked of taught knowledge bases alone, with the other weights as fitted on the rest held fixed, so that
+a knowledge base nobody taught is answered exactly as before."""
 SHARED = {"sure": (0.7, 0.75, 0.8, 0.85, 0.9, 0.95), "plausible": (0.1, 0.15, 0.2, 0.3)}
 """The thresholds both kinds of question share, and the values tried. A "no answer" to a question the content cannot
 answer is right whatever it offers, so nothing in the tally keeps `plausible` from offering any paragraph: it starts
@@ -91,6 +99,10 @@ class Case:
     knowledge_base: str
     simulated: bool = False
     """Answered across languages with its own language's paragraphs left out: fitting data only."""
+    taught: bool = False
+    """Asked of a taught knowledge base: what the taught features' weights are fitted on."""
+    chosen: int = 0
+    """The candidate the bot answered (`calibration.Decision.chosen`): `top1` is that one's."""
 
 
 class RememberedQueries:
@@ -138,13 +150,18 @@ def without(index: SearchIndex, lang: str) -> SearchIndex:
     return SearchIndex(index.kb, {other: idx for other, idx in index.by_lang.items() if other != lang}, index.fingerprint)
 
 
-def collect(corpus: Corpus, name: str) -> list[Case]:
-    """Every question of the corpus's sets as the bot answers it, and again across languages without its own."""
+def pointed(weighing: Weighing | None) -> list[bool]:
+    """Per weighed candidate, whether a taught question near the reader's points to it (what `decide` may move to)."""
+    return [isinstance(w.features, Next) and w.features.taught > 0 for w in weighing.candidates] if weighing else []
+
+
+def collect(corpus: Corpus, name: str, taught: bool = False) -> list[Case]:
+    """Every question of the corpus's sets as the bot answers it, and (untaught) again across languages without its own."""
     searcher = Searcher(corpus.index, detector=corpus.detector, reply_languages=available(), config=DEFAULT, embedder=EMBEDDER)
     labels = position_labels(corpus.index)
     across = {
         lang: Searcher(without(corpus.index, lang), reply_languages=available(), config=DEFAULT, embedder=EMBEDDER)
-        for lang in corpus.index.by_lang
+        for lang in ([] if taught else corpus.index.by_lang)
     }
     cases = []
     for questions in corpus.sets:
@@ -153,6 +170,10 @@ def collect(corpus: Corpus, name: str) -> list[Case]:
             answer = searcher.answer(case["question"], conversation=conversation)
             out = json.loads(answer_json(answer))
             top1 = questions.judge(case, out)
+            chosen = 0
+            if answer.weighing is not None and answer.kind != "none":
+                probabilities = [w.probability for w in answer.weighing.candidates]
+                chosen = decide(probabilities, True, DEFAULT.calibration, taught=pointed(answer.weighing)).chosen
             cases.append(
                 Case(
                     questions.name,
@@ -162,6 +183,8 @@ def collect(corpus: Corpus, name: str) -> list[Case]:
                     top1,
                     answer.kind != "none",
                     name,
+                    taught=taught,
+                    chosen=chosen,
                 )
             )
             if case["lang"] in across and len(across) > 1:
@@ -194,25 +217,60 @@ def fit(rows: list[tuple[tuple[float, ...], bool]], names: tuple[str, ...]) -> M
     return Model(round(float(w[0]), 2), tuple((name, round(float(v), 2)) for name, v in zip(names, w[1:], strict=True)))
 
 
+def untaught_values(features: Features) -> tuple[float, ...]:
+    """A candidate's features but those a taught question gives it."""
+    return tuple(getattr(features, f.name) for f in fields(features) if f.name not in TAUGHT_FEATURES)
+
+
 def names_of(cases: list[Case], across: bool, first: bool) -> tuple[str, ...]:
+    """The features but the taught ones of the first (or another) candidate of one kind of question."""
     for case in cases:
         if case.weighing and case.weighing.across == across and (first or len(case.weighing.candidates) > 1):
             features = case.weighing.candidates[0 if first else 1].features
-            return tuple(f.name for f in fields(features))
+            return tuple(f.name for f in fields(features) if f.name not in TAUGHT_FEATURES)
     raise SystemExit("no weighed question to fit on")
 
 
+def fit_taught(model: Model, rows: list[tuple[Features, bool]], names: tuple[str, ...]) -> Model:
+    """`model` with the weights of the taught features `names` fitted on `rows`, its other weights and bias held fixed
+    (their sum an offset): Newton's method with the L2 penalty of `fit`."""
+    if not names:
+        return model
+    offset = np.array([model.bias + sum(w * getattr(f, name) for name, w in model.weights) for f, _ in rows])
+    X = np.array([[getattr(f, name) for name in names] for f, _ in rows]).reshape(len(rows), len(names))
+    y = np.array([float(ok) for _, ok in rows])
+    w = np.zeros(len(names))
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-np.clip(offset + X @ w, -60, 60)))
+        step = np.linalg.solve((X * (p * (1 - p))[:, None]).T @ X + L2 * np.eye(len(names)), X.T @ (p - y) + L2 * w)
+        w -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return Model(model.bias, (*model.weights, *((name, round(float(v), 2)) for name, v in zip(names, w, strict=True))))
+
+
 def fit_models(cases: list[Case], base: Calibration) -> Calibration:
-    """The four models fitted on `cases`: each first candidate, and each other candidate, of each kind of question."""
+    """The four models fitted on `cases`: each first candidate, and each other candidate, of each kind of question.
+
+    The questions asked of a knowledge base nobody taught fit every weight but the taught features'; those are fitted
+    on the questions asked of taught ones, the rest held fixed (`TAUGHT_FEATURES`)."""
     models = {}
+    untaught = [c for c in cases if not c.taught]
     for across, key_first, key_next in ((False, "first", "next"), (True, "across_first", "across_next")):
-        weighed = [c for c in cases if c.weighing and c.weighing.across == across]
-        firsts = [(astuple(c.weighing.candidates[0].features), c.right[0]) for c in weighed]
+        weighed = [c for c in untaught if c.weighing and c.weighing.across == across]
+        firsts = [(untaught_values(c.weighing.candidates[0].features), c.right[0]) for c in weighed]
         others = [
-            (astuple(w.features), ok) for c in weighed for w, ok in zip(c.weighing.candidates[1:], c.right[1:], strict=True)
+            (untaught_values(w.features), ok)
+            for c in weighed
+            for w, ok in zip(c.weighing.candidates[1:], c.right[1:], strict=True)
         ]
-        models[key_first] = fit(firsts, names_of(cases, across, True))
-        models[key_next] = fit(others, names_of(cases, across, False))
+        models[key_first] = fit(firsts, names_of(untaught, across, True))
+        models[key_next] = fit(others, names_of(untaught, across, False))
+    taught = [c for c in cases if c.taught and c.weighing and not c.weighing.across]
+    firsts = [(c.weighing.candidates[0].features, c.right[0]) for c in taught]
+    others = [(w.features, ok) for c in taught for w, ok in zip(c.weighing.candidates[1:], c.right[1:], strict=True)]
+    models["first"] = fit_taught(models["first"], firsts, tuple(n for n in TAUGHT_FEATURES if hasattr(First, n)))
+    models["next"] = fit_taught(models["next"], others, tuple(n for n in TAUGHT_FEATURES if hasattr(Next, n)))
     return replace(base, **models)
 
 
@@ -297,7 +355,10 @@ def score(
             top1 = case.top1 if answerable else not case.in_scope
         else:
             answerable, top1 = case.weighing.answerable, case.top1
-        offered = decide(p, answerable, calibration, case.weighing.across).offered
+        decision = decide(p, answerable, calibration, case.weighing.across, pointed(case.weighing))
+        if answerable and decision.chosen != case.chosen:
+            top1 = case.right[decision.chosen]
+        offered = decision.offered
         tally.add(case, top1, any(case.right[i] for i in offered), bool(offered), not answerable)
     return tally
 
@@ -309,8 +370,10 @@ def choose(cases: list[Case], calibration: Calibration) -> Calibration:
     Questions really asked in a language the content lacks decide the thresholds of answers across languages when
     there are any among `cases`; the simulated ones only when there are none (the English set held out): their
     similarities run lower than those of a language the model reads best. The thresholds of the two kinds of
-    question are tried apart, for each value of those they share, and their tallies added.
+    question are tried apart, for each value of those they share, and their tallies added. Only questions asked of a
+    knowledge base nobody taught choose them, so that one is answered as before.
     """
+    cases = [c for c in cases if not c.taught]
     real_across = any(c.weighing and c.weighing.across and not c.simulated for c in cases)
     judged = [(c, p) for c, p in zip(cases, probabilities(cases, calibration), strict=True) if not (real_across and c.simulated)]
     groups: dict[tuple[bool, str, bool], tuple[list[Case], list[list[float]]]] = {}
@@ -357,6 +420,40 @@ def fitted(cases: list[Case]) -> Calibration:
     return choose(cases, fit_models(cases, Calibration()))
 
 
+def asked(name: str) -> str:
+    """The question set a set's questions come from, taught or not: a set held out is held out taught and untaught."""
+    return "multi" if name == ACROSS_TAUGHT else name.removesuffix(TAUGHT)
+
+
+def shipped_with_taught(cases: list[Case]) -> Calibration:
+    """The shipped calibration with its taught features' weights fitted on `cases`, every other number as shipped."""
+    taught = [c for c in cases if c.taught and c.weighing and not c.weighing.across]
+    shipped = DEFAULT.calibration
+    first, following = (replace(model, weights=untaught_weights(model)) for model in (shipped.first, shipped.next))
+    firsts = [(c.weighing.candidates[0].features, c.right[0]) for c in taught]
+    others = [(w.features, ok) for c in taught for w, ok in zip(c.weighing.candidates[1:], c.right[1:], strict=True)]
+    return replace(
+        shipped,
+        first=fit_taught(first, firsts, tuple(n for n in TAUGHT_FEATURES if hasattr(First, n))),
+        next=fit_taught(following, others, tuple(n for n in TAUGHT_FEATURES if hasattr(Next, n))),
+    )
+
+
+def untaught_weights(model: Model) -> tuple[tuple[str, float], ...]:
+    return tuple((name, weight) for name, weight in model.weights if name not in TAUGHT_FEATURES)
+
+
+def taught_corpora(eval_dir: Path) -> list[Corpus]:
+    """The multi-article knowledge base taught its public set, asked every set; and each of its languages' public
+    questions asked of it taught the other four's (`ACROSS_TAUGHT`)."""
+    across = []
+    for lang in LANGUAGES:
+        corpus = taught_corpus(eval_dir, [other for other in LANGUAGES if other != lang], [lang])
+        sets = [replace(s, name=ACROSS_TAUGHT) for s in corpus.sets if s.name == "multi" + TAUGHT]
+        across.append(Corpus(corpus.index, corpus.detector, sets))
+    return [taught_corpus(eval_dir), *across]
+
+
 # -- the table ---------------------------------------------------------------------------------------------
 
 
@@ -378,7 +475,7 @@ def table(cases: list[Case], names: list[str]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
     for name in names:
         held_out = [c for c in cases if c.set == name and not c.simulated]
-        training = [c for c in cases if c.set != name and c.set not in NEVER_FITTED]
+        training = [c for c in cases if asked(c.set) != asked(name) and c.set not in NEVER_FITTED]
         calibration = fitted(training)
         now = sum(c.top1 for c in held_out)
         tally = score(held_out, calibration).cells()
@@ -432,8 +529,10 @@ def main() -> int:
     EMBEDDER.query = queries  # type: ignore[method-assign]
     corpora = [seed_corpus(args.eval), multi_corpus(args.eval)]
     cases = [case for corpus, name in zip(corpora, ("seeds", "multi"), strict=True) for case in collect(corpus, name)]
+    taught = taught_corpora(args.eval)
+    cases += [case for corpus in taught for case in collect(corpus, "multi" + TAUGHT, taught=True)]
     queries.save()
-    names = args.sets or [s.name for corpus in corpora for s in corpus.sets]
+    names = args.sets or list(dict.fromkeys(s.name for corpus in [*corpora, *taught] for s in corpus.sets))
     print(f"{len(cases)} readings in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     print("Each set held out in turn: the models fitted and the thresholds chosen on the other sets (never on later):\n")
     print(table(cases, names))
@@ -445,6 +544,9 @@ def main() -> int:
         print(gate_table(cases, final, names))
     print("\nFitted on every set but later (paste into bot/search/calibration.py):\n")
     print(final)
+    print("\nThe shipped calibration with the taught features' weights fitted on every taught set but later and the taught")
+    print("questions asked again (what ships: a knowledge base nobody taught is answered as before):\n")
+    print(shipped_with_taught([c for c in cases if c.set not in NEVER_FITTED]))
     print(f"\n{time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
