@@ -136,8 +136,8 @@ class Calibration:
             ("lead", 1.53),
             ("margin", 0.99),
             ("translations", -1.0),
-            ("taught", 0.0),
-            ("taught_elsewhere", 0.0),
+            ("taught", 0.23),
+            ("taught_elsewhere", -0.77),
         ),
     )
     """P(the first candidate is right), question in a content language."""
@@ -150,7 +150,7 @@ class Calibration:
             ("same_section", 0.65),
             ("same_article", 1.2),
             ("translations", -0.87),
-            ("taught", 0.0),
+            ("taught", 0.62),
         ),
     )
     """P(another candidate is the right one), question in a content language."""

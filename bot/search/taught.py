@@ -1,34 +1,37 @@
-"""Taught questions as the ranking reads them: which paragraph each points to in every language, and how near a
-reader's question is to each.
+"""Taught questions as the ranking reads them: where each points in every language, and how near a reader's is.
 
 A content owner's `questions.yml` (`content.taught`) pairs questions readers
 asked with the paragraph that answers them, or with "no answer". A reader's
-question near a taught one, by its words or by its meaning, is likely asked
-for the same paragraph: the `taught` signal (`signals.taught`) gives that
-paragraph a vote, and a near "no answer" pair lowers the confidence of any
-answer (`signals.confidence`).
+question near a taught one is likely asked for the same paragraph: the
+`taught` signal (`signals.taught`) votes for that paragraph, and a near "no
+answer" pair lowers the answer's confidence (`signals.taught_no_answer`).
+How near, from 0 to 1 (`Near`):
 
-- Words are compared within one language, with the bot's own analysis (the
-  reader's words as the ranker reads them, typos corrected, each weighed by
-  how much it says): the share of both questions' weight they have in common
-  (Dice), counted from `RankingConfig.taught_word_floor`.
-- Meaning is the model's similarity between the two questions, both embedded
-  as questions are (`embedding.QUERY_KEY`); taught questions' vectors are kept
-  in the vector store beside the paragraphs' (`vectors`). A question and its
-  translation are less similar to the model than two questions of one
-  language (`RankingConfig.taught_across`).
-- A taught paragraph points to the same paragraph in every translation:
-  translations share their structure (sections and paragraphs in the same
-  order), which is checked article by article; where a translation's differs,
-  its paragraph nearest in meaning to the taught one stands in, and without
-  vectors none does.
+- by words, within one language, with the bot's own analysis (the reader's
+  words as its ranker reads them, typos corrected, each weighed by how much
+  it says): the share of both questions' weight they have in common (Dice),
+  counted from `RankingConfig.taught_word_floor`;
+- by meaning, the model's similarity between the two questions, both
+  embedded as a reader's question is (`embedding.question_keys`: their
+  vectors are kept in the vector store beside the paragraphs'). Questions of
+  one subject are about as similar to a reader's as its paraphrases, so what
+  counts is how far the nearest taught question stands out from the nearest
+  pointing elsewhere (`RankingConfig.taught_margin`); and the model rates
+  questions of the reader's language nearer than translations, so each
+  language's taught questions are compared apart, each language's nearest a
+  vote of its own.
+
+A paragraph taught in one language points to the same paragraph in every
+translation: translations share their structure (sections and paragraphs in
+the same order), which is checked article by article; where a translation is
+shaped otherwise, its paragraph nearest in meaning to the taught one stands
+in, and without vectors none does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -42,6 +45,11 @@ NO_UNIT = -1
 """Where a pair points in a language when it points nowhere there: "no answer", or an article that language lacks."""
 BY_MEANING = -2
 """Where a pair points in a language whose translation of the article is shaped otherwise: found by meaning."""
+NO_ANSWER = -3
+"""Where a "no answer" pair points, among the places taught questions point to (`TaughtQuestions._nearest_by_meaning`)."""
+NEAREST_WALK = 64
+"""Taught questions looked at, nearest first, for one pointing elsewhere than the nearest: beyond them, the nearest
+counts as standing out from `taught_floor`."""
 
 Words = dict[str, float]
 """A question's content words as compared (`Analyzer.folded_term`), each with its weight."""
@@ -52,7 +60,8 @@ class Near:
     """How near one reading of a question is to the taught questions, per unit of its language and for "no answer"."""
 
     units: dict[int, float]
-    """Per unit some taught question points to, the closeness (0 to 1) of the nearest such question."""
+    """Per unit taught questions near the reader's point to (at most `taught_candidates`), the closeness (0 to 1) of the
+    nearest of them."""
     none: float
     """The closeness of the nearest taught question the knowledge base has no answer to (0 if none is near)."""
 
@@ -80,7 +89,8 @@ class TaughtQuestions:
 
     `words` reads a question in a content language as that language's ranker
     does (`LanguageRanker.question_words`); `language` names the language of a
-    question taught without one (lingua, among the content's).
+    question taught without one (lingua, among the content's). Built with the
+    searcher: 200 questions take some 40 ms.
     """
 
     def __init__(
@@ -93,8 +103,8 @@ class TaughtQuestions:
         self.index = index
         self.config = config
         self.pairs: list[TaughtPair] = list(index.kb.taught)
-        self.langs = [pair.lang or language(pair.question) for pair in self.pairs]
-        """Each question's language, as given or detected."""
+        self.langs = [pair.lang or language(pair.question) or "" for pair in self.pairs]
+        """Each question's language, as given or detected ("" when lingua names none)."""
         self._article_ids = {
             (key, lang): article_id
             for article_id, (key, lang) in enumerate(zip(index.articles.keys, index.articles.langs, strict=True))
@@ -112,15 +122,11 @@ class TaughtQuestions:
             for key, weight in found.items():
                 postings.setdefault(key, []).append((i, weight))
         self._by_meaning: dict[tuple[int, str], int] = {}
-
-    def __len__(self) -> int:
-        return len(self.pairs)
-
-    @cached_property
-    def _across(self) -> dict[str, np.ndarray]:
-        """Per content language, `taught_across` for each pair taught in another language, else 0."""
-        langs = np.array([lang or "" for lang in self.langs])
-        return {lang: np.where(langs == lang, 0.0, self.config.taught_across) for lang in self.index.by_lang}
+        by_language: dict[str, list[int]] = {}
+        for i, lang in enumerate(self.langs):
+            by_language.setdefault(lang, []).append(i)
+        self._by_language = {lang: np.array(members, dtype=np.int64) for lang, members in sorted(by_language.items())}
+        """The taught questions of each language, compared with a reader's a language at a time."""
 
     # -- where each pair points ---------------------------------------------------
 
@@ -198,19 +204,46 @@ class TaughtQuestions:
         for i, common in shared.items():
             alike = 2 * common / (own + totals[i])
             closeness[i] = max(0.0, (alike - floor) / (1 - floor))
-        vectors = self.index.taught_vectors
-        if vector is not None and vectors is not None:
-            similarity = vectors.similarity(vector).astype(np.float64) + self._across[lang]
-            span = config.taught_full - config.taught_floor
-            closeness = np.maximum(closeness, np.clip((similarity - config.taught_floor) / span, 0.0, 1.0))
         units: dict[int, float] = {}
         for i in np.flatnonzero((closeness > 0) & ~self.none).tolist():
             unit = self._target(i, lang)
             if unit >= 0 and closeness[i] > units.get(unit, 0.0):
                 units[unit] = float(closeness[i])
-        nearest = dict(sorted(units.items(), key=lambda item: -item[1])[: config.taught_candidates])
         none = float(closeness[self.none].max(initial=0.0))
-        return Near(nearest, none)
+        vectors = self.index.taught_vectors
+        if vector is not None and vectors is not None:
+            similarity = vectors.similarity(vector).astype(np.float64)
+            for taught_lang, members in self._by_language.items():
+                floor = config.taught_floor - (0.0 if taught_lang == lang else config.taught_across)
+                target, near = self._nearest_by_meaning(lang, similarity, members, floor)
+                if target == NO_ANSWER:
+                    none = max(none, near)
+                elif target >= 0:
+                    units[target] = max(units.get(target, 0.0), near)
+        nearest = dict(sorted(units.items(), key=lambda item: -item[1])[: config.taught_candidates])
+        return Near({unit: value for unit, value in nearest.items() if value > 0}, none)
+
+    def _nearest_by_meaning(self, lang: str, similarity: np.ndarray, members: np.ndarray, floor: float) -> tuple[int, float]:
+        """Where the taught question of `members` (one language's) nearest in meaning points (a unit, or `NO_ANSWER`),
+        and its closeness: how far it stands out from the nearest of them pointing elsewhere, and from `floor`, in
+        `taught_margin` steps, up to 1.
+
+        Two questions of one subject ("how much does a fund cost", "how much
+        can a fund lose") are about as similar to a third as paraphrases are:
+        the model tells needs apart by a margin, not by a level.
+        """
+        first, best, runner_up = NO_UNIT, 0.0, floor
+        nearest = members[np.argsort(-similarity[members], kind="stable")[:NEAREST_WALK]]
+        for i in nearest.tolist():
+            target = NO_ANSWER if self.none[i] else self._target(i, lang)
+            if target == NO_UNIT:
+                continue
+            if first == NO_UNIT:
+                first, best = target, float(similarity[i])
+            elif target != first:
+                runner_up = max(runner_up, float(similarity[i]))
+                break
+        return first, min(1.0, max(0.0, (best - runner_up) / self.config.taught_margin))
 
 
 def unit_at(idx: LanguageIndex, article_id: int, section: int, paragraph: int) -> int | None:
