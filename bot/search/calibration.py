@@ -201,17 +201,17 @@ def decide(
     the ranking did not weigh well), the candidates at least as likely, the
     first among them.
 
-    A candidate a taught question near the reader's points to (`taught`) that
-    is likelier than the first is answered instead, the first then offered
-    like any other: the rank score weighs that question's closeness alone,
-    the probability weighs it against how clearly the other signals chose.
+    When a taught question near the reader's points to another candidate
+    than the first (`taught`), the likeliest candidate is answered, the first
+    then offered like any other: the rank score adds that question's vote to
+    the other signals' by a fixed weight, the probabilities weigh it against
+    how clearly they chose.
     """
     if not probabilities:
         return Decision(answerable, ())
     chosen = 0
-    if answerable:
-        pointed = [i for i in range(1, len(probabilities)) if i < len(taught) and taught[i]]
-        likeliest = max(pointed, key=lambda i: probabilities[i], default=0)
+    if answerable and any(taught[1:]):
+        likeliest = max(range(len(probabilities)), key=lambda i: probabilities[i])
         if probabilities[likeliest] > probabilities[0]:
             chosen = likeliest
     first = probabilities[chosen]
