@@ -161,7 +161,7 @@ class TaughtQuestions:
             out[i] = NO_UNIT if unit is None else unit
         return out
 
-    def _target(self, i: int, lang: str) -> int:
+    def target(self, i: int, lang: str) -> int:
         """The unit pair `i` points to in `lang`, resolving a translation shaped otherwise by meaning."""
         unit = int(self.targets[lang][i])
         if unit != BY_MEANING:
@@ -206,7 +206,7 @@ class TaughtQuestions:
             closeness[i] = max(0.0, (alike - floor) / (1 - floor))
         units: dict[int, float] = {}
         for i in np.flatnonzero((closeness > 0) & ~self.none).tolist():
-            unit = self._target(i, lang)
+            unit = self.target(i, lang)
             if unit >= 0 and closeness[i] > units.get(unit, 0.0):
                 units[unit] = float(closeness[i])
         none = float(closeness[self.none].max(initial=0.0))
@@ -235,7 +235,7 @@ class TaughtQuestions:
         first, best, runner_up = NO_UNIT, 0.0, floor
         nearest = members[np.argsort(-similarity[members], kind="stable")[:NEAREST_WALK]]
         for i in nearest.tolist():
-            target = NO_ANSWER if self.none[i] else self._target(i, lang)
+            target = NO_ANSWER if self.none[i] else self.target(i, lang)
             if target == NO_UNIT:
                 continue
             if first == NO_UNIT:
