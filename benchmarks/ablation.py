@@ -22,6 +22,11 @@ cell the right answers and, in brackets, the change against everything on.
 `--answers FILE` also writes every answer with everything on, one JSON line per
 question, so two runs (before and after a change to how vectors are stored,
 say) can be compared answer by answer with `diff`, not only by count.
+
+The multi-article sets are asked again of a copy of `multi/kb` taught
+`questions.jsonl` (`teaching.py`, written under `benchmarks/out/taught/`):
+those columns end in `+taught`, and the `taught` row says what the taught
+signal earns there (`multi+taught` is the taught questions asked again).
 """
 
 from __future__ import annotations

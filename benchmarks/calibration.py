@@ -24,6 +24,18 @@ the replies without alternatives, how many were right) and top-1, as
 wording: it is in no fitting and no choice, only scored as held out. The last
 fit, on every set but `later`, is what `Calibration` ships, printed at the end.
 
+The taught features (`TAUGHT_FEATURES`) are zero wherever nobody taught the
+knowledge base, so their weights are fitted apart, on questions asked of taught
+copies of the multi-article knowledge base (`teaching.py`), every other weight
+held where the untaught sets put it: the copy taught `questions.jsonl`, asked
+every set over it (`NAME+taught`), and each language's questions of
+`questions.jsonl` asked of the copy taught the other four's (`ACROSS_TAUGHT`).
+A set is held out taught and untaught alike; `questions.jsonl` asked of the
+copy taught it (its own questions asked again) and `later` are never fitted.
+The shipped calibration's taught weights are fitted the same way on top of
+its other numbers, printed last: a knowledge base nobody taught is answered
+exactly as before.
+
 `--gate` also prints what deciding "no answer" on the first candidate's
 probability instead of the confidence would do.
 

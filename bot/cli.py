@@ -187,9 +187,10 @@ def coverage_report(settings: Settings) -> list[str]:
         languages += f", {TAUGHT_QUESTIONS} {embedding.questions[0]}/{embedding.questions[1]}"
     lines = [f"vectors: {embedding.embedded}/{embedding.units} {embedding.noun} ({embedding.percent}%): {languages}"]
     if embedding.missing:
+        taught = "; taught questions are compared by meaning once all have theirs" if embedding.questions[1] else ""
         lines.append(
-            "  a language gets the semantic signal once all its paragraphs have vectors; a running bot embeds them in the "
-            "background, `python -m bot embed` here"
+            f"  a language gets the semantic signal once all its paragraphs have vectors{taught}; a running bot embeds them "
+            "in the background, `python -m bot embed` here"
         )
     return lines
 

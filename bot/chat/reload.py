@@ -132,7 +132,8 @@ class ContentReloader:
 
     async def follow_vectors(self, background: BackgroundEmbedding | None = None) -> None:
         """One look at the vector store: how far it covers the content served, the languages it has completed
-        switched on, and (in the process that embeds) the background job kept going while vectors lack.
+        switched on (and the taught questions, once all have their vectors), and (in the process that embeds) the
+        background job kept going while vectors lack.
 
         A language is switched on under the reload's lock, on the searcher
         still serving: a reload under way loads the vectors complete by then

@@ -15,9 +15,11 @@ signals, and one child process embeds what the store lacks:
   child of a worker 0 started again) waits for it, then finds the work done;
 - at the lowest priority (nice 19), a thread per core: a serving process
   takes a core whenever it has a question, and embedding has the rest;
-- language by language, the default language first, then the one with the
-  fewest paragraphs left, so each language gains the semantic signal as soon
-  as its own paragraphs are done (see `vectors` for why not before);
+- the taught questions first (few, and every language compares with them:
+  `search.taught`), then language by language, the default language first,
+  then the one with the fewest paragraphs left, so each language gains the
+  semantic signal as soon as its own paragraphs are done (see `vectors` for
+  why not before);
 - a batch at a time (`vectors.BATCH`), each saved as soon as it is computed:
   a child stopped or killed loses at most one batch, and the next starts
   where it stopped.

@@ -12,14 +12,19 @@ decision with three outcomes, made on probabilities rather than raw scores:
 - `decide`: at `sure` or more the answer stands alone; below it, the
   candidates at least `close` times as likely as the first are offered with
   it, at most `MAX_OFFERED`; a question the content does not answer gets "no
-  answer", with the candidates at least `plausible` when there are any.
+  answer", with the candidates at least `plausible` when there are any. When
+  a taught question near the reader's points elsewhere than the first
+  candidate, the likeliest candidate is the answer.
 
 Each model is a handful of named coefficients (`Model`) over features that
 hold for any article, in any language: how much of the question the words
 cover, how clearly they lead, how far the rank score and the meaning of the
-paragraph's translations set a candidate apart. `benchmarks/calibration.py`
-fits them with each question set held out in turn and prints the table that
-chose them; docs/matching.md says why this form.
+paragraph's translations set a candidate apart, and how near a taught
+question pointing to it (or elsewhere) is. `benchmarks/calibration.py` fits
+them with each question set held out in turn and prints the table that chose
+them; the taught features' weights are fitted on taught knowledge bases
+alone, the others held fixed, so an untaught one is answered as before;
+docs/matching.md says why this form.
 """
 
 from __future__ import annotations

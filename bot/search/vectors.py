@@ -15,6 +15,10 @@ never the whole file at once) and afterwards only the records appended since
 (`VectorStore.find`); a process reading while another appends sees whole
 records only. Vectors are read from it only to write a block (below).
 
+Taught questions (`search.taught`) are kept the same way, keyed by the text
+the model reads of a question ("query: " and all), and get one block of their
+own (`<index>.taught.vectors`) once every one has its vector.
+
 A build embeds at most `limit` new texts (a reload's few edited paragraphs);
 the rest are embedded by a running bot in the background (`background`) or by
 `python -m bot embed`, a batch at a time, each saved as soon as it is
