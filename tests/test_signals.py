@@ -15,6 +15,7 @@ from bot.search.ranking import LanguageRanker
 from bot.search.reading import Reading
 from bot.search.searcher import SWITCHES, Searcher
 from bot.search.signals import (
+    SIGNALS,
     Pick,
     confidence,
     coverage,
@@ -155,7 +156,7 @@ def test_a_signal_switched_off_adds_nothing_to_the_score(ranker: LanguageRanker)
     reading = ranker.read("where does tea grow")
     without = dataclasses.replace(reading, config=RankingConfig(disabled=frozenset({"heading"})))
     weight = reading.config.heading_weight
-    assert np.allclose(score(reading, ranker.signals) - score(without, ranker.signals), weight * heading(reading))
+    assert np.allclose(score(reading, SIGNALS) - score(without, SIGNALS), weight * heading(reading))
 
 
 def test_confidence_is_the_covered_share_when_there_is_no_semantic_signal(ranker: LanguageRanker) -> None:

@@ -32,7 +32,7 @@ from ..language.textnorm import normalize
 from .index import LanguageIndex, content_speller
 from .matching import TermMatcher
 from .reading import Evidence, Group, QuestionWords, Reading
-from .signals import SIGNALS, Pick, Signal, adjust, confidence, lexical_confidence, lexical_lead, order, score
+from .signals import SIGNALS, Pick, adjust, confidence, lexical_confidence, lexical_lead, order, score
 from .tuning import DEFAULT, RankingConfig
 
 MAX_QUESTION_WORDS = 40
@@ -72,16 +72,10 @@ class LanguageRanker:
     the searcher) only to recognise words borrowed from them.
     """
 
-    def __init__(
-        self,
-        index: LanguageIndex,
-        config: RankingConfig = DEFAULT,
-        signals: tuple[Signal, ...] = SIGNALS,
-    ) -> None:
+    def __init__(self, index: LanguageIndex, config: RankingConfig = DEFAULT) -> None:
         self.lang = index.lang
         self.index = index
         self.config = config
-        self.signals = signals
         self.analyzer = Analyzer(index.lang, index.frequencies, index.kept_words)
         self.matcher = TermMatcher(index, self.analyzer, config)
         self.term_names = index.term_names
@@ -237,7 +231,7 @@ class LanguageRanker:
             return Ranked(self.lang, None, 0.0, False, [], [])
         if not len(reading.candidates):
             return Ranked(self.lang, None, 0.0, reading.summary, reading.groups, [])
-        totals = score(reading, self.signals)
+        totals = score(reading, SIGNALS)
         positions = order(totals)
         best = positions[0]
         first = Pick(int(reading.candidates[best]), float(confidence(reading)[best]), float(lexical_confidence(reading)[best]))
