@@ -3,8 +3,9 @@
 Questions are classified only among the languages the content has (lingua,
 restricted to those): a reader can only be answered in one of them, and a
 small candidate set is both faster and more accurate. Short questions are
-often ambiguous ("lon", "account manager"); then `LanguageGuess.confident` is
-False and the caller decides with what else it knows (`pick_fallback`).
+often ambiguous ("lon", "account manager"); then lingua's confidence
+(`LanguageGuess.top`) is low, and the caller decides with what else it knows
+(`RankingConfig.confident`, `pick_fallback`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from functools import lru_cache
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from .textnorm import clean
-
-CONFIDENT = 0.8
-"""Top lingua confidence from which a guess needs no second opinion."""
 
 _SCRIPTS = {
     "CYRILLIC": Language.all_with_cyrillic_script,
@@ -58,8 +56,9 @@ class LanguageGuess:
         return self.ranked[0][0] if self.ranked else None
 
     @property
-    def confident(self) -> bool:
-        return bool(self.ranked) and self.ranked[0][1] >= CONFIDENT
+    def top(self) -> float:
+        """lingua's confidence in the best candidate, 0 when there is none."""
+        return self.ranked[0][1] if self.ranked else 0.0
 
 
 class QuestionLanguageDetector:

@@ -225,7 +225,7 @@ class Searcher:
         preferences = (language, hint, conversation.language, self.default_language)
         reader = self._reader_language(language, hint, conversation)
         guess = self.detector.guess(question)
-        if guess.confident:
+        if guess.top >= self.config.confident:
             candidates = [guess.best]
         else:
             plausible = [lang for lang, value in guess.ranked if value >= self.config.plausible]

@@ -117,6 +117,9 @@ class RankingConfig:
     """Minimum confidence to answer a question in a content language; below it the reply is "no answer". Calibrated
     on the question sets: every stricter rule measured (`benchmarks/calibration.py`) cost more right answers than
     it caught questions the content cannot answer."""
+    confident: float = 0.8
+    """lingua confidence in its first language from which only that language is searched; below it, every plausible
+    language is, and any whose content knows the question's words, and the best-supported answer settles which."""
     tie: float = 0.05
     """Confidences this close are a tie between languages, settled by the reader's preferences, not the score."""
     plausible: float = 0.05
