@@ -31,9 +31,6 @@ with the square of the length; a 4,000-letter "word" would hold the bot for
 seconds. A longer word is left whole."""
 _MIN_PART = 3
 _KNOWN_ZIPF = 3.0
-STOPWORD_WEIGHT = 0.5
-"""What a stop word counts for at most in a heading or question, against 1 for other words."""
-_COMMONEST_ZIPF, _STOPWORD_SPREAD = 7.5, 1.5
 _LINKS = ("s", "e")
 
 
@@ -100,18 +97,6 @@ class Analyzer:
     def folded_term(self, word: str) -> str:
         """The term of a word after folding: how an unaccented inflected word ("araligi") stems."""
         return fold(self.stem(fold(word)))
-
-    def heading_weight(self, token: Token) -> float:
-        """How much a word counts when a question is compared with a heading.
-
-        Stop words count, as headings state intents in them ("cosa fa",
-        what it does), but the commoner the less: "cosa" (what) tells more
-        than "di" (of), which every heading has.
-        """
-        if not token.stop:
-            return 1.0
-        spread = (_COMMONEST_ZIPF - self.zipf(token.surface)) / _STOPWORD_SPREAD
-        return STOPWORD_WEIGHT * min(1.0, max(0.2, spread))
 
     def _importance(self, word: str) -> float:
         """How much `word` says about what a question is after, from 0.5 (very common) to 4 (rare)."""

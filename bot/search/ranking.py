@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..language.analysis import STOPWORD_WEIGHT, Analyzer, Token
+from ..language.analysis import Analyzer, Token
 from ..language.cues import cues
 from ..language.spelling import Speller
 from ..language.textnorm import normalize
-from .index import LanguageIndex, content_speller
+from .index import LanguageIndex, content_speller, heading_weight
 from .matching import TermMatcher
 from .reading import Evidence, Group, QuestionWords, Reading
 from .signals import SIGNALS, Pick, adjust, confidence, lexical_confidence, lexical_lead, order, score
@@ -177,7 +177,7 @@ class LanguageRanker:
         analyzer, matcher = self.analyzer, self.matcher
         groups: list[Group] = []
         for token in self._content_words(tokens):
-            weight = analyzer.importance(token.surface) or STOPWORD_WEIGHT
+            weight = analyzer.importance(token.surface) or self.index.config.stopword_weight
             terms = matcher.resolve(token)
             whole = any(strength >= self.config.alias for _, strength in terms) or bool(matcher.synonyms(token))
             parts = () if whole else analyzer.compound_parts(token.surface)
@@ -294,5 +294,5 @@ class LanguageRanker:
             if token.term in idx.terms:
                 ids.add(idx.terms[token.term])
             ids.update(t for t, _ in matcher.relatives(token.term))
-            words.append((ids, analyzer.heading_weight(token)))
+            words.append((ids, heading_weight(idx.config, analyzer, token)))
         return QuestionWords(words, set().union(*(ids for ids, _ in words)), sum(w for _, w in words))
