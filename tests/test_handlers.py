@@ -618,7 +618,7 @@ def test_the_question_log_is_pruned_in_the_background(searcher: Searcher, tmp_pa
         (reply,) = kept.say("maaş aralığı nedir", user, language_code="tr")
         kept.press_data(button(reply, "👍 Faydalı")["callback_data"], reply["_message"], user, "tr")
         kept.say("terfi", user, language_code="tr")
-        assert "pruner" not in kept.application.bot_data
+        assert kept.application.bot_data.pruner is None
     with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
         db.execute("UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question = 'maaş aralığı nedir'")
     with InProcessBot(searcher, tmp_path, question_log_days=30) as pruning:

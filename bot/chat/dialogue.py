@@ -415,6 +415,10 @@ class Dialogue:
         """/stats outside a private chat: it lists what readers asked, in private chats too, so it is not posted there."""
         return plain(message(await self.ui_language(asker), "stats_private_only"))
 
+    async def reload(self, asker: Asker) -> Reply:
+        """The content read again now, not at the next periodic check, and what came of it in the admin's language."""
+        return await self.reload_report(asker, await self.content.reload())
+
     async def reload_report(self, asker: Asker, outcome: ReloadOutcome) -> Reply:
         lang = await self.ui_language(asker)
         if outcome.status in ("failed", "busy"):

@@ -18,6 +18,9 @@ import numpy as np
 
 from ..language.packed import position
 
+HIGHLIGHTS = -1
+"""The section index that stands for an article's highlights (its key points) wherever a unit is named by place."""
+
 
 @dataclass(frozen=True)
 class Section:
@@ -211,6 +214,27 @@ class CompactArticles(Sequence[Article]):
         self._recent = lru_cache(maxsize=_RECENT)(self._decode)
 
 
+@dataclass(frozen=True)
+class Located:
+    """A paragraph found in the knowledge base: its article's key and language, its section and place there."""
+
+    article: str
+    lang: str
+    section: int
+    """Index into the article's sections, or `HIGHLIGHTS`."""
+    paragraph: int
+
+
+@dataclass(frozen=True)
+class TaughtPair:
+    """One taught question and the paragraph it points to (None: no answer), as the index takes them in."""
+
+    question: str
+    lang: str | None
+    """The question's language when known (given, or the paragraph's); None leaves it to the detector."""
+    target: Located | None
+
+
 @dataclass
 class KnowledgeBase:
     """All articles that loaded, and what went wrong with the rest."""
@@ -221,6 +245,8 @@ class KnowledgeBase:
     """Per language, groups of words readers use for the same thing (from `synonyms.yml`)."""
     figure_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Per language, words of the content's subject that ask for a figure (`synonyms.yml`'s `figures`)."""
+    taught: list[TaughtPair] = field(default_factory=list)
+    """Questions the content owner taught, each with the paragraph that answers it (`questions.yml`)."""
 
     @property
     def languages(self) -> list[str]:

@@ -72,6 +72,19 @@ def read_content(content_dir: Path, path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
+def read_text(content_dir: Path, path: Path, max_bytes: int) -> str:
+    """The content file's text; refused unread beyond `max_bytes`, so its size alone costs neither time nor memory.
+
+    Raises `Unreadable` for what the owner can fix and `OSError` for what the system refused."""
+    data = read_content(content_dir, path, max_bytes)
+    if len(data) > max_bytes:
+        raise Unreadable(f"larger than the limit of {max_bytes:,} bytes (MAX_ARTICLE_BYTES)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Unreadable(f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})") from None
+
+
 def _not_a_file(path: Path, mode: int) -> str:
     if stat.S_ISDIR(mode) and path.is_symlink():
         return "a link to a folder; links to folders are not followed"

@@ -30,8 +30,10 @@ from frontmatter.default_handlers import YAMLHandler
 from ..config import DEFAULT_MAX_ARTICLE_BYTES
 from ..language.languages import is_language_code
 from .articles import Article, KnowledgeBase, LoadIssue, Section
-from .files import Unreadable, content_files, read_content
+from .files import Unreadable, content_files, read_text
 from .inline import inline_text, link_targets
+from .taught import TAUGHT_FILE, load_taught
+from .yaml_files import TOO_DEEP, AliasRefused, NoAliasLoader, construct, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -195,48 +197,23 @@ class _Skip(Exception):
     """A reason to leave a file out, worded for the content owner."""
 
 
-class _AliasRefused(yaml.YAMLError):
-    """The YAML uses an alias (`*name`), which `_NoAliasLoader` does not expand."""
-
-    def __init__(self, mark: yaml.Mark) -> None:
-        super().__init__(f"YAML aliases are not allowed (line {mark.line + 1})")
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing aliases before anything is built from them.
-
-    Nothing in front matter or synonyms needs an alias, and with them a few
-    lines can stand for billions of values. Anchors alone are harmless.
-    """
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            raise _AliasRefused(self.peek_event().start_mark)
-        return super().compose_node(parent, index)
-
-
 class _FrontMatter(YAMLHandler):
-    """python-frontmatter's YAML handler with `_NoAliasLoader`."""
+    """python-frontmatter's YAML handler with `NoAliasLoader`."""
 
     def load(self, fm: str, **kwargs: object) -> object:
-        return yaml.load(fm, Loader=_NoAliasLoader)
+        return yaml.load(fm, Loader=NoAliasLoader)
 
 
 _FRONT_MATTER = _FrontMatter()
-
-_TOO_DEEP = "{} is nested too deeply to read (brackets or indentation hundreds of levels deep)"
-"""YAML (and JSON front matter) is read recursively, one call per level: `[[[[...]]]]` three thousand deep ran out
-of stack, and the error took the whole start with it rather than that one file."""
-
 
 def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tuple[Article, list[str]]:
     """One article and the warnings about it; raises `_Skip` when the file is unusable."""
     try:
         post = frontmatter.loads(text, handler=_FRONT_MATTER if _FRONT_MATTER.detect(text) else None)
-    except _AliasRefused as error:
+    except AliasRefused as error:
         raise _Skip(f"{error} in front matter") from None
     except RecursionError:
-        raise _Skip(_TOO_DEEP.format("front matter")) from None
+        raise _Skip(TOO_DEEP.format("front matter")) from None
     except (yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -286,21 +263,15 @@ def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tup
 
 
 def _read_text(content_dir: Path, path: Path, max_bytes: int) -> str:
-    """The file's text; refused unread beyond `max_bytes`, so its size alone costs neither time nor memory, and
-    refused where it is not a file of the content folder (see `files`)."""
     try:
-        data = read_content(content_dir, path, max_bytes)
+        return read_text(content_dir, path, max_bytes)
     except Unreadable as reason:
         raise _Skip(str(reason)) from None
-    if len(data) > max_bytes:
-        raise _Skip(f"larger than the limit of {max_bytes:,} bytes (MAX_ARTICLE_BYTES)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise _Skip(f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})") from None
 
 
 SYNONYMS_FILE = "synonyms.yml"
+OWNER_FILES = (SYNONYMS_FILE, TAUGHT_FILE)
+"""The files beside the articles in which the content owner tells the bot about readers' words and questions."""
 FIGURES = "figures"
 """The section of `synonyms.yml` that lists, per language, the words of the content's subject that ask for a figure."""
 
@@ -322,18 +293,13 @@ def load_synonyms(content_dir: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES)
     path = content_dir / SYNONYMS_FILE
     if not os.path.lexists(path):
         return ContentWords(), []
+    node, refused = read_yaml(content_dir, path, max_bytes)
+    if refused:
+        return ContentWords(), [refused]
     try:
-        data = yaml.load(_read_text(content_dir, path, max_bytes), Loader=_NoAliasLoader)
-    except _Skip as reason:
-        return ContentWords(), [LoadIssue(path, str(reason), skipped=True)]
-    except OSError as error:
-        return ContentWords(), [LoadIssue(path, f"cannot be read: {error.strerror or error}", skipped=True)]
-    except _AliasRefused as error:
-        return ContentWords(), [LoadIssue(path, str(error), skipped=True)]
+        data = construct(node) if node else None
     except RecursionError:
-        return ContentWords(), [LoadIssue(path, _TOO_DEEP.format("the YAML"), skipped=True)]
-    except yaml.YAMLError as error:
-        return ContentWords(), [LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)]
+        return ContentWords(), [LoadIssue(path, TOO_DEEP.format("the YAML"), skipped=True)]
     if not isinstance(data, dict):
         return ContentWords(), [LoadIssue(path, "expected a mapping of language codes to lists of word groups", skipped=True)]
     groups: dict[str, list[tuple[str, ...]]] = {}
@@ -414,6 +380,9 @@ def load_knowledge_base(
     words, synonym_issues = load_synonyms(content_dir, max_bytes)
     kb.synonyms, kb.figure_words = words.synonyms, words.figure_words
     kb.issues.extend(synonym_issues)
+    reading(content_dir / TAUGHT_FILE)
+    kb.taught, taught_issues = load_taught(content_dir, kb, max_bytes)
+    kb.issues.extend(taught_issues)
     for issue in kb.issues:
         log.warning("%s", issue)
     return kb

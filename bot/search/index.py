@@ -25,7 +25,7 @@ from itertools import chain
 
 import numpy as np
 
-from ..content.articles import Article, CompactArticles, KnowledgeBase
+from ..content.articles import HIGHLIGHTS, Article, CompactArticles, KnowledgeBase
 from ..language.analysis import Analyzer, Token
 from ..language.cues import ENGLISH, cues
 from ..language.frequencies import WordFrequencies
@@ -37,9 +37,6 @@ from .tuning import INDEX_DEFAULT, BM25Field, IndexConfig
 
 FORMAT = 35
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
-
-HIGHLIGHTS = -1
-"""`section` and `paragraph` value of a highlights unit."""
 
 _DIGIT = re.compile(r"\d")
 CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")

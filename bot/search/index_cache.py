@@ -45,7 +45,7 @@ import numpy as np
 
 from ..config import DEFAULT_BUILD_TIMEOUT_SECONDS, DEFAULT_MAX_ARTICLE_BYTES
 from ..content.files import content_files
-from ..content.parsing import SYNONYMS_FILE, LanguageGuesser, load_knowledge_base
+from ..content.parsing import OWNER_FILES, LanguageGuesser, load_knowledge_base
 from ..language import cues
 from .embedding import MODEL_NAME, E5Embedder, cores
 from .index import FORMAT, SearchIndex, build_index
@@ -95,9 +95,9 @@ def content_fingerprint(
     changes (which may let in, or leave out, a file), or a number of `config` does (its repr names every field)."""
     digest = hashlib.sha256(f"format {FORMAT}\ncues {cues.fingerprint()}\nlimit {max_article_bytes}\nindex {config!r}\n".encode())
     files = content_files(content_dir) if content_dir.is_dir() else []
-    synonyms = content_dir / SYNONYMS_FILE
+    owner_files = [content_dir / name for name in OWNER_FILES if os.path.lexists(content_dir / name)]
     base = f"{content_dir}{os.sep}"
-    for path in files + ([synonyms] if os.path.lexists(synonyms) else []):
+    for path in files + owner_files:
         name = str(path)
         # The name below the folder by string, not `relative_to`: its path arithmetic was half the cost at 10,000 files.
         relative = name[len(base) :] if name.startswith(base) else str(path.relative_to(content_dir))

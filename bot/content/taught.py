@@ -1,0 +1,249 @@
+"""Taught questions: what readers asked, and the paragraph that answers each, kept in the content folder.
+
+They are content, not data the bot keeps to itself: `questions.yml` lies
+beside the articles, is versioned and reviewed with them, and every instance
+that reads the folder answers alike. A file such as
+
+    - article: personal-budget
+      lang: tr
+      section: Acil durum fonu
+      paragraph: Acil durum fonu, beklenmedik giderleri karşılamak için ayrılan…
+      questions:
+        - kara gün parası ne kadar olmalı
+        - {question: how big should the emergency fund be, lang: en}
+    - no answer: true
+      questions:
+        - bugünkü konut kredisi faizi ne
+
+names a paragraph by its article (`translationKey` or slug), its language,
+its section's heading and its opening words, so that it is still found after
+the paragraphs around it move or its later sentences are edited; `paragraph:
+highlights` names the article's key points. A question is in the entry's
+language unless it says otherwise. An entry with `no answer: true` says the
+knowledge base does not answer its questions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz
+
+from .articles import HIGHLIGHTS, Article, KnowledgeBase, LoadIssue, Located, TaughtPair
+from .yaml_files import TOO_DEEP, construct, read_yaml
+
+TAUGHT_FILE = "questions.yml"
+
+HIGHLIGHTS_NAME = "highlights"
+"""What `paragraph:` says to name an article's key points rather than one paragraph."""
+
+OPENING_WORDS = 12
+"""Words of a paragraph written to name it: enough to tell it from its neighbours, few enough to read at a glance."""
+
+CLOSE_OPENING = 85
+"""How alike (rapidfuzz's ratio, 0 to 100) an edited opening must still be to name its paragraph: a word changed in
+twelve, not a different paragraph that happens to start the same way."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One taught question, as a reader typed it."""
+
+    text: str
+    lang: str | None = None
+    """Its language where it differs from the paragraph's (or where the entry has no paragraph); else None."""
+
+
+@dataclass(frozen=True)
+class ParagraphRef:
+    """A paragraph as the content owner names it in `questions.yml`."""
+
+    article: str
+    lang: str
+    section: str
+    opening: str
+    """The paragraph's opening words, or `HIGHLIGHTS_NAME`."""
+
+
+@dataclass(frozen=True)
+class TaughtEntry:
+    """Questions and where their answer is; `answer` None means the knowledge base has none."""
+
+    questions: tuple[Asked, ...]
+    answer: ParagraphRef | None
+    line: int = 0
+    """Where the entry starts in `questions.yml` (1-based), for messages; 0 when not read from a file."""
+
+
+def words_of(text: str) -> list[str]:
+    """A text's words, compared case-, width- and markup-blind: how an opening or an answer is matched to content."""
+    return re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
+
+
+def opening_of(text: str) -> str:
+    """The words `questions.yml` names a paragraph by: its first `OPENING_WORDS`, marked when cut."""
+    words = text.split()
+    return " ".join(words[:OPENING_WORDS]) + ("…" if len(words) > OPENING_WORDS else "")
+
+
+def reference(article: Article, section: int, paragraph: int) -> ParagraphRef:
+    """How `questions.yml` names the paragraph at (`section`, `paragraph`) of `article`."""
+    if section == HIGHLIGHTS:
+        return ParagraphRef(article.key, article.lang, article.highlights_heading, HIGHLIGHTS_NAME)
+    heading = article.sections[section].heading
+    return ParagraphRef(article.key, article.lang, heading, opening_of(article.sections[section].paragraphs[paragraph]))
+
+
+def locate(ref: ParagraphRef, kb: KnowledgeBase) -> Located | str:
+    """The paragraph `ref` names, or why none is: its section is a hint, its opening words decide."""
+    article = kb.translations(ref.article).get(ref.lang)
+    if article is None:
+        return f"no article {ref.article!r} in language {ref.lang!r}"
+    if words_of(ref.opening) == [HIGHLIGHTS_NAME]:
+        if not article.highlights:
+            return f"{article.path.name} has no highlights"
+        return Located(article.key, article.lang, HIGHLIGHTS, 0)
+    opening = words_of(ref.opening)
+    if not opening:
+        return "the paragraph's opening words are empty"
+    places = [(s, p) for s, section in enumerate(article.sections) for p in range(len(section.paragraphs))]
+    same = [place for place in places if _starts_with(article, place, opening)]
+    if not same:
+        same = _closest(article, places, opening)
+    if len(same) > 1:
+        heading = words_of(ref.section)
+        same = [(s, p) for s, p in same if words_of(article.sections[s].heading) == heading] or same
+    if len(same) == 1:
+        return Located(article.key, article.lang, *same[0])
+    if same:
+        return f"{len(same)} paragraphs of {article.path.name} begin {ref.opening!r}; quote more of its opening words"
+    return f"no paragraph of {article.path.name} begins {ref.opening!r}"
+
+
+def _paragraph_words(article: Article, place: tuple[int, int], count: int) -> list[str]:
+    return words_of(article.sections[place[0]].paragraphs[place[1]])[:count]
+
+
+def _starts_with(article: Article, place: tuple[int, int], opening: list[str]) -> bool:
+    return _paragraph_words(article, place, len(opening)) == opening
+
+
+def _closest(article: Article, places: list[tuple[int, int]], opening: list[str]) -> list[tuple[int, int]]:
+    """The paragraphs whose opening is, after an edit, still most like `opening`: all that tie at the best."""
+    wanted = " ".join(opening)
+    scored = [(fuzz.ratio(wanted, " ".join(_paragraph_words(article, place, len(opening)))), place) for place in places]
+    best = max((score for score, _ in scored), default=0)
+    return [place for score, place in scored if score == best] if best >= CLOSE_OPENING else []
+
+
+def load_taught(content_dir: Path, kb: KnowledgeBase, max_bytes: int) -> tuple[list[TaughtPair], list[LoadIssue]]:
+    """The folder's taught questions resolved against `kb`; an entry that names no paragraph is a warning that says
+    which line and what to do, and costs nothing else."""
+    path = content_dir / TAUGHT_FILE
+    if not os.path.lexists(path):
+        return [], []
+    entries, issues = read_taught(content_dir, max_bytes)
+    pairs: list[TaughtPair] = []
+    for entry in entries:
+        target: Located | None = None
+        if entry.answer is not None:
+            found = locate(entry.answer, kb)
+            if isinstance(found, str):
+                issues.append(LoadIssue(path, f"line {entry.line}: {found}; correct the entry or remove it", skipped=False))
+                continue
+            target = found
+        fallback = entry.answer.lang if entry.answer else None
+        pairs += [TaughtPair(asked.text, asked.lang or fallback, target) for asked in entry.questions]
+    return pairs, issues
+
+
+def read_taught(content_dir: Path, max_bytes: int) -> tuple[list[TaughtEntry], list[LoadIssue]]:
+    """The entries of the folder's `questions.yml` as written; a malformed entry is left out with a warning."""
+    path = content_dir / TAUGHT_FILE
+    if not os.path.lexists(path):
+        return [], []
+    node, refused = read_yaml(content_dir, path, max_bytes)
+    if refused:
+        return [], [refused]
+    if node is None:
+        return [], []
+    if not isinstance(node, yaml.SequenceNode):
+        return [], [LoadIssue(path, "expected a list of entries, each with its questions", skipped=True)]
+    entries: list[TaughtEntry] = []
+    issues: list[LoadIssue] = []
+    for item in node.value:
+        line = item.start_mark.line + 1
+        try:
+            entry = _entry(construct(item), line)
+        except RecursionError:
+            entry = TOO_DEEP.format("the entry")
+        if isinstance(entry, str):
+            issues.append(LoadIssue(path, f"line {line}: {entry}; entry ignored", skipped=False))
+        else:
+            entries.append(entry)
+    return entries, issues
+
+
+def _entry(value: object, line: int) -> TaughtEntry | str:
+    if not isinstance(value, dict):
+        return "expected a mapping with `questions` and either `article`, `lang`, `section`, `paragraph` or `no answer`"
+    questions = value.get("questions")
+    if not isinstance(questions, list) or not questions:
+        return "`questions` should be a list of at least one question"
+    asked: list[Asked] = []
+    for question in questions:
+        if isinstance(question, dict) and isinstance(question.get("question"), str):
+            asked.append(Asked(question["question"].strip(), _code(question.get("lang"))))
+        elif isinstance(question, (str, int, float)) and str(question).strip():
+            asked.append(Asked(str(question).strip()))
+        else:
+            return f"question {question!r} is neither text nor `{{question: TEXT, lang: CODE}}`"
+    if value.get("no answer") is True:
+        return TaughtEntry(tuple(asked), None, line)
+    missing = [key for key in ("article", "lang", "paragraph") if not str(value.get(key) or "").strip()]
+    if missing:
+        return f"missing {', '.join(missing)} (or `no answer: true`)"
+    lang = _code(value["lang"])
+    if lang is None:
+        return f"lang {value['lang']!r} is not a language code"
+    ref = ParagraphRef(str(value["article"]).strip(), lang, str(value.get("section") or "").strip(), str(value["paragraph"]).strip())
+    return TaughtEntry(tuple(asked), ref, line)
+
+
+def _code(value: object) -> str | None:
+    code = str(value or "").strip().lower()
+    return code if code.isalpha() and 2 <= len(code) <= 3 else None
+
+
+HEADER = """\
+# Questions readers asked, and the paragraph that answers each: the bot answers them, and questions like them, in
+# every language of the article. Written by `python -m bot learn`; edit by hand as you would an article.
+# An entry names a paragraph by article (translationKey or slug), lang, section heading and opening words
+# (`paragraph: highlights` for the key points); `no answer: true` says the knowledge base does not answer its
+# questions. A question in another language than the paragraph's is written {question: ..., lang: xx}.
+"""
+
+
+def dump_taught(entries: list[TaughtEntry]) -> str:
+    """`questions.yml`'s text for `entries`, in a stable layout so that writing the same entries changes nothing."""
+    items: list[dict[str, object]] = []
+    for entry in entries:
+        item: dict[str, object] = {}
+        if entry.answer is None:
+            item["no answer"] = True
+        else:
+            ref = entry.answer
+            item.update(article=ref.article, lang=ref.lang, section=ref.section, paragraph=ref.opening)
+        fallback = entry.answer.lang if entry.answer else None
+        item["questions"] = [
+            asked.text if asked.lang in (None, fallback) else {"question": asked.text, "lang": asked.lang}
+            for asked in entry.questions
+        ]
+        items.append(item)
+    body = yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=1_000_000, default_flow_style=False)
+    return HEADER + (body if items else "[]\n")
