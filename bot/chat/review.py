@@ -63,7 +63,7 @@ async def pairs_to_review(store: Storage, kb: KnowledgeBase) -> list[Pair]:
 
 def _located(kb: KnowledgeBase, evidence: Evidence) -> Located | None:
     """The paragraph the store names (article, language, section heading, place) in today's content."""
-    article = kb.translations(evidence.article_key).get(evidence.article_lang)
+    article = kb.article(evidence.article_key, evidence.article_lang)
     if article is None:
         return None
     if evidence.paragraph < 0:  # the key points, as the log names them
@@ -97,7 +97,8 @@ def review_lines(kb: KnowledgeBase, pairs: list[Pair], limit: int) -> list[str]:
 
 
 def _opening(kb: KnowledgeBase, place: Located) -> str:
-    article = kb.translations(place.article)[place.lang]
+    article = kb.article(place.article, place.lang)
+    assert article is not None, place
     if place.section == HIGHLIGHTS:
         return opening_of(article.highlights[0])
     return opening_of(article.sections[place.section].paragraphs[place.paragraph])

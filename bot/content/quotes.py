@@ -55,7 +55,8 @@ class Quoted:
 
 def place_name(kb: KnowledgeBase, place: Located) -> str:
     """A paragraph as the owner finds it: article [language] § section ¶ number, or ★ and the key points' heading."""
-    article = kb.translations(place.article)[place.lang]
+    article = kb.article(place.article, place.lang)
+    assert article is not None, place
     where = f"{place.article} [{place.lang}]"
     if place.section == HIGHLIGHTS:
         return f"{where} ★ {article.highlights_heading}"

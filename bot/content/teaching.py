@@ -38,7 +38,7 @@ from .taught import (
     ParagraphRef,
     TaughtEntry,
     dump_taught,
-    locate,
+    locate_all,
     read_taught,
     reference,
     words_of,
@@ -123,7 +123,8 @@ def current_taught(content_dir: Path, max_bytes: int) -> Current:
 def merge(entries: list[TaughtEntry], kb: KnowledgeBase, lessons: Iterable[Lesson]) -> Merged:
     """`lessons` added to `entries`: a question to the entry for its paragraph (a new one at the end when none has it),
     unless a question with the same words is taught already."""
-    answers: list[Located | None | str] = [None if e.answer is None else locate(e.answer, kb) for e in entries]
+    located = iter(locate_all([entry.answer for entry in entries if entry.answer is not None], kb))
+    answers: list[Located | None | str] = [None if entry.answer is None else next(located) for entry in entries]
     taught: dict[str, tuple[Located | None | str, str]] = {}
     holder: dict[Located | None, int] = {}
     for index, (entry, answer) in enumerate(zip(entries, answers, strict=True)):
@@ -149,7 +150,7 @@ def merge(entries: list[TaughtEntry], kb: KnowledgeBase, lessons: Iterable[Lesso
             questions.append([])
         own = merged.entries[index].answer
         lang = None if own is not None and lesson.lang == own.lang else lesson.lang
-        questions[index].append(Asked(lesson.question, lang))
+        questions[index].append(Asked(_cleaned(lesson.question), lang))
         taught[key] = (lesson.target, f"line {lesson.line}" if lesson.line else "an earlier pair")
         merged.added.append(lesson)
     merged.entries = [replace(entry, questions=tuple(asked)) for entry, asked in zip(merged.entries, questions, strict=True)]
@@ -163,7 +164,9 @@ def _key(question: str) -> str:
 def _reference(kb: KnowledgeBase, target: Located | None) -> ParagraphRef | None:
     if target is None:
         return None
-    return reference(kb.translations(target.article)[target.lang], target.section, target.paragraph)
+    article = kb.article(target.article, target.lang)
+    assert article is not None, target
+    return reference(article, target.section, target.paragraph)
 
 
 def _named(kb: KnowledgeBase, answer: Located | None | str) -> str:
@@ -387,8 +390,8 @@ def learn_file(
     paragraphs = len({target for target in targets if target is not None})
     lines.append(
         f"{source}: {counted(len(lessons) + len(skipped) - len(merged.refused), 'line')} read: "
-        f"{len(targets)} taught ({len(targets) - targets.count(None)} to {counted(paragraphs, 'paragraph')}, "
-        f"{targets.count(None)} to {NO_ANSWER}), {len(skipped)} not{' (listed above)' if skipped else ''}"
+        f"{len(targets):,} taught ({len(targets) - targets.count(None):,} to {counted(paragraphs, 'paragraph')}, "
+        f"{targets.count(None):,} to {NO_ANSWER}), {len(skipped):,} not{' (listed above)' if skipped else ''}"
     )
     lines += _added(kb, merged.added)
     written = write_merged(content_dir, merged, current, max_bytes, len(merged.known))
@@ -398,7 +401,7 @@ def learn_file(
 def write_merged(content_dir: Path, merged: Merged, current: Current, max_bytes: int, known: int) -> Outcome:
     """`questions.yml` written when `merged` added a question, and the lines that say so."""
     path = content_dir / TAUGHT_FILE
-    already = f"; {known} taught already" if known else ""
+    already = f"; {known:,} taught already" if known else ""
     if not merged.added:
         return Outcome([f"{path}: unchanged, nothing new to teach{already}"], True)
     try:
@@ -426,7 +429,7 @@ def _added(kb: KnowledgeBase, added: list[Lesson]) -> list[str]:
         for target, count in list(gained.items())[:LISTED]
     ]
     if len(gained) > LISTED:
-        lines.append(f"  and {len(gained) - LISTED} more paragraphs")
+        lines.append(f"  and {len(gained) - LISTED:,} more paragraphs")
     return lines
 
 
