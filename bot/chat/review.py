@@ -55,7 +55,7 @@ async def pairs_to_review(store: Storage, kb: KnowledgeBase) -> list[Pair]:
     for evidence in await store.reader_evidence():
         target = _located(kb, evidence)
         key = " ".join(words_of(evidence.question))
-        if key in taught and taught[key] == target:
+        if key in taught and target is not None and taught[key] == target:
             continue
         pairs.append(Pair(pair_id(evidence), evidence, target, key in taught))
     return pairs
