@@ -159,7 +159,9 @@ def labelled(weighing: Weighing | None, labels: dict[tuple[int, int, int], str],
 
 
 def without(index: SearchIndex, lang: str) -> SearchIndex:
-    return SearchIndex(index.kb, {other: idx for other, idx in index.by_lang.items() if other != lang}, index.fingerprint)
+    return SearchIndex(
+        index.kb, {other: idx for other, idx in index.by_lang.items() if other != lang}, index.fingerprint, index.config
+    )
 
 
 def pointed(weighing: Weighing | None) -> list[bool]:

@@ -1,4 +1,5 @@
-"""Command line: `ask` questions, `check` the content, `embed` it for the semantic signal, `run` the bot, read the `log`.
+"""Command line: `ask` questions, `check` the content, `embed` it for the semantic signal, `run` the bot, read the `log`,
+`learn` questions from a help desk's history or from what readers confirmed.
 
 A thin shell over the search core, so the tests, the benchmarks and a content
 owner at a terminal all get exactly the answers the bot would give.
@@ -17,11 +18,13 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+from .chat import review
 from .chat.messages import available, message
 from .chat.render import shown_text
 from .config import MAX_WEBHOOK_WORKERS, Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
+from .content.teaching import Outcome, learn_file
 from .language.langdetect import guess_article_language
 from .language.languages import profile
 from .search.background import duration, expected_rate
@@ -295,6 +298,68 @@ def run_log(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_learn(args: argparse.Namespace, settings: Settings) -> int:
+    asked = [args.file is not None, args.review, bool(args.accept), bool(args.reject), args.accept_confirmed is not None]
+    if sum(asked) != 1:
+        print("learn takes one of FILE, --review, --accept, --reject and --accept-confirmed", file=sys.stderr)
+        return 2
+    kb = load_knowledge_base(settings.content_dir, guess_article_language, max_bytes=settings.max_article_bytes)
+    if not kb.articles:
+        print(NO_ARTICLES.format(folder=shown_path(settings.content_dir)), file=sys.stderr)
+        return 1
+    folder = shown_path(settings.content_dir)
+    if args.file is None:
+        if not settings.database_url and not settings.database_path.exists():
+            print(f"no readers' evidence yet: {settings.database_path} does not exist (the bot, `run`, keeps it)", file=sys.stderr)
+            return 1
+        try:
+            outcome = asyncio.run(_learn_from_readers(args, settings, kb, folder))
+        except StoreError as error:
+            outcome = Outcome([str(error)], False)
+    elif args.file == "-":
+        outcome = learn_file(sys.stdin.buffer, "standard input", folder, kb, guess_article_language, settings.max_article_bytes)
+    else:
+        try:
+            source = open(args.file, "rb")  # noqa: SIM115 (closed below, after the error message it may need)
+        except OSError as error:
+            print(f"{args.file}: cannot be read: {error.strerror or error}", file=sys.stderr)
+            return 1
+        with source:
+            outcome = learn_file(source, str(args.file), folder, kb, guess_article_language, settings.max_article_bytes)
+    print("\n".join(outcome.lines))
+    return 0 if outcome.ok else 1
+
+
+async def _learn_from_readers(args: argparse.Namespace, settings: Settings, kb: KnowledgeBase, folder: Path) -> Outcome:
+    """`learn --review`, `--accept`, `--reject` or `--accept-confirmed`, over the store's evidence."""
+    store = await open_storage(settings)
+    try:
+        pairs = await review.pairs_to_review(store, kb)
+        if args.review:
+            if not pairs:
+                return Outcome(["no pairs to review: readers' taps and votes on answers are listed here as they come"], True)
+            return Outcome(review.review_lines(kb, pairs, args.limit), True)
+        if args.accept_confirmed is not None:
+            pairs = review.confirmed(pairs, args.accept_confirmed)
+            if not pairs:
+                return Outcome([f"no pair confirmed by {counted(args.accept_confirmed, 'reader')} or more to accept"], True)
+            return await review.accept(store, kb, folder, settings.max_article_bytes, pairs)
+        picked = review.chosen(pairs, args.accept or args.reject)
+        if isinstance(picked, str):
+            return Outcome([picked], False)
+        if args.accept:
+            return await review.accept(store, kb, folder, settings.max_article_bytes, picked)
+        return await review.reject(store, picked)
+    finally:
+        await store.close()
+
+
+def _readers(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LOG_LINES:
+        raise argparse.ArgumentTypeError("expected a whole number of readers, 1 or more")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -352,6 +417,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--unhelpful", action="store_true", help="the answers readers marked not helpful, most often first (with their section)"
     )
     log.set_defaults(run=run_log)
+    learn = command(
+        "learn",
+        "teach the bot questions and the paragraphs that answer them (questions.yml): from a file, or as readers confirmed",
+        'FILE holds JSON lines {"question": ..., "language": ... (optional), "answer": TEXT or null}, TEXT quoted from '
+        'an article (markdown included), null meaning "no answer": a help desk\'s history. Running it again changes '
+        "nothing. What readers confirmed is listed by --review and taught by --accept. See docs/teaching.md.",
+    )
+    learn.add_argument("file", nargs="?", help="the JSON lines to learn from; - reads standard input")
+    readers = learn.add_mutually_exclusive_group()
+    readers.add_argument(
+        "--review",
+        action="store_true",
+        help="list the (question, paragraph) pairs readers confirmed (a tapped alternative, a suggestion tapped after 👎, "
+        "a 👍), with the distinct readers for and against each, and its id",
+    )
+    readers.add_argument("--accept", nargs="+", metavar="ID", help="teach these pairs: write them into questions.yml")
+    readers.add_argument("--reject", nargs="+", metavar="ID", help="discard these pairs: review lists them no more")
+    readers.add_argument(
+        "--accept-confirmed",
+        type=_readers,
+        metavar="N",
+        help="accept every pair that N distinct readers or more confirmed and fewer spoke against (off unless given)",
+    )
+    learn.add_argument("--limit", type=_log_limit, default=50, help="pairs --review lists (default 50)")
+    learn.set_defaults(run=run_learn)
     return parser
 
 

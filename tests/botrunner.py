@@ -34,6 +34,7 @@ class BotProcess:
             "DEFAULT_LANGUAGE": "en",
             "LOG_LEVEL": "DEBUG",
             "PYTHONPATH": str(ROOT),
+            "PYTHONFAULTHANDLER": "1",
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -85,8 +86,13 @@ class BotProcess:
         try:
             return self.process.wait(30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise
+            # PYTHONFAULTHANDLER writes every thread's stack to the log on SIGABRT: where the stop hung.
+            self.process.send_signal(signal.SIGABRT)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            raise AssertionError(f"the bot did not stop within 30 s of {signal.Signals(sig).name}:\n{self.log()[-20_000:]}") from None
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""

@@ -96,7 +96,7 @@ class InProcessBot:
 
     @property
     def dialogue(self):
-        return self.application.bot_data["dialogue"]
+        return self.application.bot_data.dialogue
 
     def post(self, update: dict[str, Any]) -> None:
         """Hand one update to the application and wait until every handler it triggers is done."""

@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from types import SimpleNamespace
 
 import asyncpg
 
-from bot.chat.outage import StoreWatch
 from bot.config import FloodLimit
 from bot.storage import postgres, sqlite
 from bot.storage.postgres import PostgresStore
 from bot.storage.records import FloodScope, StoreError
 from bot.telegram import app
+from bot.telegram.context import BotData
 from bot.telegram.flood import Admission, FloodGuard, SharedFloodGuard
 
 from .pg import pg_url, postgres_server  # noqa: F401  (fixtures)
@@ -192,9 +191,10 @@ def test_a_database_slow_to_say_whether_an_update_was_seen_does_not_hold_its_ack
             await asyncio.sleep(30)
             return False
 
-    application = SimpleNamespace(bot_data={"store": Hanging()})
+    shared = BotData()
+    shared.store = Hanging()
     started = time.monotonic()
-    assert asyncio.run(app._first_delivery(application, 71)) is True
+    assert asyncio.run(app._first_delivery(shared, 71)) is True
     assert time.monotonic() - started < 5
 
 
@@ -209,10 +209,11 @@ def test_an_outage_during_webhook_delivery_checks_is_logged_once_not_per_update(
             Refusing.calls += 1
             raise StoreError("connection refused")
 
-    application = SimpleNamespace(bot_data={"store": Refusing(), "watch": StoreWatch()})
+    shared = BotData()
+    shared.store = Refusing()
 
     async def deliveries() -> list[bool]:
-        return [await app._first_delivery(application, update_id) for update_id in range(100, 120)]
+        return [await app._first_delivery(shared, update_id) for update_id in range(100, 120)]
 
     with caplog.at_level(logging.WARNING):
         assert asyncio.run(deliveries()) == [True] * 20

@@ -618,7 +618,7 @@ def test_the_question_log_is_pruned_in_the_background(searcher: Searcher, tmp_pa
         (reply,) = kept.say("maaş aralığı nedir", user, language_code="tr")
         kept.press_data(button(reply, "👍 Faydalı")["callback_data"], reply["_message"], user, "tr")
         kept.say("terfi", user, language_code="tr")
-        assert "pruner" not in kept.application.bot_data
+        assert kept.application.bot_data.pruner is None
     with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
         db.execute("UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question = 'maaş aralığı nedir'")
     with InProcessBot(searcher, tmp_path, question_log_days=30) as pruning:
@@ -631,3 +631,36 @@ def test_the_question_log_is_pruned_in_the_background(searcher: Searcher, tmp_pa
 def count_rows(workdir: Path, table: str) -> int:
     with sqlite3.connect(workdir / "bot.sqlite3") as db:
         return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+# -- readers' evidence, for the owner ---------------------------------------------------------------------------
+
+
+def evidence(bot: InProcessBot) -> list[tuple]:
+    found = bot._runner.run(bot.dialogue.store.reader_evidence())
+    return [(e.question, e.section, e.paragraph, e.readers_for, e.readers_against) for e in found]
+
+
+def test_a_suggestion_tapped_after_a_no_vote_says_which_section_the_reader_wanted(bot: InProcessBot, user: int) -> None:
+    """The sections suggested under an answer are kept as the reader's choice, which the owner reviews once the
+    reader has said the answer did not help; browsing them after a good answer says nothing."""
+    (reply,) = bot.say("maaş aralığı nedir", user, language_code="tr")
+    suggested = [b for b in buttons(reply) if b["callback_data"].startswith("s:")]
+    assert suggested and all(len(b["callback_data"].encode()) <= 64 for b in suggested)
+    (shown,) = bot.press(reply, suggested[0]["text"], user)
+    assert shown["text"].startswith(f"<b>{suggested[0]['text']}</b>")
+    assert evidence(bot) == []
+    bot.press(reply, message("tr", "vote_unhelpful"), user, count=0)
+    assert evidence(bot) == [("maaş aralığı nedir", suggested[0]["text"], 0, 1, 0)]
+
+
+def test_one_readers_taps_and_votes_change_nothing_for_other_readers(bot: InProcessBot, user: int) -> None:
+    (first,) = bot.say("di cosa si occupa un account manager", user, language_code="it")
+    for _ in range(5):
+        bot.press(first, "Che cos'è un account ma…", user)
+    bot.press(first, message("it", "vote_unhelpful"), user, count=0)
+    assert evidence(bot) == [("di cosa si occupa un account manager", "Che cos'è un account manager?", 0, 1, 0)]
+    other = next(user_ids)
+    (second,) = bot.say("di cosa si occupa un account manager", other, language_code="it")
+    assert second["text"] == first["text"]
+    assert [b["text"] for b in buttons(second)] == [b["text"] for b in buttons(first)]

@@ -7,8 +7,10 @@ import os
 import pickle
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.language import cues
@@ -16,6 +18,7 @@ from bot.search import index_cache
 from bot.search.index import _article_key, _link_key
 from bot.search.index_cache import content_fingerprint, load_index
 from bot.search.searcher import Searcher
+from bot.search.tuning import INDEX_DEFAULT, BM25Field
 
 from .conftest import WriteFile
 
@@ -94,6 +97,34 @@ def test_editing_a_cue_list_rebuilds_the_index(write: WriteFile, content: Path, 
     assert "verde" in cues.cues("it", "question_words")
     rebuilt = load_index(content, cache, no_guess)
     assert rebuilt.fingerprint == content_fingerprint(content) != first.fingerprint
+
+
+def test_a_changed_index_number_rebuilds_the_cache_and_is_kept_with_it(
+    write: WriteFile, content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index cached with other numbers than the bot's is stale, as one of edited content is: a changed field
+    weight rebuilds it, in the build child, and the numbers come back from the cache with the index."""
+    cache = tmp_path / "cache"
+    write("tea.it.md", "---\ntitle: Tè\n---\n## Infusione\nIl tè verde si lascia in infusione tre minuti.\n")
+    builds = []
+    build = index_cache._build_in_child
+
+    def counted(job, path, seconds):
+        builds.append(job.config)
+        return build(job, path, seconds)
+
+    monkeypatch.setattr(index_cache, "_build_in_child", counted)
+    first = load_index(content, cache, no_guess)
+    heavier_headings = replace(INDEX_DEFAULT, heading=BM25Field(4.0, 0.3))
+    rebuilt = load_index(content, cache, no_guess, config=heavier_headings)
+    assert builds == [INDEX_DEFAULT, heavier_headings]
+    assert rebuilt.fingerprint == content_fingerprint(content, config=heavier_headings) != first.fingerprint
+    assert rebuilt.config == rebuilt.by_lang["it"].config == heavier_headings
+    assert not np.array_equal(rebuilt.by_lang["it"].post_weights, first.by_lang["it"].post_weights)
+
+    assert load_index(content, cache, no_guess, config=heavier_headings).config == heavier_headings
+    assert load_index(content, cache, no_guess).config == INDEX_DEFAULT
+    assert builds == [INDEX_DEFAULT, heavier_headings, INDEX_DEFAULT]
 
 
 def test_unreadable_cache_is_rebuilt(write: WriteFile, content: Path, tmp_path: Path) -> None:

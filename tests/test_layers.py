@@ -17,6 +17,8 @@ import ast
 import re
 from pathlib import Path
 
+from bot.telegram.context import BotData
+
 ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "bot"
 STANDS_ON: dict[str, tuple[str, ...]] = {
@@ -156,6 +158,56 @@ def test_the_check_sees_imports_inside_functions_and_relative_ones() -> None:
     assert "bot.telegram.app" in GRAPH["bot.cli"]
     assert "bot.telegram.handlers" in GRAPH["bot.telegram.app"]
     assert {"bot.language.cues", "bot.language.textnorm"} <= GRAPH["bot.language.analysis"]
+
+
+def untyped_bot_data(source: str) -> list[str]:
+    """Each place in `source` that treats python-telegram-bot's `bot_data` as a dict rather than a `BotData`.
+
+    A key read or written (`bot_data["store"]`), a mapping method or a name
+    `BotData` does not have (`bot_data.get("store")`), a membership test, or a
+    dict made for it (`bot_data={...}`): each line, as `line: code`.
+    """
+    known = set(BotData.__annotations__) | set(vars(BotData())) | {name for name in dir(BotData) if not name.startswith("__")}
+
+    def is_bot_data(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "bot_data"
+
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        wrong = (
+            (isinstance(node, ast.Subscript) and is_bot_data(node.value))
+            or (isinstance(node, ast.Attribute) and is_bot_data(node.value) and node.attr not in known)
+            or (isinstance(node, ast.Compare) and any(is_bot_data(side) for side in node.comparators))
+            or (isinstance(node, ast.keyword) and node.arg == "bot_data" and isinstance(node.value, ast.Dict | ast.DictComp))
+            or (
+                isinstance(node, ast.Assign)
+                and any(is_bot_data(target) for target in node.targets)
+                and isinstance(node.value, ast.Dict | ast.DictComp)
+            )
+        )
+        if wrong:
+            found.append((node.lineno, ast.unparse(node)))
+    return [f"{line}: {code}" for line, code in sorted(found)]
+
+
+def test_no_module_keeps_string_keys_in_bot_data() -> None:
+    """What handlers share is `bot.telegram.context.BotData`, by attribute; tests reach it the same way."""
+    sources = sorted(BOT.rglob("*.py")) + sorted((ROOT / "tests").rglob("*.py"))
+    wrong = {str(path.relative_to(ROOT)): found for path in sources if (found := untyped_bot_data(path.read_text(encoding="utf-8")))}
+    assert wrong == {}
+
+
+def test_the_bot_data_check_sees_keys_mapping_methods_and_dicts() -> None:
+    source = """
+context.bot_data["dialogue"]
+application.bot_data["store"] = store
+application.bot_data.get("worker")
+"pruner" in application.bot_data
+SimpleNamespace(bot_data={"store": store})
+context.bot_data.dialogue
+application.bot_data.store = store
+"""
+    assert [line.split(": ")[0] for line in untyped_bot_data(source)] == ["2", "3", "4", "5", "6"]
 
 
 MAP_HEADING = "## How it is built"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bot.chat.callbacks import Choose, SetLanguage, ShowHighlights, ShowParagraph, decode, encode
@@ -136,3 +137,26 @@ def test_offered_paragraphs_are_one_row_of_short_labels_whose_data_fits_telegram
 def test_forged_choice_data_is_not_an_action() -> None:
     for data in ("c:g:1:2:3", "c:g:0:2:3:4", "c:g:1:-2:3:4", "c:g:1:2:h:1", "c:g:1:2:x:0", "c:g:" + "9" * 19 + ":2:3:4"):
         assert decode(data) is None
+        assert decode("s" + data[1:]) is None
+
+
+def test_sections_suggested_under_a_logged_answer_keep_the_readers_choice_within_64_bytes() -> None:
+    """Without a log id (the log could not be written, or a paragraph shown on request) they only show the section."""
+    answer = replace(
+        paragraph_answer("testo"), suggestions=(Suggestion(999_999, 999_998, "Altro"), Suggestion(999_999, HIGHLIGHTS, "Punti"))
+    )
+
+    def suggested(logged: int | None) -> list:
+        reply = answer_reply(answer, emphasis=[], translations={}, generation="abcdef12", ui_lang="it", logged=logged)
+        return [button.data for row in reply.buttons for button in row if button.label in ("Altro", "Punti")]
+
+    logged = suggested(10**18 - 1)
+    assert all(len(data.encode()) <= 64 for data in logged)
+    assert [decode(data) for data in logged] == [
+        Choose("abcdef12", 10**18 - 1, 999_999, 999_998, 0, "suggestion"),
+        Choose("abcdef12", 10**18 - 1, 999_999, HIGHLIGHTS, HIGHLIGHTS, "suggestion"),
+    ]
+    assert [decode(data) for data in suggested(None)] == [
+        ShowParagraph("abcdef12", 999_999, 999_998, 0),
+        ShowHighlights("abcdef12", 999_999),
+    ]

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from bot.content.parsing import load_knowledge_base
-from bot.search.index import build_index, unit_text
+from bot.language.analysis import Analyzer
+from bot.search.index import build_index, heading_weight, unit_text
 from bot.search.ranking import LanguageRanker
 from bot.search.reading import Reading
 from bot.search.searcher import SWITCHES, Searcher
 from bot.search.signals import (
+    SIGNALS,
     Pick,
     confidence,
     coverage,
@@ -28,7 +30,7 @@ from bot.search.signals import (
     semantic,
     topic_lead,
 )
-from bot.search.tuning import RankingConfig
+from bot.search.tuning import INDEX_DEFAULT, RankingConfig
 
 from .conftest import WriteFile
 
@@ -155,7 +157,13 @@ def test_a_signal_switched_off_adds_nothing_to_the_score(ranker: LanguageRanker)
     reading = ranker.read("where does tea grow")
     without = dataclasses.replace(reading, config=RankingConfig(disabled=frozenset({"heading"})))
     weight = reading.config.heading_weight
-    assert np.allclose(score(reading, ranker.signals) - score(without, ranker.signals), weight * heading(reading))
+    assert np.allclose(score(reading, SIGNALS) - score(without, SIGNALS), weight * heading(reading))
+
+
+def test_common_stop_words_count_less_in_headings_than_rarer_ones() -> None:
+    italian = Analyzer("it")
+    what, of, role = (heading_weight(INDEX_DEFAULT, italian, italian.token(w)) for w in ("cosa", "di", "ruolo"))
+    assert of < what < role == 1.0
 
 
 def test_confidence_is_the_covered_share_when_there_is_no_semantic_signal(ranker: LanguageRanker) -> None:

@@ -12,6 +12,7 @@ import multiprocessing
 import sqlite3
 import stat
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -337,6 +338,66 @@ def test_a_choice_counts_only_in_the_chat_the_question_was_asked_in(backend: Ope
     recorded, stored = run(scenario())
     assert recorded == [None, None, "terfi", "maas"]
     assert stored == [(5,), (9,)]
+
+
+def test_readers_evidence_counts_each_reader_once_for_or_against_a_question_and_paragraph(backend: Opener) -> None:
+    """For: a tapped alternative, a suggestion tapped after 👎, a 👍; against: a 👎. A pair the owner decided on is
+    gone from the list, and the evidence goes with the question log."""
+    salary = Choice("account-manager", "tr", "Roller", 4)
+    what = Choice("account-manager", "tr", "Nedir?", 0, "suggestion")
+
+    def asked(chat: int, question: str = "Ne kadar kazanırım?") -> LoggedQuestion:
+        return LoggedQuestion(chat, chat, question, "tr", "paragraph", "account-manager", "Nedir?", 0.7, paragraph=0)
+
+    async def scenario() -> tuple[list, list, list]:
+        store = await backend()
+        try:
+            first = await store.record_answer(asked(1), "tr")
+            for _ in range(3):  # one reader tapping again and again is one reader
+                await store.record_choice(first, 1, 1, salary)
+            second = await store.record_answer(asked(2, "ne kadar kazanırım"), "tr")
+            await store.vote(second, 2, 2, False)
+            await store.record_choice(second, 2, 2, salary)
+            third = await store.record_answer(asked(3), "tr")
+            await store.record_choice(third, 3, 3, what)  # a suggestion with no 👎: the reader was browsing
+            fourth = await store.record_answer(asked(4, "maaş aralığı"), "tr")
+            await store.vote(fourth, 4, 4, True)
+            listed = await store.reader_evidence()
+            await store.decide([listed[0]], accepted=False)
+            after = await store.reader_evidence()
+            await execute(store, "UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00'")
+            await store.prune_questions(datetime.now(UTC) - timedelta(days=30), 100)
+            return listed, after, await store.reader_evidence()
+        finally:
+            await store.close()
+
+    listed, after, pruned = run(scenario())
+    key = question_key("ne kadar kazanırım")
+    assert [(e.question_key, e.article_key, e.section, e.paragraph, e.readers_for, e.readers_against) for e in listed] == [
+        (key, "account-manager", "Roller", 4, 2, 0),
+        (question_key("maaş aralığı"), "account-manager", "Nedir?", 0, 1, 0),
+    ]
+    assert (listed[0].question, listed[0].language, listed[0].article_lang) == ("ne kadar kazanırım", "tr", "tr")
+    assert after == listed[1:]
+    assert pruned == []
+
+
+def test_a_no_vote_against_an_answer_counts_once_its_reader_confirms_another_paragraph(backend: Opener) -> None:
+    async def scenario() -> list:
+        store = await backend()
+        try:
+            entry = LoggedQuestion(1, 1, "maaş", "tr", "paragraph", "account-manager", "Nedir?", 0.7, paragraph=0)
+            for user in (1, 2):
+                question = await store.record_answer(replace(entry, chat_id=user, user_id=user), "tr")
+                await store.vote(question, user, user, False)
+            await store.record_choice(question, 2, 2, Choice("account-manager", "tr", "Roller", 4, "suggestion"))
+            await store.record_answer(replace(entry, chat_id=3, user_id=3, question="maas"), "tr")
+            return await store.reader_evidence()
+        finally:
+            await store.close()
+
+    (confirmed,) = run(scenario())
+    assert (confirmed.section, confirmed.readers_for, confirmed.readers_against) == ("Roller", 1, 0)
 
 
 def asked_long_ago(store: Storage, questions: list[str]) -> Awaitable[list[tuple]]:

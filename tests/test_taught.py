@@ -118,7 +118,18 @@ def test_a_malformed_entry_is_ignored_with_its_reason(folder: Path, text: str, r
     assert len(kb.issues) == 1 and reason in kb.issues[0].reason and "line 11" in kb.issues[0].reason
 
 
-@pytest.mark.parametrize("text", ["{not: [closed\n", "just: a mapping\n", "- &a {no answer: true, questions: [x]}\n- *a\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not: [closed\n",
+        "just: a mapping\n",
+        "- &a {no answer: true, questions: [x]}\n- *a\n",
+        "- {no answer: true, questions: [x]}\n---\n- {no answer: true, questions: [y]}\n",
+        "- !!python/object/apply:os.system [echo]\n",
+        "- {no answer: true, questions: !!python/name:os.system x}\n",
+        "- {no answer: true, questions: " + "[" * 2000 + "]" * 2000 + "}\n",
+    ],
+)
 def test_an_unreadable_file_is_skipped_and_the_articles_still_load(folder: Path, text: str) -> None:
     teach(folder, text)
     kb = load(folder)
@@ -152,3 +163,11 @@ def test_editing_taught_questions_changes_the_content_fingerprint(folder: Path) 
     before = content_fingerprint(folder)
     teach(folder, SALARY)
     assert content_fingerprint(folder) != before
+
+
+def test_a_question_with_an_emoji_is_written_as_typed_and_read_back(folder: Path) -> None:
+    entries = [TaughtEntry((Asked("maaş 💰 ne kadar"), Asked("yes"), Asked("12")), None)]
+    teach(folder, dump_taught(entries))
+    assert "  - maaş 💰 ne kadar\n" in (folder / TAUGHT_FILE).read_text(encoding="utf-8")
+    again, issues = read_taught(folder, 1_000_000)
+    assert issues == [] and [e.questions for e in again] == [e.questions for e in entries]

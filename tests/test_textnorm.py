@@ -150,9 +150,3 @@ def test_a_word_the_content_owner_lists_as_a_synonym_is_never_a_stop_word() -> N
     """stopwordsiso's Italian list carries "città"; a synonym group says it matters here."""
     assert Analyzer("it").token("città").stop
     assert not Analyzer("it", keep=["città"]).token("città").stop
-
-
-def test_common_stop_words_count_less_in_headings_than_rarer_ones() -> None:
-    italian = Analyzer("it")
-    what, of, role = (italian.heading_weight(italian.token(w)) for w in ("cosa", "di", "ruolo"))
-    assert of < what < role == 1.0

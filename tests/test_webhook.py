@@ -15,7 +15,6 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import asyncpg
 import pytest
@@ -24,6 +23,7 @@ from tornado.httpclient import AsyncHTTPClient
 from tornado.httpserver import HTTPServer
 
 from bot.telegram import app
+from bot.telegram.context import BotData
 from bot.telegram.webhook import Deliveries, GuardedWebhookApp, SeenUpdates, alone
 
 from .botrunner import BotProcess
@@ -182,8 +182,9 @@ def deliver_twice(elsewhere: Deliveries, queue: asyncio.Queue) -> tuple[list[int
 def test_a_delivery_check_failing_in_any_way_has_the_update_handled_once(failure: Exception) -> None:
     """The shared check raised past `StoreError`: the update got 500, yet counted as seen, so Telegram's copy got 200
     and nobody handled it. Now a check that fails means "handle it", acknowledged with 200, and the copy is not."""
-    application = SimpleNamespace(bot_data={"store": FailingStore(failure)})
-    assert deliver_twice(lambda update_id: app._first_delivery(application, update_id), asyncio.Queue()) == ([200, 200], 1)
+    shared = BotData()
+    shared.store = FailingStore(failure)
+    assert deliver_twice(lambda update_id: app._first_delivery(shared, update_id), asyncio.Queue()) == ([200, 200], 1)
 
 
 def test_an_update_not_queued_is_handled_when_telegram_sends_it_again() -> None:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..search.index import HIGHLIGHTS
+from ..storage.records import Offer
 
 AUTOMATIC = "auto"
 
@@ -61,10 +62,14 @@ class Choose:
     section: int
     """A section index, or `HIGHLIGHTS` for the article's key points."""
     paragraph: int
+    offered: Offer = "alternative"
+    """Among the alternatives ("c:" in the data), or the sections suggested under the answer ("s:")."""
 
 
 Action = ShowParagraph | ShowHighlights | SetLanguage | Vote | Choose
 
+_OFFERS: dict[Offer, str] = {"alternative": "c", "suggestion": "s"}
+"""How a `Choose` button's data opens, by how its paragraph was offered."""
 _KEY_POINTS = "h"
 """How a `Choose` button writes the key points' section: positions are never negative."""
 
@@ -79,9 +84,9 @@ def encode(action: Action) -> str:
             return f"l:{code}"
         case Vote(question_id, helpful):
             return f"v:{question_id}:{int(helpful)}"
-        case Choose(generation, question_id, article_id, section, paragraph):
+        case Choose(generation, question_id, article_id, section, paragraph, offered):
             where = f"{_KEY_POINTS}:0" if section == HIGHLIGHTS else f"{section}:{paragraph}"
-            return f"c:{generation}:{question_id}:{article_id}:{where}"
+            return f"{_OFFERS[offered]}:{generation}:{question_id}:{article_id}:{where}"
     raise TypeError(f"not a button action: {action!r}")
 
 
@@ -103,11 +108,12 @@ def decode(data: str | None) -> Action | None:
         return SetLanguage(rest)
     if kind == "v" and len(parts) == 2 and _LOGGED.fullmatch(parts[0]) and parts[1] in ("0", "1"):
         return Vote(int(parts[0]), parts[1] == "1")
-    if kind == "c" and len(parts) == 5 and _LOGGED.fullmatch(parts[1]) and _POSITION.fullmatch(parts[2]):
+    offered = next((offer for offer, prefix in _OFFERS.items() if prefix == kind), None)
+    if offered and len(parts) == 5 and _LOGGED.fullmatch(parts[1]) and _POSITION.fullmatch(parts[2]):
         if parts[3] == _KEY_POINTS and parts[4] == "0":
-            return Choose(parts[0], int(parts[1]), int(parts[2]), HIGHLIGHTS, HIGHLIGHTS)
+            return Choose(parts[0], int(parts[1]), int(parts[2]), HIGHLIGHTS, HIGHLIGHTS, offered)
         if _POSITION.fullmatch(parts[3]) and _POSITION.fullmatch(parts[4]):
-            return Choose(parts[0], int(parts[1]), int(parts[2]), int(parts[3]), int(parts[4]))
+            return Choose(parts[0], int(parts[1]), int(parts[2]), int(parts[3]), int(parts[4]), offered)
     return None
 
 

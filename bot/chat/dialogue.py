@@ -183,6 +183,7 @@ class Dialogue:
                     article.key if article else None,
                     answer.section_heading,
                     answer.score,
+                    _place(answer),
                 ),
                 article.lang if article else None,
             )
@@ -337,12 +338,11 @@ class Dialogue:
             return Pressed(None, message(await self.ui_language(asker), "outdated_button"))
         answer = searcher.paragraph(choice.article_id, choice.section, max(choice.paragraph, 0))
         article = answer.article
-        assert article is not None and answer.section is not None
+        place = _place(answer)
+        assert article is not None and place is not None
         question = None
         if asker.user_id is not None:
-            chosen = Choice(
-                article.key, article.lang, answer.section_heading or "", -1 if answer.paragraph is None else answer.paragraph
-            )
+            chosen = Choice(article.key, article.lang, answer.section_heading or "", place, choice.offered)
             try:
                 question = await self.watch.write(
                     "choice", self.store.record_choice, choice.question_id, asker.chat_id, asker.user_id, chosen
@@ -415,6 +415,10 @@ class Dialogue:
         """/stats outside a private chat: it lists what readers asked, in private chats too, so it is not posted there."""
         return plain(message(await self.ui_language(asker), "stats_private_only"))
 
+    async def reload(self, asker: Asker) -> Reply:
+        """The content read again now, not at the next periodic check, and what came of it in the admin's language."""
+        return await self.reload_report(asker, await self.content.reload())
+
     async def reload_report(self, asker: Asker, outcome: ReloadOutcome) -> Reply:
         lang = await self.ui_language(asker)
         if outcome.status in ("failed", "busy"):
@@ -453,4 +457,12 @@ class Dialogue:
             ui_lang=ui_lang,
             votes=vote_buttons(logged, answer.language) if logged and answer.kind != "none" else (),
             alternatives=alternatives,
+            logged=logged if answer.kind != "none" else None,
         )
+
+
+def _place(answer: Answer) -> int | None:
+    """Where the answer's paragraph is in its section, as the log keeps it: -1 for the key points, None for no answer."""
+    if answer.kind == "none" or answer.section is None:
+        return None
+    return -1 if answer.paragraph is None else answer.paragraph

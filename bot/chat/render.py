@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..language.languages import profile
 from ..search.index import HIGHLIGHTS
 from ..search.searcher import Answer
-from .callbacks import AUTOMATIC, Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, encode, show_section
+from .callbacks import AUTOMATIC, Action, Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, encode, show_section
 from .messages import message
 
 LIMIT = 4096
@@ -152,6 +152,7 @@ def answer_reply(
     ui_lang: str,
     votes: tuple[Button, ...] = (),
     alternatives: tuple[Button, ...] = (),
+    logged: int | None = None,
 ) -> Reply:
     """The reply to a question (or a button): the text and where to go from there.
 
@@ -159,7 +160,10 @@ def answer_reply(
     translation's id, so its buttons show the same paragraph there. The
     `alternatives` (`alternative_buttons`) are one row directly under the
     answer, before the votes, the key points, the translations and the
-    sections worth asking about next.
+    sections worth asking about next. With the answer's log id (`logged`), a
+    press on one of those sections is kept as the reader's choice, which
+    tells the owner what the reader was looking for when they gave the
+    answer 👎 (`chat.review`).
     """
     offered = [alternatives] if alternatives else []
     if answer.kind == "none" or answer.article is None:
@@ -195,8 +199,16 @@ def answer_reply(
             for lang, i in sorted(translations.items())
         ]
     rows += _rows(others, LANGUAGES_PER_ROW)
-    rows += [(Button(_label(s.heading), encode(show_section(generation, s.article_id, s.section))),) for s in answer.suggestions]
+    rows += [(Button(_label(s.heading), encode(_suggested(generation, s.article_id, s.section, logged))),) for s in answer.suggestions]
     return Reply(pack(blocks), tuple(offered) + ((votes,) if votes else ()) + tuple(rows))
+
+
+def _suggested(generation: str, article_id: int, section: int, logged: int | None) -> Action:
+    """A section suggested under an answer: its first paragraph (or the key points), kept as the reader's choice when
+    the answer was logged."""
+    if logged is None:
+        return show_section(generation, article_id, section)
+    return Choose(generation, logged, article_id, section, HIGHLIGHTS if section == HIGHLIGHTS else 0, "suggestion")
 
 
 def vote_buttons(question_id: int, lang: str, chosen: bool | None = None) -> tuple[Button, ...]:

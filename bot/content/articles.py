@@ -262,3 +262,8 @@ class KnowledgeBase:
     def translations(self, key: str) -> dict[str, Article]:
         """The article `key` in every language it exists in."""
         return {lang: self.articles[article_id] for lang, article_id in self._by_key.get(key, {}).items()}
+
+    def article(self, key: str, lang: str) -> Article | None:
+        """The article `key` in `lang`, if it exists: one decoded, where `translations` decodes every language's."""
+        article_id = self._by_key.get(key, {}).get(lang)
+        return None if article_id is None else self.articles[article_id]

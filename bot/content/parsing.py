@@ -118,6 +118,18 @@ def _blocks(body: str) -> list[_Block]:
     return [b for b in blocks if b.text or b.items]
 
 
+def plain_text(markdown: str) -> str:
+    """What a reader sees of a piece of an article's body as written (a paragraph, a list): each paragraph's and each
+    list item's text on a line of its own, read exactly as an article's are, headings left out."""
+    lines: list[str] = []
+    for block in _blocks(markdown):
+        if block.kind == "paragraph":
+            lines.append(block.text)
+        elif block.kind == "list":
+            lines += [" ".join(item) for item in block.items]
+    return "\n".join(lines)
+
+
 @dataclass
 class _Draft:
     heading: str

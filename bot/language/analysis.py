@@ -6,6 +6,11 @@ unaccented "araligi" can meet. Stop words and word frequencies come from
 stopwordsiso and wordfreq rather than hand-made lists: frequency says how much
 a word tells about a question ("nedir" little, "maaş" a lot) in any language
 those libraries cover.
+
+The numbers here describe words of a language, the same whatever the content
+and however ranking weighs its evidence: what a compound is, and how much a
+word says from how common it is. The numbers that weigh evidence are the
+search layer's (`search.tuning`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .languages import profile
 from .textnorm import fold, normalize
 
 _MIN_COMPOUND = 8
+"""Shortest word tried as a compound: shorter words are seldom two words glued, and more often split wrongly."""
 MAX_COMPOUND = 48
 """Longest word tried as a compound: the longest compounds in real use have about 40 letters.
 
@@ -30,11 +36,18 @@ Every cut of a word is tried, and the tail's cuts in turn, so the work grows
 with the square of the length; a 4,000-letter "word" would hold the bot for
 seconds. A longer word is left whole."""
 _MIN_PART = 3
+"""Fewest letters of a compound's part: shorter heads and tails ("er", "in") are words by chance in most languages."""
 _KNOWN_ZIPF = 3.0
-STOPWORD_WEIGHT = 0.5
-"""What a stop word counts for at most in a heading or question, against 1 for other words."""
-_COMMONEST_ZIPF, _STOPWORD_SPREAD = 7.5, 1.5
+"""How common (Zipf) each part of a compound must be: a word in common use, not a rare form that happens to fit."""
 _LINKS = ("s", "e")
+"""Letters that join the parts of a compound ("administration*s*job")."""
+_MOST_IMPORTANT, _LEAST_IMPORTANT, _ZIPF_OF_NONE = 4.0, 0.5, 7.0
+"""The range of `Analyzer.importance`, and the Zipf frequency at which a word would say nothing (one word in a hundred).
+
+A word's importance is how many Zipf steps rarer than that it is: a property
+of the word in its language, the same in every knowledge base, which the
+index (its synonyms and restated highlights) and the question (the share of
+its meaning an answer covers) read alike."""
 
 
 @dataclass(frozen=True)
@@ -101,23 +114,11 @@ class Analyzer:
         """The term of a word after folding: how an unaccented inflected word ("araligi") stems."""
         return fold(self.stem(fold(word)))
 
-    def heading_weight(self, token: Token) -> float:
-        """How much a word counts when a question is compared with a heading.
-
-        Stop words count, as headings state intents in them ("cosa fa",
-        what it does), but the commoner the less: "cosa" (what) tells more
-        than "di" (of), which every heading has.
-        """
-        if not token.stop:
-            return 1.0
-        spread = (_COMMONEST_ZIPF - self.zipf(token.surface)) / _STOPWORD_SPREAD
-        return STOPWORD_WEIGHT * min(1.0, max(0.2, spread))
-
     def _importance(self, word: str) -> float:
-        """How much `word` says about what a question is after, from 0.5 (very common) to 4 (rare)."""
+        """How much `word` says about what a question is after, from 0.5 (very common) to 4 (rare); 0 for a stop word."""
         if self.token(word).stop:
             return 0.0
-        return min(4.0, max(0.5, 7.0 - self.zipf(word)))
+        return min(_MOST_IMPORTANT, max(_LEAST_IMPORTANT, _ZIPF_OF_NONE - self.zipf(word)))
 
     def _compound_parts(self, word: str, depth: int = 2) -> tuple[str, ...]:
         """The parts of a compound: "lønintervallet" → (løn, intervallet), else ().

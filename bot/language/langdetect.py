@@ -3,14 +3,18 @@
 Questions are classified only among the languages the content has (lingua,
 restricted to those): a reader can only be answered in one of them, and a
 small candidate set is both faster and more accurate. Short questions are
-often ambiguous ("lon", "account manager"); then `LanguageGuess.confident` is
-False and the caller decides with what else it knows (`pick_fallback`).
+often ambiguous ("lon", "account manager"); then lingua's confidence
+(`LanguageGuess.top`) is low, and the caller decides with what else it knows
+(`RankingConfig.confident`, `pick_fallback`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,15 +22,45 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 from .textnorm import clean
 
-CONFIDENT = 0.8
-"""Top lingua confidence from which a guess needs no second opinion."""
-
 _SCRIPTS = {
     "CYRILLIC": Language.all_with_cyrillic_script,
     "ARABIC": Language.all_with_arabic_script,
     "DEVANAGARI": Language.all_with_devanagari_script,
     "LATIN": Language.all_with_latin_script,
 }
+
+
+LOADED_MODELS_MIB = 8
+"""Growth of the process during one guess that means lingua read models (a language's take 10 to 30 MiB)."""
+
+
+def _resident_mib() -> float:
+    """The process's resident memory, from the kernel; 0 where there is no /proc."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_MIB
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, which hands the heap's free pages back to the system; None on another C library."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_PAGE_MIB = (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096) / 2**20
+_TRIM = _malloc_trim()
+
+
+def _give_back_loading_memory() -> None:
+    """lingua reads a language's models through buffers it frees once they are built, about 50 MiB for five
+    languages; glibc keeps such freed heap for reuse, and a serving process that nothing else asks as much of held it
+    for good (its resident peak after 400 questions at 10,000 articles fell from 405 to 360 MiB without it)."""
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 def _script_of(language: Language) -> str | None:
@@ -58,8 +92,9 @@ class LanguageGuess:
         return self.ranked[0][0] if self.ranked else None
 
     @property
-    def confident(self) -> bool:
-        return bool(self.ranked) and self.ranked[0][1] >= CONFIDENT
+    def top(self) -> float:
+        """lingua's confidence in the best candidate, 0 when there is none."""
+        return self.ranked[0][1] if self.ranked else 0.0
 
 
 class QuestionLanguageDetector:
@@ -107,7 +142,10 @@ class QuestionLanguageDetector:
         eligible = self._eligible(text)
         if len(eligible) == 1:
             return LanguageGuess(((next(iter(eligible)), 1.0),))
+        before = _resident_mib()
         values = self._detector.compute_language_confidence_values(text)
+        if _resident_mib() - before > LOADED_MODELS_MIB:
+            _give_back_loading_memory()
         ranked = tuple((self._known[v.language], v.value) for v in values if v.value > 0)
         return LanguageGuess(self._by_script(eligible, ranked))
 

@@ -21,6 +21,9 @@ from rapidfuzz.distance import DamerauLevenshtein, Indel
 from .textnorm import fold
 
 MIN_LENGTH = 4
+"""Letters from which a word may hold a typo (and two from 8, `typo_budget`): a shorter word is one edit from too
+many others. It describes how words are spelt, not how a match is weighed (that is `RankingConfig.typo_strength`),
+and the speller built with the index and the matcher reading a question share it."""
 
 
 def typo_budget(length: int) -> int:

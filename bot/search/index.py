@@ -8,8 +8,9 @@ in a large knowledge base). Weights are computed once at build time and kept in
 compressed-sparse-row numpy arrays, so a query touches only the postings of
 its own terms: a few array operations, however large the knowledge base.
 
-Building from thousands of files takes seconds; `index_cache` keeps the built
-index on disk.
+Every number that shapes the index is a field of the `IndexConfig` it is
+built from (`tuning`), which it keeps. Building from thousands of files takes
+seconds; `index_cache` keeps the built index on disk.
 """
 
 from __future__ import annotations
@@ -25,41 +26,21 @@ from itertools import chain
 import numpy as np
 
 from ..content.articles import HIGHLIGHTS, Article, CompactArticles, KnowledgeBase
-from ..language.analysis import Analyzer
+from ..language.analysis import Analyzer, Token
 from ..language.cues import ENGLISH, cues
 from ..language.frequencies import WordFrequencies
 from ..language.packed import PackedStrings, StringIds, StringToIds
 from ..language.spelling import Speller, WordBuckets
 from ..language.textnorm import fold, normalize
 from .similarity import UnitVectors
+from .tuning import INDEX_DEFAULT, BM25Field, IndexConfig
 
-FORMAT = 35
+FORMAT = 36
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
-K1 = 1.2
 _DIGIT = re.compile(r"\d")
-PART_WEIGHT = 0.5
 CUE_KEYS = ("summary_cues", "quantity_cues", "question_words")
 """The cue phrases whose words a reader may misspell, besides the content's own words."""
-"""A compound's parts ("løn" in "lønintervallet") count half a word each."""
-
-
-@dataclass(frozen=True)
-class _Field:
-    weight: float
-    b: float
-
-
-_BODY = _Field(1.0, 0.75)
-_HEADING = _Field(2.0, 0.3)
-_TITLE = _Field(0.4, 0.3)
-_RESTATED = _Field(1.0, 0.3)
-MIN_TOPIC_HEADINGS = 3
-RESTATED_SHARE = 0.5
-_MIN_IMPORTANCE = 0.5
-_GENERIC_IMPORTANCE = 2.0
-"""Importance (`Analyzer.importance`) under which a word is generic: a Zipf frequency above 5, as "fare" or "gør"."""
-"""Share of a highlight's content words (by weight) a paragraph must have for the highlight to count as restating it."""
 
 
 class TermLookup:
@@ -134,6 +115,8 @@ class LanguageIndex:
     """The word frequencies the index was analysed with, so questions are weighed alike without loading wordfreq."""
     kept_words: frozenset[str]
     """Words of the synonym groups (folded), never stop words: see `Analyzer`."""
+    config: IndexConfig
+    """The numbers it was built with, which a question is read with too (`heading_weight`)."""
     cross_references: dict[int, tuple[frozenset[int], frozenset[int]]] = field(default_factory=dict)
     """Per paragraph that links to another article of its language: the terms that name its own article and
     those that name the linked one (each article's title and topic). A writer who mentions another article's
@@ -150,9 +133,9 @@ class LanguageIndex:
     """What a reader may have meant by a word nobody knows: the content's words, the synonyms, stop words and
     cue phrases (see `content_speller`); built with the index, so a start-up loads it rather than rebuilds it."""
     lexicon: Speller | None = None
+    """The same over the language's commonest words (`WordFrequencies.lexicon`), for words the content lacks."""
     term_lookup: TermLookup | None = None
     """Typo and prefix lookups over the terms and aliases (see `matching`), built with the index."""
-    """The same over the language's commonest words (`WordFrequencies.lexicon`), for words the content lacks."""
 
     @property
     def term_names(self) -> Sequence[str]:
@@ -198,6 +181,8 @@ class SearchIndex:
     kb: KnowledgeBase
     by_lang: dict[str, LanguageIndex]
     fingerprint: str
+    config: IndexConfig
+    """What every language's index was built with; part of `fingerprint` (`index_cache.content_fingerprint`)."""
     taught_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     """Per taught question (`kb.taught`), the key of its embedding in the vector store (see `vectors`)."""
     taught_vectors: UnitVectors | None = None
@@ -232,8 +217,9 @@ class _Vocabulary:
     occurrence in Python.
     """
 
-    def __init__(self, analyzer: Analyzer) -> None:
+    def __init__(self, analyzer: Analyzer, config: IndexConfig) -> None:
         self.analyzer = analyzer
+        self.config = config
         self.terms: dict[str, int] = {}
         self.ids: dict[str, int] = {}
         self.heading_weight: list[float] = []
@@ -242,7 +228,7 @@ class _Vocabulary:
         self.expand_offsets = array("q", [0])
         self.expand_terms = array("i")
         self.expand_weights = array("f")
-        """Per word: its own term (weight 1), then its compound parts' terms (PART_WEIGHT each)."""
+        """Per word: its own term (weight 1), then its compound parts' terms (`IndexConfig.part_weight` each)."""
 
     def encode(self, text: str) -> list[int]:
         words = normalize(text, self.analyzer.lang)
@@ -254,13 +240,13 @@ class _Vocabulary:
         analyzer, terms = self.analyzer, self.terms
         self.ids[word] = len(self.ids)
         token = analyzer.token(word)
-        self.heading_weight.append(analyzer.heading_weight(token))
+        self.heading_weight.append(heading_weight(self.config, analyzer, token))
         self.content_weight.append(0.0 if token.stop else analyzer.importance(word))
         self.expand_terms.append(terms.setdefault(analyzer.term(word), len(terms)))
         self.expand_weights.append(1.0)
         for part in analyzer.compound_parts(word):
             self.expand_terms.append(terms.setdefault(analyzer.term(part), len(terms)))
-            self.expand_weights.append(PART_WEIGHT)
+            self.expand_weights.append(self.config.part_weight)
         self.expand_offsets.append(len(self.expand_terms))
 
     def term_id(self, word_id: int) -> int:
@@ -271,6 +257,19 @@ class _Vocabulary:
         return {self.term_id(w): self.content_weight[w] for w in word_ids if self.content_weight[w]}
 
 
+def heading_weight(config: IndexConfig, analyzer: Analyzer, token: Token) -> float:
+    """How much a word counts when a question is compared with a heading, the same for the heading's words and the question's.
+
+    Stop words count, as headings state intents in them ("cosa fa",
+    what it does), but the commoner the less: "cosa" (what) tells more
+    than "di" (of), which every heading has.
+    """
+    if not token.stop:
+        return 1.0
+    spread = (config.commonest_zipf - analyzer.zipf(token.surface)) / config.stopword_spread
+    return config.stopword_weight * min(1.0, max(config.min_stopword_share, spread))
+
+
 def _topic_terms(vocabulary: _Vocabulary, headings: list[str]) -> set[int]:
     """Terms every section heading of an article repeats: its topic, which tells none of its sections apart.
 
@@ -278,10 +277,10 @@ def _topic_terms(vocabulary: _Vocabulary, headings: list[str]) -> set[int]:
     does" and "Examples of account manager roles" all name the topic; a
     question naming it ("why do companies use account managers") restates
     each of them equally, and the shortest heading would otherwise win on
-    those words alone. With fewer than `MIN_TOPIC_HEADINGS` headings a shared
-    word may be chance.
+    those words alone. With fewer than `IndexConfig.min_topic_headings`
+    headings a shared word may be chance.
     """
-    if len(headings) < MIN_TOPIC_HEADINGS:
+    if len(headings) < vocabulary.config.min_topic_headings:
         return set()
     per_heading = [{vocabulary.term_id(w) for w in vocabulary.encode(text)} for text in headings]
     return set.intersection(*per_heading)
@@ -319,10 +318,10 @@ def _cross_references(
     return found
 
 
-def _restated(bullet: dict[int, float], paragraphs: list[dict[int, float]]) -> int | None:
-    """Which of an article's paragraphs a highlight restates, if one clearly does."""
+def _restated(bullet: dict[int, float], paragraphs: list[dict[int, float]], share_needed: float) -> int | None:
+    """Which of an article's paragraphs a highlight restates, if one clearly does (`IndexConfig.restated_share`)."""
     total = sum(bullet.values())
-    best, best_share = None, RESTATED_SHARE
+    best, best_share = None, share_needed
     for p, paragraph in enumerate(paragraphs):
         share = sum(w for t, w in bullet.items() if t in paragraph) / total if total else 0.0
         if share > best_share:
@@ -355,7 +354,7 @@ class _FieldEntries:
         self.first_units.append(units.start)
         self.unit_spans.append(len(units))
 
-    def weights(self, vocabulary: _Vocabulary, spec: _Field, unit_count: int) -> tuple[np.ndarray, np.ndarray]:
+    def weights(self, vocabulary: _Vocabulary, spec: BM25Field, unit_count: int) -> tuple[np.ndarray, np.ndarray]:
         """(term × unit_count + unit, BM25F pseudo term frequency) of every term in every unit the field reaches."""
         word_count, term_count = len(vocabulary.ids), max(1, len(vocabulary.terms))
         lengths = np.frombuffer(self.lengths, dtype=np.int32).astype(np.int64)
@@ -382,7 +381,7 @@ class _FieldEntries:
 
 
 def _synonym_table(
-    analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dict[str, int]
+    analyzer: Analyzer, groups: list[tuple[str, ...]], terms: dict[str, int], config: IndexConfig
 ) -> dict[str, tuple[tuple[int, float], ...]]:
     """Every word of a group leads to the index terms of the group's other words, each with a strength factor.
 
@@ -395,7 +394,7 @@ def _synonym_table(
     "fare" (to do) in "cosa fa", but a paragraph that says "fare" in passing
     is not about duties. Any word leads fully to a word at least as rare as
     itself, and a rare word to any word that is not generic ("arbejdsopgaver"
-    to "opgaver").
+    to "opgaver"): see `IndexConfig.generic_importance`.
     """
     table: dict[str, dict[int, float]] = {}
     for group in groups:
@@ -404,12 +403,12 @@ def _synonym_table(
             for t in analyzer.tokens(entry):
                 if len(entry.split()) == 1 or not t.stop:
                     keys = {t.term, analyzer.folded_term(t.surface), t.folded}
-                    words.append((t.term, keys, max(analyzer.importance(t.surface), _MIN_IMPORTANCE)))
+                    words.append((t.term, keys, max(analyzer.importance(t.surface), config.min_importance)))
         for source, keys, importance in words:
             for target, _, target_importance in words:
                 if target == source or target not in terms:
                     continue
-                factor = min(1.0, target_importance / min(importance, _GENERIC_IMPORTANCE))
+                factor = min(1.0, target_importance / min(importance, config.generic_importance))
                 for key in keys:
                     found = table.setdefault(key, {})
                     found[terms[target]] = max(found.get(terms[target], 0.0), factor)
@@ -421,10 +420,11 @@ def build_language_index(
     articles: Iterable[tuple[int, Article]],
     synonyms: list[tuple[str, ...]] | None = None,
     figure_words: Sequence[str] = (),
+    config: IndexConfig = INDEX_DEFAULT,
 ) -> LanguageIndex:
     kept_words = frozenset(fold(word) for group in synonyms or [] for entry in group for word in normalize(entry, lang))
     analyzer = Analyzer(lang, keep=kept_words)
-    vocabulary = _Vocabulary(analyzer)
+    vocabulary = _Vocabulary(analyzer, config)
     units: list[tuple[int, int, int]] = []
     figures: list[bool] = []
     body, heading, title, restated = _FieldEntries(), _FieldEntries(), _FieldEntries(), _FieldEntries()
@@ -478,7 +478,7 @@ def build_language_index(
         targets = []
         for item in article.highlights:
             ids = vocabulary.encode(item)
-            at = _restated(vocabulary.content_terms(ids), paragraph_terms)
+            at = _restated(vocabulary.content_terms(ids), paragraph_terms, config.restated_share)
             targets.append(-1 if at is None else first_unit + at)
             if at is not None:
                 restated.add(ids, range(first_unit + at, first_unit + at + 1))
@@ -488,7 +488,7 @@ def build_language_index(
     terms, unit_count = vocabulary.terms, max(1, len(units))
     weighted = [
         f.weights(vocabulary, spec, unit_count)
-        for f, spec in ((body, _BODY), (heading, _HEADING), (title, _TITLE), (restated, _RESTATED))
+        for f, spec in ((body, config.body), (heading, config.heading), (title, config.title), (restated, config.restated))
     ]
     unique_keys, inverse = np.unique(np.concatenate([keys for keys, _ in weighted]), return_inverse=True)
     tf = np.bincount(inverse, weights=np.concatenate([values for _, values in weighted])).astype(np.float32)
@@ -517,9 +517,9 @@ def build_language_index(
         terms=StringIds(terms),
         offsets=offsets,
         post_units=(unique_keys % unit_count).astype(np.uint16 if unit_count <= 1 << 16 else np.int32),
-        post_weights=(idf[term_ids] * tf * (K1 + 1) / (K1 + tf)).astype(np.float16),
+        post_weights=(idf[term_ids] * tf * (config.k1 + 1) / (config.k1 + tf)).astype(np.float16),
         aliases=StringToIds(alias_table),
-        synonyms=_synonym_table(analyzer, synonyms or [], terms),
+        synonyms=_synonym_table(analyzer, synonyms or [], terms, config),
         surface_hashes=np.unique(np.fromiter((zlib.crc32(fold(w).encode()) for w in vocabulary.ids), dtype=np.uint32)),
         surfaces=surfaces,
         unit_heading=np.asarray(unit_heading, dtype=np.int32),
@@ -531,6 +531,7 @@ def build_language_index(
         cross_references=_cross_references(links, keys, names),
         frequencies=replace(analyzer.frequencies, lexicon=(), by_word=None),  # the lexicon is in `lexicon`, as a speller
         kept_words=kept_words,
+        config=config,
         speller=content_speller(analyzer, surfaces, kept_words, figure_words),
         lexicon=Speller(analyzer.frequencies.lexicon),
         term_lookup=TermLookup([*terms, *alias_table]),
@@ -559,7 +560,12 @@ def figure_words_in(kb: KnowledgeBase, lang: str) -> tuple[str, ...]:
     return kb.figure_words.get(lang, ()) + english
 
 
-def build_index(kb: KnowledgeBase, fingerprint: str = "", progress: Callable[[int, int], None] | None = None) -> SearchIndex:
+def build_index(
+    kb: KnowledgeBase,
+    fingerprint: str = "",
+    progress: Callable[[int, int], None] | None = None,
+    config: IndexConfig = INDEX_DEFAULT,
+) -> SearchIndex:
     """Each language's articles are decoded as its index reads them, so the whole knowledge base is never in memory as text.
 
     `progress` is told (articles indexed, articles) after each article.
@@ -578,7 +584,7 @@ def build_index(kb: KnowledgeBase, fingerprint: str = "", progress: Callable[[in
                 progress(done, total)
 
     indexes = {
-        lang: build_language_index(lang, articles(ids), kb.synonyms.get(lang), figure_words_in(kb, lang))
+        lang: build_language_index(lang, articles(ids), kb.synonyms.get(lang), figure_words_in(kb, lang), config)
         for lang, ids in sorted(ids_by_lang.items())
     }
-    return SearchIndex(kb, indexes, fingerprint)
+    return SearchIndex(kb, indexes, fingerprint, config)

@@ -1,8 +1,10 @@
 """The built index on disk, and the one way to get a current index: `load_index`.
 
 The cache is a pickle under the cache folder, keyed by a fingerprint of every
-content file's name, size and modification time and of the cue lists, so any
-change to the content, or to the language data it is read with, rebuilds it.
+content file's name, size and modification time, of the cue lists and of the
+numbers the index is built with (`tuning.IndexConfig`), so any change to the
+content, to the language data it is read with or to one of those numbers
+rebuilds it.
 A small header (fingerprint and languages) comes before the index, so a stale
 cache is recognised without reading it, and the caller can load what depends
 only on the languages before the knowledge base fills the heap. The index's
@@ -47,6 +49,7 @@ from ..content.parsing import OWNER_FILES, LanguageGuesser, load_knowledge_base
 from ..language import cues
 from .embedding import MODEL_NAME, E5Embedder, cores
 from .index import FORMAT, SearchIndex, build_index
+from .tuning import INDEX_DEFAULT, IndexConfig
 from .vectors import Coverage, VectorStore, attach, coverage, embed_missing_into, key_units, print_progress
 
 log = logging.getLogger(__name__)
@@ -85,10 +88,12 @@ class IndexBuildError(RuntimeError):
     """The index could not be built; the message says what the build was reading when it failed."""
 
 
-def content_fingerprint(content_dir: Path, max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> str:
-    """Changes whenever a content file is added, removed, renamed or modified, a cue list is edited,
-    or the size limit changes (which may let in, or leave out, a file)."""
-    digest = hashlib.sha256(f"format {FORMAT}\ncues {cues.fingerprint()}\nlimit {max_article_bytes}\n".encode())
+def content_fingerprint(
+    content_dir: Path, max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES, config: IndexConfig = INDEX_DEFAULT
+) -> str:
+    """Changes whenever a content file is added, removed, renamed or modified, a cue list is edited, the size limit
+    changes (which may let in, or leave out, a file), or a number of `config` does (its repr names every field)."""
+    digest = hashlib.sha256(f"format {FORMAT}\ncues {cues.fingerprint()}\nlimit {max_article_bytes}\nindex {config!r}\n".encode())
     files = content_files(content_dir) if content_dir.is_dir() else []
     owner_files = [content_dir / name for name in OWNER_FILES if os.path.lexists(content_dir / name)]
     base = f"{content_dir}{os.sep}"
@@ -268,6 +273,7 @@ class Build:
     guess_language: LanguageGuesser
     max_article_bytes: int
     semantic: Semantic | None
+    config: IndexConfig
 
 
 def _build(job: Build, store: VectorStore | None = None) -> SearchIndex:
@@ -296,7 +302,7 @@ def _build(job: Build, store: VectorStore | None = None) -> SearchIndex:
     if shown is not None:
         shown(files, files)
     _doing(f"indexing {len(kb.articles)} articles from {content_dir}")
-    index = build_index(kb, job.fingerprint, print_progress("indexing articles") if shown is not None else None)
+    index = build_index(kb, job.fingerprint, print_progress("indexing articles") if shown is not None else None, job.config)
     key_units(index)
     if semantic:
         store = semantic.store() if store is None else store
@@ -403,18 +409,21 @@ def load_index(
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
     semantic: Semantic | None = None,
     build_seconds: float = DEFAULT_BUILD_TIMEOUT_SECONDS,
+    config: IndexConfig = INDEX_DEFAULT,
 ) -> SearchIndex:
     """The index of `content_dir`, from the cache when it is still current, else freshly built; with `semantic`, its vectors.
 
     The fingerprint is taken before any file is read, so an edit made during a
     build is picked up by the next load rather than hidden under a fresh key.
+    It covers `config`, the numbers the index is built with: a cache built
+    with other numbers is rebuilt, not reused.
     Languages whose units lack vectors get them when they are complete (see
     `vectors.attach`); saying so is the caller's part (`vectors.coverage`).
     Without a usable cache folder the build happens in this process.
     Raises `IndexBuildError` when the build child fails.
     """
-    fingerprint = content_fingerprint(content_dir, max_article_bytes)
-    job = Build(content_dir, fingerprint, guess_language, max_article_bytes, semantic)
+    fingerprint = content_fingerprint(content_dir, max_article_bytes, config)
+    job = Build(content_dir, fingerprint, guess_language, max_article_bytes, semantic, config)
     path = cache_path(cache_dir, content_dir) if cache_dir else None
     index = None
     store = None
@@ -451,7 +460,7 @@ def current_index(
     cache may be unwritable). Its files' warnings are the serving process's to log."""
     fingerprint = content_fingerprint(content_dir, max_article_bytes)
     index = _read_cache(cache_path(cache_dir, content_dir), fingerprint, lambda languages: None) if cache_dir else None
-    return index or _build(Build(content_dir, fingerprint, guess_language, max_article_bytes, None))
+    return index or _build(Build(content_dir, fingerprint, guess_language, max_article_bytes, None, INDEX_DEFAULT))
 
 
 def embed_missing(

@@ -121,4 +121,5 @@ def up_to_date(settings: Settings, searcher: Searcher) -> bool:
     Reads the files' names and times, not their text (`index_cache.content_fingerprint`). Vectors embedded
     since are picked up without a reload (`with_new_vectors`).
     """
-    return content_fingerprint(settings.content_dir, settings.max_article_bytes) == searcher.index.fingerprint
+    index = searcher.index
+    return content_fingerprint(settings.content_dir, settings.max_article_bytes, index.config) == index.fingerprint

@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..language.analysis import STOPWORD_WEIGHT, Analyzer, Token
+from ..language.analysis import Analyzer, Token
 from ..language.cues import cues
 from ..language.spelling import Speller
 from ..language.textnorm import normalize
-from .index import LanguageIndex, content_speller
+from .index import LanguageIndex, content_speller, heading_weight
 from .matching import TermMatcher
 from .reading import TAUGHT, Evidence, Group, QuestionWords, Reading
-from .signals import SIGNALS, Pick, Signal, adjust, confidence, lexical_confidence, lexical_lead, order, score
+from .signals import SIGNALS, Pick, adjust, confidence, lexical_confidence, lexical_lead, order, score
 from .taught import NOWHERE, Near, TaughtQuestions, Words, content_words
 from .tuning import DEFAULT, RankingConfig
 
@@ -75,16 +75,10 @@ class LanguageRanker:
     the searcher) only to recognise words borrowed from them.
     """
 
-    def __init__(
-        self,
-        index: LanguageIndex,
-        config: RankingConfig = DEFAULT,
-        signals: tuple[Signal, ...] = SIGNALS,
-    ) -> None:
+    def __init__(self, index: LanguageIndex, config: RankingConfig = DEFAULT) -> None:
         self.lang = index.lang
         self.index = index
         self.config = config
-        self.signals = signals
         self.analyzer = Analyzer(index.lang, index.frequencies, index.kept_words)
         self.matcher = TermMatcher(index, self.analyzer, config)
         self.term_names = index.term_names
@@ -192,7 +186,7 @@ class LanguageRanker:
         analyzer, matcher = self.analyzer, self.matcher
         groups: list[Group] = []
         for token in self._content_words(tokens):
-            weight = analyzer.importance(token.surface) or STOPWORD_WEIGHT
+            weight = analyzer.importance(token.surface) or self.index.config.stopword_weight
             terms = matcher.resolve(token)
             whole = any(strength >= self.config.alias for _, strength in terms) or bool(matcher.synonyms(token))
             parts = () if whole else analyzer.compound_parts(token.surface)
@@ -246,7 +240,7 @@ class LanguageRanker:
             return Ranked(self.lang, None, 0.0, False, [], [])
         if not len(reading.candidates):
             return Ranked(self.lang, None, 0.0, reading.summary, reading.groups, [])
-        totals = score(reading, self.signals)
+        totals = score(reading, SIGNALS)
         positions = order(totals)
         best = positions[0]
         first = Pick(int(reading.candidates[best]), float(confidence(reading)[best]), float(lexical_confidence(reading)[best]))
@@ -321,5 +315,5 @@ class LanguageRanker:
             if token.term in idx.terms:
                 ids.add(idx.terms[token.term])
             ids.update(t for t, _ in matcher.relatives(token.term))
-            words.append((ids, analyzer.heading_weight(token)))
+            words.append((ids, heading_weight(idx.config, analyzer, token)))
         return QuestionWords(words, set().union(*(ids for ids, _ in words)), sum(w for _, w in words))

@@ -32,7 +32,6 @@ from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
 from .reading import SEMANTIC
-from .signals import SIGNALS, Signal
 from .signals import SWITCHES as RANKING_SWITCHES
 from .taught import TaughtQuestions, unit_at
 from .tuning import DEFAULT, RankingConfig
@@ -145,12 +144,11 @@ class Searcher:
         detector: QuestionLanguageDetector | None = None,
         reply_languages: Collection[str] = (),
         config: RankingConfig = DEFAULT,
-        signals: tuple[Signal, ...] = SIGNALS,
         embedder: Embedder | None = None,
     ) -> None:
         """`embedder` embeds questions when the index has unit vectors, remembering the last ones (`QuestionCache`;
         a reload passes the previous one on)."""
-        unknown = config.disabled - {*SWITCHES, *(signal.name for signal in signals)}
+        unknown = config.disabled - set(SWITCHES)
         if unknown:
             raise ValueError(f"no signal or adjustment named {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
         self.index = index
@@ -160,7 +158,7 @@ class Searcher:
         self.reply_languages = frozenset(reply_languages)
         """Languages the conversation can say "no answer" in (its UI catalogues), though the content may lack them."""
         self.detector = detector or QuestionLanguageDetector(self.languages)
-        self.rankers = {lang: LanguageRanker(idx, config, signals) for lang, idx in index.by_lang.items()}
+        self.rankers = {lang: LanguageRanker(idx, config) for lang, idx in index.by_lang.items()}
         for lang, ranker in self.rankers.items():
             ranker.others = [other for other_lang, other in self.rankers.items() if other_lang != lang]
         if index.kb.taught:
@@ -235,7 +233,7 @@ class Searcher:
         preferences = (language, hint, conversation.language, self.default_language)
         reader = self._reader_language(language, hint, conversation)
         guess = self.detector.guess(question)
-        if guess.confident:
+        if guess.top >= self.config.confident:
             candidates = [guess.best]
         else:
             plausible = [lang for lang, value in guess.ranked if value >= self.config.plausible]

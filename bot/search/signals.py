@@ -6,8 +6,8 @@ weight). The confidence is computed once, from the same values. An adjustment th
 sure it is. Each is switched off by its name in `RankingConfig.disabled`, so
 `benchmarks/ablation.py` can measure what it earns.
 
-A new signal (a semantic similarity, say) is one more `Signal` in the tuple
-given to `LanguageRanker`: it is called once per reading, so it works out its
+A new signal is one more `Signal` in `SIGNALS`, its weight a field of
+`RankingConfig`: it is called once per reading, so it works out its
 per-question data (a question vector) once, and returns one value per
 candidate.
 """

@@ -1,16 +1,24 @@
-"""Every number that tunes how a question is matched, ranked and answered, in one frozen object.
+"""Every number that tunes how content is indexed and how a question is matched, ranked and answered.
 
-`RankingConfig()` is what the bot runs with; a `Searcher` takes another one
-to try a different weight, or to switch a named signal or adjustment off
-(`disabled`) and measure what it earns (`benchmarks/ablation.py`). Nothing in
-the search layer reads these numbers from module globals.
+Two frozen objects, one per moment a number acts:
 
-Numbers that shape the built index (BM25F's k1 and field weights, a compound
-part's share, the topic and restated-highlight rules in `index`) are not
-here: they are baked into the cached index, and a query-time object could
-then disagree with the index it reads. Word weights from frequency
-(`language.analysis`) are shared by the index and the question, and belong to
-the language layer.
+- `IndexConfig`: the numbers that shape the built index (BM25F's k1 and
+  field weights, a compound part's share, the topic and restated-highlight
+  rules, how much a stop word counts). The index is built from it and keeps
+  it (`LanguageIndex.config`), as bm25s and rank_bm25 keep k1 and b on the
+  index, so the question is read with the numbers its index was built with;
+  its values are part of the cache's key (`index_cache.content_fingerprint`),
+  so a changed number rebuilds the index.
+- `RankingConfig`: the query-time numbers. `RankingConfig()` is what the bot
+  runs with; a `Searcher` takes another one to try a different weight, or to
+  switch a named signal or adjustment off (`disabled`) and measure what it
+  earns (`benchmarks/ablation.py`).
+
+Nothing in the search layer reads these numbers from module globals. What
+stays in the language layer describes words of a language, the same for any
+content and any weighing: how much a word says from how common it is
+(`Analyzer.importance`, shared by the index and the question), what makes a
+compound, and how many typos a word of a given length may hold (`spelling`).
 """
 
 from __future__ import annotations
@@ -18,6 +26,73 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .calibration import Calibration
+
+
+@dataclass(frozen=True)
+class BM25Field:
+    """One field of BM25F: how much a word in it counts, and how much the field's length dilutes that."""
+
+    weight: float
+    """An occurrence's worth against one in the paragraph's own text."""
+    b: float
+    """Length normalisation: 0 ignores the field's length, 1 divides by it relative to the field's average."""
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """What the index is built with: saved with it, and part of its cache's key."""
+
+    # -- BM25F (`index._FieldEntries.weights`, `build_language_index`) ----------
+
+    k1: float = 1.2
+    """Term-frequency saturation: a word's second and third occurrences in a unit add less and less (BM25's usual)."""
+    body: BM25Field = BM25Field(1.0, 0.75)
+    """The unit's own text, the reference: BM25's usual normalisation, as a long paragraph says many things."""
+    heading: BM25Field = BM25Field(2.0, 0.3)
+    """Its section heading, which states the question the section answers, so it weighs most; a heading is a line,
+    so its length is normalised little."""
+    title: BM25Field = BM25Field(0.4, 0.3)
+    """Its article's title, description and keywords: what tells articles apart in a large knowledge base, but the
+    same for every unit of the article, so it weighs least; short, so normalised little."""
+    restated: BM25Field = BM25Field(1.0, 0.3)
+    """A highlight that restates the paragraph (`restated_share`): the author has said in few words what the
+    paragraph is about, as much as the paragraph itself."""
+    part_weight: float = 0.5
+    """A compound's parts ("løn" in "lønintervallet") count half a word each."""
+
+    # -- what the index finds in an article (`index`) -----------------------------
+
+    min_topic_headings: int = 3
+    """Section headings an article needs before the words all of them repeat are its topic (`index._topic_terms`):
+    with fewer, a shared word may be chance."""
+    restated_share: float = 0.5
+    """Share of a highlight's content words (by weight) a paragraph must have for the highlight to count as
+    restating it."""
+
+    # -- synonyms (`index._synonym_table`) ------------------------------------------
+
+    min_importance: float = 0.5
+    """Least importance (`Analyzer.importance`) a word of a synonym group counts with, a stop word's 0 included:
+    as much as the commonest content word, so every word of a group leads to the others."""
+    generic_importance: float = 2.0
+    """Importance under which a word is generic: a Zipf frequency above 5, as "fare" or "gør". A synonym leads to a
+    generic word only as strongly as that word says as much."""
+
+    # -- stop words in headings and questions (`index.heading_weight`) --------------
+
+    stopword_weight: float = 0.5
+    """What a stop word counts for at most, against 1 for other words: in a heading, in a question compared with a
+    heading, and in a question of stop words alone (`ranking.LanguageRanker`). Headings state intents in stop
+    words ("cosa *fa*"), so they count, but less than the words that say what a question is about."""
+    commonest_zipf: float = 7.5
+    """Zipf frequency near which a stop word counts least: about that of a language's commonest words ("the" is 7.7,
+    "di" 7.6)."""
+    stopword_spread: float = 1.5
+    """Zipf steps below `commonest_zipf` over which a stop word's weight grows to `stopword_weight`: "cosa" (what,
+    6.2) counts nearly all of it, "di" (of, 7.6) the least (`min_stopword_share`)."""
+    min_stopword_share: float = 0.2
+    """Least share of `stopword_weight` a stop word counts for, however common ("di", "the"): a little, as it is
+    still a word the question and the heading share."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +220,9 @@ class RankingConfig:
     """Minimum confidence to answer a question in a content language; below it the reply is "no answer". Calibrated
     on the question sets: every stricter rule measured (`benchmarks/calibration.py`) cost more right answers than
     it caught questions the content cannot answer."""
+    confident: float = 0.8
+    """lingua confidence in its first language from which only that language is searched; below it, every plausible
+    language is, and any whose content knows the question's words, and the best-supported answer settles which."""
     tie: float = 0.05
     """Confidences this close are a tie between languages, settled by the reader's preferences, not the score."""
     plausible: float = 0.05
@@ -168,3 +246,4 @@ class RankingConfig:
 
 
 DEFAULT = RankingConfig()
+INDEX_DEFAULT = IndexConfig()

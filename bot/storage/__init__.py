@@ -1,4 +1,5 @@
-"""Storage: what the bot remembers (users' languages, chats' context, the question log, readers' votes and choices).
+"""Storage: what the bot remembers (users' languages, chats' context, the question log, readers' votes and choices,
+the owner's verdicts on what readers confirmed).
 
 A layer of its own under the conversation (`chat` imports it, never the
 reverse), standing on `config` alone. This module is its face: the
@@ -16,11 +17,12 @@ prunes the question log.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
 from ..config import Settings
-from .records import ChatState, Choice, FloodOutcome, FloodScope, LoggedQuestion, QuestionStats, Unhelpful
+from .records import ChatState, Choice, Evidence, FloodOutcome, FloodScope, LoggedQuestion, QuestionStats, Unhelpful
 from .sqlite import Store, check_database
 
 
@@ -42,6 +44,8 @@ class Storage(Protocol):
     async def record_answer(self, entry: LoggedQuestion, article_lang: str | None) -> int: ...
     async def vote(self, question_id: int, chat_id: int, user_id: int, helpful: bool) -> bool: ...
     async def record_choice(self, question_id: int, chat_id: int, user_id: int, choice: Choice) -> str | None: ...
+    async def reader_evidence(self) -> list[Evidence]: ...
+    async def decide(self, pairs: Sequence[Evidence], accepted: bool) -> None: ...
     async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]: ...
     async def flood_admit(self, user_id: int, messages: int, seconds: float, scope: FloodScope = "message") -> FloodOutcome: ...
     async def first_delivery(self, update_id: int, window_seconds: float) -> bool: ...

@@ -205,4 +205,39 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "readers' evidence for the owner: the paragraph each answer showed, what a tapped paragraph was offered as, "
+        "and the owner's verdicts on (question, paragraph) pairs",
+        # A verdict holds a hash of the question's words and the paragraph, nothing of the reader's: it outlives the log.
+        sqlite="""
+        ALTER TABLE questions ADD COLUMN article_lang TEXT;
+        ALTER TABLE questions ADD COLUMN paragraph INTEGER;
+        ALTER TABLE choices ADD COLUMN offered TEXT NOT NULL DEFAULT 'alternative';
+        CREATE TABLE taught_verdicts (
+            question_key INTEGER NOT NULL,
+            article_key TEXT NOT NULL,
+            article_lang TEXT NOT NULL,
+            section TEXT NOT NULL,
+            paragraph INTEGER NOT NULL,
+            accepted INTEGER NOT NULL,
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (question_key, article_key, article_lang, section, paragraph)
+        );
+        """,
+        postgres="""
+        ALTER TABLE questions ADD COLUMN article_lang TEXT;
+        ALTER TABLE questions ADD COLUMN paragraph INTEGER;
+        ALTER TABLE choices ADD COLUMN offered TEXT NOT NULL DEFAULT 'alternative';
+        CREATE TABLE taught_verdicts (
+            question_key BIGINT NOT NULL,
+            article_key TEXT NOT NULL,
+            article_lang TEXT NOT NULL,
+            section TEXT NOT NULL,
+            paragraph INTEGER NOT NULL,
+            accepted BOOLEAN NOT NULL,
+            decided_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (question_key, article_key, article_lang, section, paragraph)
+        );
+        """,
+    ),
 )

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -39,6 +39,7 @@ from .records import (
     SWEEP_EVERY,
     ChatState,
     Choice,
+    Evidence,
     FloodOutcome,
     FloodScope,
     LoggedQuestion,
@@ -76,6 +77,34 @@ _CONNECTION_LOST = (
 """The connection a statement was sent on was closed under it, by the server or something between."""
 _NOT_ANSWERING = (*_CONNECTION_LOST, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, OSError, TimeoutError)
 """The server is not there, or not yet: waiting may mend it (`StoreUnavailable`)."""
+
+EVIDENCE = """
+WITH said AS (
+    SELECT c.question_id, c.user_id, c.article_key, c.article_lang, c.section, c.paragraph, true AS agrees FROM choices c
+    WHERE c.offered = 'alternative'
+       OR EXISTS (SELECT 1 FROM votes v WHERE v.question_id = c.question_id AND v.user_id = c.user_id AND NOT v.helpful)
+    UNION ALL
+    SELECT v.question_id, v.user_id, q.article_key, q.article_lang, q.section, q.paragraph, v.helpful
+    FROM votes v JOIN questions q ON q.id = v.question_id
+    WHERE q.paragraph IS NOT NULL AND q.article_lang IS NOT NULL AND q.section IS NOT NULL
+), pairs AS (
+    SELECT q.question_key, s.article_key, s.article_lang, s.section, s.paragraph,
+        count(DISTINCT s.user_id) FILTER (WHERE s.agrees) AS readers_for,
+        count(DISTINCT s.user_id) FILTER (WHERE NOT s.agrees) AS readers_against,
+        max(s.question_id) AS last
+    FROM said s JOIN questions q ON q.id = s.question_id WHERE q.question_key IS NOT NULL
+    GROUP BY q.question_key, s.article_key, s.article_lang, s.section, s.paragraph
+)
+SELECT p.question_key, p.article_key, p.article_lang, p.section, p.paragraph, q.question, q.language,
+    p.readers_for, p.readers_against
+FROM pairs p JOIN questions q ON q.id = p.last
+WHERE p.readers_for > 0 AND NOT EXISTS (
+    SELECT 1 FROM taught_verdicts t WHERE t.question_key = p.question_key AND t.article_key = p.article_key
+    AND t.article_lang = p.article_lang AND t.section = p.section AND t.paragraph = p.paragraph
+)
+ORDER BY p.readers_for - p.readers_against DESC, p.readers_for DESC, p.last DESC
+"""
+"""Readers' evidence (`PostgresStore.reader_evidence`), as `sqlite.EVIDENCE` counts it."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -270,8 +299,10 @@ class PostgresStore:
             return int(
                 await db.fetchval(
                     "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, "
-                    "answered, question_key) VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    "answered, question_key, paragraph, article_lang) "
+                    "VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
                     *entry.row(),
+                    article_lang,
                 )
             )
 
@@ -299,18 +330,34 @@ class PostgresStore:
             if question is None:
                 return None
             await db.execute(
-                "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, chosen_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT (question_id, user_id) DO UPDATE SET "
+                "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, offered, chosen_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, now()) ON CONFLICT (question_id, user_id) DO UPDATE SET "
                 "article_key = excluded.article_key, article_lang = excluded.article_lang, section = excluded.section, "
-                "paragraph = excluded.paragraph, chosen_at = excluded.chosen_at",
+                "paragraph = excluded.paragraph, offered = excluded.offered, chosen_at = excluded.chosen_at",
                 question_id,
                 user_id,
                 choice.article_key,
                 choice.article_lang,
                 choice.section,
                 choice.paragraph,
+                choice.offered,
             )
         return str(question)
+
+    @_guarded
+    async def reader_evidence(self) -> list[Evidence]:
+        """The pairs readers confirmed and the owner has not decided on (see `sqlite.Store.reader_evidence`)."""
+        return [Evidence(*row) for row in await self._pool.fetch(EVIDENCE)]
+
+    @_guarded
+    async def decide(self, pairs: Sequence[Evidence], accepted: bool) -> None:
+        """The owner's verdict on `pairs`, so that they are not offered for review again."""
+        await self._pool.executemany(
+            "INSERT INTO taught_verdicts (question_key, article_key, article_lang, section, paragraph, accepted, decided_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT (question_key, article_key, article_lang, section, paragraph) "
+            "DO UPDATE SET accepted = excluded.accepted, decided_at = excluded.decided_at",
+            [(e.question_key, e.article_key, e.article_lang, e.section, e.paragraph, accepted) for e in pairs],
+        )
 
     @_guarded
     async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]:

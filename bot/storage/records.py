@@ -36,9 +36,15 @@ class LoggedQuestion:
     article_key: str | None
     section: str | None
     score: float
+    paragraph: int | None = None
+    """The answer's place in its section, from 0 (-1: the article's key points; None: no answer), so that a reader's
+    👍 or 👎 names the paragraph it is about."""
 
-    def row(self) -> tuple[int | None, int | None, str, str | None, str, str | None, str | None, float, bool, int | None]:
-        """The log entry's columns after `asked_at`, in `questions` order, as both backends insert them."""
+    def row(
+        self,
+    ) -> tuple[int | None, int | None, str, str | None, str, str | None, str | None, float, bool, int | None, int | None]:
+        """The log entry's columns after `asked_at`, in `questions` order, as both backends insert them (the answer's
+        article language, which `record_answer` takes beside it, follows)."""
         return (
             self.chat_id,
             self.user_id,
@@ -50,7 +56,13 @@ class LoggedQuestion:
             self.score,
             self.kind != "none",
             question_key(self.question),
+            self.paragraph,
         )
+
+
+Offer = Literal["alternative", "suggestion"]
+"""How a tapped paragraph was offered: among the alternatives of an answer (or a "no answer"), or among the sections
+suggested under it, which count as the reader's choice only after their 👎 on the answer."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,32 @@ class Choice:
     """The section's heading, as the question log names the section that answered."""
     paragraph: int
     """The paragraph's place in its section, from 0 (-1: the article's key points)."""
+    offered: Offer = "alternative"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What readers said of one pair: a question (by its words, `question_key`) and a paragraph that may answer it.
+
+    For: each reader who tapped the paragraph among the alternatives offered
+    for the question, tapped it among the suggestions after their 👎 on the
+    answer, or gave 👍 to it as the answer. Against: each reader who gave it 👎
+    as the answer. Readers are counted once however often they tapped.
+    """
+
+    question_key: int
+    article_key: str
+    article_lang: str
+    section: str
+    """The section's heading, as the question log names it."""
+    paragraph: int
+    """The paragraph's place in its section, from 0 (-1: the article's key points)."""
+    question: str
+    """The question as last typed with these words."""
+    language: str | None
+    """The language it was read in."""
+    readers_for: int
+    readers_against: int
 
 
 @dataclass(frozen=True)

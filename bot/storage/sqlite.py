@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
@@ -33,6 +33,7 @@ from .records import (
     SWEEP_EVERY,
     ChatState,
     Choice,
+    Evidence,
     FloodOutcome,
     FloodScope,
     LoggedQuestion,
@@ -146,6 +147,34 @@ def _statements(script: str) -> Iterator[str]:
     if pending.strip():
         yield pending
 
+
+EVIDENCE = """
+WITH said AS (
+    SELECT c.question_id, c.user_id, c.article_key, c.article_lang, c.section, c.paragraph, 1 AS agrees FROM choices c
+    WHERE c.offered = 'alternative'
+       OR EXISTS (SELECT 1 FROM votes v WHERE v.question_id = c.question_id AND v.user_id = c.user_id AND NOT v.helpful)
+    UNION ALL
+    SELECT v.question_id, v.user_id, q.article_key, q.article_lang, q.section, q.paragraph, v.helpful
+    FROM votes v JOIN questions q ON q.id = v.question_id
+    WHERE q.paragraph IS NOT NULL AND q.article_lang IS NOT NULL AND q.section IS NOT NULL
+), pairs AS (
+    SELECT q.question_key, s.article_key, s.article_lang, s.section, s.paragraph,
+        count(DISTINCT CASE WHEN s.agrees THEN s.user_id END) AS readers_for,
+        count(DISTINCT CASE WHEN NOT s.agrees THEN s.user_id END) AS readers_against,
+        max(s.question_id) AS last
+    FROM said s JOIN questions q ON q.id = s.question_id WHERE q.question_key IS NOT NULL
+    GROUP BY q.question_key, s.article_key, s.article_lang, s.section, s.paragraph
+)
+SELECT p.question_key, p.article_key, p.article_lang, p.section, p.paragraph, q.question, q.language,
+    p.readers_for, p.readers_against
+FROM pairs p JOIN questions q ON q.id = p.last
+WHERE p.readers_for > 0 AND NOT EXISTS (
+    SELECT 1 FROM taught_verdicts t WHERE t.question_key = p.question_key AND t.article_key = p.article_key
+    AND t.article_lang = p.article_lang AND t.section = p.section AND t.paragraph = p.paragraph
+)
+ORDER BY p.readers_for - p.readers_against DESC, p.readers_for DESC, p.last DESC
+"""
+"""Readers' evidence (`Store.reader_evidence`): each reader's word on a pair (`said`), counted per pair."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -295,8 +324,8 @@ class Store:
         await self._remember_chat(entry.chat_id, entry.article_key, article_lang, entry.language)
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered, "
-            "question_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (_now(), *entry.row()),
+            "question_key, paragraph, article_lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (_now(), *entry.row(), article_lang),
         )
         await self._db.commit()
         return int(cursor.lastrowid or 0)
@@ -336,14 +365,36 @@ class Store:
         if row is None:
             return None
         await self._db.execute(
-            "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, chosen_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question_id, user_id) DO UPDATE SET article_key = excluded.article_key, "
+            "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, offered, chosen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question_id, user_id) DO UPDATE SET article_key = excluded.article_key, "
             "article_lang = excluded.article_lang, section = excluded.section, paragraph = excluded.paragraph, "
-            "chosen_at = excluded.chosen_at",
-            (question_id, user_id, choice.article_key, choice.article_lang, choice.section, choice.paragraph, _now()),
+            "offered = excluded.offered, chosen_at = excluded.chosen_at",
+            (question_id, user_id, choice.article_key, choice.article_lang, choice.section, choice.paragraph, choice.offered, _now()),
         )
         await self._db.commit()
         return str(row[0])
+
+    @_read
+    async def reader_evidence(self) -> list[Evidence]:
+        """Every (question, paragraph) pair at least one reader confirmed and the owner has not decided on, with the
+        readers for and against it (see `records.Evidence`), the most confirmed first.
+
+        Read from what the log keeps anyway (choices, votes, each answer's
+        paragraph), so it is pruned with it (`retention`).
+        """
+        async with self._db.execute(EVIDENCE) as cursor:
+            return [Evidence(*row) for row in await cursor.fetchall()]
+
+    @_write
+    async def decide(self, pairs: Sequence[Evidence], accepted: bool) -> None:
+        """The owner's verdict on `pairs`, so that they are not offered for review again."""
+        await self._db.executemany(
+            "INSERT INTO taught_verdicts (question_key, article_key, article_lang, section, paragraph, accepted, decided_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question_key, article_key, article_lang, section, paragraph) "
+            "DO UPDATE SET accepted = excluded.accepted, decided_at = excluded.decided_at",
+            [(e.question_key, e.article_key, e.article_lang, e.section, e.paragraph, int(accepted), _now()) for e in pairs],
+        )
+        await self._db.commit()
 
     async def unhelpful_answers(self, limit: int = 50, since: datetime | None = None) -> list[Unhelpful]:
         """The answers marked "not helpful" (since `since`), most often first, then the newest: what to rewrite.

@@ -26,16 +26,16 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from ..chat.dialogue import Dialogue
 from ..chat.messages import FALLBACK, available, message
-from ..chat.outage import StoreWatch
 from ..chat.reload import ContentReloader
 from ..config import Settings
 from ..search.background import BackgroundEmbedding, embedding_job
 from ..search.loading import load_searcher, vector_coverage
 from ..search.searcher import Searcher
-from ..storage import Storage, check_storage, open_storage
+from ..storage import check_storage, open_storage
 from ..storage.records import StoreError, StoreUnavailable
 from ..storage.retention import keep_pruned
 from . import handlers, workers
+from .context import CONTEXT_TYPES, BotData
 from .delivery import PatientRateLimiter, WatchedRequest, tls_context
 from .flood import FloodGuard, SharedFloodGuard
 from .webhook import DELIVERY_CHECK_SECONDS, SEEN_SECONDS, GuardedUpdater
@@ -110,16 +110,18 @@ def build_application(settings: Settings, searcher: Searcher, worker: int | None
         .get_updates_request(requests[1])
         .rate_limiter(PatientRateLimiter(settings.max_messages_per_second, settings.send_retry_seconds))
         .concurrent_updates(settings.concurrent_updates)
+        .context_types(CONTEXT_TYPES)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data["settings"] = settings
-    application.bot_data["worker"] = worker
-    application.bot_data["reloader"] = ContentReloader(settings, searcher, _tell_workers(worker))
-    application.bot_data["flood_guard"] = FloodGuard(settings.flood_limit)
-    application.bot_data["inline_flood_guard"] = FloodGuard(settings.inline_flood_limit)
+    shared: BotData = application.bot_data
+    shared.settings = settings
+    shared.worker = worker
+    shared.reloader = ContentReloader(settings, searcher, _tell_workers(worker))
+    shared.flood_guard = FloodGuard(settings.flood_limit)
+    shared.inline_flood_guard = FloodGuard(settings.inline_flood_limit)
     handlers.register(application, settings.admin_user_ids)
     for request in requests:
         request.on_unauthorized = lambda: _token_rejected(application)
@@ -172,9 +174,10 @@ class StopOnce:
 
 def _token_rejected(application: Application) -> None:
     """Stop for good: a token Telegram rejects (revoked in @BotFather) will not work on a retry."""
-    if application.bot_data.get("token_rejected"):
+    shared: BotData = application.bot_data
+    if shared.token_rejected:
         return
-    application.bot_data["token_rejected"] = True
+    shared.token_rejected = True
     if application.running:
         application.stop_running()
 
@@ -214,44 +217,39 @@ async def _identify(settings: Settings) -> User:
 
 
 async def _post_init(application: Application) -> None:
-    settings: Settings = application.bot_data["settings"]
-    reloader: ContentReloader = application.bot_data["reloader"]
-    store = await open_storage(settings)
-    application.bot_data["store"] = store
-    watch = StoreWatch()
-    application.bot_data["watch"] = watch
-    if _counts_together(application):
-        application.bot_data["flood_guard"] = SharedFloodGuard(settings.flood_limit, store, watch=watch)
-        application.bot_data["inline_flood_guard"] = SharedFloodGuard(settings.inline_flood_limit, store, "inline", watch)
-    application.bot_data["dialogue"] = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids, watch)
+    shared: BotData = application.bot_data
+    settings, reloader, worker, watch = shared.settings, shared.reloader, shared.worker, shared.watch
+    store = shared.store = await open_storage(settings)
+    if _counts_together(shared):
+        shared.flood_guard = SharedFloodGuard(settings.flood_limit, store, watch=watch)
+        shared.inline_flood_guard = SharedFloodGuard(settings.inline_flood_limit, store, "inline", watch)
+    shared.dialogue = Dialogue(reloader, store, settings.default_language, settings.admin_user_ids, watch)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, lambda: application.create_task(reloader.reload(tell_others=False), name="reload"))
     if settings.content_check_seconds:
-        application.bot_data["watcher"] = loop.create_task(reloader.watch(settings.content_check_seconds))
-    worker: int | None = application.bot_data.get("worker")
+        shared.watcher = loop.create_task(reloader.watch(settings.content_check_seconds))
     if settings.semantic:
         # One process embeds (the one serving alone, or worker 0); every one switches languages on as they complete.
         job = embedding_job(settings) if not worker else None
-        background = application.bot_data["background"] = BackgroundEmbedding(job) if job else None
+        background = shared.background = BackgroundEmbedding(job) if job else None
         await reloader.look_at_vectors(background)  # before the webhook serves: /healthz says how far embedding is from the first
-        application.bot_data["vectors"] = loop.create_task(reloader.watch_vectors(background=background))
+        shared.vectors = loop.create_task(reloader.watch_vectors(background=background))
     if settings.question_log_days and not worker:
         # One pruner per instance: workers share its database, and the first is enough.
-        application.bot_data["pruner"] = loop.create_task(keep_pruned(store, settings.question_log_days))
+        shared.pruner = loop.create_task(keep_pruned(store, settings.question_log_days))
     if worker is not None:
         # Forked from the index the parent loaded at start: a worker started again later catches up with edits since.
-        application.bot_data["catch_up"] = loop.create_task(reloader.reload())
+        shared.catch_up = loop.create_task(reloader.reload())
     if not worker:
         await register_commands(application, reloader.searcher.languages, settings.admin_user_ids)
 
 
-async def _missing(application: Application) -> str | None:
+async def _missing(shared: BotData) -> str | None:
     """For `/healthz`: None once the index is loaded and the database answers, else which of them is not there."""
-    reloader: ContentReloader | None = application.bot_data.get("reloader")
-    if reloader is None or not reloader.searcher.languages:
+    if not shared.reloader.searcher.languages:
         return "index not loaded"
-    store: Storage | None = application.bot_data.get("store")
+    store = shared.store
     if store is None:
         return "database not open"
     try:
@@ -262,27 +260,25 @@ async def _missing(application: Application) -> str | None:
     return None
 
 
-def _embedded(application: Application) -> str:
+def _embedded(shared: BotData) -> str:
     """For `/healthz`, under its first line: how far embedding is (empty with the semantic signal off)."""
-    reloader: ContentReloader | None = application.bot_data.get("reloader")
-    embedding = reloader.embedding if reloader is not None else None
+    embedding = shared.reloader.embedding
     if embedding is None:
         return ""
     return f"embedded: {embedding.embedded}/{embedding.units} paragraphs ({embedding.percent}%)"
 
 
-def _counts_together(application: Application) -> bool:
+def _counts_together(shared: BotData) -> bool:
     """Whether flood windows and handled updates are counted in the database rather than in this process's memory.
 
     So they are when other processes share it: instances on PostgreSQL, and
     webhook workers, which share even a SQLite file and one socket (a
     reader's messages, and Telegram's copy of an update, reach any of them).
     """
-    store: Storage = application.bot_data["store"]
-    return store.shared_by_instances or application.bot_data.get("worker") is not None
+    return shared.store is not None and (shared.store.shared_by_instances or shared.worker is not None)
 
 
-async def _first_delivery(application: Application, update_id: int) -> bool:
+async def _first_delivery(shared: BotData, update_id: int) -> bool:
     """For the webhook: whether no other instance sharing the database has handled `update_id` (always so with SQLite).
 
     When the database does not answer, or not within `DELIVERY_CHECK_SECONDS`, the update is handled:
@@ -290,10 +286,9 @@ async def _first_delivery(application: Application, update_id: int) -> bool:
     goes through the conversation's `StoreWatch`, so an outage is logged once, not once per update, and
     while it lasts updates are handled without waiting on the database.
     """
-    store: Storage | None = application.bot_data.get("store")
-    if store is None or not _counts_together(application):
+    store, watch = shared.store, shared.watch
+    if store is None or not _counts_together(shared):
         return True
-    watch: StoreWatch = application.bot_data.get("watch") or StoreWatch()
     try:
         # Shielded: given up on, the check still finishes (its transaction committed or rolled back) in the background.
         check = asyncio.ensure_future(watch.write("webhook delivery check", store.first_delivery, update_id, SEEN_SECONDS))
@@ -306,22 +301,11 @@ async def _first_delivery(application: Application, update_id: int) -> bool:
 
 
 async def _post_stop(application: Application) -> None:
-    for name in ("watcher", "catch_up", "pruner", "vectors"):
-        await _cancel(application.bot_data.get(name))
-    background: BackgroundEmbedding | None = application.bot_data.get("background")
-    if background is not None:
-        background.stop()  # what it embedded is saved: the next start goes on from there
-
-
-async def _cancel(task: asyncio.Task | None) -> None:
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await application.bot_data.stop_background()
 
 
 async def _post_shutdown(application: Application) -> None:
-    store: Storage | None = application.bot_data.get("store")
+    store = application.bot_data.store
     if store is not None:
         await store.close()
 
@@ -474,6 +458,7 @@ def serve(loaded: Loaded, webhook: bool, worker: int | None = None) -> int:
     """
     settings = loaded.settings
     application = build_application(settings, loaded.searcher, worker)
+    shared: BotData = application.bot_data
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     own_stop: dict[str, None] = {}
@@ -487,10 +472,10 @@ def serve(loaded: Loaded, webhook: bool, worker: int | None = None) -> int:
             application.updater = GuardedUpdater(
                 application.bot,
                 application.update_queue,
-                lambda: _missing(application),
-                lambda update_id: _first_delivery(application, update_id),
+                lambda: _missing(shared),
+                lambda update_id: _first_delivery(shared, update_id),
                 loaded.listening,
-                lambda: _embedded(application),
+                lambda: _embedded(shared),
             )
             application.run_webhook(
                 listen=settings.webhook_listen,

@@ -21,7 +21,6 @@ from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -29,18 +28,14 @@ from telegram.ext import (
 )
 
 from ..chat.callbacks import Vote, decode
-from ..chat.dialogue import Asker, Dialogue
+from ..chat.dialogue import Asker
 from ..chat.messages import message
-from ..chat.reload import ContentReloader
 from ..chat.render import Button, Reply
 from ..metrics import ANSWER_SECONDS, FLOOD_NOTICES
-from .flood import Admission, FloodGuard, SharedFloodGuard
+from .context import Context
+from .flood import Admission
 
 log = logging.getLogger(__name__)
-
-
-def dialogue(context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
-    return context.bot_data["dialogue"]
 
 
 def asker_of(update: Update) -> Asker:
@@ -56,7 +51,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons])
 
 
-async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, quote: Message | None = None) -> None:
+async def send(context: Context, chat_id: int, reply: Reply, quote: Message | None = None) -> None:
     """Send every message of `reply`; the buttons go under the last one."""
     for i, text in enumerate(reply.texts):
         last = i == len(reply.texts) - 1
@@ -71,27 +66,27 @@ def in_group(update: Update) -> bool:
     return update.effective_chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """/start and /help: what the bot does, in the user's language."""
-    await send(context, update.effective_chat.id, await dialogue(context).help(asker_of(update)))
+    await send(context, update.effective_chat.id, await context.dialogue.help(asker_of(update)))
 
 
-async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lang(update: Update, context: Context) -> None:
     """/lang [CODE]: show the language menu, or set the language."""
     code = context.args[0] if context.args else None
-    await send(context, update.effective_chat.id, await dialogue(context).language(asker_of(update), code))
+    await send(context, update.effective_chat.id, await context.dialogue.language(asker_of(update), code))
 
 
-async def highlights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def highlights(update: Update, context: Context) -> None:
     """/highlights [TOPIC]: the key points of an article."""
-    reply = await dialogue(context).highlights(asker_of(update), " ".join(context.args or []))
+    reply = await context.dialogue.highlights(asker_of(update), " ".join(context.args or []))
     await send(context, update.effective_chat.id, reply)
 
 
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def question(update: Update, context: Context) -> None:
     """A question in a private chat."""
     started = time.perf_counter()
-    reply = await dialogue(context).ask(asker_of(update), update.effective_message.text or "")
+    reply = await context.dialogue.ask(asker_of(update), update.effective_message.text or "")
     await send(context, update.effective_chat.id, reply)
     ANSWER_SECONDS.observe(time.perf_counter() - started)
 
@@ -129,20 +124,20 @@ def addressed_text(message_: Message, username: str, bot_id: int) -> str | None:
     return question
 
 
-async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_message(update: Update, context: Context) -> None:
     """A group message: answered only when it mentions the bot or replies to it; a bare mention gets the help."""
     text = addressed_text(update.effective_message, context.bot.username, context.bot.id)
     if text is None:
         return
     started = time.perf_counter()
     asker = asker_of(update)
-    reply = await dialogue(context).ask(asker, text) if text else await dialogue(context).help(asker)
+    reply = await context.dialogue.ask(asker, text) if text else await context.dialogue.help(asker)
     await send(context, update.effective_chat.id, reply, quote=update.effective_message)
     if text:
         ANSWER_SECONDS.observe(time.perf_counter() - started)
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: Context) -> None:
     """An inline button; the query is always answered, so the button never keeps spinning.
 
     A button on a message shared in inline mode comes with no chat (an
@@ -151,9 +146,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     try:
         if update.effective_chat is None:
-            pressed = await dialogue(context).press_on_shared(asker_of(update))
+            pressed = await context.dialogue.press_on_shared(asker_of(update))
         else:
-            pressed = await dialogue(context).press(asker_of(update), query.data)
+            pressed = await context.dialogue.press(asker_of(update), query.data)
     except Exception:
         await query.answer()
         raise
@@ -178,10 +173,10 @@ INLINE_CACHE_SECONDS = 30
 """How long Telegram may serve one query's results again without asking: answers change only with the content."""
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: Context) -> None:
     """`@bot question` in any chat: up to five answers to pick from, each posting the paragraph and a way to the bot."""
     query = update.inline_query
-    shared = await dialogue(context).share(asker_of(update), query.query)
+    shared = await context.dialogue.share(asker_of(update), query.query)
     more = InlineKeyboardMarkup(
         [[InlineKeyboardButton(f"@{context.bot.username}", url=f"https://t.me/{context.bot.username}?start=inline")]]
     )
@@ -198,12 +193,12 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_text(update: Update, context: Context) -> None:
     """A sticker, photo, voice message or the like in a private chat."""
-    await send(context, update.effective_chat.id, await dialogue(context).not_text(asker_of(update)))
+    await send(context, update.effective_chat.id, await context.dialogue.not_text(asker_of(update)))
 
 
-def _addressed_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def _addressed_to_bot(update: Update, context: Context) -> bool:
     """Whether the bot would act on this update; group chatter it ignores must not count against anyone."""
     if update.callback_query is not None or update.inline_query is not None or not in_group(update):
         return True
@@ -213,7 +208,7 @@ def _addressed_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
     )
 
 
-async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def flood_check(update: Update, context: Context) -> None:
     """Runs before every other handler: over the limit, a user gets one notice and nothing else for a while.
 
     A button press counts as a message, on a message shared in inline mode
@@ -226,9 +221,9 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if user is None or (chat is None and not inline and pressed is None) or not _addressed_to_bot(update, context):
         return
     asker = asker_of(update)
-    if dialogue(context).is_admin(asker):
+    if context.dialogue.is_admin(asker):
         return
-    guard: FloodGuard | SharedFloodGuard = context.bot_data["inline_flood_guard" if inline else "flood_guard"]
+    guard = context.bot_data.inline_flood_guard if inline else context.bot_data.flood_guard
     admission = await guard.check(user.id)
     if admission is Admission.ANSWER:
         return
@@ -238,7 +233,7 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     notice = None
     if admission is Admission.NOTIFY:
         FLOOD_NOTICES.inc()
-        notice = await dialogue(context).flood_notice(asker)
+        notice = await context.dialogue.flood_notice(asker)
     if pressed is not None:
         on_button = notice.texts[0] if notice is not None and chat is None else None
         await pressed.answer(on_button, show_alert=on_button is not None)
@@ -247,31 +242,29 @@ async def flood_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     raise ApplicationHandlerStop
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: Context) -> None:
     """/stats, for admins: questions asked and answered, and the most frequent unanswered ones."""
-    await send(context, update.effective_chat.id, await dialogue(context).stats(asker_of(update)))
+    await send(context, update.effective_chat.id, await context.dialogue.stats(asker_of(update)))
 
 
-async def stats_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats_elsewhere(update: Update, context: Context) -> None:
     """/stats by an admin in a group: readers' questions are not posted there; the reply says where to ask."""
-    await send(context, update.effective_chat.id, await dialogue(context).stats_elsewhere(asker_of(update)))
+    await send(context, update.effective_chat.id, await context.dialogue.stats_elsewhere(asker_of(update)))
 
 
-async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload(update: Update, context: Context) -> None:
     """/reload, for admins: pick up edited content now rather than at the next periodic check."""
-    reloader: ContentReloader = context.bot_data["reloader"]
-    reply = await dialogue(context).reload_report(asker_of(update), await reloader.reload())
-    await send(context, update.effective_chat.id, reply)
+    await send(context, update.effective_chat.id, await context.dialogue.reload(asker_of(update)))
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: Context) -> None:
     """A command the bot does not have; in groups only when addressed to this bot by name."""
     if in_group(update) and f"@{context.bot.username}".lower() not in (update.effective_message.text or "").lower():
         return
-    await send(context, update.effective_chat.id, await dialogue(context).unknown_command(asker_of(update)))
+    await send(context, update.effective_chat.id, await context.dialogue.unknown_command(asker_of(update)))
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log the failure and tell the user, so one bad update never goes unanswered or stops the bot.
 
     The reply's language comes from the update alone: the database may be
@@ -291,7 +284,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        lang = dialogue(context).unstored_language(asker_of(update))
+        lang = context.dialogue.unstored_language(asker_of(update))
         try:
             await context.bot.send_message(update.effective_chat.id, message(lang, "error"))
         except Exception:
