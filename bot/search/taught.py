@@ -112,15 +112,23 @@ class TaughtQuestions:
         self.targets = {lang: self._targets(lang) for lang in index.by_lang}
         """Per content language, the unit each pair points to there (`NO_UNIT`, `BY_MEANING`)."""
         self.none = np.array([pair.target is None for pair in self.pairs], dtype=bool)
-        self._words: dict[str, tuple[dict[str, list[tuple[int, float]]], dict[int, float]]] = {}
+        self._totals = np.zeros(len(self.pairs))
+        """Per pair, the weight of its question's words."""
+        gathered: dict[str, dict[str, tuple[list[int], list[float]]]] = {}
         for i, (pair, lang) in enumerate(zip(self.pairs, self.langs, strict=True)):
             if lang not in index.by_lang:
                 continue
-            postings, totals = self._words.setdefault(lang, ({}, {}))
             found = words(pair.question, lang)
-            totals[i] = sum(found.values())
+            self._totals[i] = sum(found.values())
             for key, weight in found.items():
-                postings.setdefault(key, []).append((i, weight))
+                pairs, weights = gathered.setdefault(lang, {}).setdefault(key, ([], []))
+                pairs.append(i)
+                weights.append(weight)
+        self._words = {
+            lang: {key: (np.array(pairs, dtype=np.int64), np.array(weights)) for key, (pairs, weights) in postings.items()}
+            for lang, postings in gathered.items()
+        }
+        """Per language, each word's taught questions and its weight in each: compared as a search engine's postings."""
         self._by_meaning: dict[tuple[int, str], int] = {}
         by_language: dict[str, list[int]] = {}
         for i, lang in enumerate(self.langs):
@@ -194,16 +202,15 @@ class TaughtQuestions:
         if not self.pairs:
             return NOWHERE
         config = self.config
-        closeness = np.zeros(len(self.pairs))
-        postings, totals = self._words.get(lang, ({}, {}))
-        shared: dict[int, float] = {}
+        shared = np.zeros(len(self.pairs))
+        postings = self._words.get(lang, {})
         for key, weight in words.items():
-            for i, taught_weight in postings.get(key, ()):
-                shared[i] = shared.get(i, 0.0) + min(weight, taught_weight)
-        own, floor = sum(words.values()), config.taught_word_floor
-        for i, common in shared.items():
-            alike = 2 * common / (own + totals[i])
-            closeness[i] = max(0.0, (alike - floor) / (1 - floor))
+            if key in postings:
+                pairs, weights = postings[key]
+                shared[pairs] += np.minimum(weight, weights)
+        alike = np.divide(2 * shared, sum(words.values()) + self._totals, out=np.zeros_like(shared), where=shared > 0)
+        floor = config.taught_word_floor
+        closeness = np.maximum(0.0, (alike - floor) / (1 - floor))
         units: dict[int, float] = {}
         for i in np.flatnonzero((closeness > 0) & ~self.none).tolist():
             unit = self.target(i, lang)
@@ -233,7 +240,11 @@ class TaughtQuestions:
         the model tells needs apart by a margin, not by a level.
         """
         first, best, runner_up = NO_UNIT, 0.0, floor
-        nearest = members[np.argsort(-similarity[members], kind="stable")[:NEAREST_WALK]]
+        near = similarity[members]
+        if len(members) > NEAREST_WALK:
+            kept = np.argpartition(-near, NEAREST_WALK - 1)[:NEAREST_WALK]
+            members, near = members[kept], near[kept]
+        nearest = members[np.argsort(-near, kind="stable")]
         for i in nearest.tolist():
             target = NO_ANSWER if self.none[i] else self.target(i, lang)
             if target == NO_UNIT:
