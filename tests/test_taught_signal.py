@@ -17,7 +17,7 @@ from bot.search.background import EmbeddingJob, embed_job
 from bot.search.embedding import MODEL_NAME, E5Embedder
 from bot.search.index_cache import Semantic, load_index
 from bot.search.searcher import Conversation, Searcher
-from bot.search.taught import BY_MEANING
+from bot.search.taught import BY_MEANING, TaughtQuestions
 from bot.search.tuning import RankingConfig
 from bot.search.vectors import VectorStore, coverage
 
@@ -229,3 +229,20 @@ def test_a_translation_shaped_otherwise_is_pointed_to_its_paragraph_nearest_in_m
     unit = taught.target(0, "da")
     idx = index.by_lang["da"]
     assert (int(idx.unit_section[unit]), int(idx.unit_paragraph[unit])) == (1, 1)
+
+
+def test_a_question_taught_in_the_readers_language_must_stand_out_further_than_one_taught_in_another() -> None:
+    """Two taught questions of one subject, 0.06 apart in similarity to the reader's: the nearest counts fully when
+    they were taught in another language, a half when in the reader's own, where the model crowds one subject's
+    questions as near as paraphrases (taught half the public set, its other half lost 15 answers to them)."""
+    config = RankingConfig()
+    taught = object.__new__(TaughtQuestions)
+    taught.config = config
+    taught.none = np.array([False, False])
+    taught.targets = {"da": np.array([7, 9])}
+    similarity, members = np.array([0.93, 0.87]), np.array([0, 1])
+    own = taught._nearest_by_meaning("da", similarity, members, config.taught_floor, config.taught_own_margin)
+    across = taught._nearest_by_meaning(
+        "da", similarity, members, config.taught_floor - config.taught_across, config.taught_margin
+    )
+    assert own == (7, pytest.approx(0.5)) and across == (7, 1.0)

@@ -19,7 +19,8 @@ How near, from 0 to 1 (`Near`):
   pointing elsewhere (`RankingConfig.taught_margin`); and the model rates
   questions of the reader's language nearer than translations, so each
   language's taught questions are compared apart, each language's nearest a
-  vote of its own.
+  vote of its own, the reader's own language's standing out by a wider
+  margin (`taught_own_margin`): its questions of one subject crowd nearest.
 
 A paragraph taught in one language points to the same paragraph in every
 translation: translations share their structure (sections and paragraphs in
@@ -221,8 +222,10 @@ class TaughtQuestions:
         if vector is not None and vectors is not None:
             similarity = vectors.similarity(vector).astype(np.float64)
             for taught_lang, members in self._by_language.items():
-                floor = config.taught_floor - (0.0 if taught_lang == lang else config.taught_across)
-                target, near = self._nearest_by_meaning(lang, similarity, members, floor)
+                own = taught_lang == lang
+                floor = config.taught_floor - (0.0 if own else config.taught_across)
+                margin = config.taught_own_margin if own else config.taught_margin
+                target, near = self._nearest_by_meaning(lang, similarity, members, floor, margin)
                 if target == NO_ANSWER:
                     none = max(none, near)
                 elif target >= 0:
@@ -230,10 +233,12 @@ class TaughtQuestions:
         nearest = dict(sorted(units.items(), key=lambda item: -item[1])[: config.taught_candidates])
         return Near({unit: value for unit, value in nearest.items() if value > 0}, none)
 
-    def _nearest_by_meaning(self, lang: str, similarity: np.ndarray, members: np.ndarray, floor: float) -> tuple[int, float]:
+    def _nearest_by_meaning(
+        self, lang: str, similarity: np.ndarray, members: np.ndarray, floor: float, margin: float
+    ) -> tuple[int, float]:
         """Where the taught question of `members` (one language's) nearest in meaning points (a unit, or `NO_ANSWER`),
         and its closeness: how far it stands out from the nearest of them pointing elsewhere, and from `floor`, in
-        `taught_margin` steps, up to 1.
+        `margin` steps, up to 1.
 
         Two questions of one subject ("how much does a fund cost", "how much
         can a fund lose") are about as similar to a third as paraphrases are:
@@ -254,7 +259,7 @@ class TaughtQuestions:
             elif target != first:
                 runner_up = max(runner_up, float(similarity[i]))
                 break
-        return first, min(1.0, max(0.0, (best - runner_up) / self.config.taught_margin))
+        return first, min(1.0, max(0.0, (best - runner_up) / margin))
 
 
 def unit_at(idx: LanguageIndex, article_id: int, section: int, paragraph: int) -> int | None:
