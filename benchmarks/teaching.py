@@ -1,6 +1,6 @@
 """A copy of a knowledge base taught a labelled question set, as a content owner would teach it: its `questions.yml`.
 
-    python benchmarks/teaching.py QUESTIONS.jsonl KB OUT [--langs tr,ar,it]
+    python benchmarks/teaching.py QUESTIONS.jsonl KB OUT [--langs tr,ar,it] [--half 0|1]
 
 Each question of the set is taught with its first expected paragraph (as
 `reach.py teach` gives it: the unit the evaluation labels "article:P3", or the
@@ -9,6 +9,11 @@ question is taught as one the knowledge base has no answer to. The articles
 are copied beside the file, so the copy is a content folder the bot reads as
 it would any (`CONTENT_DIR=OUT python -m bot ask`). `ablation.py` and
 `calibration.py` measure the `taught` signal on such copies.
+
+`--half N` teaches every other question of each language (the N-th of each
+pair) and writes the others to `OUT/asked.jsonl`: needs nobody taught, asked
+of a folder taught its neighbours', as a bot partly taught meets them. Score
+that file against OUT and against KB: teaching should cost them nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import json
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,17 +72,35 @@ def teach(kb: Path, cases: list[dict], expect: Expect, into: Path) -> Path:
     return into
 
 
+def halves(cases: list[dict], half: int) -> tuple[list[dict], list[dict]]:
+    """The cases to teach (the `half`-th of each pair of one language's questions) and the others, to ask."""
+    counts: Counter[str] = Counter()
+    taught: list[dict] = []
+    asked: list[dict] = []
+    for case in cases:
+        (taught if counts[case["lang"]] % 2 == half else asked).append(case)
+        counts[case["lang"]] += 1
+    return taught, asked
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("questions", type=Path)
     parser.add_argument("kb", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--langs", default="", help="teach only the questions in these languages (comma-separated)")
+    parser.add_argument("--half", type=int, choices=(0, 1), help="teach every other question per language; ask the rest")
     args = parser.parse_args()
     keep = set(args.langs.split(",")) if args.langs else None
     cases = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     cases = [case for case in cases if keep is None or case["lang"] in keep]
+    asked: list[dict] = []
+    if args.half is not None:
+        cases, asked = halves(cases, args.half)
     teach(args.kb, cases, lambda case: case["expect"], args.out)
+    if asked:
+        lines = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in asked)
+        (args.out / "asked.jsonl").write_text(lines, encoding="utf-8")
     print(f"{len(cases)} questions taught in {args.out / TAUGHT_FILE}", file=sys.stderr)
     return 0
 
