@@ -1,8 +1,8 @@
 """`python -m tests.hurried run`: the real bot with some of its own waits shortened, for the tests that sit them out.
 
 A test hook, not a setting: `KB_TEST_HURRY` names what is hurried,
-comma-separated. Each keeps what the tests using it prove, and the real
-numbers are checked elsewhere, on clocks of the tests' own:
+comma-separated. Each keeps what the tests using it prove (that the bot
+retries, closes, restarts), not the length of the wait:
 
 - `retries`: a failed send is retried on a clock `RETRY_SPEED` times as
   fast, the waits between its attempts and the time it keeps trying

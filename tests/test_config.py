@@ -196,8 +196,8 @@ def test_every_unusable_value_stops_the_real_command_in_one_line(name: str, valu
     """`python -m bot run --webhook` as an operator starts it: status 2 and one line, never a traceback, before any
     network: the Bot API named here does not exist, and neither index nor database is touched.
 
-    Each value is read by `main` in process (the tests above); a real process for each (a third of a second of
-    imports each) added nothing that one per variable and the values that are not ASCII do not show.
+    Every value is read by `main` in process above; here the real command runs once per variable and for each value
+    that is not ASCII: a process adds only how a value reaches it, at a third of a second of imports each.
     """
     env = {
         **os.environ,

@@ -117,7 +117,7 @@ def test_half_of_all_sends_and_a_third_of_polls_failing_loses_no_question(fake: 
 
     With four attempts per send (before `SEND_RETRY_SECONDS`) 7 to 9 of 200 questions went unanswered. The bot's
     retries run four times as fast here (see `bot`), with as many attempts each: the longest, some seven failures in a
-    row, took 20 of the test's 35 s.
+    row, took some 20 of the test's 35 s.
     """
     users = [next(user_ids) for _ in range(200)]
     failed_before = len(fake.faulted)

@@ -135,8 +135,8 @@ def test_a_webhook_worker_started_again_while_postgresql_is_down_waits_for_it(
     fake: FakeTelegram, cluster: Cluster, tmp_path: Path
 ) -> None:
     """It used to stop with status 2, and the supervisor then stopped every worker: the bot went silent. Its workers
-    are started again after a quarter of a second, doubling, not one (`tests/hurried.py`): the test waits on those
-    pauses, not on the database."""
+    are started again after a quarter of a second, doubling, not one (`tests/hurried.py`): most of the test's time
+    went to those pauses."""
     hurried = {"entry": "tests.hurried", "KB_TEST_HURRY": "restarts"}
     with two_workers(fake, tmp_path, DATABASE_URL=cluster.url, LOG_LEVEL="INFO", **hurried) as running:
         parent = running.process.process
