@@ -16,12 +16,16 @@ from .fake_telegram import FakeTelegram
 
 
 class BotProcess:
-    def __init__(self, fake: FakeTelegram, workdir: Path, *args: str, descriptors: int | None = None, **env: str) -> None:
-        """`descriptors`: the process's limit of open files (`RLIMIT_NOFILE`), as `ulimit -n` would set it."""
+    def __init__(
+        self, fake: FakeTelegram, workdir: Path, *args: str, descriptors: int | None = None, entry: str = "bot", **env: str
+    ) -> None:
+        """`descriptors`: the process's limit of open files (`RLIMIT_NOFILE`), as `ulimit -n` would set it. `entry`: the
+        module run as `python -m ENTRY run`, the bot's own or a test hook around it (`tests/hurried.py`)."""
         self.fake = fake
         self.workdir = workdir
         self.args = args
         self.descriptors = descriptors
+        self.entry = entry
         self.log_path = workdir / "bot.log"
         self.env = {
             **os.environ,
@@ -46,7 +50,7 @@ class BotProcess:
         with self.log_path.open("ab") as log:
             # A session of its own, as a service has: a test may signal its whole process group, as a terminal's Ctrl-C does.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run", *self.args],
+                [sys.executable, "-m", self.entry, "run", *self.args],
                 cwd=self.workdir,
                 env=self.env,
                 stdout=log,

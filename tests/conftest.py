@@ -36,13 +36,36 @@ DATA = Path(__file__).resolve().parent / "data"
 WriteFile = Callable[[str, str], Path]
 
 
-LONGEST_FIRST = ("test_faults.py", "test_workers.py", "test_operations.py", "test_bot.py", "test_instances.py")
-"""The files that wait longest on real time (back-off, retries, bot processes), in that order."""
+LONGEST_FIRST = (
+    "test_faults.py",
+    "test_workers.py",
+    "test_content_limits.py",
+    "test_storage_faults.py",
+    "test_bot.py",
+    "test_operations.py",
+    "test_pg_outage.py",
+    "test_instances.py",
+    "test_config.py",
+    "test_semantic.py",
+    "test_connections.py",
+    "test_flood.py",
+    "test_webhook.py",
+    "test_store.py",
+    "test_background.py",
+    "test_cli.py",
+    "test_index.py",
+    "test_health.py",
+    "test_local_trial.py",
+)
+"""The files that take longest, longest first (`--durations=0`, summed per file): those waiting on real time (back-off,
+retries, timeouts, bot processes) and those running many commands."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Start the longest files first: pytest-xdist hands whole files (`--dist loadfile`) to its two workers in
-    collection order, and the fault tests (about 65 s) taken up last left one worker waiting on the other."""
+    """Start the longest files first: pytest-xdist hands whole files (`--dist loadfile`) to its workers in
+    collection order (`--no-loadscope-reorder`: by default it orders them by their number of tests), each worker
+    taking the next when it is nearly done, so the short files at the end even out the workers' time. The fault
+    tests taken up last left one worker waiting on the other for a minute."""
     rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 

@@ -139,12 +139,13 @@ def test_every_unusable_value_is_one_line_naming_the_variable_and_what_is_valid(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(name, value)
-    for command in (["ask", "maaş aralığı nedir"], ["run"]):
+    for command in (["ask", "maaş aralığı nedir"], ["run"], ["run", "--webhook"]):
         assert main(command) == 2
         out, err = capsys.readouterr()
         assert out == ""
         assert err.count("\n") == 1 and err.startswith(f"{name}=") and valid in err, err
         assert len(err) < 400, err
+    assert list(tmp_path.iterdir()) == []
 
 
 PASSWORD = "Hu2nter"
@@ -179,14 +180,25 @@ def test_an_unusable_secret_is_one_line_without_the_secret(
     assert "Hu2" not in err and "nter" not in err and "x9" not in err, err
 
 
+def through_the_environment(cases: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The first case of each variable, and every value that is not ASCII: what can differ between `main` in this
+    process and the real command is how a value reaches it, through the process's environment and its encoding."""
+    first = {name: (name, value, valid) for name, value, valid in reversed(cases)}
+    return [case for case in cases if case in first.values() or not case[1].isascii()]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "value", "valid"),
-    [*BAD_SETTINGS, *((name, value, valid) for name, value, _, valid in SECRET_SETTINGS)],
+    through_the_environment([*BAD_SETTINGS, *((name, value, valid) for name, value, _, valid in SECRET_SETTINGS)]),
 )
 def test_every_unusable_value_stops_the_real_command_in_one_line(name: str, value: str, valid: str, tmp_path: Path) -> None:
     """`python -m bot run --webhook` as an operator starts it: status 2 and one line, never a traceback, before any
-    network: the Bot API named here does not exist, and neither index nor database is touched."""
+    network: the Bot API named here does not exist, and neither index nor database is touched.
+
+    Every value is read by `main` in process above; here the real command runs once per variable and for each value
+    that is not ASCII: a process adds only how a value reaches it, at a third of a second of imports each.
+    """
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),

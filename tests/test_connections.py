@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram.connections import BODY_SECONDS, HEADER_SECONDS
+from bot.telegram.connections import HEADER_SECONDS
 
+from . import hurried
 from .botrunner import BotProcess
 from .fake_telegram import FakeTelegram
 from .test_webhook import free_port
@@ -34,7 +35,8 @@ FLOOD = 300
 """Connections opened at once: more than the descriptors the bots here are allowed."""
 
 
-def start(fake: FakeTelegram, workdir: Path, *args: str, descriptors: int | None = None) -> tuple[BotProcess, int]:
+def start(fake: FakeTelegram, workdir: Path, *args: str, descriptors: int | None = None, **hook: str) -> tuple[BotProcess, int]:
+    """The bot on a webhook of a free port, `hook` the entry and what it hurries (`tests/hurried.py`) if any."""
     port = free_port()
     env = {
         "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
@@ -43,7 +45,7 @@ def start(fake: FakeTelegram, workdir: Path, *args: str, descriptors: int | None
         "CONTENT_CHECK_SECONDS": "0",
         "LOG_LEVEL": "INFO",
     }
-    process = BotProcess(fake, workdir, "--webhook", *args, descriptors=descriptors, **env).start()
+    process = BotProcess(fake, workdir, "--webhook", *args, descriptors=descriptors, **env, **hook).start()
     assert healthz(port, patience=20) == 200, process.log()
     return process, port
 
@@ -109,14 +111,17 @@ def connections() -> Iterator[list[socket.socket]]:
 
 @pytest.fixture(scope="module")
 def bot(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A bot with the descriptors a service has; its port."""
-    process, port = start(fake, tmp_path_factory.mktemp("bot"))
+    """A bot with the descriptors a service has, closing unfinished requests after 1 and 2 s rather than 5 and 10
+    (`tests/hurried.py`): the tests using it wait for those closes; its port."""
+    process, port = start(fake, tmp_path_factory.mktemp("bot"), entry="tests.hurried", KB_TEST_HURRY="timeouts")
     yield port
     assert process.stop() == 0, process.log()
 
 
 @pytest.mark.parametrize(
-    ("request_sent", "timeout"), [(UNENDED_HEADERS, HEADER_SECONDS), (UNENDED_BODY, BODY_SECONDS)], ids=["headers", "body"]
+    ("request_sent", "timeout"),
+    [(UNENDED_HEADERS, hurried.HEADER_SECONDS), (UNENDED_BODY, hurried.BODY_SECONDS)],
+    ids=["headers", "body"],
 )
 def test_requests_that_never_arrive_in_full_are_closed_and_healthz_answers_meanwhile(
     bot: int, connections: list[socket.socket], request_sent: bytes, timeout: float

@@ -193,16 +193,16 @@ def test_a_build_over_its_time_limit_is_stopped_naming_the_file(
     tmp_path: Path,
 ) -> None:
     write("tea.it.md", ARTICLE)
-    settings = Settings(content, tmp_path / "cache", "it", "WARNING", semantic=False, build_timeout_seconds=3)
+    settings = Settings(content, tmp_path / "cache", "it", "WARNING", semantic=False, build_timeout_seconds=2)
     serving = load_searcher(settings)
     endless = write("endless.md", ARTICLE.replace("verde", "nero"))
-    failure = f"building the index failed while reading {endless}: took longer than the limit of 3 s (BUILD_TIMEOUT_SECONDS)"
+    failure = f"building the index failed while reading {endless}: took longer than the limit of 2 s (BUILD_TIMEOUT_SECONDS)"
     monkeypatch.setattr(loading, "guess_article_language", endless_guesser)
 
     monkeypatch.setenv("CONTENT_DIR", str(content))
     monkeypatch.setenv("CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("SEMANTIC", "off")
-    monkeypatch.setenv("BUILD_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("BUILD_TIMEOUT_SECONDS", "2")
     assert main(["ask", "tè"]) == 1
     assert capsys.readouterr().err == f"{failure}\n"
 

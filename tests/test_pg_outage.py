@@ -134,8 +134,11 @@ def test_postgresql_stopped_mid_run_costs_readers_their_stored_state_only_and_no
 def test_a_webhook_worker_started_again_while_postgresql_is_down_waits_for_it(
     fake: FakeTelegram, cluster: Cluster, tmp_path: Path
 ) -> None:
-    """It used to stop with status 2, and the supervisor then stopped every worker: the bot went silent."""
-    with two_workers(fake, tmp_path, DATABASE_URL=cluster.url, LOG_LEVEL="INFO") as running:
+    """It used to stop with status 2, and the supervisor then stopped every worker: the bot went silent. Its workers
+    are started again after a quarter of a second, doubling, not one (`tests/hurried.py`): most of the test's time
+    went to those pauses."""
+    hurried = {"entry": "tests.hurried", "KB_TEST_HURRY": "restarts"}
+    with two_workers(fake, tmp_path, DATABASE_URL=cluster.url, LOG_LEVEL="INFO", **hurried) as running:
         parent = running.process.process
         assert parent is not None
         assert ANSWER in ask(fake, running, 95_101, QUESTION)

@@ -42,11 +42,13 @@ QUESTIONS = ["fascia di stipendio", "maaş aralığı nedir", "диапазон 
 
 
 def workers_of(pid: int) -> set[int]:
-    """The bot's workers: its children running the bot (not multiprocessing's resource tracker, say)."""
+    """The bot's workers: its children forked to run what it runs, its command line theirs (not multiprocessing's
+    resource tracker, say)."""
+    command = Path(f"/proc/{pid}/cmdline").read_bytes()
     found = set()
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         with contextlib.suppress(FileNotFoundError):
-            if b"bot\0run" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if Path(f"/proc/{child}/cmdline").read_bytes() == command:
                 found.add(int(child))
     return found
 
