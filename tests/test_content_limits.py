@@ -184,6 +184,7 @@ def endless_guesser(text: str) -> str:
     return "it"
 
 
+@pytest.mark.slow  # runs the real `python -m bot` command, or waits on a real time limit
 def test_a_build_over_its_time_limit_is_stopped_naming_the_file(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -263,6 +264,7 @@ UNCLOSED = ("`a ", "*a ", "**a ", "__a ", "[a ", "![a ", "<http:a")
 paragraph, once per mark: a 35 KB paragraph of backticks took `check` 3 s, and 150 KB of each of these hours."""
 
 
+@pytest.mark.slow  # runs the real `python -m bot` command, or waits on a real time limit
 def test_a_file_of_unclosed_marks_and_long_headings_is_read_in_seconds(seeds_copy: Path) -> None:
     size = 150_000
     paragraphs = "".join(f"## Segni {n}\n{mark * (size // len(mark))}](\n\n" for n, mark in enumerate(UNCLOSED))
@@ -288,6 +290,7 @@ def summary(report: list[str]) -> str:
     return next(line for line in report if re.match(r"\d+ articles?, ", line))
 
 
+@pytest.mark.slow  # runs the real `python -m bot` command, or waits on a real time limit
 def test_front_matter_or_synonyms_nested_thousands_deep_cost_that_file_only(seeds_copy: Path, tmp_path: Path) -> None:
     nested = "[" * 3000 + "tè" + "]" * 3000
     (seeds_copy / "deep.it.md").write_text(f"---\ntitle: {nested}\n---\n## Infusione\nIl tè verde.\n", encoding="utf-8")
@@ -309,6 +312,7 @@ def test_front_matter_or_synonyms_nested_thousands_deep_cost_that_file_only(seed
     ]
 
 
+@pytest.mark.slow  # runs the real `python -m bot` command, or waits on a real time limit
 def test_links_out_of_the_content_folder_are_not_read(seeds_copy: Path, tmp_path: Path) -> None:
     """`env.da.md -> /proc/self/environ` was served as an article: the bot's token for the asking."""
     outside = tmp_path.resolve() / "outside"
@@ -346,6 +350,7 @@ def test_links_out_of_the_content_folder_are_not_read(seeds_copy: Path, tmp_path
         assert "env.da.md: skipped: a link to /proc/" in asked.stderr
 
 
+@pytest.mark.slow  # runs the real `python -m bot` command, or waits on a real time limit
 def test_a_named_pipe_or_a_link_to_a_folder_is_named_not_waited_on(seeds_copy: Path) -> None:
     os.mkfifo(seeds_copy / "pipe.it.md")
     (seeds_copy / "sub").mkdir()
