@@ -36,6 +36,7 @@ import asyncpg
 from ..config import database_address
 from .migrations import MIGRATIONS
 from .records import (
+    EVIDENCE,
     SWEEP_EVERY,
     ChatState,
     Choice,
@@ -78,33 +79,6 @@ _CONNECTION_LOST = (
 _NOT_ANSWERING = (*_CONNECTION_LOST, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, OSError, TimeoutError)
 """The server is not there, or not yet: waiting may mend it (`StoreUnavailable`)."""
 
-EVIDENCE = """
-WITH said AS (
-    SELECT c.question_id, c.user_id, c.article_key, c.article_lang, c.section, c.paragraph, true AS agrees FROM choices c
-    WHERE c.offered = 'alternative'
-       OR EXISTS (SELECT 1 FROM votes v WHERE v.question_id = c.question_id AND v.user_id = c.user_id AND NOT v.helpful)
-    UNION ALL
-    SELECT v.question_id, v.user_id, q.article_key, q.article_lang, q.section, q.paragraph, v.helpful
-    FROM votes v JOIN questions q ON q.id = v.question_id
-    WHERE q.paragraph IS NOT NULL AND q.article_lang IS NOT NULL AND q.section IS NOT NULL
-), pairs AS (
-    SELECT q.question_key, s.article_key, s.article_lang, s.section, s.paragraph,
-        count(DISTINCT s.user_id) FILTER (WHERE s.agrees) AS readers_for,
-        count(DISTINCT s.user_id) FILTER (WHERE NOT s.agrees) AS readers_against,
-        max(s.question_id) AS last
-    FROM said s JOIN questions q ON q.id = s.question_id WHERE q.question_key IS NOT NULL
-    GROUP BY q.question_key, s.article_key, s.article_lang, s.section, s.paragraph
-)
-SELECT p.question_key, p.article_key, p.article_lang, p.section, p.paragraph, q.question, q.language,
-    p.readers_for, p.readers_against
-FROM pairs p JOIN questions q ON q.id = p.last
-WHERE p.readers_for > 0 AND NOT EXISTS (
-    SELECT 1 FROM taught_verdicts t WHERE t.question_key = p.question_key AND t.article_key = p.article_key
-    AND t.article_lang = p.article_lang AND t.section = p.section AND t.paragraph = p.paragraph
-)
-ORDER BY p.readers_for - p.readers_against DESC, p.readers_for DESC, p.last DESC
-"""
-"""Readers' evidence (`PostgresStore.reader_evidence`), as `sqlite.EVIDENCE` counts it."""
 
 P = ParamSpec("P")
 R = TypeVar("R")

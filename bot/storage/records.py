@@ -170,3 +170,33 @@ class StoreError(Exception):
 class StoreUnavailable(StoreError):
     """The database did not answer (stopped, unreachable, starting up): unlike a wrong password or a damaged file,
     waiting may mend it, so a webhook worker that meets it at a restart is started again later (`telegram.app.serve`)."""
+
+
+EVIDENCE = """
+WITH said AS (
+    SELECT c.question_id, c.user_id, c.article_key, c.article_lang, c.section, c.paragraph, TRUE AS agrees FROM choices c
+    WHERE c.offered = 'alternative'
+       OR EXISTS (SELECT 1 FROM votes v WHERE v.question_id = c.question_id AND v.user_id = c.user_id AND NOT v.helpful)
+    UNION ALL
+    SELECT v.question_id, v.user_id, q.article_key, q.article_lang, q.section, q.paragraph, v.helpful
+    FROM votes v JOIN questions q ON q.id = v.question_id
+    WHERE q.paragraph IS NOT NULL AND q.article_lang IS NOT NULL AND q.section IS NOT NULL
+), pairs AS (
+    SELECT q.question_key, s.article_key, s.article_lang, s.section, s.paragraph,
+        count(DISTINCT CASE WHEN s.agrees THEN s.user_id END) AS readers_for,
+        count(DISTINCT CASE WHEN NOT s.agrees THEN s.user_id END) AS readers_against,
+        max(s.question_id) AS last
+    FROM said s JOIN questions q ON q.id = s.question_id WHERE q.question_key IS NOT NULL
+    GROUP BY q.question_key, s.article_key, s.article_lang, s.section, s.paragraph
+)
+SELECT p.question_key, p.article_key, p.article_lang, p.section, p.paragraph, q.question, q.language,
+    p.readers_for, p.readers_against
+FROM pairs p JOIN questions q ON q.id = p.last
+WHERE p.readers_for > 0 AND NOT EXISTS (
+    SELECT 1 FROM taught_verdicts t WHERE t.question_key = p.question_key AND t.article_key = p.article_key
+    AND t.article_lang = p.article_lang AND t.section = p.section AND t.paragraph = p.paragraph
+)
+ORDER BY p.readers_for - p.readers_against DESC, p.readers_for DESC, p.last DESC
+"""
+"""Readers' evidence (`reader_evidence` of either store): each reader's word on a pair (`said`), counted per pair;
+written in the SQL both SQLite and PostgreSQL read alike (`TRUE`, `count(DISTINCT CASE ...)`)."""
