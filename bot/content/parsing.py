@@ -28,7 +28,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from ..config import DEFAULT_MAX_ARTICLE_BYTES
-from ..language.languages import is_language_code
+from ..language.languages import is_language_code, language_code
 from .articles import Article, KnowledgeBase, LoadIssue, Section
 from .files import Unreadable, content_files, read_text
 from .inline import inline_text, link_targets
@@ -191,11 +191,6 @@ def _keywords(value: object) -> tuple[str, ...]:
     return tuple(k for k in (_text_field(i) for i in items) if k)
 
 
-def _language_code(value: object) -> str | None:
-    code = str(value).strip().lower().replace("_", "-").split("-")[0]
-    return code if code.isalpha() and 2 <= len(code) <= 3 else None
-
-
 def _name_parts(path: Path) -> tuple[str, str | None]:
     """Slug and language from a file name such as `account-manager.tr.md`."""
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
@@ -249,7 +244,7 @@ def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tup
     if not highlights:
         warnings.append("no closing bullet list, so the article has no highlights")
 
-    lang = _language_code(meta["lang"]) if meta.get("lang") else None
+    lang = language_code(meta["lang"]) if meta.get("lang") else None
     if meta.get("lang") and not lang:
         warnings.append(f"front matter lang {meta['lang']!r} is not a language code; ignored")
     lang = lang or file_lang
@@ -318,7 +313,7 @@ def load_synonyms(content_dir: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES)
     issues: list[LoadIssue] = []
     figures = _figure_words(path, data.pop(FIGURES, None), issues)
     for lang, lines in data.items():
-        code = _language_code(lang)
+        code = language_code(lang)
         if not code or not isinstance(lines, list):
             issues.append(
                 LoadIssue(path, f"{lang!r}: expected a language code with a list of word groups; ignored", skipped=False)
@@ -342,7 +337,7 @@ def _figure_words(path: Path, section: object, issues: list[LoadIssue]) -> dict[
         return {}
     found: dict[str, tuple[str, ...]] = {}
     for lang, lines in section.items():
-        code = _language_code(lang)
+        code = language_code(lang)
         if not code:
             issues.append(LoadIssue(path, f"{FIGURES}: {lang!r} is not a language code; ignored", skipped=False))
             continue

@@ -35,6 +35,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz
 
+from ..language.languages import language_code
 from .articles import HIGHLIGHTS, Article, KnowledgeBase, LoadIssue, Located, TaughtPair
 from .yaml_files import TOO_DEEP, read_yaml_list
 
@@ -207,7 +208,7 @@ def _entry(value: object, line: int) -> TaughtEntry | str:
     asked: list[Asked] = []
     for question in questions:
         if isinstance(question, dict) and isinstance(question.get("question"), str):
-            asked.append(Asked(question["question"].strip(), _code(question.get("lang"))))
+            asked.append(Asked(question["question"].strip(), language_code(question.get("lang"))))
         elif isinstance(question, (str, int, float)) and str(question).strip():
             asked.append(Asked(str(question).strip()))
         else:
@@ -217,16 +218,11 @@ def _entry(value: object, line: int) -> TaughtEntry | str:
     missing = [key for key in ("article", "lang", "paragraph") if not str(value.get(key) or "").strip()]
     if missing:
         return f"missing {', '.join(missing)} (or `no answer: true`)"
-    lang = _code(value["lang"])
+    lang = language_code(value["lang"])
     if lang is None:
         return f"lang {value['lang']!r} is not a language code"
     ref = ParagraphRef(str(value["article"]).strip(), lang, str(value.get("section") or "").strip(), str(value["paragraph"]).strip())
     return TaughtEntry(tuple(asked), ref, line)
-
-
-def _code(value: object) -> str | None:
-    code = str(value or "").strip().lower()
-    return code if code.isalpha() and 2 <= len(code) <= 3 else None
 
 
 HEADER = """\

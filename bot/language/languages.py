@@ -72,3 +72,10 @@ def profile(code: str) -> LanguageProfile:
 def is_language_code(text: str) -> bool:
     """Whether `text` looks like an ISO 639-1 code we can name (used for file names and --lang)."""
     return text in PROFILES
+
+
+def language_code(value: object) -> str | None:
+    """The language code an owner wrote (`tr`, `pt_BR`, `en-GB`): its language part, lower-case; None when it is not
+    one. Front matter, `synonyms.yml` and `questions.yml` read codes alike."""
+    code = str(value or "").strip().lower().replace("_", "-").split("-")[0]
+    return code if code.isalpha() and 2 <= len(code) <= 3 else None
