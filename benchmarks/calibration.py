@@ -62,7 +62,7 @@ from fusion_study import unit_labels
 
 from bot.chat.messages import available
 from bot.cli import answer_json
-from bot.search.calibration import Calibration, Features, First, Model, Next, decide
+from bot.search.calibration import AcrossFirst, AcrossNext, Calibration, Features, First, Model, Next, decide
 from bot.search.embedding import MODEL_NAME
 from bot.search.index import SearchIndex
 from bot.search.searcher import MAX_EMBEDDED_CHARS, Conversation, Searcher, Weighing
@@ -164,18 +164,16 @@ def without(index: SearchIndex, lang: str) -> SearchIndex:
     )
 
 
-def pointed(weighing: Weighing | None) -> list[bool]:
-    """Per weighed candidate, whether a taught question near the reader's points to it (what `decide` may move to)."""
-    return [isinstance(w.features, Next) and w.features.taught > 0 for w in weighing.candidates] if weighing else []
-
-
 def collect(corpus: Corpus, name: str, taught: bool = False) -> list[Case]:
-    """Every question of the corpus's sets as the bot answers it, and (untaught) again across languages without its own."""
+    """Every question of the corpus's sets as the bot answers it, and again across languages without its own language
+    where that language taught nothing (a reader of a language the content lacks has no taught questions of theirs)."""
     searcher = Searcher(corpus.index, detector=corpus.detector, reply_languages=available(), config=DEFAULT, embedder=EMBEDDER)
     labels = position_labels(corpus.index)
+    taught_in = {pair.lang for pair in corpus.index.kb.taught}
     across = {
         lang: Searcher(without(corpus.index, lang), reply_languages=available(), config=DEFAULT, embedder=EMBEDDER)
-        for lang in ([] if taught else corpus.index.by_lang)
+        for lang in corpus.index.by_lang
+        if lang not in taught_in
     }
     cases = []
     for questions in corpus.sets:
@@ -187,7 +185,7 @@ def collect(corpus: Corpus, name: str, taught: bool = False) -> list[Case]:
             chosen = 0
             if answer.weighing is not None and answer.kind != "none":
                 probabilities = [w.probability for w in answer.weighing.candidates]
-                chosen = decide(probabilities, True, DEFAULT.calibration, taught=pointed(answer.weighing)).chosen
+                chosen = decide(probabilities, True, DEFAULT.calibration, taught=answer.weighing.pointed).chosen
             cases.append(
                 Case(
                     questions.name,
@@ -206,7 +204,9 @@ def collect(corpus: Corpus, name: str, taught: bool = False) -> list[Case]:
                 found = across[case["lang"]].across_languages(case["question"], FOREIGN, (), vector)
                 if found.weighing is not None:
                     right_ones = labelled(found.weighing, labels, case["expect"])
-                    simulated = Case(questions.name, bool(case["expect"]), found.weighing, right_ones, False, False, name, True)
+                    simulated = Case(
+                        questions.name, bool(case["expect"]), found.weighing, right_ones, False, False, name, True, taught
+                    )
                     cases.append(simulated)
     return cases
 
@@ -278,14 +278,22 @@ def fit_models(cases: list[Case], base: Calibration) -> Calibration:
             for c in weighed
             for w, ok in zip(c.weighing.candidates[1:], c.right[1:], strict=True)
         ]
-        models[key_first] = fit(firsts, names_of(untaught, across, True))
-        models[key_next] = fit(others, names_of(untaught, across, False))
-    taught = [c for c in cases if c.taught and c.weighing and not c.weighing.across]
+        first = fit(firsts, names_of(untaught, across, True))
+        models[key_first], models[key_next] = with_taught(first, fit(others, names_of(untaught, across, False)), cases, across)
+    return replace(base, **models)
+
+
+def with_taught(first: Model, following: Model, cases: list[Case], across: bool) -> tuple[Model, Model]:
+    """The models of one kind of question (in a content language, or `across` languages) with their taught features'
+    weights fitted on the questions of that kind asked of taught knowledge bases, every other weight held fixed."""
+    taught = [c for c in cases if c.taught and c.weighing and c.weighing.across == across]
     firsts = [(c.weighing.candidates[0].features, c.right[0]) for c in taught]
     others = [(w.features, ok) for c in taught for w, ok in zip(c.weighing.candidates[1:], c.right[1:], strict=True)]
-    models["first"] = fit_taught(models["first"], firsts, tuple(n for n in TAUGHT_FEATURES if hasattr(First, n)))
-    models["next"] = fit_taught(models["next"], others, tuple(n for n in TAUGHT_FEATURES if hasattr(Next, n)))
-    return replace(base, **models)
+    kinds = (AcrossFirst, AcrossNext) if across else (First, Next)
+    return (
+        fit_taught(first, firsts, tuple(n for n in TAUGHT_FEATURES if hasattr(kinds[0], n))),
+        fit_taught(following, others, tuple(n for n in TAUGHT_FEATURES if hasattr(kinds[1], n))),
+    )
 
 
 # -- the decision, simulated ----------------------------------------------------------------------------
@@ -345,7 +353,8 @@ def probabilities(cases: list[Case], calibration: Calibration) -> list[list[floa
             continue
         across = case.weighing.across
         first, others = (calibration.across_first, calibration.across_next) if across else (calibration.first, calibration.next)
-        out.append([(first if i == 0 else others).probability(w.features) for i, w in enumerate(case.weighing.candidates)])
+        found = [(first if i == 0 else others).probability(w.features) for i, w in enumerate(case.weighing.candidates)]
+        out.append([found[0] * case.weighing.kept, *found[1:]])
     return out
 
 
@@ -369,7 +378,7 @@ def score(
             top1 = case.top1 if answerable else not case.in_scope
         else:
             answerable, top1 = case.weighing.answerable, case.top1
-        decision = decide(p, answerable, calibration, case.weighing.across, pointed(case.weighing))
+        decision = decide(p, answerable, calibration, case.weighing.across, case.weighing.pointed)
         if answerable and decision.chosen != case.chosen:
             top1 = case.right[decision.chosen]
         offered = decision.offered
@@ -441,16 +450,16 @@ def asked(name: str) -> str:
 
 def shipped_with_taught(cases: list[Case]) -> Calibration:
     """The shipped calibration with its taught features' weights fitted on `cases`, every other number as shipped."""
-    taught = [c for c in cases if c.taught and c.weighing and not c.weighing.across]
     shipped = DEFAULT.calibration
-    first, following = (replace(model, weights=untaught_weights(model)) for model in (shipped.first, shipped.next))
-    firsts = [(c.weighing.candidates[0].features, c.right[0]) for c in taught]
-    others = [(w.features, ok) for c in taught for w, ok in zip(c.weighing.candidates[1:], c.right[1:], strict=True)]
-    return replace(
-        shipped,
-        first=fit_taught(first, firsts, tuple(n for n in TAUGHT_FEATURES if hasattr(First, n))),
-        next=fit_taught(following, others, tuple(n for n in TAUGHT_FEATURES if hasattr(Next, n))),
-    )
+    untaught = {name: replace(model, weights=untaught_weights(model)) for name, model in vars_of(shipped).items()}
+    first, following = with_taught(untaught["first"], untaught["next"], cases, across=False)
+    across_first, across_next = with_taught(untaught["across_first"], untaught["across_next"], cases, across=True)
+    return replace(shipped, first=first, next=following, across_first=across_first, across_next=across_next)
+
+
+def vars_of(calibration: Calibration) -> dict[str, Model]:
+    """The calibration's models by name."""
+    return {f.name: getattr(calibration, f.name) for f in fields(calibration) if isinstance(getattr(calibration, f.name), Model)}
 
 
 def untaught_weights(model: Model) -> tuple[tuple[str, float], ...]:

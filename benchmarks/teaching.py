@@ -4,8 +4,11 @@
 
 Each question of the set is taught with its first expected paragraph (as
 `reach.py teach` gives it: the unit the evaluation labels "article:P3", or the
-highlights, "article:H"), in the question's language; an out-of-scope
-question is taught as one the knowledge base has no answer to. The articles
+highlights, "article:H"), in the question's language, or, for a question in
+a language the knowledge base lacks (English asked of the multi-article
+one), in the first of its languages by code, the question's own language
+kept; an out-of-scope question is taught as one the knowledge base has no
+answer to. The articles
 are copied beside the file, so the copy is a content folder the bot reads as
 it would any (`CONTENT_DIR=OUT python -m bot ask`). `ablation.py` and
 `calibration.py` measure the `taught` signal on such copies.
@@ -64,9 +67,12 @@ def teach(kb: Path, cases: list[dict], expect: Expect, into: Path) -> Path:
             answers.setdefault(None, []).append(Asked(case["question"], case["lang"]))
             continue
         key, _, label = wanted[0].rpartition(":")
-        article = articles[(key or single, case["lang"])]
+        key = key or single
+        lang = case["lang"] if (key, case["lang"]) in articles else min(code for k, code in articles if k == key)
+        article = articles[(key, lang)]
         section, paragraph = places(article)[label]
-        answers.setdefault(reference(article, section, paragraph), []).append(Asked(case["question"]))
+        asked = Asked(case["question"], None if lang == case["lang"] else case["lang"])
+        answers.setdefault(reference(article, section, paragraph), []).append(asked)
     entries = [TaughtEntry(tuple(asked), ref) for ref, asked in answers.items()]
     (into / TAUGHT_FILE).write_text(dump_taught(entries), encoding="utf-8")
     return into

@@ -98,6 +98,33 @@ def test_a_question_taught_to_have_no_answer_gets_none(capsys, taught: Path) -> 
     assert after["kind"] == "none" and after["language"] == "tr"
 
 
+HELP_DESK_EN = """\
+- article: account-manager
+  lang: tr
+  paragraph: highlights
+  questions:
+    - {question: which school should I finish, lang: en}
+- no answer: true
+  questions:
+    - {question: is an account manager's salary tax free, lang: en}
+"""
+"""An owner's English help-desk history over articles with no English: which school to finish (the key points name the
+degree), and a question the articles cannot answer."""
+
+
+def test_questions_taught_in_a_language_the_content_lacks_answer_its_readers(capsys, taught: Path) -> None:
+    """English readers of Turkish, Danish, ... articles: untaught, "which school should I finish" has no answer and the
+    tax question gets the salary paragraph; taught, the first gets the key points (read as English), asked again or in
+    other words, and the second "no answer"."""
+    questions = ("which school should I finish", "which school do I have to finish", "is an account manager's salary tax free")
+    before = [ask(capsys, question)[0] for question in questions]
+    assert [b["kind"] for b in before] == ["none", "none", "paragraph"]
+    teach(taught, HELP_DESK_EN)
+    after = [ask(capsys, question)[0] for question in questions]
+    assert [(a["kind"], a["section"]) for a in after[:2]] == [("highlights", "Öne çıkanlar")] * 2
+    assert after[2]["kind"] == "none" and after[2]["language"] == "en"
+
+
 def test_an_untaught_bot_answers_as_with_the_taught_signal_switched_off(searcher: Searcher) -> None:
     """Without `questions.yml` the taught signal changes nothing: every answer, and all that comes with it, is the same."""
     off = Searcher(
@@ -241,8 +268,9 @@ def test_a_question_taught_in_the_readers_language_must_stand_out_further_than_o
     taught.none = np.array([False, False])
     taught.targets = {"da": np.array([7, 9])}
     similarity, members = np.array([0.93, 0.87]), np.array([0, 1])
-    own = taught._nearest_by_meaning("da", similarity, members, config.taught_floor, config.taught_own_margin)
+    place = lambda i: int(taught.targets["da"][i])  # noqa: E731
+    own = taught._nearest_by_meaning(place, similarity, members, config.taught_floor, config.taught_own_margin)
     across = taught._nearest_by_meaning(
-        "da", similarity, members, config.taught_floor - config.taught_across, config.taught_margin
+        place, similarity, members, config.taught_floor - config.taught_across, config.taught_margin
     )
     assert own == (7, pytest.approx(0.5)) and across == (7, 1.0)

@@ -92,6 +92,10 @@ class AcrossFirst:
     """How far it stands out from every paragraph: its similarity less their mean, in their standard deviations.
     A question on a neighbouring subject ("what is the savings rate at my bank") is near many finance paragraphs
     and stands out from none."""
+    taught: float = 0.0
+    """The closeness (0 to 1) of the nearest taught question pointing to it, by meaning (`taught.Near`). Unlike a
+    question in a content language, its model reads no closeness of questions taught for other paragraphs: fitted, it
+    weighed them at nothing, and a near "no answer" question acts as it does on any question (`taught.Near.kept`)."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,16 @@ class AcrossNext:
 
     gap: float
     """Its similarity less the first's, in `semantic_scale` steps (at most 0)."""
+    taught: float = 0.0
+    """The closeness (0 to 1) of the nearest taught question pointing to it."""
 
 
 Features = First | Next | AcrossFirst | AcrossNext
+
+
+def points_to(features: Features) -> bool:
+    """Whether a taught question near the reader's points to this candidate, not the first (what `decide` may move to)."""
+    return isinstance(features, Next | AcrossNext) and features.taught > 0
 
 
 @dataclass(frozen=True)
@@ -159,9 +170,11 @@ class Calibration:
         ),
     )
     """P(another candidate is the right one), question in a content language."""
-    across_first: Model = Model(-0.98, (("similarity", 0.21), ("margin", 1.64), ("spread", 0.1)))
+    across_first: Model = Model(
+        -0.98, (("similarity", 0.21), ("margin", 1.64), ("spread", 0.1), ("taught", -0.86))
+    )
     """P(the first candidate is right), question in a language the content lacks."""
-    across_next: Model = Model(-0.92, (("gap", 2.09),))
+    across_next: Model = Model(-0.92, (("gap", 2.09), ("taught", 0.27)))
     """P(another candidate is the right one), question in a language the content lacks."""
     sure: float = 0.95
     """Probability of the first candidate from which it is answered alone."""

@@ -64,7 +64,7 @@ class Ranked:
     """Each candidate's lexical confidence, in the order of `candidates`."""
     lead: float = 0.0
     """How clearly the words alone single out one candidate (`signals.lexical_lead`)."""
-    taught: Near = NOWHERE
+    taught: Near[int] = NOWHERE
     """How near the question is to the taught ones, and where they point (`taught`)."""
 
 

@@ -117,7 +117,7 @@ class Reading:
     term_names: Sequence[str]
     vector: np.ndarray | None = None
     """The question's embedding, when this language's units have theirs (see `search.embedding`)."""
-    taught: Near = NOWHERE
+    taught: Near[int] = NOWHERE
     """How near the question is to the taught ones, and where they point in this language (`taught`)."""
     candidates: np.ndarray = field(init=False)
     """The units the signals score: the most relevant first, then those most similar in meaning that relevance missed,

@@ -27,13 +27,13 @@ from ..language.frequencies import WordFrequencies
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
 from ..language.textnorm import clean, lower, normalize, word_spans
-from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide
+from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide, points_to
 from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
-from .reading import SEMANTIC
+from .reading import SEMANTIC, TAUGHT
 from .signals import SWITCHES as RANKING_SWITCHES
-from .taught import TaughtQuestions, unit_at
+from .taught import Near, Position, TaughtQuestions, unit_at
 from .tuning import DEFAULT, RankingConfig
 
 MAX_QUESTION_CHARS = 4096
@@ -69,6 +69,18 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class Found:
+    """A paragraph found by meaning across languages: its similarity to the question, where it was found, and its
+    position in every translation."""
+
+    similarity: float
+    """Its similarity, with the vote of a taught question pointing to it (`Searcher._nearest_positions`)."""
+    lang: str
+    unit: int
+    key: Position
+
+
+@dataclass(frozen=True)
 class Weighed:
     """One candidate as the decision weighed it: where it is, what its model read, and how likely it is right."""
 
@@ -89,6 +101,18 @@ class Weighing:
     answerable: bool
     """Whether the question is answered at all (a content language's confidence, else `Calibration.across_answer`)."""
     candidates: tuple[Weighed, ...]
+    kept: float = 1.0
+    """The share of the first candidate's probability a near taught "no answer" question left it (`taught.Near.kept`):
+    what a refit multiplies its model's probability by."""
+
+    @property
+    def pointed(self) -> list[bool]:
+        """Per candidate, whether a taught question near the reader's points to it rather than the first."""
+        return [points_to(w.features) for w in self.candidates]
+
+    @property
+    def probabilities(self) -> list[float]:
+        return [w.probability for w in self.candidates]
 
 
 @dataclass(frozen=True)
@@ -161,12 +185,13 @@ class Searcher:
         self.rankers = {lang: LanguageRanker(idx, config) for lang, idx in index.by_lang.items()}
         for lang, ranker in self.rankers.items():
             ranker.others = [other for other_lang, other in self.rankers.items() if other_lang != lang]
+        self.taught: TaughtQuestions | None = None
         if index.kb.taught:
-            taught = TaughtQuestions(
+            self.taught = TaughtQuestions(
                 index, config, lambda question, lang: self.rankers[lang].question_words(question), self._taught_language
             )
             for ranker in self.rankers.values():
-                ranker.taught = taught
+                ranker.taught = self.taught
         semantic = any(idx.unit_vectors is not None for idx in index.by_lang.values()) and config.on(SEMANTIC)
         self.embedder = QuestionCache.around(embedder or E5Embedder()) if semantic else None
         self._main_article = self._pick_main_articles()
@@ -336,34 +361,46 @@ class Searcher:
             return refused
         if vector is None:
             vector = self.embedder.query(question[:MAX_EMBEDDED_CHARS])
-        positions, spread = self._nearest_positions(vector)
+        near = self.taught.near_across(question, foreign, vector) if self.taught and self.config.on(TAUGHT) else Near({}, 0.0)
+        positions, spread = self._nearest_positions(vector, near)
         if not positions:
             return refused
         config, calibration = self.config, self.config.calibration
-        best = positions[0][0]
+        best = positions[0].similarity
         if best < config.across_threshold:
             return refused
-        second = positions[1][0] if len(positions) > 1 else best
+        second = positions[1].similarity if len(positions) > 1 else best
         first = AcrossFirst(
-            (best - config.across_threshold) / config.semantic_scale, (best - second) / config.semantic_scale, spread
+            (best - config.across_threshold) / config.semantic_scale,
+            (best - second) / config.semantic_scale,
+            spread,
+            near.units.get(positions[0].key, 0.0),
         )
-        others = [AcrossNext((similarity - best) / config.semantic_scale) for similarity, _, _ in positions[1:]]
+        others = [
+            AcrossNext((found.similarity - best) / config.semantic_scale, near.units.get(found.key, 0.0))
+            for found in positions[1:]
+        ]
         features: list[Features] = [first, *others]
-        probabilities = [calibration.across_first.probability(first), *map(calibration.across_next.probability, others)]
+        kept = near.kept(positions[0].key)
+        probabilities = [
+            calibration.across_first.probability(first) * kept,
+            *map(calibration.across_next.probability, others),
+        ]
         answerable = probabilities[0] >= calibration.across_answer
         weighed = []
-        for (_, lang, unit), values, probability in zip(positions, features, probabilities, strict=True):
-            idx = self.index.by_lang[lang]
-            position = (int(idx.unit_article[unit]), int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
+        for found, values, probability in zip(positions, features, probabilities, strict=True):
+            idx = self.index.by_lang[found.lang]
+            position = (int(idx.unit_article[found.unit]), int(idx.unit_section[found.unit]), int(idx.unit_paragraph[found.unit]))
             weighed.append(Weighed(*position, values, probability))
-        weighing = Weighing(True, answerable, tuple(weighed))
-        decision = decide(probabilities, answerable, calibration, across=True)
+        weighing = Weighing(True, answerable, tuple(weighed), kept)
+        decision = decide(probabilities, answerable, calibration, across=True, taught=weighing.pointed)
         shown = [self._translated(w, preferences) for w in weighed]
-        answer = self.paragraph(*shown[0])
+        answer = self.paragraph(*shown[decision.chosen])
         alternatives = self._alternatives(
             shown, decision.offered, probabilities, exclude=_position(answer) if answerable else None
         )
-        score = round(max(0.0, min(1.0, config.threshold + (best - config.across_threshold) * config.semantic_slope)), 3)
+        similarity = positions[decision.chosen].similarity
+        score = round(max(0.0, min(1.0, config.threshold + (similarity - config.across_threshold) * config.semantic_slope)), 3)
         if not answerable:
             return Answer(question, foreign, "none", "", score=score, alternatives=alternatives, weighing=weighing)
         return replace(
@@ -372,41 +409,65 @@ class Searcher:
             score=score,
             read_as=foreign,
             alternatives=alternatives,
-            probability=round(probabilities[0], 3),
+            probability=round(probabilities[decision.chosen], 3),
             weighing=weighing,
         )
 
-    def _nearest_positions(self, vector: np.ndarray) -> tuple[list[tuple[float, str, int]], float]:
+    def _nearest_positions(self, vector: np.ndarray, taught: Near[Position]) -> tuple[list[Found], float]:
         """The positions most similar to the question in any language, best first, and how far the best stands out.
 
         Each position (article, section, paragraph) counts once, by its most
-        similar translation; at most `Calibration.pool` of them. How far the
-        best stands out is its similarity less the mean over every paragraph
-        of every language, in their standard deviations.
+        similar translation; at most `Calibration.pool` of them, and those
+        taught questions near the reader's point to. A taught question votes
+        for its position as it does in a content language's rank score
+        (`signals.taught`), one rank step being one `semantic_scale` step of
+        similarity: asked again, it decides. How far the best stands out is
+        its similarity less the mean over every paragraph of every language,
+        in their standard deviations.
         """
-        pool, keys = self.config.calibration.pool, self.index.articles.keys
-        nearest: list[tuple[float, str, int]] = []
-        every = []
+        config, keys = self.config, self.index.articles.keys
+        nearest: list[Found] = []
+        every, similarities = [], {}
         for lang, idx in self.index.by_lang.items():
             if idx.unit_vectors is None:
                 continue
             similarity = idx.unit_vectors.similarity(vector)
             every.append(similarity)
-            top = np.argsort(-similarity, kind="stable")[:pool]
-            nearest += [(float(similarity[unit]), lang, int(unit)) for unit in top]
-        nearest.sort(key=lambda found: -found[0])
-        positions, seen = [], set()
-        for similarity, lang, unit in nearest:
-            idx = self.index.by_lang[lang]
-            key = (keys[int(idx.unit_article[unit])], int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
-            if key not in seen and len(positions) < pool:
-                seen.add(key)
-                positions.append((similarity, lang, unit))
+            similarities[lang] = similarity
+            for unit in np.argsort(-similarity, kind="stable")[: config.calibration.pool].tolist():
+                key = (keys[int(idx.unit_article[unit])], int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
+                nearest.append(Found(float(similarity[unit]), lang, unit, key))
+        nearest.sort(key=lambda found: -found.similarity)
+        positions: dict[Position, Found] = {}
+        for found in nearest:
+            if found.key not in positions and len(positions) < config.calibration.pool:
+                positions[found.key] = found
         if not positions:
             return [], 0.0
+        for key in taught.units:
+            translations = [found for found in self._translations_of(key, similarities) if found is not None]
+            if key not in positions and translations:
+                positions[key] = max(translations, key=lambda found: found.similarity)
+        vote = config.taught_weight * config.semantic_scale
+        voted = [
+            replace(found, similarity=found.similarity + vote * taught.units.get(key, 0.0) ** config.taught_power)
+            for key, found in positions.items()
+        ]
+        voted.sort(key=lambda found: -found.similarity)
         values = np.concatenate(every)
         deviation = float(values.std())
-        return positions, (positions[0][0] - float(values.mean())) / deviation if deviation else 0.0
+        return voted, (voted[0].similarity - float(values.mean())) / deviation if deviation else 0.0
+
+    def _translations_of(self, key: Position, similarities: dict[str, np.ndarray]) -> list[Found | None]:
+        """A position in every language that has its article, with its similarity there."""
+        article, section, paragraph = key
+        out = []
+        for lang, similarity in similarities.items():
+            article_id = self._article_ids.get((article, lang))
+            idx = self.index.by_lang[lang]
+            unit = unit_at(idx, article_id, section, paragraph) if article_id is not None else None
+            out.append(None if unit is None else Found(float(similarity[unit]), lang, unit, key))
+        return out
 
     def _translated(self, weighed: Weighed, preferences: tuple[str | None, ...]) -> tuple[int, int, int]:
         """The position of a paragraph found in any language, in the first preferred language its article is written in."""
@@ -601,9 +662,8 @@ class Searcher:
             if article_id is not None and self.index.articles[article_id].highlights:
                 return self._highlights(question, lang, article_id, ranked)
         weighing = None if ranked.decisive and vector is None else self._weigh(ranked, vector, answered)
-        probabilities = [w.probability for w in weighing.candidates] if weighing else []
-        pointed = [isinstance(w.features, Next) and w.features.taught > 0 for w in weighing.candidates] if weighing else []
-        decision = decide(probabilities, answered, self.config.calibration, taught=pointed)
+        probabilities = weighing.probabilities if weighing else []
+        decision = decide(probabilities, answered, self.config.calibration, taught=weighing.pointed if weighing else ())
         positions = [(w.article_id, w.section, w.paragraph) for w in weighing.candidates] if weighing else []
         if not answered:
             alternatives = self._alternatives(positions, decision.offered, probabilities, exclude=None)

@@ -302,16 +302,10 @@ ADJUSTMENTS: tuple[Adjustment, ...] = (
 
 def taught_no_answer(reading: Reading, pick: Pick) -> Pick:
     """A taught question the knowledge base has no answer to, nearer the reader's than any taught question pointing to
-    the pick, takes from its confidence the share by which it is nearer (part of the `taught` signal).
-
-    Asked again, such a question gets "no answer", however many of its words
-    the content has; one only somewhat like it is answered less surely.
-    """
-    none = reading.taught.none
-    if not none:
+    the pick, takes from its confidence the share by which it is nearer (part of the `taught` signal, `Near.kept`)."""
+    if not reading.taught.none:
         return pick
-    kept = 1 - min(1.0, max(0.0, none - reading.taught.units.get(pick.unit, 0.0)))
-    return Pick(pick.unit, pick.confidence * kept, pick.lexical)
+    return Pick(pick.unit, pick.confidence * reading.taught.kept(pick.unit), pick.lexical)
 
 
 def adjust(reading: Reading, pick: Pick) -> Pick:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -56,22 +57,39 @@ Words = dict[str, float]
 """A question's content words as compared (`Analyzer.folded_term`), each with its weight."""
 
 
-@dataclass(frozen=True)
-class Near:
-    """How near one reading of a question is to the taught questions, per unit of its language and for "no answer"."""
+Position = tuple[str, int, int]
+"""A paragraph in every translation at once: its article's key, section and place in it (translations are parallel)."""
 
-    units: dict[int, float]
-    """Per unit taught questions near the reader's point to (at most `taught_candidates`), the closeness (0 to 1) of the
-    nearest of them."""
+K = TypeVar("K", int, Position)
+
+
+@dataclass(frozen=True)
+class Near(Generic[K]):
+    """How near one reading of a question is to the taught questions, per place (a unit of its language, or a
+    `Position` across languages) and for "no answer"."""
+
+    units: dict[K, float]
+    """Per place taught questions near the reader's point to (at most `taught_candidates`), the closeness (0 to 1) of
+    the nearest of them."""
     none: float
     """The closeness of the nearest taught question the knowledge base has no answer to (0 if none is near)."""
 
-    def of(self, units: np.ndarray) -> np.ndarray:
+    def kept(self, place: K | None) -> float:
+        """The share of an answer's confidence (or probability) a near "no answer" question leaves it: none when the
+        question asked is nearer a taught "no answer" than any taught question pointing to `place`, by a full step.
+
+        Asked again, such a question gets "no answer", however well the content
+        seems to answer it; one only somewhat like it is answered less surely.
+        """
+        pointing = self.units.get(place, 0.0) if place is not None else 0.0
+        return 1 - min(1.0, max(0.0, self.none - pointing))
+
+    def of(self: Near[int], units: np.ndarray) -> np.ndarray:
         """The closeness of each of `units`, 0 where no taught question near the reader's points."""
         return np.array([self.units.get(unit, 0.0) for unit in units.tolist()], dtype=np.float64)
 
 
-NOWHERE = Near({}, 0.0)
+NOWHERE: Near[int] = Near({}, 0.0)
 
 
 def content_words(analyzer: Analyzer, tokens: Sequence[Token]) -> Words:
@@ -89,9 +107,12 @@ class TaughtQuestions:
     """The knowledge base's taught questions, as one searcher compares readers' questions with them.
 
     `words` reads a question in a content language as that language's ranker
-    does (`LanguageRanker.question_words`); `language` names the language of a
-    question taught without one (lingua, among the content's). Built with the
-    searcher: 200 questions take some 40 ms.
+    does (`LanguageRanker.question_words`); one in a language the content
+    lacks (an owner's English help desk over Danish articles) is read by that
+    language's own analysis (`Analyzer`: stop words, stems, word frequencies),
+    without typo correction, which needs the content's words. `language` names
+    the language of a question taught without one (lingua, among the
+    content's). Built with the searcher: 200 questions take some 40 ms.
     """
 
     def __init__(
@@ -115,11 +136,13 @@ class TaughtQuestions:
         self.none = np.array([pair.target is None for pair in self.pairs], dtype=bool)
         self._totals = np.zeros(len(self.pairs))
         """Per pair, the weight of its question's words."""
+        self._words_in = words
+        self._analyzers: dict[str, Analyzer] = {}
         gathered: dict[str, dict[str, tuple[list[int], list[float]]]] = {}
         for i, (pair, lang) in enumerate(zip(self.pairs, self.langs, strict=True)):
-            if lang not in index.by_lang:
+            if not lang:
                 continue
-            found = words(pair.question, lang)
+            found = self.words(pair.question, lang)
             self._totals[i] = sum(found.values())
             for key, weight in found.items():
                 pairs, weights = gathered.setdefault(lang, {}).setdefault(key, ([], []))
@@ -136,6 +159,16 @@ class TaughtQuestions:
             by_language.setdefault(lang, []).append(i)
         self._by_language = {lang: np.array(members, dtype=np.int64) for lang, members in sorted(by_language.items())}
         """The taught questions of each language, compared with a reader's a language at a time."""
+
+    def words(self, question: str, lang: str) -> Words:
+        """A question's content words in `lang`: as its ranker reads them, or, in a language the content lacks, as that
+        language's analysis does."""
+        if lang in self.index.by_lang:
+            return self._words_in(question, lang)
+        if lang not in self._analyzers:
+            self._analyzers[lang] = Analyzer(lang)
+        analyzer = self._analyzers[lang]
+        return content_words(analyzer, analyzer.tokens(question))
 
     # -- where each pair points ---------------------------------------------------
 
@@ -198,11 +231,48 @@ class TaughtQuestions:
 
     # -- how near a question is -------------------------------------------------
 
-    def near(self, lang: str, words: Words, vector: np.ndarray | None) -> Near:
+    def near(self, lang: str, words: Words, vector: np.ndarray | None) -> Near[int]:
         """How near a question read in `lang` (its `words`, and its embedding when there is one) is to each taught one."""
         if not self.pairs:
             return NOWHERE
-        config = self.config
+        by_words = self._word_votes(lang, words, lambda i: self.target(i, lang))
+        by_meaning = self._meaning_votes(lang, vector, lambda i: self.target(i, lang))
+        return self._nearest(by_words, by_meaning)
+
+    def near_across(self, question: str, reader: str, vector: np.ndarray | None) -> Near[Position]:
+        """How near a question in a language the content lacks is to the taught questions, per position.
+
+        Its words are compared with the questions taught in its language (an
+        owner's English help-desk history over Danish and Turkish articles),
+        and its meaning with every language's, as for any reader; each points
+        to its paragraph in every translation at once (`Position`), as the
+        answer across languages is found.
+        """
+        if not self.pairs:
+            return Near({}, 0.0)
+        by_words = self._word_votes(reader, self.words(question, reader), self._position)
+        return self._nearest(by_words, self._meaning_votes(reader, vector, self._position))
+
+    def _position(self, i: int) -> Position | int:
+        """Where pair `i` points in every translation (the highlights' unit is `HIGHLIGHTS` twice, as `unit_at` finds
+        it), or `NO_UNIT` for "no answer"."""
+        target = self.pairs[i].target
+        if target is None:
+            return NO_UNIT
+        return (target.article, HIGHLIGHTS, HIGHLIGHTS) if target.section == HIGHLIGHTS else (target.article, target.section, target.paragraph)
+
+    def _nearest(self, *votes: Near[Any]) -> Near[Any]:
+        """The places the nearest taught questions point to by any of `votes`, at most `taught_candidates` of them."""
+        places: dict[Any, float] = {}
+        for vote in votes:
+            for place, value in vote.units.items():
+                places[place] = max(places.get(place, 0.0), value)
+        nearest = sorted(places.items(), key=lambda item: -item[1])[: self.config.taught_candidates]
+        return Near({place: value for place, value in nearest if value > 0}, max(vote.none for vote in votes))
+
+    def _word_votes(self, lang: str, words: Words, place: Callable[[int], Any]) -> Near[Any]:
+        """How near a question read in `lang` is by its `words` to each taught question of that language: the share of
+        both questions' word weight they have in common (Dice), from `taught_word_floor`; each pointing to its `place`."""
         shared = np.zeros(len(self.pairs))
         postings = self._words.get(lang, {})
         for key, weight in words.items():
@@ -210,48 +280,56 @@ class TaughtQuestions:
                 pairs, weights = postings[key]
                 shared[pairs] += np.minimum(weight, weights)
         alike = np.divide(2 * shared, sum(words.values()) + self._totals, out=np.zeros_like(shared), where=shared > 0)
-        floor = config.taught_word_floor
+        floor = self.config.taught_word_floor
         closeness = np.maximum(0.0, (alike - floor) / (1 - floor))
-        units: dict[int, float] = {}
+        places: dict[Any, float] = {}
         for i in np.flatnonzero((closeness > 0) & ~self.none).tolist():
-            unit = self.target(i, lang)
-            if unit >= 0 and closeness[i] > units.get(unit, 0.0):
-                units[unit] = float(closeness[i])
-        none = float(closeness[self.none].max(initial=0.0))
+            target = place(i)
+            if target != NO_UNIT and closeness[i] > places.get(target, 0.0):
+                places[target] = float(closeness[i])
+        return Near(places, float(closeness[self.none].max(initial=0.0)))
+
+    def _meaning_votes(self, reader: str, vector: np.ndarray | None, place: Callable[[int], Any]) -> Near[Any]:
+        """Each taught language's vote by meaning for a reader of `reader`: where its taught question nearest the
+        reader's points (`place` of a pair: a unit, a position or `NO_UNIT`), and how far that one stands out."""
         vectors = self.index.taught_vectors
-        if vector is not None and vectors is not None:
-            similarity = vectors.similarity(vector).astype(np.float64)
-            for taught_lang, members in self._by_language.items():
-                own = taught_lang == lang
-                floor = config.taught_floor - (0.0 if own else config.taught_across)
-                margin = config.taught_own_margin if own else config.taught_margin
-                target, near = self._nearest_by_meaning(lang, similarity, members, floor, margin)
-                if target == NO_ANSWER:
-                    none = max(none, near)
-                elif target >= 0:
-                    units[target] = max(units.get(target, 0.0), near)
-        nearest = dict(sorted(units.items(), key=lambda item: -item[1])[: config.taught_candidates])
-        return Near({unit: value for unit, value in nearest.items() if value > 0}, none)
+        if vector is None or vectors is None:
+            return Near({}, 0.0)
+        config = self.config
+        similarity = vectors.similarity(vector).astype(np.float64)
+        places: dict[Any, float] = {}
+        none = 0.0
+        for taught_lang, members in self._by_language.items():
+            own = taught_lang == reader
+            floor = config.taught_floor - (0.0 if own else config.taught_across)
+            margin = config.taught_own_margin if own else config.taught_margin
+            target, near = self._nearest_by_meaning(place, similarity, members, floor, margin)
+            if target == NO_ANSWER:
+                none = max(none, near)
+            elif target != NO_UNIT:
+                places[target] = max(places.get(target, 0.0), near)
+        return Near(places, none)
 
     def _nearest_by_meaning(
-        self, lang: str, similarity: np.ndarray, members: np.ndarray, floor: float, margin: float
-    ) -> tuple[int, float]:
-        """Where the taught question of `members` (one language's) nearest in meaning points (a unit, or `NO_ANSWER`),
-        and its closeness: how far it stands out from the nearest of them pointing elsewhere, and from `floor`, in
-        `margin` steps, up to 1.
+        self, place: Callable[[int], Any], similarity: np.ndarray, members: np.ndarray, floor: float, margin: float
+    ) -> tuple[Any, float]:
+        """Where the taught question of `members` (one language's) nearest in meaning points (its `place`, or
+        `NO_ANSWER`), and its closeness: how far it stands out from the nearest of them pointing elsewhere, and from
+        `floor`, in `margin` steps, up to 1.
 
         Two questions of one subject ("how much does a fund cost", "how much
         can a fund lose") are about as similar to a third as paraphrases are:
         the model tells needs apart by a margin, not by a level.
         """
-        first, best, runner_up = NO_UNIT, 0.0, floor
+        first: Any = NO_UNIT
+        best, runner_up = 0.0, floor
         near = similarity[members]
         if len(members) > NEAREST_WALK:
             kept = np.argpartition(-near, NEAREST_WALK - 1)[:NEAREST_WALK]
             members, near = members[kept], near[kept]
         nearest = members[np.argsort(-near, kind="stable")]
         for i in nearest.tolist():
-            target = NO_ANSWER if self.none[i] else self.target(i, lang)
+            target = NO_ANSWER if self.none[i] else place(i)
             if target == NO_UNIT:
                 continue
             if first == NO_UNIT:
