@@ -492,6 +492,17 @@ def test_a_question_in_a_language_the_content_lacks_is_answered_from_the_article
     assert anywhere.kind == "paragraph" and anywhere.read_as == "en" and anywhere.language in searcher.languages
 
 
+@pytest.mark.parametrize(
+    "question", ["why do companies need account managers", "what is the difference between account manager and sales rep"]
+)
+def test_an_answer_across_languages_offers_its_alternatives_in_its_own_language(searcher: Searcher, question: str) -> None:
+    """No language chosen and none the content has: the paragraphs offered with the answer are in the answer's language,
+    not each in the translation the meaning found nearest (a Danish answer with an Italian button)."""
+    answer = searcher.answer(question)
+    assert answer.read_as == "en" and answer.alternatives
+    assert {alternative.article.lang for alternative in answer.alternatives} == {answer.language}
+
+
 def test_a_question_in_a_content_language_keeps_it_whatever_the_app_language(searcher: Searcher) -> None:
     answer = searcher.answer("chi ha vinto la partita ieri", hint="en")
     assert (answer.kind, answer.language) == ("none", "it")

@@ -354,7 +354,9 @@ class Searcher:
         `Calibration.across_answer`, "no answer" with the plausible
         paragraphs. Every paragraph is shown in the reader's chosen language,
         else their app language, else the default one, when the article is
-        written in it.
+        written in it; else the paragraphs offered with the answer are in its
+        language where their article has it, so one reply reads in one
+        language rather than in each paragraph's nearest translation.
         """
         refused = Answer(question, foreign, "none", "", score=0.0)
         if self.embedder is None or not self._says_something(question, foreign):
@@ -394,8 +396,9 @@ class Searcher:
             weighed.append(Weighed(*position, values, probability))
         weighing = Weighing(True, answerable, tuple(weighed), kept)
         decision = decide(probabilities, answerable, calibration, across=True, taught=weighing.pointed)
-        shown = [self._translated(w, preferences) for w in weighed]
-        answer = self.paragraph(*shown[decision.chosen])
+        answer = self.paragraph(*self._translated(weighed[decision.chosen], preferences))
+        together = (*preferences, answer.language)
+        shown = [self._translated(w, together) for w in weighed]
         alternatives = self._alternatives(
             shown, decision.offered, probabilities, exclude=_position(answer) if answerable else None
         )
