@@ -187,6 +187,57 @@ def test_learn_keeps_the_owners_entries_and_merges_into_them(capsys, tmp_path: P
     assert "  section: Maaş\n  paragraph: Indeed.com'a göre\n  questions:\n  - ne kazanırım\n  - yıllık maaş\n" in text
 
 
+OWNERS = """\
+# Salary questions: checked with HR in March, ask Ayşe before changing.
+- article: account-manager
+  lang: tr
+  section: Maaş
+  paragraph: Indeed.com'a göre
+  questions:
+    - ne kazanırım   # the most asked one
+"""
+"""An owner's `questions.yml` with comments of theirs, in their own indentation."""
+
+
+def test_learn_keeps_the_owners_comments_and_layout_and_adds_after_them(capsys, tmp_path: Path, content: Path) -> None:
+    """A file with the owner's comments is not rewritten: the new questions follow it as entries of their own, every
+    one taught, and running learn again changes nothing."""
+    (content / TAUGHT_FILE).write_text(OWNERS, encoding="utf-8")
+    teaching = lines(
+        {"question": "yıllık maaş", "answer": SALARY},
+        {"question": "how much does it pay", "language": "en", "answer": SALARY},
+        {"question": "konut kredisi faizi bugün ne", "language": "tr", "answer": None},
+    )
+    code, out, _ = learn(capsys, tmp_path, teaching)
+    assert code == 0, out
+    assert "3 questions added; 3 entries in all" in out and "your comments are kept" in out
+    text = (content / TAUGHT_FILE).read_text(encoding="utf-8")
+    assert text.startswith(OWNERS)
+    pairs = {(pair.question, pair.lang, pair.target) for pair in taught(content).taught}
+    salary = Located("account-manager", "tr", 2, 4)
+    assert pairs == {
+        ("ne kazanırım", "tr", salary),
+        ("yıllık maaş", "tr", salary),
+        ("how much does it pay", "en", salary),
+        ("konut kredisi faizi bugün ne", "tr", None),
+    }
+    code, out, _ = learn(capsys, tmp_path, teaching)
+    assert code == 0 and "unchanged, nothing new to teach; 3 taught already" in out
+    assert (content / TAUGHT_FILE).read_text(encoding="utf-8") == text
+
+
+def test_a_flow_list_with_comments_is_rewritten_and_the_report_names_the_lost_lines(capsys, tmp_path: Path, content: Path) -> None:
+    """Written as one `[...]` list, the owner's file cannot be added to: learn writes its own layout and says which
+    lines held comments."""
+    (content / TAUGHT_FILE).write_text(
+        "# mine\n[{article: account-manager, lang: tr, section: Maaş, paragraph: Indeed.com'a göre, questions: [ne kazanırım]}]\n",
+        encoding="utf-8",
+    )
+    code, out, _ = learn(capsys, tmp_path, lines({"question": "yıllık maaş", "answer": SALARY}))
+    assert code == 0 and "comments that were on line 1 are gone" in out
+    assert {pair.question for pair in taught(content).taught} == {"ne kazanırım", "yıllık maaş"}
+
+
 def test_learn_rewrites_no_file_it_cannot_read_whole(capsys, tmp_path: Path, content: Path) -> None:
     broken = "- article: account-manager\n  questions: [a]\n- no answer: true\n  questions:\n    - pizza\n"
     (content / TAUGHT_FILE).write_text(broken, encoding="utf-8")

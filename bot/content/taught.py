@@ -236,6 +236,11 @@ HEADER = """\
 
 def dump_taught(entries: list[TaughtEntry]) -> str:
     """`questions.yml`'s text for `entries`, in a stable layout so that writing the same entries changes nothing."""
+    return HEADER + (dump_entries(entries) if entries else "[]\n")
+
+
+def dump_entries(entries: list[TaughtEntry]) -> str:
+    """`entries` as the items of `questions.yml`'s list, without its header: what `learn` adds after an owner's own."""
     items: list[dict[str, object]] = []
     for entry in entries:
         item: dict[str, object] = {}
@@ -250,8 +255,7 @@ def dump_taught(entries: list[TaughtEntry]) -> str:
             for asked in entry.questions
         ]
         items.append(item)
-    body = "".join(_dumped(item) for item in items)
-    return HEADER + (body if items else "[]\n")
+    return "".join(_dumped(item) for item in items)
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")

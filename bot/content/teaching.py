@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+import yaml
+
 from ..language.textnorm import well_formed
 from .articles import KnowledgeBase, Located
 from .files import Unreadable, read_content
@@ -37,12 +39,14 @@ from .taught import (
     Asked,
     ParagraphRef,
     TaughtEntry,
+    dump_entries,
     dump_taught,
     locate_all,
     read_taught,
     reference,
     words_of,
 )
+from .yaml_files import list_items
 
 NO_ANSWER = '"no answer"'
 
@@ -88,6 +92,9 @@ class Merged:
     """Already taught, to the same paragraph."""
     refused: list[tuple[Lesson, str]] = field(default_factory=list)
     """Taught to another paragraph already (by the file, or an earlier lesson): the reason, naming where."""
+    appended: list[TaughtEntry] = field(default_factory=list)
+    """The added questions alone, an entry per paragraph in the order first taught: what goes after the file's own
+    text when rewriting it would drop the owner's comments."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,7 @@ def merge(entries: list[TaughtEntry], kb: KnowledgeBase, lessons: Iterable[Lesso
         for asked in entry.questions:
             taught.setdefault(_key(asked.text), (answer, f"questions.yml line {entry.line}"))
     questions = [list(entry.questions) for entry in entries]
+    fresh: dict[Located | None, list[Asked]] = {}
     merged = Merged(list(entries))
     for lesson in lessons:
         key = _key(lesson.question)
@@ -151,9 +159,12 @@ def merge(entries: list[TaughtEntry], kb: KnowledgeBase, lessons: Iterable[Lesso
         own = merged.entries[index].answer
         lang = None if own is not None and lesson.lang == own.lang else lesson.lang
         questions[index].append(Asked(_cleaned(lesson.question), lang))
+        alone = None if lesson.target is not None and lesson.lang == lesson.target.lang else lesson.lang
+        fresh.setdefault(lesson.target, []).append(Asked(_cleaned(lesson.question), alone))
         taught[key] = (lesson.target, f"line {lesson.line}" if lesson.line else "an earlier pair")
         merged.added.append(lesson)
     merged.entries = [replace(entry, questions=tuple(asked)) for entry, asked in zip(merged.entries, questions, strict=True)]
+    merged.appended = [TaughtEntry(tuple(asked), _reference(kb, target)) for target, asked in fresh.items()]
     return merged
 
 
@@ -404,19 +415,37 @@ def write_merged(content_dir: Path, merged: Merged, current: Current, max_bytes:
     already = f"; {known:,} taught already" if known else ""
     if not merged.added:
         return Outcome([f"{path}: unchanged, nothing new to teach{already}"], True)
+    comments = own_comments(current.data)
+    text = _after_owners(current, merged.appended) if comments else None
     try:
-        write_taught(content_dir, dump_taught(merged.entries), current.data, max_bytes)
+        write_taught(content_dir, text or dump_taught(merged.entries), current.data, max_bytes)
     except TeachingError as error:
         return Outcome([str(error)], False)
-    entries = "1 entry" if len(merged.entries) == 1 else f"{len(merged.entries):,} entries"
+    count = len(current.entries) + len(merged.appended) if text else len(merged.entries)
+    entries = "1 entry" if count == 1 else f"{count:,} entries"
     lines = [f"{path}: {counted(len(merged.added), 'question')} added{already}; {entries} in all"]
-    dropped = own_comments(current.data)
-    if dropped:
+    if text:
+        lines.append(f"note: your comments are kept: the new questions are at the end of {TAUGHT_FILE}, an entry per paragraph")
+    elif comments:
         lines.append(
-            f"note: learn writes {TAUGHT_FILE} in its own layout, so the comments that were on lines "
-            f"{_ranges(dropped)} are gone (the version before is in your history)"
+            f"note: learn wrote {TAUGHT_FILE} in its own layout (adding after your text would not have read as a list of "
+            f"entries), so the comments that were on {'line' if len(comments) == 1 else 'lines'} {_ranges(comments)} are gone "
+            "(the version before is in your history)"
         )
     return Outcome(lines, True)
+
+
+def _after_owners(current: Current, appended: list[TaughtEntry]) -> str | None:
+    """The owner's file as they wrote it, comments and layout kept, with `appended` after it; None when that would not
+    read as their entries and these (a file written as one flow list, `[...]`, or holding none)."""
+    assert current.data is not None
+    text = current.data.decode("utf-8")
+    text += ("" if text.endswith("\n") else "\n") + dump_entries(appended)
+    try:
+        items = list_items(text)
+    except yaml.YAMLError:
+        return None
+    return text if current.entries and items is not None and len(items) == len(current.entries) + len(appended) else None
 
 
 def _added(kb: KnowledgeBase, added: list[Lesson]) -> list[str]:

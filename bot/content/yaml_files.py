@@ -87,8 +87,7 @@ def read_yaml_list(
     An empty file is no items.
     """
     try:
-        text = read_text(content_dir, path, max_bytes)
-        value, lines = _plain(yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        items = list_items(read_text(content_dir, path, max_bytes))
     except Unreadable as reason:
         return [], LoadIssue(path, str(reason), skipped=True)
     except OSError as error:
@@ -97,11 +96,20 @@ def read_yaml_list(
         return [], LoadIssue(path, str(error), skipped=True)
     except yaml.YAMLError as error:
         return [], LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)
-    if value is None:
-        return [], None
-    if not isinstance(value, list):
+    if items is None:
         return [], LoadIssue(path, expected, skipped=True)
-    return list(zip(lines, value, strict=True)), None
+    return items, None
+
+
+def list_items(text: str) -> list[tuple[int, object]] | None:
+    """The items of YAML `text` that is a list (none when it is empty), each with the line it starts on; None when it
+    holds something else. `yaml.YAMLError` (`AliasRefused` among them) when it is not YAML the content may hold."""
+    value, lines = _plain(yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return None
+    return list(zip(lines, value, strict=True))
 
 
 def _plain(events: Iterable[yaml.Event]) -> tuple[object, list[int]]:
