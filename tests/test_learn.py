@@ -115,6 +115,31 @@ def test_learn_finds_a_paragraph_rewrapped_stripped_of_markdown_or_with_a_word_c
     ]
 
 
+def test_learn_finds_the_paragraph_an_answer_quotes_in_part_or_wraps_in_words_of_its_own(capsys, tmp_path: Path, content: Path) -> None:
+    """Help-desk answers quote only the sentence that answered, or put a greeting around the paragraph: each is taught
+    its paragraph and listed "quoted in part"; a fragment of a few words, which many paragraphs could hold, is not."""
+    sentence = SALARY.split(". ")[0] + "."
+    greeted = (
+        "Merhaba, sorunuz için çok teşekkürler, bu konuyu sık sık soruyorlar, makalemizde şöyle anlatılıyor: "
+        f"{LINKED} Başka sorunuz olursa bize her zaman yazabilirsiniz, iyi çalışmalar dileriz. Destek ekibi"
+    )
+    code, out, _ = learn(
+        capsys,
+        tmp_path,
+        lines(
+            {"question": "maaş aralığı ne", "answer": sentence},
+            {"question": "elde tutmak neden önemli", "answer": greeted},
+            {"question": "hangi şehirlerde", "answer": "New York'ta bulunur"},
+        ),
+    )
+    assert "line 1: quoted in part: 100% alike to account-manager [tr] § Hesap Yöneticisi Rolleri Örnekleri ¶5" in out
+    assert "line 2: quoted in part" in out and "line 3: no paragraph" in out
+    assert [(pair.question, pair.target) for pair in taught(content).taught] == [
+        ("maaş aralığı ne", Located("account-manager", "tr", 2, 4)),
+        ("elde tutmak neden önemli", Located("account-manager", "tr", 2, 0)),
+    ]
+
+
 def test_learn_names_each_line_it_could_not_teach_and_why_and_teaches_the_rest(capsys, tmp_path: Path, content: Path) -> None:
     teaching = (
         lines(

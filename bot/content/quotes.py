@@ -1,12 +1,15 @@
 """An answer quoted from the articles → the paragraph it quotes: how `learn` reads a help desk's history.
 
 A help desk's answers were pasted from the articles, markdown and all, wrapped
-and spaced anew, now and then with a word changed on one side or the other.
-So an answer is read as the reader sees it (`parsing.plain_text`) and compared
-word for word, case- and markup-blind (`taught.words_of`), as `questions.yml`'s
+and spaced anew, now and then with a word changed on one side or the other,
+often only the sentences that answered, or with a greeting around them. So an
+answer is read as the reader sees it (`parsing.plain_text`) and compared word
+for word, case- and markup-blind (`taught.words_of`), as `questions.yml`'s
 openings are. Its exact sequence of words is looked up first; else the
 paragraphs sharing most of its word trigrams are compared with it whole
-(rapidfuzz), and the one close enough is the answer, when no other is.
+(rapidfuzz), and the one close enough is the answer, when no other is; else
+the one that holds the answer, or that the answer holds, close enough, in a
+stretch of at least `PART_WORDS` words.
 
 Each answer costs a few lookups whatever the size of the knowledge base: an
 index built once holds a hash of every paragraph's words and a sample of its
@@ -41,6 +44,10 @@ SAMPLE = 16
 CANDIDATES = 8
 """Paragraphs compared whole with an answer not found word for word: those sharing most of its trigrams."""
 
+PART_WORDS = 6
+"""The fewest words of a quote of part of a paragraph (or of a paragraph inside a longer answer): a shorter stretch
+("the salary range is") could be lifted from many paragraphs."""
+
 COMMON = 1000
 """A trigram sampled from more paragraphs than this says little about which one is quoted, and is passed over."""
 
@@ -51,6 +58,8 @@ class Quoted:
 
     target: Located
     alike: int
+    part: bool = False
+    """The answer quotes part of the paragraph, or holds it among words of its own."""
 
 
 def place_name(kb: KnowledgeBase, place: Located) -> str:
@@ -132,6 +141,12 @@ class QuoteIndex:
             return Quoted(self._located(close[0]), next(alike for unit, alike in scored if unit == close[0]))
         if close:
             return f"the answer is as close to {self._names(close)}; quote one of them as the article has it"
+        parts = [(unit, alike) for unit, _ in scored if (alike := self._part(words, unit)) >= CLOSE_QUOTE]
+        holding = self._prefer([unit for unit, _ in parts], language, text)
+        if len(holding) == 1:
+            return Quoted(self._located(holding[0]), dict(parts)[holding[0]], part=True)
+        if holding:
+            return f"the answer quotes part of {self._names(holding)} alike; quote one of them whole, as the article has it"
         if scored and scored[0][1] >= NEAR_QUOTE:
             unit, alike = scored[0]
             return f"the answer matches no paragraph; the closest, {self._names([unit])}, is {alike}% alike"
@@ -151,6 +166,15 @@ class QuoteIndex:
         quoted = " ".join(words)
         scored = [(int(unit), round(fuzz.ratio(quoted, " ".join(self._words(int(unit)))))) for unit in best]
         return sorted(scored, key=lambda pair: -pair[1])
+
+    def _part(self, words: list[str], unit: int) -> int:
+        """How alike (0 to 100) the shorter of an answer and a paragraph is to its best-matching stretch of the other:
+        0 when the shorter has fewer than `PART_WORDS` words."""
+        theirs = self._words(unit)
+        shorter, longer = sorted((words, theirs), key=len)
+        if len(shorter) < PART_WORDS:
+            return 0
+        return round(fuzz.partial_ratio(" ".join(shorter), " ".join(longer)))
 
     def _words(self, unit: int) -> list[str]:
         article = self.kb.articles[int(self._articles[unit])]

@@ -66,6 +66,8 @@ class Lesson:
     """Where it was read (1-based), for messages; 0 for a lesson from readers' evidence."""
     alike: int = 100
     """How alike the quoted answer and the paragraph were (100: word for word)."""
+    part: bool = False
+    """The answer quoted part of the paragraph, or held it among words of its own."""
 
 
 @dataclass(frozen=True)
@@ -339,7 +341,7 @@ def _lesson(number: int, text: str, quotes: QuoteIndex) -> Lesson | Skipped:
         return Skipped(number, "no answer", '"answer" should be the answer\'s text, or null for "no answer"')
     found = quotes.find(answer, lang)
     if isinstance(found, Quoted):
-        return Lesson(question, lang, found.target, number, found.alike)
+        return Lesson(question, lang, found.target, number, found.alike, found.part)
     return Skipped(number, "no paragraph" if "matches no" in found else "several paragraphs", found)
 
 
@@ -393,8 +395,11 @@ def learn_file(
     merged = merge(current.entries, kb, lessons)
     skipped += [Skipped(lesson.line, "taught already", why) for lesson, why in merged.refused]
     lines = _listed(
-        [(lesson.line, "quoted with edits", f"{lesson.alike}% alike to {place_name(kb, lesson.target)}")
-         for lesson in lessons if lesson.target is not None and lesson.alike < 100]
+        [
+            (lesson.line, "quoted in part" if lesson.part else "quoted with edits", f"{lesson.alike}% alike to {place_name(kb, lesson.target)}")
+            for lesson in lessons
+            if lesson.target is not None and (lesson.part or lesson.alike < 100)
+        ]
     )
     lines += _listed([(item.line, item.kind, item.detail) for item in sorted(skipped, key=lambda item: item.line)])
     targets = [lesson.target for lesson in merged.added + merged.known]
