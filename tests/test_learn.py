@@ -118,7 +118,7 @@ def test_learn_finds_a_paragraph_rewrapped_stripped_of_markdown_or_with_a_word_c
 def test_learn_finds_the_paragraph_an_answer_quotes_in_part_or_wraps_in_words_of_its_own(capsys, tmp_path: Path, content: Path) -> None:
     """Help-desk answers quote only the sentence that answered, or put a greeting around the paragraph: each is taught
     its paragraph and listed "quoted in part"; a fragment of a few words, which many paragraphs could hold, is not."""
-    sentence = SALARY.split(". ")[0] + "."
+    sentence = SALARY.split(". ")[1] + "."  # from the middle of the paragraph: cities, not the salary's first words
     greeted = (
         "Merhaba, sorunuz için çok teşekkürler, bu konuyu sık sık soruyorlar, makalemizde şöyle anlatılıyor: "
         f"{LINKED} Başka sorunuz olursa bize her zaman yazabilirsiniz, iyi çalışmalar dileriz. Destek ekibi"
@@ -127,7 +127,7 @@ def test_learn_finds_the_paragraph_an_answer_quotes_in_part_or_wraps_in_words_of
         capsys,
         tmp_path,
         lines(
-            {"question": "maaş aralığı ne", "answer": sentence},
+            {"question": "en çok iş hangi şehirlerde", "answer": sentence},
             {"question": "elde tutmak neden önemli", "answer": greeted},
             {"question": "hangi şehirlerde", "answer": "New York'ta bulunur"},
         ),
@@ -135,7 +135,7 @@ def test_learn_finds_the_paragraph_an_answer_quotes_in_part_or_wraps_in_words_of
     assert "line 1: quoted in part: 100% alike to account-manager [tr] § Hesap Yöneticisi Rolleri Örnekleri ¶5" in out
     assert "line 2: quoted in part" in out and "line 3: no paragraph" in out
     assert [(pair.question, pair.target) for pair in taught(content).taught] == [
-        ("maaş aralığı ne", Located("account-manager", "tr", 2, 4)),
+        ("en çok iş hangi şehirlerde", Located("account-manager", "tr", 2, 4)),
         ("elde tutmak neden önemli", Located("account-manager", "tr", 2, 0)),
     ]
 
@@ -249,6 +249,23 @@ def test_learn_keeps_the_owners_comments_and_layout_and_adds_after_them(capsys, 
     code, out, _ = learn(capsys, tmp_path, teaching)
     assert code == 0 and "unchanged, nothing new to teach; 3 taught already" in out
     assert (content / TAUGHT_FILE).read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize(
+    "owners",
+    [
+        "# Questions we were asked at the fair; more to come.\n",
+        "- article: account-manager\n  lang: tr\n  section: Maaş\n  paragraph: Indeed.com'a göre\n  questions:\n"
+        "    - ne kazanırım  # the most asked one",
+    ],
+    ids=["comments only", "a comment after a value, no newline at the end"],
+)
+def test_learn_keeps_comments_in_any_place_of_the_owners_file(capsys, tmp_path: Path, content: Path, owners: str) -> None:
+    (content / TAUGHT_FILE).write_text(owners, encoding="utf-8")
+    code, out, _ = learn(capsys, tmp_path, lines({"question": "yıllık maaş", "answer": SALARY}))
+    assert code == 0 and "your comments are kept" in out, out
+    assert (content / TAUGHT_FILE).read_text(encoding="utf-8").startswith(owners)
+    assert "yıllık maaş" in {pair.question for pair in taught(content).taught}
 
 
 def test_a_flow_list_with_comments_is_rewritten_and_the_report_names_the_lost_lines(capsys, tmp_path: Path, content: Path) -> None:

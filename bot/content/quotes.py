@@ -13,12 +13,18 @@ stretch of at least `PART_WORDS` words.
 
 Each answer costs a few lookups whatever the size of the knowledge base: an
 index built once holds a hash of every paragraph's words and a sample of its
-trigrams (the `SAMPLE` with the smallest hashes, so that an edited copy, which
-keeps most of its trigrams, shares some of them), in sorted arrays.
+word trigrams, in sorted arrays. The sample is the paragraph's winnowing
+fingerprints (Schleimer, Wilkerson and Aiken, 2003, as MOSS finds copied
+code): the smallest hash of every `WINDOW` trigrams in a row, so any stretch
+of `PART_WORDS` words the answer shares with it shares a fingerprint, and an
+edited copy shares most. The hashes are the same in every run (CRC-32 and
+Adler-32 of the trigram, not Python's salted `hash`), so an answer finds
+the same paragraph whenever it is taught.
 """
 
 from __future__ import annotations
 
+import zlib
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,15 +44,15 @@ NEAR_QUOTE = 60
 """How alike a paragraph must be to be named as the closest to an answer that quotes none: below, the name would
 mislead more than help."""
 
-SAMPLE = 16
-"""Trigrams of a paragraph kept in the index."""
-
 CANDIDATES = 8
 """Paragraphs compared whole with an answer not found word for word: those sharing most of its trigrams."""
 
 PART_WORDS = 6
 """The fewest words of a quote of part of a paragraph (or of a paragraph inside a longer answer): a shorter stretch
 ("the salary range is") could be lifted from many paragraphs."""
+
+WINDOW = PART_WORDS - 2
+"""Trigrams per winnowing window: a stretch of `PART_WORDS` words is `WINDOW` trigrams, and holds a fingerprint."""
 
 COMMON = 1000
 """A trigram sampled from more paragraphs than this says little about which one is quoted, and is passed over."""
@@ -80,8 +86,22 @@ def _units(article: Article) -> list[tuple[int, int, str]]:
     return units
 
 
-def _trigrams(words: Sequence[str]) -> set[int]:
-    return {hash((words[i], words[i + 1], words[i + 2])) for i in range(len(words) - 2)}
+def _trigrams(words: Sequence[str]) -> np.ndarray:
+    """The hash of each trigram of `words`, in order: 64 bits, the same in every process."""
+    keys = []
+    for i in range(len(words) - 2):
+        data = "\x1f".join(words[i : i + 3]).encode()
+        keys.append(zlib.crc32(data) << 31 ^ zlib.adler32(data))
+    return np.array(keys, dtype=np.int64)
+
+
+def _fingerprints(words: Sequence[str]) -> np.ndarray:
+    """A paragraph's winnowing fingerprints: the smallest trigram hash of every `WINDOW` in a row (of them all, in a
+    paragraph shorter than that)."""
+    hashes = _trigrams(words)
+    if len(hashes) <= WINDOW:
+        return hashes.min(keepdims=True) if len(hashes) else hashes
+    return np.unique(np.lib.stride_tricks.sliding_window_view(hashes, WINDOW).min(axis=1))
 
 
 class QuoteIndex:
@@ -103,8 +123,8 @@ class QuoteIndex:
                 paragraphs.append(paragraph)
                 words = words_of(text)
                 self._exact.setdefault(hash(tuple(words)), []).append(unit)
-                sample = sorted(_trigrams(words))[:SAMPLE]
-                grams.extend(sample)
+                sample = _fingerprints(words)
+                grams.extend(sample.tolist())
                 owners.extend([unit] * len(sample))
             for item in article.highlights:  # one of the key points, pasted alone, names them all
                 self._exact.setdefault(hash(tuple(words_of(item))), []).append(len(articles) - 1)
@@ -153,8 +173,8 @@ class QuoteIndex:
         return "the answer matches no paragraph (it should quote one whole, as the article has it)"
 
     def _closest(self, words: list[str]) -> list[tuple[int, int]]:
-        """(unit, how alike) of the `CANDIDATES` paragraphs sharing most of the sampled trigrams of `words`, most alike first."""
-        grams = np.fromiter(_trigrams(words), dtype=np.int64)
+        """(unit, how alike) of the `CANDIDATES` paragraphs sharing most fingerprints with `words`, most alike first."""
+        grams = np.unique(_trigrams(words))
         starts = np.searchsorted(self._grams, grams, side="left")
         ends = np.searchsorted(self._grams, grams, side="right")
         kept = [(start, end) for start, end in zip(starts.tolist(), ends.tolist(), strict=True) if 0 < end - start <= COMMON]
