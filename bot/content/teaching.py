@@ -266,12 +266,36 @@ def _sync_folder(folder: Path) -> None:
 
 
 def own_comments(data: bytes | None) -> list[int]:
-    """The lines of a `questions.yml` holding a comment of the owner's (not learn's header): rewriting the file drops them."""
+    """The lines of a `questions.yml` holding a comment of the owner's, on a line of its own or after a value (not
+    learn's header): what rewriting the file would drop.
+
+    Comments are what lies between the YAML scanner's tokens, so a `#`
+    inside a question ("C# geliştirici maaşı") is not one. A file the
+    scanner cannot read has no comments to keep (`current_taught` has
+    refused it before).
+    """
     if not data:
         return []
+    text = data.decode("utf-8", errors="replace")
     header = set(HEADER.splitlines())
-    lines = data.decode("utf-8", errors="replace").splitlines()
-    return [number for number, line in enumerate(lines, 1) if line.lstrip().startswith("#") and line not in header]
+    if all(line in header for line in text.splitlines() if "#" in line):
+        return []
+    found: set[int] = set()
+    end = line = 0
+    try:
+        for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            start = token.start_mark.index
+            if start > end:
+                gap = text[end:start]
+                found.update(line + number + 1 for number, part in enumerate(gap.split("\n")) if "#" in part)
+                line += gap.count("\n")
+            if token.end_mark.index > max(start, end):
+                line += text.count("\n", max(start, end), token.end_mark.index)
+            end = max(end, token.end_mark.index)
+    except yaml.YAMLError:
+        return []
+    lines = text.splitlines()
+    return sorted(number for number in found if number > len(lines) or lines[number - 1] not in header)
 
 
 def numbered_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -442,7 +466,8 @@ def write_merged(content_dir: Path, merged: Merged, current: Current, max_bytes:
 
 def _after_owners(current: Current, appended: list[TaughtEntry]) -> str | None:
     """The owner's file as they wrote it, comments and layout kept, with `appended` after it; None when that would not
-    read as their entries and these (a file written as one flow list, `[...]`, or holding none)."""
+    read as their entries and these (a file written as one flow list, `[...]`, or as a list indented under its first
+    line)."""
     assert current.data is not None
     text = current.data.decode("utf-8")
     text += ("" if text.endswith("\n") else "\n") + dump_entries(appended)
@@ -450,7 +475,7 @@ def _after_owners(current: Current, appended: list[TaughtEntry]) -> str | None:
         items = list_items(text)
     except yaml.YAMLError:
         return None
-    return text if current.entries and items is not None and len(items) == len(current.entries) + len(appended) else None
+    return text if items is not None and len(items) == len(current.entries) + len(appended) else None
 
 
 def _added(kb: KnowledgeBase, added: list[Lesson]) -> list[str]:
