@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.chat.messages import message
+from bot.chat.messages import available, message
 from bot.chat.render import shown_text
 from bot.content.parsing import load_knowledge_base
+from bot.language.langdetect import guess_article_language
+from bot.search.embedding import MODEL_NAME
 from bot.search.index import build_index
+from bot.search.index_cache import Semantic, load_index
 from bot.search.searcher import Conversation, Searcher
 from bot.search.tuning import RankingConfig
 
-from .conftest import DATA, WriteFile, unit_id
+from .conftest import DATA, SEEDS, SHARED_VECTORS, WriteFile, unit_id
+from .query_vectors import RememberedQueries
 
 
 def searcher_over(content: Path) -> Searcher:
@@ -501,6 +506,25 @@ def test_an_answer_across_languages_offers_its_alternatives_in_its_own_language(
     answer = searcher.answer(question)
     assert answer.read_as == "en" and answer.alternatives
     assert {alternative.article.lang for alternative in answer.alternatives} == {answer.language}
+
+
+def test_an_answer_across_languages_is_not_moved_to_a_translation_shaped_otherwise(tmp_path: Path) -> None:
+    """The Italian translation joins two paragraphs of the salary's section into one, so its fifth paragraph there is
+    another (on promotion): an English reader who chose Italian, whose question the meaning finds in another
+    translation's salary paragraph, gets that paragraph where it was found rather than the Italian fifth."""
+    content = tmp_path / "content"
+    shutil.copytree(SEEDS, content)
+    italian = content / "account-manager.it.md"
+    section = "## Esempi di ruoli di Account Manager\n\n"
+    head, body = italian.read_text(encoding="utf-8").split(section, 1)
+    first, rest = body.split("\n\n", 1)
+    italian.write_text(head + section + first + " " + rest, encoding="utf-8")
+    index = load_index(content, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=10_000))
+    queries = RememberedQueries(SHARED_VECTORS / f"{MODEL_NAME}-questions.npz")
+    searcher = Searcher(index, default_language="en", reply_languages=available(), embedder=queries)
+    answer = searcher.answer("which american cities have the most account manager jobs", language="it")
+    assert answer.read_as == "en" and answer.language != "it"
+    assert "Chicago" in answer.text and "Indeed.com" in answer.text
 
 
 def test_a_question_in_a_content_language_keeps_it_whatever_the_app_language(searcher: Searcher) -> None:

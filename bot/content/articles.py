@@ -48,6 +48,12 @@ class Article:
     def paragraph_count(self) -> int:
         return sum(len(s.paragraphs) for s in self.sections)
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Its sections' numbers of paragraphs: two translations of one shape are parallel, paragraph for paragraph, so
+        a paragraph's place in one names the same paragraph in the other."""
+        return tuple(len(s.paragraphs) for s in self.sections)
+
 
 @dataclass(frozen=True)
 class LoadIssue:

@@ -93,7 +93,7 @@ class AcrossFirst:
     A question on a neighbouring subject ("what is the savings rate at my bank") is near many finance paragraphs
     and stands out from none."""
     taught: float = 0.0
-    """The closeness (0 to 1) of the nearest taught question pointing to it, by meaning (`taught.Near`). Unlike a
+    """The closeness (0 to 1) of the nearest taught question pointing to it, by words or meaning (`taught.Near`). Unlike a
     question in a content language, its model reads no closeness of questions taught for other paragraphs: fitted, it
     weighed them at nothing, and a near "no answer" question acts as it does on any question (`taught.Near.kept`)."""
 

@@ -33,7 +33,7 @@ from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
 from .reading import SEMANTIC, TAUGHT
 from .signals import SWITCHES as RANKING_SWITCHES
-from .taught import Near, Position, TaughtQuestions, unit_at
+from .taught import NOWHERE_ACROSS, Near, Position, TaughtQuestions, unit_at
 from .tuning import DEFAULT, RankingConfig
 
 MAX_QUESTION_CHARS = 4096
@@ -363,7 +363,7 @@ class Searcher:
             return refused
         if vector is None:
             vector = self.embedder.query(question[:MAX_EMBEDDED_CHARS])
-        near = self.taught.near_across(question, foreign, vector) if self.taught and self.config.on(TAUGHT) else Near({}, 0.0)
+        near = self.taught.near_across(question, foreign, vector) if self.taught and self.config.on(TAUGHT) else NOWHERE_ACROSS
         positions, spread = self._nearest_positions(vector, near)
         if not positions:
             return refused
@@ -447,8 +447,9 @@ class Searcher:
                 positions[found.key] = found
         if not positions:
             return [], 0.0
-        for key in taught.units:
-            translations = [found for found in self._translations_of(key, similarities) if found is not None]
+        pointed = {key: self.taught.translations(key) for key in taught.units} if self.taught else {}
+        for key, units in pointed.items():
+            translations = [Found(float(similarities[lang][unit]), lang, unit, key) for lang, unit in units.items() if lang in similarities]
             if key not in positions and translations:
                 positions[key] = max(translations, key=lambda found: found.similarity)
         vote = config.taught_weight * config.semantic_scale
@@ -461,22 +462,17 @@ class Searcher:
         deviation = float(values.std())
         return voted, (voted[0].similarity - float(values.mean())) / deviation if deviation else 0.0
 
-    def _translations_of(self, key: Position, similarities: dict[str, np.ndarray]) -> list[Found | None]:
-        """A position in every language that has its article, with its similarity there."""
-        article, section, paragraph = key
-        out = []
-        for lang, similarity in similarities.items():
-            article_id = self._article_ids.get((article, lang))
-            idx = self.index.by_lang[lang]
-            unit = unit_at(idx, article_id, section, paragraph) if article_id is not None else None
-            out.append(None if unit is None else Found(float(similarity[unit]), lang, unit, key))
-        return out
-
     def _translated(self, weighed: Weighed, preferences: tuple[str | None, ...]) -> tuple[int, int, int]:
-        """The position of a paragraph found in any language, in the first preferred language its article is written in."""
+        """The position of a paragraph found in any language, in the first preferred language its article is written in
+        with the same paragraph at the same place (the same shape; the key points where it has them)."""
+        articles = self.index.articles
+        found = articles[weighed.article_id]
         for target in preferences:
             translated = self.translation(weighed.article_id, target) if target else None
-            if translated is not None:
+            if translated is None:
+                continue
+            other = articles[translated]
+            if (other.highlights if weighed.section == HIGHLIGHTS else other.shape == found.shape):
                 return translated, weighed.section, weighed.paragraph
         return weighed.article_id, weighed.section, weighed.paragraph
 

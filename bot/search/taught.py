@@ -90,6 +90,7 @@ class Near(Generic[K]):
 
 
 NOWHERE: Near[int] = Near({}, 0.0)
+NOWHERE_ACROSS: Near[Position] = Near({}, 0.0)
 
 
 def content_words(analyzer: Analyzer, tokens: Sequence[Token]) -> Words:
@@ -138,6 +139,8 @@ class TaughtQuestions:
         """Per pair, the weight of its question's words."""
         self._words_in = words
         self._analyzers: dict[str, Analyzer] = {}
+        self._pointing: dict[Position, int] = {}
+        """A pair pointing to each position a reader's question was found near (`translations`)."""
         gathered: dict[str, dict[str, tuple[list[int], list[float]]]] = {}
         for i, (pair, lang) in enumerate(zip(self.pairs, self.langs, strict=True)):
             if not lang:
@@ -174,7 +177,7 @@ class TaughtQuestions:
 
     def _shape(self, article_id: int) -> tuple[tuple[int, ...], bool]:
         article = self.index.articles[article_id]
-        return tuple(len(section.paragraphs) for section in article.sections), bool(article.highlights)
+        return article.shape, bool(article.highlights)
 
     def _targets(self, lang: str) -> np.ndarray:
         idx = self.index.by_lang[lang]
@@ -249,17 +252,27 @@ class TaughtQuestions:
         answer across languages is found.
         """
         if not self.pairs:
-            return Near({}, 0.0)
-        by_words = self._word_votes(reader, self.words(question, reader), self._position)
+            return NOWHERE_ACROSS
+        words = self.words(question, reader) if reader in self._words else {}
+        by_words = self._word_votes(reader, words, self._position)
         return self._nearest(by_words, self._meaning_votes(reader, vector, self._position))
 
     def _position(self, i: int) -> Position | int:
-        """Where pair `i` points in every translation (the highlights' unit is `HIGHLIGHTS` twice, as `unit_at` finds
-        it), or `NO_UNIT` for "no answer"."""
+        """Where pair `i` points, named as the answer across languages names paragraphs (the highlights' unit is
+        `HIGHLIGHTS` twice, as `unit_at` finds it), or `NO_UNIT` for "no answer"."""
         target = self.pairs[i].target
         if target is None:
             return NO_UNIT
-        return (target.article, HIGHLIGHTS, HIGHLIGHTS) if target.section == HIGHLIGHTS else (target.article, target.section, target.paragraph)
+        section, paragraph = (HIGHLIGHTS, HIGHLIGHTS) if target.section == HIGHLIGHTS else (target.section, target.paragraph)
+        position = (target.article, section, paragraph)
+        self._pointing.setdefault(position, i)
+        return position
+
+    def translations(self, position: Position) -> dict[str, int]:
+        """The unit of a position taught questions point to (`near_across`) in each content language that has it: the
+        paragraph taught, or its translation's, found by meaning where that translation is shaped otherwise."""
+        i = self._pointing[position]
+        return {lang: unit for lang in self.index.by_lang if (unit := self.target(i, lang)) >= 0}
 
     def _nearest(self, *votes: Near[Any]) -> Near[Any]:
         """The places the nearest taught questions point to by any of `votes`, at most `taught_candidates` of them."""
