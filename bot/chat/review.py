@@ -136,7 +136,7 @@ async def accept(store: Storage, kb: KnowledgeBase, content_dir: Path, max_bytes
         return Outcome([str(error)], False)
     lessons = [Lesson(pair.evidence.question, pair.evidence.language, pair.target) for pair in pairs]
     merged = merge(current.entries, kb, lessons)
-    written = write_merged(content_dir, merged, current, max_bytes, len(merged.known))
+    written = write_merged(content_dir, kb, merged, current, max_bytes, len(merged.known))
     if not written.ok:
         return written
     refused = {id(lesson): why for lesson, why in merged.refused}

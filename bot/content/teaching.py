@@ -94,9 +94,6 @@ class Merged:
     """Already taught, to the same paragraph."""
     refused: list[tuple[Lesson, str]] = field(default_factory=list)
     """Taught to another paragraph already (by the file, or an earlier lesson): the reason, naming where."""
-    appended: list[TaughtEntry] = field(default_factory=list)
-    """The added questions alone, an entry per paragraph in the order first taught: what goes after the file's own
-    text when rewriting it would drop the owner's comments."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +139,6 @@ def merge(entries: list[TaughtEntry], kb: KnowledgeBase, lessons: Iterable[Lesso
         for asked in entry.questions:
             taught.setdefault(_key(asked.text), (answer, f"questions.yml line {entry.line}"))
     questions = [list(entry.questions) for entry in entries]
-    fresh: dict[Located | None, list[Asked]] = {}
     merged = Merged(list(entries))
     for lesson in lessons:
         key = _key(lesson.question)
@@ -161,13 +157,20 @@ def merge(entries: list[TaughtEntry], kb: KnowledgeBase, lessons: Iterable[Lesso
         own = merged.entries[index].answer
         lang = None if own is not None and lesson.lang == own.lang else lesson.lang
         questions[index].append(Asked(_cleaned(lesson.question), lang))
-        alone = None if lesson.target is not None and lesson.lang == lesson.target.lang else lesson.lang
-        fresh.setdefault(lesson.target, []).append(Asked(_cleaned(lesson.question), alone))
         taught[key] = (lesson.target, f"line {lesson.line}" if lesson.line else "an earlier pair")
         merged.added.append(lesson)
     merged.entries = [replace(entry, questions=tuple(asked)) for entry, asked in zip(merged.entries, questions, strict=True)]
-    merged.appended = [TaughtEntry(tuple(asked), _reference(kb, target)) for target, asked in fresh.items()]
     return merged
+
+
+def appended(kb: KnowledgeBase, added: list[Lesson]) -> list[TaughtEntry]:
+    """The added questions alone, an entry per paragraph in the order first taught: what goes after an owner's text
+    when rewriting it would drop their comments."""
+    fresh: dict[Located | None, list[Asked]] = {}
+    for lesson in added:
+        lang = None if lesson.target is not None and lesson.lang == lesson.target.lang else lesson.lang
+        fresh.setdefault(lesson.target, []).append(Asked(_cleaned(lesson.question), lang))
+    return [TaughtEntry(tuple(asked), _reference(kb, target)) for target, asked in fresh.items()]
 
 
 def _key(question: str) -> str:
@@ -434,23 +437,24 @@ def learn_file(
         f"{targets.count(None):,} to {NO_ANSWER}), {len(skipped):,} not{' (listed above)' if skipped else ''}"
     )
     lines += _added(kb, merged.added)
-    written = write_merged(content_dir, merged, current, max_bytes, len(merged.known))
+    written = write_merged(content_dir, kb, merged, current, max_bytes, len(merged.known))
     return Outcome(lines + written.lines, written.ok and not skipped)
 
 
-def write_merged(content_dir: Path, merged: Merged, current: Current, max_bytes: int, known: int) -> Outcome:
+def write_merged(content_dir: Path, kb: KnowledgeBase, merged: Merged, current: Current, max_bytes: int, known: int) -> Outcome:
     """`questions.yml` written when `merged` added a question, and the lines that say so."""
     path = content_dir / TAUGHT_FILE
     already = f"; {known:,} taught already" if known else ""
     if not merged.added:
         return Outcome([f"{path}: unchanged, nothing new to teach{already}"], True)
     comments = own_comments(current.data)
-    text = _after_owners(current, merged.appended) if comments else None
+    added = appended(kb, merged.added) if comments else []
+    text = _after_owners(current, added) if comments else None
     try:
         write_taught(content_dir, text or dump_taught(merged.entries), current.data, max_bytes)
     except TeachingError as error:
         return Outcome([str(error)], False)
-    count = len(current.entries) + len(merged.appended) if text else len(merged.entries)
+    count = len(current.entries) + len(added) if text else len(merged.entries)
     entries = "1 entry" if count == 1 else f"{count:,} entries"
     lines = [f"{path}: {counted(len(merged.added), 'question')} added{already}; {entries} in all"]
     if text:
