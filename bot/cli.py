@@ -317,7 +317,9 @@ def run_learn(args: argparse.Namespace, settings: Settings) -> int:
         except StoreError as error:
             outcome = Outcome([str(error)], False)
     elif args.file == "-":
-        outcome = learn_file(sys.stdin.buffer, "standard input", folder, kb, guess_article_language, settings.max_article_bytes)
+        outcome = learn_file(
+            sys.stdin.buffer, "standard input", folder, kb, guess_article_language, settings.max_article_bytes, available()
+        )
     else:
         try:
             source = open(args.file, "rb")  # noqa: SIM115 (closed below, after the error message it may need)
@@ -325,7 +327,9 @@ def run_learn(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{args.file}: cannot be read: {error.strerror or error}", file=sys.stderr)
             return 1
         with source:
-            outcome = learn_file(source, str(args.file), folder, kb, guess_article_language, settings.max_article_bytes)
+            outcome = learn_file(
+                source, str(args.file), folder, kb, guess_article_language, settings.max_article_bytes, available()
+            )
     print("\n".join(outcome.lines))
     return 0 if outcome.ok else 1
 

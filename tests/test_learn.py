@@ -140,6 +140,27 @@ def test_learn_finds_the_paragraph_an_answer_quotes_in_part_or_wraps_in_words_of
     ]
 
 
+def test_a_question_without_a_language_written_in_one_the_content_lacks_is_taught_as_in_it(capsys, tmp_path: Path, content: Path) -> None:
+    """An English help desk's export over Turkish articles, no "language" on its lines: the English questions are taught
+    as English (so English readers' words meet them), a Turkish one as the answer's language."""
+    code, out, _ = learn(
+        capsys,
+        tmp_path,
+        lines(
+            {"question": "how much does an account manager earn in the United States", "answer": SALARY},
+            {"question": "what is the mortgage rate today", "answer": None},
+            {"question": "yıllık maaş ne kadar", "answer": SALARY},
+        ),
+    )
+    assert code == 0, out
+    languages = {pair.question: pair.lang for pair in taught(content).taught}
+    assert languages == {
+        "how much does an account manager earn in the United States": "en",
+        "what is the mortgage rate today": "en",
+        "yıllık maaş ne kadar": "tr",
+    }
+
+
 def test_learn_names_each_line_it_could_not_teach_and_why_and_teaches_the_rest(capsys, tmp_path: Path, content: Path) -> None:
     teaching = (
         lines(

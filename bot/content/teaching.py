@@ -22,14 +22,15 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
 import yaml
 
-from ..language.textnorm import well_formed
+from ..language.frequencies import APP_LANGUAGE_MARGIN, commoner_in, frequencies_of
+from ..language.textnorm import normalize, well_formed
 from .articles import KnowledgeBase, Located
 from .files import Unreadable, read_content
 from .quotes import Quoted, QuoteIndex, place_name
@@ -314,12 +315,19 @@ def numbered_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | 
             yield number, line
 
 
-def read_lessons(lines: Iterable[tuple[int, bytes | None]], quotes: QuoteIndex, limit: int) -> Iterator[Lesson | Skipped]:
+def read_lessons(
+    lines: Iterable[tuple[int, bytes | None]],
+    quotes: QuoteIndex,
+    limit: int,
+    language: Callable[[str, str | None], str | None] = lambda question, read_in: None,
+) -> Iterator[Lesson | Skipped]:
     """A lesson for each line `{"question": ..., "language": ... (optional), "answer": TEXT or null}`, else why not.
 
     TEXT is the answer as an article has it (a paragraph, or the key points'
     bullet lines), markdown included; null says the knowledge base has no
-    answer. Blank lines are passed over.
+    answer. Blank lines are passed over. `language` names the language of a
+    question the line gives none for, from the question and its answer's
+    language (None: the answer's, or the detector's at load).
     """
     for number, raw in lines:
         if raw is None:
@@ -333,10 +341,22 @@ def read_lessons(lines: Iterable[tuple[int, bytes | None]], quotes: QuoteIndex, 
         text = text.removeprefix("\ufeff") if number == 1 else text
         if not text.strip():
             continue
-        yield _lesson(number, text, quotes)
+        yield _lesson(number, text, quotes, language)
 
 
-def _lesson(number: int, text: str, quotes: QuoteIndex) -> Lesson | Skipped:
+def question_language(question: str, read_in: str | None, others: Sequence[str]) -> str | None:
+    """The language of a question taught without one, when it is one of `others` (languages the bot speaks but the
+    content lacks): `read_in` itself (a "no answer" question, read by lingua among every language), or the one its
+    words are clearly commoner in than in `read_in` (its answer's). An English help desk over Danish articles exports
+    its questions without a language, and taken for Danish they would be compared with Danish readers' words."""
+    if read_in is None or not others:
+        return None
+    if read_in in others:
+        return read_in
+    return commoner_in(normalize(question, read_in), frequencies_of(read_in).zipf, others, APP_LANGUAGE_MARGIN)
+
+
+def _lesson(number: int, text: str, quotes: QuoteIndex, language: Callable[[str, str | None], str | None]) -> Lesson | Skipped:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
@@ -363,11 +383,12 @@ def _lesson(number: int, text: str, quotes: QuoteIndex) -> Lesson | Skipped:
         return Skipped(number, "no answer", '"answer" is missing: the answer\'s text, or null for "no answer"')
     answer = value["answer"]
     if answer is None:
-        return Lesson(question, lang, None, number)
+        return Lesson(question, lang or language(question, None), None, number)
     if not isinstance(answer, str):
         return Skipped(number, "no answer", '"answer" should be the answer\'s text, or null for "no answer"')
     found = quotes.find(answer, lang)
     if isinstance(found, Quoted):
+        lang = lang or language(question, found.target.lang)
         return Lesson(question, lang, found.target, number, found.alike, found.part)
     return Skipped(number, "no paragraph" if "matches no" in found else "several paragraphs", found)
 
@@ -401,11 +422,15 @@ def learn_file(
     kb: KnowledgeBase,
     guess_language: Callable[[str], str | None],
     max_bytes: int,
+    spoken: Collection[str] = (),
 ) -> Outcome:
     """The lessons of a teaching file (`read_lessons`) merged into the folder's `questions.yml`, and what was done.
 
     Nothing is read from `stream` when `questions.yml` could not be rewritten
     without loss (`current_taught`). A line over `max_bytes` is passed over.
+    `spoken` are the languages the bot speaks: a question without a language,
+    written in one of them the content lacks, is taught as in that language
+    (`question_language`).
     """
     try:
         current = current_taught(content_dir, max_bytes)
@@ -414,7 +439,12 @@ def learn_file(
     quotes = QuoteIndex(kb, guess_language)
     lessons: list[Lesson] = []
     skipped: list[Skipped] = []
-    for item in read_lessons(numbered_lines(stream, max_bytes), quotes, max_bytes):
+    others = sorted(set(spoken) - set(kb.languages))
+
+    def language(question: str, read_in: str | None) -> str | None:
+        return question_language(question, read_in or guess_language(question), others)
+
+    for item in read_lessons(numbered_lines(stream, max_bytes), quotes, max_bytes, language):
         if isinstance(item, Lesson):
             lessons.append(item)
         else:

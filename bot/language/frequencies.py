@@ -14,7 +14,9 @@ import hashlib
 import math
 from array import array
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import wordfreq
@@ -128,3 +130,33 @@ class WordFrequencies:
         if not word.isalpha() and smash_numbers(word) != word:
             return self._number_zipf(word)
         return max(self._exact(word), self._folded(fold(word)))
+
+
+APP_LANGUAGE_MARGIN = 1.0
+"""How much commoner (mean Zipf) a question's words must be in a language the bot speaks than in the one they were
+read in for the question to be in it (`commoner_in`): the default of `RankingConfig.app_language_margin`, and what
+`learn` uses for a question taught without a language."""
+
+
+@cache
+def frequencies_of(lang: str) -> WordFrequencies:
+    """A language's word frequencies read once per process, for a language no index holds (one the bot speaks but the
+    content lacks): the first reader, or the first taught question, to write in it reads them."""
+    return WordFrequencies.of(lang)
+
+
+def commoner_in(words: Sequence[str], ours: Callable[[str], float], others: Iterable[str], margin: float) -> str | None:
+    """The first of `others` in which `words` are clearly commoner (mean Zipf at least `margin` higher) than `ours`
+    says they are in the language they were read in.
+
+    lingua knows only the content's languages, so it takes "what is the
+    capital of France" for Italian; the words' frequencies in the languages
+    the bot speaks tell English from Italian.
+    """
+    if not words:
+        return None
+    for lang in others:
+        theirs = frequencies_of(lang)
+        if sum(theirs.zipf(word) - ours(word) for word in words) / len(words) >= margin:
+            return lang
+    return None

@@ -17,13 +17,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from functools import cache
 
 import numpy as np
 import stopwordsiso
 
 from ..content.articles import Article
-from ..language.frequencies import WordFrequencies
+from ..language.frequencies import commoner_in, frequencies_of
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
 from ..language.textnorm import clean, lower, normalize, word_spans
@@ -328,14 +327,7 @@ class Searcher:
         """
         others = sorted(self.reply_languages - set(self.languages), key=lambda lang: lang != hint)
         words = normalize(question, detected)
-        if not words:
-            return None
-        ours = self.rankers[detected].analyzer
-        for lang in others:
-            theirs = _app_language_frequencies(lang)
-            if sum(theirs.zipf(w) - ours.zipf(w) for w in words) / len(words) >= self.config.app_language_margin:
-                return lang
-        return None
+        return commoner_in(words, self.rankers[detected].analyzer.zipf, others, self.config.app_language_margin)
 
     def across_languages(
         self, question: str, foreign: str, preferences: tuple[str | None, ...], vector: np.ndarray | None
@@ -593,7 +585,7 @@ class Searcher:
         word nor one of the language's commonest (`informative_zipf`).
         """
         stop = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
-        frequencies = _app_language_frequencies(lang)
+        frequencies = frequencies_of(lang)
         return any(
             word not in stop and frequencies.zipf(word) < self.config.informative_zipf for word in normalize(question, lang)
         )
@@ -834,12 +826,6 @@ def _position(answer: Answer) -> tuple[int, int, int] | None:
     if answer.article_id is None or answer.section is None:
         return None
     return answer.article_id, answer.section, HIGHLIGHTS if answer.paragraph is None else answer.paragraph
-
-
-@cache
-def _app_language_frequencies(lang: str) -> WordFrequencies:
-    """Word frequencies of a language the bot speaks but the content lacks, read once, when a reader first writes in it."""
-    return WordFrequencies.of(lang)
 
 
 def highlights_text(article: Article) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..language.frequencies import APP_LANGUAGE_MARGIN
 from .calibration import Calibration
 
 
@@ -234,7 +235,7 @@ class RankingConfig:
     """Lingua confidence from which a language is searched when detection is unsure."""
     clear_lead: float = 0.2
     """Lead of lingua's first language over its second that settles the language of an unanswered question."""
-    app_language_margin: float = 1.0
+    app_language_margin: float = APP_LANGUAGE_MARGIN
     """How much commoner (mean Zipf) a question's words must be in the app's language than in the detected one
     to be read as the app's."""
     suggestions: int = 3
