@@ -439,10 +439,11 @@ class Searcher:
                 positions[found.key] = found
         if not positions:
             return [], 0.0
-        pointed = {key: self.taught.translations(key) for key in taught.units} if self.taught else {}
-        for key, units in pointed.items():
+        questions = self.taught
+        for key in [key for key in taught.units if key not in positions] if questions is not None else []:
+            units = questions.translations(key)
             translations = [Found(float(similarities[lang][unit]), lang, unit, key) for lang, unit in units.items() if lang in similarities]
-            if key not in positions and translations:
+            if translations:
                 positions[key] = max(translations, key=lambda found: found.similarity)
         vote = config.taught_weight * config.semantic_scale
         voted = [
