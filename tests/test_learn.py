@@ -245,9 +245,10 @@ OWNERS = """\
 """An owner's `questions.yml` with comments of theirs, in their own indentation."""
 
 
-def test_learn_keeps_the_owners_comments_and_layout_and_adds_after_them(capsys, tmp_path: Path, content: Path) -> None:
-    """A file with the owner's comments is not rewritten: the new questions follow it as entries of their own, every
-    one taught, and running learn again changes nothing."""
+def test_learn_adds_to_the_owners_entries_in_their_layout_and_keeps_their_comments(capsys, tmp_path: Path, content: Path) -> None:
+    """A file with the owner's comments is not rewritten: a question for a paragraph they have an entry for goes at
+    the end of its list, in their indentation, one for another paragraph in an entry at the end; every one is taught,
+    and running learn again changes nothing."""
     (content / TAUGHT_FILE).write_text(OWNERS, encoding="utf-8")
     teaching = lines(
         {"question": "yıllık maaş", "answer": SALARY},
@@ -256,9 +257,13 @@ def test_learn_keeps_the_owners_comments_and_layout_and_adds_after_them(capsys, 
     )
     code, out, _ = learn(capsys, tmp_path, teaching)
     assert code == 0, out
-    assert "3 questions added; 3 entries in all" in out and "your comments are kept" in out
+    assert "3 questions added; 2 entries in all" in out and "your comments and layout are kept" in out
     text = (content / TAUGHT_FILE).read_text(encoding="utf-8")
-    assert text.startswith(OWNERS)
+    assert text == (
+        OWNERS
+        + "    - yıllık maaş\n    - {question: how much does it pay, lang: en}\n"
+        + "- no answer: true\n  questions:\n  - question: konut kredisi faizi bugün ne\n    lang: tr\n"
+    )
     pairs = {(pair.question, pair.lang, pair.target) for pair in taught(content).taught}
     salary = Located("account-manager", "tr", 2, 4)
     assert pairs == {
@@ -284,9 +289,22 @@ def test_learn_keeps_the_owners_comments_and_layout_and_adds_after_them(capsys, 
 def test_learn_keeps_comments_in_any_place_of_the_owners_file(capsys, tmp_path: Path, content: Path, owners: str) -> None:
     (content / TAUGHT_FILE).write_text(owners, encoding="utf-8")
     code, out, _ = learn(capsys, tmp_path, lines({"question": "yıllık maaş", "answer": SALARY}))
-    assert code == 0 and "your comments are kept" in out, out
+    assert code == 0 and "your comments and layout are kept" in out, out
     assert (content / TAUGHT_FILE).read_text(encoding="utf-8").startswith(owners)
     assert "yıllık maaş" in {pair.question for pair in taught(content).taught}
+
+
+def test_an_entry_whose_questions_are_one_flow_list_gets_its_new_ones_in_an_entry_after_the_owners_text(
+    capsys, tmp_path: Path, content: Path
+) -> None:
+    """`questions: [a, b]` cannot take a line: the new question for its paragraph follows the file as an entry."""
+    owners = OWNERS.replace("  questions:\n    - ne kazanırım   # the most asked one\n", "  questions: [ne kazanırım]  # the most asked one\n")
+    (content / TAUGHT_FILE).write_text(owners, encoding="utf-8")
+    code, out, _ = learn(capsys, tmp_path, lines({"question": "yıllık maaş", "answer": SALARY}))
+    assert code == 0 and "1 question added; 2 entries in all" in out, out
+    text = (content / TAUGHT_FILE).read_text(encoding="utf-8")
+    assert text.startswith(owners) and text.endswith("  questions:\n  - yıllık maaş\n")
+    assert {pair.question for pair in taught(content).taught} == {"ne kazanırım", "yıllık maaş"}
 
 
 def test_a_flow_list_with_comments_is_rewritten_and_the_report_names_the_lost_lines(capsys, tmp_path: Path, content: Path) -> None:

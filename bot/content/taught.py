@@ -189,7 +189,7 @@ def read_taught(content_dir: Path, max_bytes: int) -> tuple[list[TaughtEntry], l
     issues: list[LoadIssue] = []
     for line, item in items:
         try:
-            entry = _entry(item, line)
+            entry = entry_of(item, line)
         except RecursionError:  # the repr of a question nested hundreds of lists deep, for the message
             entry = TOO_DEEP.format("the entry")
         if isinstance(entry, str):
@@ -199,7 +199,8 @@ def read_taught(content_dir: Path, max_bytes: int) -> tuple[list[TaughtEntry], l
     return entries, issues
 
 
-def _entry(value: object, line: int) -> TaughtEntry | str:
+def entry_of(value: object, line: int) -> TaughtEntry | str:
+    """The entry an item of `questions.yml` (read at `line`) holds, or what is wrong with it."""
     if not isinstance(value, dict):
         return "expected a mapping with `questions` and either `article`, `lang`, `section`, `paragraph` or `no answer`"
     questions = value.get("questions")
@@ -250,22 +251,31 @@ def dump_entries(entries: list[TaughtEntry]) -> str:
             ref = entry.answer
             item.update(article=ref.article, lang=ref.lang, section=ref.section, paragraph=ref.opening)
         fallback = entry.answer.lang if entry.answer else None
-        item["questions"] = [
-            asked.text if asked.lang in (None, fallback) else {"question": asked.text, "lang": asked.lang}
-            for asked in entry.questions
-        ]
+        item["questions"] = [_question_value(asked, fallback) for asked in entry.questions]
         items.append(item)
     return "".join(_dumped(item) for item in items)
+
+
+def dumped_question(asked: Asked, fallback: str | None) -> str:
+    """One question as an item of an entry's list is written, without its dash, on one line: its text, or `{question:
+    TEXT, lang: CODE}` when its language is not the entry's (`fallback`)."""
+    value = _question_value(asked, fallback)
+    # flow style for the mapping alone: a list of one text in flow style would be `[TEXT]`
+    return _dumped(value, flow=None if isinstance(value, dict) else False).removeprefix("- ").rstrip("\n")
+
+
+def _question_value(asked: Asked, fallback: str | None) -> str | dict[str, str]:
+    return asked.text if asked.lang in (None, fallback) else {"question": asked.text, "lang": asked.lang}
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 """Characters beyond the Basic Multilingual Plane (emoji): libyaml's emitter writes them as escapes, `\\U0001F600`."""
 
 
-def _dumped(item: dict[str, object]) -> str:
-    """One entry as YAML: one at a time, since the whole list at once held the representation of every entry (200 MB
-    more for 100,000 questions); with libyaml's emitter, 7 times as fast as PyYAML's and the same text, except for an
-    entry with an emoji, which PyYAML's writes as the reader typed it."""
+def _dumped(item: object, flow: bool | None = False) -> str:
+    """One entry (or question) as an item of a YAML list: one at a time, since the whole list at once held the
+    representation of every entry (200 MB more for 100,000 questions); with libyaml's emitter, 7 times as fast as
+    PyYAML's and the same text, except for an entry with an emoji, which PyYAML's writes as the reader typed it."""
     readable = _ASTRAL.search(repr(item)) is not None or not hasattr(yaml, "CSafeDumper")
     dumper = yaml.SafeDumper if readable else yaml.CSafeDumper
-    return yaml.dump([item], Dumper=dumper, allow_unicode=True, sort_keys=False, width=1_000_000, default_flow_style=False)
+    return yaml.dump([item], Dumper=dumper, allow_unicode=True, sort_keys=False, width=1_000_000, default_flow_style=flow)

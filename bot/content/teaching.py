@@ -27,27 +27,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
-import yaml
-
 from ..language.frequencies import APP_LANGUAGE_MARGIN, commoner_in, frequencies_of
 from ..language.textnorm import normalize, well_formed
 from .articles import KnowledgeBase, Located
 from .files import Unreadable, read_content
 from .quotes import Quoted, QuoteIndex, place_name
 from .taught import (
-    HEADER,
     TAUGHT_FILE,
     Asked,
     ParagraphRef,
     TaughtEntry,
-    dump_entries,
     dump_taught,
     locate_all,
     read_taught,
     reference,
     words_of,
 )
-from .yaml_files import list_items
+from .taught_layout import kept_layout, own_comments
 
 NO_ANSWER = '"no answer"'
 
@@ -164,16 +160,6 @@ def merge(entries: list[TaughtEntry], kb: KnowledgeBase, lessons: Iterable[Lesso
     return merged
 
 
-def appended(kb: KnowledgeBase, added: list[Lesson]) -> list[TaughtEntry]:
-    """The added questions alone, an entry per paragraph in the order first taught: what goes after an owner's text
-    when rewriting it would drop their comments."""
-    fresh: dict[Located | None, list[Asked]] = {}
-    for lesson in added:
-        lang = None if lesson.target is not None and lesson.lang == lesson.target.lang else lesson.lang
-        fresh.setdefault(lesson.target, []).append(Asked(_cleaned(lesson.question), lang))
-    return [TaughtEntry(tuple(asked), _reference(kb, target)) for target, asked in fresh.items()]
-
-
 def _key(question: str) -> str:
     return " ".join(words_of(question))
 
@@ -267,39 +253,6 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(descriptor)
-
-
-def own_comments(data: bytes | None) -> list[int]:
-    """The lines of a `questions.yml` holding a comment of the owner's, on a line of its own or after a value (not
-    learn's header): what rewriting the file would drop.
-
-    Comments are what lies between the YAML scanner's tokens, so a `#`
-    inside a question ("C# geliştirici maaşı") is not one. A file the
-    scanner cannot read has no comments to keep (`current_taught` has
-    refused it before).
-    """
-    if not data:
-        return []
-    text = data.decode("utf-8", errors="replace")
-    header = set(HEADER.splitlines())
-    if all(line in header for line in text.splitlines() if "#" in line):
-        return []
-    found: set[int] = set()
-    end = line = 0
-    try:
-        for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-            start = token.start_mark.index
-            if start > end:
-                gap = text[end:start]
-                found.update(line + number + 1 for number, part in enumerate(gap.split("\n")) if "#" in part)
-                line += gap.count("\n")
-            if token.end_mark.index > max(start, end):
-                line += text.count("\n", max(start, end), token.end_mark.index)
-            end = max(end, token.end_mark.index)
-    except yaml.YAMLError:
-        return []
-    lines = text.splitlines()
-    return sorted(number for number in found if number > len(lines) or lines[number - 1] not in header)
 
 
 def numbered_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -478,17 +431,19 @@ def write_merged(content_dir: Path, kb: KnowledgeBase, merged: Merged, current: 
     if not merged.added:
         return Outcome([f"{path}: unchanged, nothing new to teach{already}"], True)
     comments = own_comments(current.data)
-    added = appended(kb, merged.added) if comments else []
-    text = _after_owners(current, added) if comments else None
+    kept = kept_layout(current.data.decode("utf-8"), current.entries, merged.entries) if comments and current.data else None
+    text, count = kept or (dump_taught(merged.entries), len(merged.entries))
     try:
-        write_taught(content_dir, text or dump_taught(merged.entries), current.data, max_bytes)
+        write_taught(content_dir, text, current.data, max_bytes)
     except TeachingError as error:
         return Outcome([str(error)], False)
-    count = len(current.entries) + len(added) if text else len(merged.entries)
     entries = "1 entry" if count == 1 else f"{count:,} entries"
     lines = [f"{path}: {counted(len(merged.added), 'question')} added{already}; {entries} in all"]
-    if text:
-        lines.append(f"note: your comments are kept: the new questions are at the end of {TAUGHT_FILE}, an entry per paragraph")
+    if kept:
+        lines.append(
+            f"note: your comments and layout are kept: new questions are at the end of your entry for their paragraph, "
+            f"those of other paragraphs in entries at the end of {TAUGHT_FILE}"
+        )
     elif comments:
         lines.append(
             f"note: learn wrote {TAUGHT_FILE} in its own layout (adding after your text would not have read as a list of "
@@ -496,20 +451,6 @@ def write_merged(content_dir: Path, kb: KnowledgeBase, merged: Merged, current: 
             "(the version before is in your history)"
         )
     return Outcome(lines, True)
-
-
-def _after_owners(current: Current, appended: list[TaughtEntry]) -> str | None:
-    """The owner's file as they wrote it, comments and layout kept, with `appended` after it; None when that would not
-    read as their entries and these (a file written as one flow list, `[...]`, or as a list indented under its first
-    line)."""
-    assert current.data is not None
-    text = current.data.decode("utf-8")
-    text += ("" if text.endswith("\n") else "\n") + dump_entries(appended)
-    try:
-        items = list_items(text)
-    except yaml.YAMLError:
-        return None
-    return text if items is not None and len(items) == len(current.entries) + len(appended) else None
 
 
 def _added(kb: KnowledgeBase, added: list[Lesson]) -> list[str]:
