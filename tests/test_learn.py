@@ -294,6 +294,17 @@ def test_learn_keeps_comments_in_any_place_of_the_owners_file(capsys, tmp_path: 
     assert "yıllık maaş" in {pair.question for pair in taught(content).taught}
 
 
+def test_a_file_written_on_windows_keeps_its_line_endings(capsys, tmp_path: Path, content: Path) -> None:
+    owners = OWNERS.replace("\n", "\r\n")
+    (content / TAUGHT_FILE).write_bytes(owners.encode())
+    teaching = lines({"question": "yıllık maaş", "answer": SALARY}, {"question": "pizza", "language": "tr", "answer": None})
+    code, out, _ = learn(capsys, tmp_path, teaching)
+    assert code == 0 and "your comments and layout are kept" in out, out
+    data = (content / TAUGHT_FILE).read_bytes()
+    assert data.startswith(owners.encode()) and data.count(b"\n") == data.count(b"\r\n")
+    assert {pair.question for pair in taught(content).taught} == {"ne kazanırım", "yıllık maaş", "pizza"}
+
+
 def test_an_entry_whose_questions_are_one_flow_list_gets_its_new_ones_in_an_entry_after_the_owners_text(
     capsys, tmp_path: Path, content: Path
 ) -> None:
