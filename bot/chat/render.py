@@ -89,15 +89,11 @@ def pack(blocks: list[tuple[str, str]], limit: int = LIMIT) -> tuple[str, ...]:
 
 
 def shown_text(answer: Answer) -> str:
-    """What the reader is shown: the paragraph or highlights, or for "none" the no-answer sentence in the answer's language
-    (naming what the articles never mention, when the question names it: the reader learns why, and that asking about
-    the subject without it may find the paragraph offered).
+    """What the reader is shown: the paragraph or highlights, or for "none" the no-answer sentence in the answer's language.
 
     An answer found across languages opens with the line saying how the question was read (`read_note`).
     """
     if answer.kind == "none":
-        if answer.unknown_names:
-            return message(answer.language, "no_answer_names", names=", ".join(answer.unknown_names))
         return message(answer.language, "no_answer")
     note = read_note(answer)
     return f"{note}\n{answer.text}" if note else answer.text

@@ -67,8 +67,6 @@ class Ranked:
     """How clearly the words alone single out one candidate (`signals.lexical_lead`)."""
     taught: Near[int] = NOWHERE
     """How near the question is to the taught ones, and where they point (`taught`)."""
-    unknown_names: tuple[str, ...] = ()
-    """The names it writes that the content never mentions (`Reading.unknown_names`), as written."""
 
 
 class LanguageRanker:
@@ -267,7 +265,6 @@ class LanguageRanker:
             coverage,
             lead,
             reading.taught,
-            reading.unknown_names,
         )
 
     @staticmethod
@@ -304,15 +301,18 @@ class LanguageRanker:
         )
 
     def _unknown_names(self, question: str, groups: list[Group]) -> tuple[str, ...]:
-        """The question's names (`language.names`), as written, with a word that matched nothing here, is no other
-        content language's word and is not common in this language ("OK", or "America", which the content may call
-        otherwise: `name_zipf`): names the content never mentions."""
-        unknown = {
+        """The question's names (`language.names`) that matched nothing here, are no other content language's word and
+        are not common in this language ("OK", or "America", which the content may call otherwise: `name_zipf`): names the
+        content never mentions."""
+        written = {word for name in names(question, self.lang) for word in normalize(name, self.lang)}
+        return tuple(
             g.token.surface
             for g in groups
-            if not g.terms and self.analyzer.zipf(g.token.surface) < self.config.name_zipf and not self._borrowed(g.token)
-        }
-        return tuple(name for name in names(question, self.lang) if unknown.intersection(normalize(name, self.lang)))
+            if not g.terms
+            and g.token.surface in written
+            and self.analyzer.zipf(g.token.surface) < self.config.name_zipf
+            and not self._borrowed(g.token)
+        )
 
     def _word_ids(self, tokens: list[Token], groups: list[Group]) -> QuestionWords:
         """Each question word's index terms and weight, for matching headings.

@@ -17,7 +17,6 @@ from functools import cached_property
 import numpy as np
 
 from ..language.analysis import Token
-from ..language.textnorm import normalize
 from .index import LanguageIndex
 from .taught import NOWHERE, Near
 from .tuning import RankingConfig
@@ -124,8 +123,8 @@ class Reading:
     taught: Near[int] = NOWHERE
     """How near the question is to the taught ones, and where they point in this language (`taught`)."""
     unknown_names: tuple[str, ...] = ()
-    """The question's names (`language.names`), as written, that no content language has nor uses commonly: what it
-    asks about, the content never mentions (`signals.unknown_name`)."""
+    """Words the question writes as names (`language.names`) that no content language has, nor uses commonly: what
+    it asks about, the content never mentions (`signals.unknown_name`)."""
     candidates: np.ndarray = field(init=False)
     """The units the signals score: the most relevant first, then those most similar in meaning that relevance missed,
     then those the nearest taught questions point to."""
@@ -146,8 +145,7 @@ class Reading:
         """Weight of the question's words that are names the content never mentions (part of `unresolved`)."""
         if not self.unknown_names or not self.config.on(UNKNOWN_NAME):
             return 0.0
-        words = {word for name in self.unknown_names for word in normalize(name, self.index.lang)}
-        return sum(g.weight for g in self.groups if not g.terms and g.token.surface in words)
+        return sum(g.weight for g in self.groups if not g.terms and g.token.surface in self.unknown_names)
 
     @cached_property
     def similarity(self) -> np.ndarray | None:

@@ -140,9 +140,6 @@ class Answer:
     probability: float | None = None
     """How likely the answer's paragraph is the right one (`calibration`); None where the words alone decide,
     for the key points, and for a paragraph shown on request."""
-    unknown_names: tuple[str, ...] = ()
-    """With "none": the names the question writes that the content never mentions, as written, so the reply can say
-    what the articles lack (`signals.unknown_name`)."""
     weighing: Weighing | None = field(default=None, compare=False, repr=False)
     """What the decision read, for refitting it."""
 
@@ -384,8 +381,7 @@ class Searcher:
             calibration.across_first.probability(first) * kept,
             *map(calibration.across_next.probability, others),
         ]
-        unknown = self._unknown_names(question, foreign, near, positions[0])
-        answerable = probabilities[0] >= calibration.across_answer and not unknown
+        answerable = probabilities[0] >= calibration.across_answer and not self._names_unknown(question, foreign, near, positions[0])
         weighed = []
         for found, values, probability in zip(positions, features, probabilities, strict=True):
             idx = self.index.by_lang[found.lang]
@@ -402,9 +398,7 @@ class Searcher:
         similarity = positions[decision.chosen].similarity
         score = round(max(0.0, min(1.0, config.threshold + (similarity - config.across_threshold) * config.semantic_slope)), 3)
         if not answerable:
-            return Answer(
-                question, foreign, "none", "", score=score, alternatives=alternatives, unknown_names=unknown, weighing=weighing
-            )
+            return Answer(question, foreign, "none", "", score=score, alternatives=alternatives, weighing=weighing)
         return replace(
             answer,
             question=question,
@@ -585,24 +579,21 @@ class Searcher:
             out.append(sum(found) / len(found) if found else float(own.unit_vectors.similarity(vector)[unit]))
         return np.array(out)
 
-    def _unknown_names(self, question: str, lang: str, near: Near[Position], first: Found) -> tuple[str, ...]:
-        """The names a question in a language the content lacks writes that no language of the content mentions, when
-        no taught question near it points to its first position: then its meaning alone does not answer it, as in a
-        content language (`signals.unknown_name`). A name common in the question's language ("OK", "London") does not
-        count (`RankingConfig.name_zipf`)."""
+    def _names_unknown(self, question: str, lang: str, near: Near[Position], first: Found) -> bool:
+        """Whether a question in a language the content lacks names what the content never mentions, in any language,
+        and no taught question near it points to its first position: then its meaning alone does not answer it, as in a
+        content language (`signals.unknown_name`). A name common in the question's language ("OK", "London") does not count
+        (`RankingConfig.name_zipf`)."""
         if not self.config.on(UNKNOWN_NAME) or near.units.get(first.key, 0.0) >= self.config.taught_threshold:
-            return ()
+            return False
         stop = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
         frequencies = frequencies_of(lang)
-        return tuple(
-            name
+        return any(
+            word not in stop
+            and frequencies.zipf(word) < self.config.name_zipf
+            and not any(ranker.knows_words(word) for ranker in self.rankers.values())
             for name in names(question, lang)
-            if any(
-                word not in stop
-                and frequencies.zipf(word) < self.config.name_zipf
-                and not any(ranker.knows_words(word) for ranker in self.rankers.values())
-                for word in normalize(name, lang)
-            )
+            for word in normalize(name, lang)
         )
 
     def _says_something(self, question: str, lang: str) -> bool:
@@ -694,7 +685,6 @@ class Searcher:
                 score=round(ranked.confidence, 3),
                 suggestions=() if alternatives else self._suggest(lang, ranked.candidates, None, conversation),
                 alternatives=alternatives,
-                unknown_names=ranked.unknown_names,
                 weighing=weighing,
             )
         moved = weighing.candidates[decision.chosen] if weighing and decision.chosen else None
