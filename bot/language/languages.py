@@ -25,8 +25,6 @@ class LanguageProfile:
     """Dotted and dotless i are distinct letters (I/ı, İ/i)."""
     proclitics: tuple[str, ...] = ()
     """One-letter words written onto the next one, which stemmers strip or keep inconsistently (Arabic و "and")."""
-    capitalised_nouns: bool = False
-    """Writes every noun with a capital ("das Gehalt"), so a capital inside a sentence does not mark a name (`names`)."""
 
 
 _PROFILES = [
@@ -34,7 +32,7 @@ _PROFILES = [
     LanguageProfile("az", "Azərbaycanca", None, turkic_casing=True),
     LanguageProfile("ca", "Català", "catalan"),
     LanguageProfile("da", "Dansk", "danish", compounds=True),
-    LanguageProfile("de", "Deutsch", "german", compounds=True, capitalised_nouns=True),
+    LanguageProfile("de", "Deutsch", "german", compounds=True),
     LanguageProfile("el", "Ελληνικά", "greek"),
     LanguageProfile("en", "English", "english"),
     LanguageProfile("es", "Español", "spanish"),

@@ -27,7 +27,6 @@ import numpy as np
 
 from ..language.analysis import Analyzer, Token
 from ..language.cues import cues
-from ..language.names import names
 from ..language.spelling import Speller
 from ..language.textnorm import normalize
 from .index import LanguageIndex, content_speller, heading_weight
@@ -297,21 +296,6 @@ class LanguageRanker:
             term_names=self.term_names,
             vector=vector if self.index.unit_vectors is not None else None,
             taught=taught,
-            unknown_names=self._unknown_names(question, groups),
-        )
-
-    def _unknown_names(self, question: str, groups: list[Group]) -> tuple[str, ...]:
-        """The question's names (`language.names`) that matched nothing here, are no other content language's word and
-        are not common in this language ("OK", or "America", which the content may call otherwise: `name_zipf`): names the
-        content never mentions."""
-        written = {word for name in names(question, self.lang) for word in normalize(name, self.lang)}
-        return tuple(
-            g.token.surface
-            for g in groups
-            if not g.terms
-            and g.token.surface in written
-            and self.analyzer.zipf(g.token.surface) < self.config.name_zipf
-            and not self._borrowed(g.token)
         )
 
     def _word_ids(self, tokens: list[Token], groups: list[Group]) -> QuestionWords:

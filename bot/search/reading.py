@@ -25,9 +25,6 @@ SEMANTIC = "semantic"
 """Name of the semantic signal (see `signals.semantic`), which also brings its own candidates."""
 TAUGHT = "taught"
 """Name of the taught questions' signal (see `signals.taught`), which also brings its own candidates."""
-UNKNOWN_NAME = "unknown_name"
-"""Name of the adjustment for names the content never mentions (`signals.unknown_name`), which also makes such a name
-count in full against a question's coverage, and applies to questions across languages (`searcher`)."""
 
 
 @dataclass
@@ -122,9 +119,6 @@ class Reading:
     """The question's embedding, when this language's units have theirs (see `search.embedding`)."""
     taught: Near[int] = NOWHERE
     """How near the question is to the taught ones, and where they point in this language (`taught`)."""
-    unknown_names: tuple[str, ...] = ()
-    """Words the question writes as names (`language.names`) that no content language has, nor uses commonly: what
-    it asks about, the content never mentions (`signals.unknown_name`)."""
     candidates: np.ndarray = field(init=False)
     """The units the signals score: the most relevant first, then those most similar in meaning that relevance missed,
     then those the nearest taught questions point to."""
@@ -141,13 +135,6 @@ class Reading:
         self.candidates = leaders
 
     @cached_property
-    def unknown_name_weight(self) -> float:
-        """Weight of the question's words that are names the content never mentions (part of `unresolved`)."""
-        if not self.unknown_names or not self.config.on(UNKNOWN_NAME):
-            return 0.0
-        return sum(g.weight for g in self.groups if not g.terms and g.token.surface in self.unknown_names)
-
-    @cached_property
     def similarity(self) -> np.ndarray | None:
         """Per unit of the index, its embedding's similarity to the question's (cosine: both have length 1)."""
         vectors = self.index.unit_vectors
@@ -161,15 +148,13 @@ class Reading:
     def coverage_share(self, units: np.ndarray, unknown_weight: float = 1.0) -> np.ndarray:
         """Per unit, the share of the question's meaning it accounts for: the confidence that it answers.
 
-        A word found nowhere counts `unknown_weight` against every unit (a name
-        the content never mentions, `unknown_names`, always in full), a word
-        the unit lacks but others have counts `elsewhere_weight`.
+        A word found nowhere counts `unknown_weight` against every unit, a
+        word the unit lacks but others have counts `elsewhere_weight`.
         """
         elsewhere_weight = self.config.elsewhere_weight
         elsewhere = elsewhere_weight * sum(g.weight for g in self.groups if g.terms)
         hit = self.evidence.hit_weight[units].astype(np.float64)
-        names = self.unknown_name_weight
-        denominator = unknown_weight * (self.unresolved - names) + names + elsewhere + (1 - elsewhere_weight) * hit
+        denominator = unknown_weight * self.unresolved + elsewhere + (1 - elsewhere_weight) * hit
         covered = self.evidence.covered[units].astype(np.float64)
         return np.divide(covered, denominator, out=np.zeros_like(covered), where=denominator != 0)
 

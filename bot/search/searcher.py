@@ -24,14 +24,13 @@ import stopwordsiso
 from ..content.articles import Article
 from ..language.frequencies import commoner_in, frequencies_of
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
-from ..language.names import names
 from ..language.respelling import accented_spellings, respell
 from ..language.textnorm import clean, lower, normalize, word_spans
 from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide, points_to
 from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
 from .ranking import LanguageRanker, Ranked
-from .reading import SEMANTIC, TAUGHT, UNKNOWN_NAME
+from .reading import SEMANTIC, TAUGHT
 from .signals import SWITCHES as RANKING_SWITCHES
 from .taught import NOWHERE_ACROSS, Near, Position, TaughtQuestions, unit_at
 from .tuning import DEFAULT, RankingConfig
@@ -381,7 +380,7 @@ class Searcher:
             calibration.across_first.probability(first) * kept,
             *map(calibration.across_next.probability, others),
         ]
-        answerable = probabilities[0] >= calibration.across_answer and not self._names_unknown(question, foreign, near, positions[0])
+        answerable = probabilities[0] >= calibration.across_answer
         weighed = []
         for found, values, probability in zip(positions, features, probabilities, strict=True):
             idx = self.index.by_lang[found.lang]
@@ -578,23 +577,6 @@ class Searcher:
                     found.append(float(other.unit_vectors.similarity(vector)[at]))
             out.append(sum(found) / len(found) if found else float(own.unit_vectors.similarity(vector)[unit]))
         return np.array(out)
-
-    def _names_unknown(self, question: str, lang: str, near: Near[Position], first: Found) -> bool:
-        """Whether a question in a language the content lacks names what the content never mentions, in any language,
-        and no taught question near it points to its first position: then its meaning alone does not answer it, as in a
-        content language (`signals.unknown_name`). A name common in the question's language ("OK", "London") does not count
-        (`RankingConfig.name_zipf`)."""
-        if not self.config.on(UNKNOWN_NAME) or near.units.get(first.key, 0.0) >= self.config.taught_threshold:
-            return False
-        stop = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
-        frequencies = frequencies_of(lang)
-        return any(
-            word not in stop
-            and frequencies.zipf(word) < self.config.name_zipf
-            and not any(ranker.knows_words(word) for ranker in self.rankers.values())
-            for name in names(question, lang)
-            for word in normalize(name, lang)
-        )
 
     def _says_something(self, question: str, lang: str) -> bool:
         """Whether a question in a language the content lacks has a word the articles could answer it on.

@@ -20,7 +20,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from .reading import SEMANTIC, TAUGHT, UNKNOWN_NAME, Reading
+from .reading import SEMANTIC, TAUGHT, Reading
 from .tuning import RankingConfig
 
 
@@ -212,14 +212,13 @@ def semantic_confidence(reading: Reading) -> np.ndarray:
     return np.clip(config.threshold + (similarity - config.semantic_threshold) * config.semantic_slope, 0.0, 1.0)
 
 
-def taught_confidence(reading: Reading, units: np.ndarray | None = None) -> np.ndarray:
-    """Per candidate (or per unit of `units`), how sure the taught question nearest the reader's that points to it
-    makes it, on the scale of `threshold` (0 for one no taught question near the reader's points to)."""
+def taught_confidence(reading: Reading) -> np.ndarray:
+    """Per candidate, how sure the taught question nearest the reader's that points to it makes it, on the scale of
+    `threshold` (0 for a candidate no taught question near the reader's points to)."""
     config = reading.config
-    units = reading.candidates if units is None else units
-    near = reading.taught.of(units)
+    near = reading.taught.of(reading.candidates)
     if not config.on(TAUGHT):
-        return np.zeros(len(units))
+        return np.zeros(len(reading.candidates))
     sure = np.clip(config.threshold + (near - config.taught_threshold) * config.taught_slope, 0.0, 1.0)
     return np.where(near > 0, sure, 0.0)
 
@@ -294,28 +293,9 @@ def _runs_through(reading: Reading, article_id: int) -> bool:
     )
 
 
-def unknown_name(reading: Reading, pick: Pick) -> Pick:
-    """A question naming what the content never mentions ("Vanguard", "BTP", "Danske Bank") is not answered by its
-    meaning alone: only as surely as its words, or a taught question, answer it.
-
-    The model places "what is the minimum investment for Vanguard funds"
-    near the paragraph on a fund's costs, as near as questions that paragraph
-    answers; but a name is written the same in every language and every
-    paragraph, so the content's silence on it is evidence the meaning cannot
-    outweigh. The name already counts against the words' coverage like any
-    word the content lacks (`Reading.unresolved`); words that cover the rest
-    of the question well still answer it.
-    """
-    if not reading.unknown_names:
-        return pick
-    taught = float(taught_confidence(reading, np.array([pick.unit]))[0])
-    return Pick(pick.unit, min(pick.confidence, max(pick.lexical, taught)), pick.lexical)
-
-
 ADJUSTMENTS: tuple[Adjustment, ...] = (
     Adjustment("topic_lead", topic_lead),
     Adjustment("on_topic", on_topic),
-    Adjustment(UNKNOWN_NAME, unknown_name),
 )
 """Applied in order to the best candidate."""
 

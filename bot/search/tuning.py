@@ -181,11 +181,6 @@ class RankingConfig:
     their frequency ("lavoro", work, is as common as "help", and "citta con piu lavoro" asks something). A question in
     a language the content lacks needs a word rarer than this that is no stop word: "help" or "who are you" are near a
     paragraph in meaning but ask nothing of it."""
-    name_zipf: float = 4.5
-    """How common a name may be (Zipf, in the question's language) and still say the content does not answer a question
-    that names it (`signals.unknown_name`): a fund, a bank or a product ("Vanguard" 3.5, "Intesa" 4.3, "Chase" 4.4) has
-    one spelling, which the content would use; a country or a large city ("America" 4.9, "London" 5.3, "Москве" 5.5)
-    has others, and the content may call it one of them ("Stati Uniti")."""
     respelling_units: int = 5
     """Best lexical candidates whose words spell back what the question typed without diacritics, for the embedding
     model (`searcher.Searcher._as_meant`): the words a question found are in its first few."""
