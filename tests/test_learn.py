@@ -305,6 +305,35 @@ def test_a_file_written_on_windows_keeps_its_line_endings(capsys, tmp_path: Path
     assert {pair.question for pair in taught(content).taught} == {"ne kazanırım", "yıllık maaş", "pizza"}
 
 
+def test_a_byte_order_mark_stays_and_the_question_joins_the_owners_entry(capsys, tmp_path: Path, content: Path) -> None:
+    """Some editors open a UTF-8 file with a byte-order mark; the parser's positions do not count it."""
+    (content / TAUGHT_FILE).write_text("\ufeff" + OWNERS, encoding="utf-8")
+    code, out, _ = learn(capsys, tmp_path, lines({"question": "yıllık maaş", "answer": SALARY}))
+    assert code == 0 and "1 question added; 1 entry in all" in out, out
+    assert (content / TAUGHT_FILE).read_text(encoding="utf-8") == "\ufeff" + OWNERS + "    - yıllık maaş\n"
+
+
+def test_a_question_goes_to_the_owners_entry_that_lists_one_question_a_line(capsys, tmp_path: Path, content: Path) -> None:
+    """The owner wrote two entries for the salary paragraph, the first as a flow list: the new question joins the second,
+    and teaching more later adds to it again rather than making entries of their own."""
+    flow = OWNERS.replace("  questions:\n    - ne kazanırım   # the most asked one\n", "  questions: [maaş ne kadar]\n")
+    (content / TAUGHT_FILE).write_text(flow + OWNERS.partition("\n")[2], encoding="utf-8")
+    code, out, _ = learn(capsys, tmp_path, lines({"question": "yıllık maaş", "answer": SALARY}))
+    assert code == 0 and "1 question added; 2 entries in all" in out, out
+    code, out, _ = learn(capsys, tmp_path, lines({"question": "ayda kaç para", "answer": SALARY}))
+    assert code == 0 and "1 question added; 2 entries in all" in out, out
+    text = (content / TAUGHT_FILE).read_text(encoding="utf-8")
+    assert text.endswith("    - ne kazanırım   # the most asked one\n    - yıllık maaş\n    - ayda kaç para\n")
+
+
+def test_a_file_without_comments_keeps_its_windows_line_endings_when_rewritten(capsys, tmp_path: Path, content: Path) -> None:
+    (content / TAUGHT_FILE).write_bytes(OWNERS.partition("\n")[2].replace("   # the most asked one", "").replace("\n", "\r\n").encode())
+    code, out, _ = learn(capsys, tmp_path, lines({"question": "yıllık maaş", "answer": SALARY}))
+    assert code == 0, out
+    data = (content / TAUGHT_FILE).read_bytes()
+    assert "yıllık maaş" in data.decode() and data.count(b"\n") == data.count(b"\r\n")
+
+
 def test_an_entry_whose_questions_are_one_flow_list_gets_its_new_ones_in_an_entry_after_the_owners_text(
     capsys, tmp_path: Path, content: Path
 ) -> None:

@@ -13,11 +13,11 @@ comments that drops.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
-from .taught import HEADER, TaughtEntry, dump_entries, dumped_question, entry_of
+from .taught import HEADER, Asked, TaughtEntry, dump_entries, dumped_question, entry_of
 from .yaml_files import list_items
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -74,39 +74,53 @@ def kept_layout(text: str, before: list[TaughtEntry], after: list[TaughtEntry]) 
 
     `after` is `before` with questions added to some of its entries, then new
     entries (`teaching.merge`). An entry's new questions go at the end of its
-    list when that list is written one question a line; otherwise (`questions:
-    [a, b]`) they form an entry of their own at the end, beside the new ones.
-    Lines end as the owner's do (a file written on Windows keeps its CRLF).
+    list when that list is written one question a line, else at the end of
+    another entry of the owner's for the same paragraph that is; failing both
+    (`questions: [a, b]`) they form an entry of their own at the end, beside
+    the new ones. Lines end as the owner's do (`line_ending`), and a byte-order
+    mark an editor wrote stays.
     """
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    text = text[len(bom) :]
     ends = _question_list_ends(text)
     if ends is None or len(ends) != len(before):
         return None
-    inserts: list[tuple[int, str]] = []
-    expected: list[TaughtEntry] = []
+    home: dict[object, int] = {}
+    for index, (entry, end) in enumerate(zip(before, ends, strict=True)):
+        if end is not None:
+            home.setdefault(entry.answer, index)
+    added: list[list[Asked]] = [[] for _ in before]
     extra: list[TaughtEntry] = []
-    for entry, grown, end in zip(before, after, ends, strict=False):
+    for index, (entry, grown) in enumerate(zip(before, after, strict=False)):
         new = grown.questions[len(entry.questions) :]
-        if new and end is None:
-            expected.append(entry)
+        to = index if ends[index] is not None else home.get(entry.answer)
+        if new and to is None:
             extra.append(TaughtEntry(new, entry.answer))
-            continue
-        expected.append(grown)
-        if new:
-            fallback = entry.answer.lang if entry.answer else None
-            inserts.append((end.at, "".join(f"{end.prefix}{dumped_question(asked, fallback)}\n" for asked in new)))
-    extra += after[len(before) :]
-    newline = "\r\n" if "\r\n" in text else "\n"
+        elif new:
+            added[to] += new
+    newline = line_ending(text)
     pieces: list[str] = []
     done = 0
-    for at, lines in sorted(inserts):
-        pieces += [text[done:at], "" if at == 0 or text[at - 1] == "\n" else newline, lines.replace("\n", newline)]
-        done = at
+    for index in sorted((i for i, new in enumerate(added) if new), key=lambda i: ends[i].at):
+        end, entry = ends[index], before[index]
+        fallback = entry.answer.lang if entry.answer else None
+        lines = "".join(f"{end.prefix}{dumped_question(asked, fallback)}{newline}" for asked in added[index])
+        pieces += [text[done : end.at], "" if end.at == 0 or text[end.at - 1] == "\n" else newline, lines]
+        done = end.at
     pieces.append(text[done:])
     edited = "".join(pieces)
+    extra += after[len(before) :]
     if extra:
         edited += ("" if not edited or edited.endswith("\n") else newline) + dump_entries(extra).replace("\n", newline)
+    expected = [replace(entry, questions=entry.questions + tuple(new)) for entry, new in zip(before, added, strict=True)]
     expected += extra
-    return (edited, len(expected)) if _reads_as(edited, expected) else None
+    return (bom + edited, len(expected)) if _reads_as(edited, expected) else None
+
+
+def line_ending(text: str) -> str:
+    """The line ending most of `text`'s lines have ("\\r\\n" for a file written on Windows), "\\n" when none do."""
+    windows = text.count("\r\n")
+    return "\r\n" if windows > text.count("\n") - windows else "\n"
 
 
 def _reads_as(text: str, expected: list[TaughtEntry]) -> bool:
@@ -126,49 +140,59 @@ def _reads_as(text: str, expected: list[TaughtEntry]) -> bool:
 
 def _question_list_ends(text: str) -> list[_ListEnd | None] | None:
     """Per top-level entry of `text`, where a question is added to its `questions` list (None where the list is not
-    written one question a line); None when the text is not a list of mappings."""
+    written one question a line); None when the text is not a list of mappings (a document of comments alone is an
+    empty list).
+
+    Read from the parser's events, as `yaml_files.list_items` reads the file:
+    the depth says where an event is (1: the list, 2: an entry's keys and
+    values, 3: a question), and a question ends where its last scalar does, or
+    where a question written in flow style (`{question: ..., lang: en}`)
+    closes, which may be a line further.
+    """
     ends: list[_ListEnd | None] = []
-    depth = 0
-    key_expected = False
-    in_questions = False
-    first_start: yaml.Mark | None = None
+    flows: list[bool] = []
+    """Per open collection, whether it is written in flow style: only then does its end mark where it ends."""
+    key_expected = in_questions = False
+    first: yaml.Mark | None = None
     last_end = 0
     try:
-        events = yaml.parse(text, Loader=_LOADER)
-        for event in events:
+        for event in yaml.parse(text, Loader=_LOADER):
+            depth = len(flows)
             if isinstance(event, yaml.StreamStartEvent | yaml.DocumentStartEvent | yaml.DocumentEndEvent | yaml.StreamEndEvent):
                 continue
-            opens = isinstance(event, yaml.CollectionStartEvent)
-            closes = isinstance(event, yaml.CollectionEndEvent)
-            if depth == 0 and not isinstance(event, yaml.SequenceStartEvent):
-                return None
-            if depth == 1 and not closes:
+            if isinstance(event, yaml.CollectionEndEvent):
+                if in_questions and depth > 3 and flows[-1]:
+                    last_end = max(last_end, event.end_mark.index)
+                flows.pop()
+                if depth == 3:
+                    if in_questions and first is not None:
+                        ends[-1] = _list_end(text, first, last_end)
+                    in_questions, key_expected = False, True
+                continue
+            if depth == 0:
+                if isinstance(event, yaml.ScalarEvent) and event.value == "" and event.implicit[0]:
+                    continue
+                if not isinstance(event, yaml.SequenceStartEvent):
+                    return None
+            elif depth == 1:
                 if not isinstance(event, yaml.MappingStartEvent):
                     return None
                 ends.append(None)
                 key_expected = True
-            elif depth == 2 and not closes:
+            elif depth == 2:
                 if key_expected:
                     in_questions = isinstance(event, yaml.ScalarEvent) and event.value == "questions"
-                    key_expected = False
                 else:
-                    if in_questions and isinstance(event, yaml.SequenceStartEvent) and not event.flow_style:
-                        first_start, last_end = None, 0
-                    else:
-                        in_questions = False
-                    key_expected = not opens
-            elif depth == 3 and in_questions and first_start is None and not closes:
-                first_start = event.start_mark
-            if depth >= 3 and in_questions and isinstance(event, yaml.ScalarEvent):
-                last_end = max(last_end, event.end_mark.index)
-            if closes:
-                depth -= 1
-                if depth == 2:
-                    if in_questions and first_start is not None:
-                        ends[-1] = _list_end(text, first_start, last_end)
-                    in_questions, key_expected = False, True
-            elif opens:
-                depth += 1
+                    in_questions = in_questions and isinstance(event, yaml.SequenceStartEvent) and not event.flow_style
+                    first, last_end = None, 0
+                key_expected = not key_expected and not isinstance(event, yaml.CollectionStartEvent)
+            elif in_questions:
+                if depth == 3 and first is None:
+                    first = event.start_mark
+                if isinstance(event, yaml.ScalarEvent):
+                    last_end = max(last_end, event.end_mark.index)
+            if isinstance(event, yaml.CollectionStartEvent):
+                flows.append(bool(event.flow_style))
     except yaml.YAMLError:
         return None
     return ends

@@ -43,7 +43,7 @@ from .taught import (
     reference,
     words_of,
 )
-from .taught_layout import kept_layout, own_comments
+from .taught_layout import kept_layout, line_ending, own_comments
 
 NO_ANSWER = '"no answer"'
 
@@ -431,8 +431,9 @@ def write_merged(content_dir: Path, kb: KnowledgeBase, merged: Merged, current: 
     if not merged.added:
         return Outcome([f"{path}: unchanged, nothing new to teach{already}"], True)
     comments = own_comments(current.data)
-    kept = kept_layout(current.data.decode("utf-8"), current.entries, merged.entries) if comments and current.data else None
-    text, count = kept or (dump_taught(merged.entries), len(merged.entries))
+    before = current.data.decode("utf-8") if current.data else ""
+    kept = kept_layout(before, current.entries, merged.entries) if comments else None
+    text, count = kept or (dump_taught(merged.entries).replace("\n", line_ending(before)), len(merged.entries))
     try:
         write_taught(content_dir, text, current.data, max_bytes)
     except TeachingError as error:
@@ -441,8 +442,8 @@ def write_merged(content_dir: Path, kb: KnowledgeBase, merged: Merged, current: 
     lines = [f"{path}: {counted(len(merged.added), 'question')} added{already}; {entries} in all"]
     if kept:
         lines.append(
-            f"note: your comments and layout are kept: new questions are at the end of your entry for their paragraph, "
-            f"those of other paragraphs in entries at the end of {TAUGHT_FILE}"
+            f"note: your comments and layout are kept: new questions are at the end of your entry for their paragraph "
+            f"where it lists one question a line, the others in entries at the end of {TAUGHT_FILE}"
         )
     elif comments:
         lines.append(
