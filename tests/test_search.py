@@ -539,10 +539,12 @@ def test_a_question_in_a_content_language_keeps_it_whatever_the_app_language(sea
         ("ماهو مدير الحساب", "ما هو مدير الحساب"),
         ("скока получает менеджер", "сколько получает менеджер"),
         ("чё делает менеджер по работе с клиентами", "что делает менеджер по работе с клиентами"),
+        ("ليه الشركات تحتاج مدير حساب", "لماذا الشركات تحتاج مدير حساب"),
     ],
 )
 def test_question_words_as_people_type_them_weigh_like_the_written_ones(searcher: Searcher, typed: str, written: str) -> None:
-    """ "ماهو" for "ما هو" (what is), "скока" for "сколько" (how much): not topic words the article lacks."""
+    """ "ماهو" for "ما هو" (what is), "скока" for "сколько" (how much), the dialects' "ليه" for "لماذا" (why): not topic
+    words the article lacks."""
     casual, careful = searcher.answer(typed), searcher.answer(written)
     assert (casual.kind, casual.section, casual.paragraph, casual.score) == (
         careful.kind,
