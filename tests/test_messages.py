@@ -33,3 +33,11 @@ def test_notices_shown_on_a_button_fit_telegrams_200_characters(lang: str) -> No
     """answerCallbackQuery refuses a longer text; the flood notice shows there on a message shared in inline mode."""
     for key in ("outdated_button", "vote_thanks", "vote_not_saved", "flood"):
         assert len(message(lang, key)) <= 200, key
+
+
+def test_every_language_the_bot_speaks_can_be_said_to_have_been_read_in_every_other() -> None:
+    """A question in any language the bot speaks may be one the content lacks: the note over its answer exists in
+    every reply language (a deployment without Arabic content crashed on an Arabic question)."""
+    for lang in available():
+        for read_as in available():
+            assert f"read_as_{read_as}" in _catalog(lang), (lang, read_as)

@@ -527,6 +527,20 @@ def test_an_answer_across_languages_is_not_moved_to_a_translation_shaped_otherwi
     assert "Chicago" in answer.text and "Indeed.com" in answer.text
 
 
+def test_a_question_in_a_language_the_bot_speaks_but_the_content_lacks_is_answered_across_languages(tmp_path: Path) -> None:
+    """Content without its Arabic translation: an Arabic reader's question is read as Arabic, answered from another
+    translation, and told so in the answer's language."""
+    content = tmp_path / "content"
+    shutil.copytree(SEEDS, content, ignore=lambda _, names: [name for name in names if name.endswith(".ar.md")])
+    index = load_index(content, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=10_000))
+    queries = RememberedQueries(SHARED_VECTORS / f"{MODEL_NAME}-questions.npz")
+    searcher = Searcher(index, default_language="it", reply_languages=available(), embedder=queries)
+    answer = searcher.answer("كم راتب مدير الحساب")
+    assert answer.read_as == "ar" and answer.language == "it" and answer.kind == "paragraph"
+    assert "Indeed.com" in answer.text
+    assert shown_text(answer).startswith(message("it", "read_as_ar") + "\n")
+
+
 def test_a_question_in_a_content_language_keeps_it_whatever_the_app_language(searcher: Searcher) -> None:
     answer = searcher.answer("chi ha vinto la partita ieri", hint="en")
     assert (answer.kind, answer.language) == ("none", "it")
