@@ -171,16 +171,16 @@ class Calibration:
     )
     """P(another candidate is the right one), question in a content language."""
     across_first: Model = Model(
-        -0.98, (("similarity", 0.21), ("margin", 1.64), ("spread", 0.1), ("taught", -0.86))
+        -0.72, (("similarity", 0.19), ("margin", 0.91), ("spread", 0.25), ("taught", -0.2))
     )
     """P(the first candidate is right), question in a language the content lacks."""
-    across_next: Model = Model(-0.92, (("gap", 2.09), ("taught", 0.27)))
+    across_next: Model = Model(-1.51, (("gap", 1.51), ("taught", -0.51)))
     """P(another candidate is the right one), question in a language the content lacks."""
     sure: float = 0.95
     """Probability of the first candidate from which it is answered alone."""
     close: float = 0.3
     """Share of the first's probability from which another candidate is offered beside it."""
-    across_close: float = 0.15
+    across_close: float = 0.1
     """The same for a question in a language the content lacks, whose candidates' probabilities come from other models."""
     plausible: float = 0.15
     """Probability from which a candidate is offered with a "no answer"."""

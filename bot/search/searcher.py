@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import stopwordsiso
@@ -29,6 +30,7 @@ from ..language.textnorm import clean, lower, normalize, word_spans
 from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide, points_to
 from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
+from .positions import Positions
 from .ranking import LanguageRanker, Ranked
 from .reading import SEMANTIC, TAUGHT
 from .signals import SWITCHES as RANKING_SWITCHES
@@ -73,9 +75,14 @@ class Found:
     position in every translation."""
 
     similarity: float
-    """Its similarity, with the vote of a taught question pointing to it (`Searcher._nearest_positions`)."""
+    """The mean similarity of its translations (`positions`), with the vote of a taught question pointing to it
+    (`Searcher._nearest_positions`): what orders the positions."""
+    nearest: float
+    """Its most similar translation's similarity, with the same vote: what the decision reads (`AcrossFirst`), as
+    calibrated."""
     lang: str
     unit: int
+    """The most similar translation, where it is shown from unless the reader's language has it."""
     key: Position
 
 
@@ -360,10 +367,10 @@ class Searcher:
         if not positions:
             return refused
         config, calibration = self.config, self.config.calibration
-        best = positions[0].similarity
+        best = positions[0].nearest
         if best < config.across_threshold:
             return refused
-        second = positions[1].similarity if len(positions) > 1 else best
+        second = positions[1].nearest if len(positions) > 1 else best
         first = AcrossFirst(
             (best - config.across_threshold) / config.semantic_scale,
             (best - second) / config.semantic_scale,
@@ -371,7 +378,7 @@ class Searcher:
             near.units.get(positions[0].key, 0.0),
         )
         others = [
-            AcrossNext((found.similarity - best) / config.semantic_scale, near.units.get(found.key, 0.0))
+            AcrossNext((found.nearest - best) / config.semantic_scale, near.units.get(found.key, 0.0))
             for found in positions[1:]
         ]
         features: list[Features] = [first, *others]
@@ -394,7 +401,7 @@ class Searcher:
         alternatives = self._alternatives(
             shown, decision.offered, probabilities, exclude=_position(answer) if answerable else None
         )
-        similarity = positions[decision.chosen].similarity
+        similarity = positions[decision.chosen].nearest
         score = round(max(0.0, min(1.0, config.threshold + (similarity - config.across_threshold) * config.semantic_slope)), 3)
         if not answerable:
             return Answer(question, foreign, "none", "", score=score, alternatives=alternatives, weighing=weighing)
@@ -409,51 +416,57 @@ class Searcher:
         )
 
     def _nearest_positions(self, vector: np.ndarray, taught: Near[Position]) -> tuple[list[Found], float]:
-        """The positions most similar to the question in any language, best first, and how far the best stands out.
+        """The positions most similar to the question across the translations, best first, and how far the best stands
+        out.
 
-        Each position (article, section, paragraph) counts once, by its most
-        similar translation; at most `Calibration.pool` of them, and those
-        taught questions near the reader's point to. A taught question votes
-        for its position as it does in a content language's rank score
-        (`signals.taught`), one rank step being one `semantic_scale` step of
-        similarity: asked again, it decides. How far the best stands out is
-        its similarity less the mean over every paragraph of every language,
-        in their standard deviations.
+        Each position (article, section, paragraph) counts once, ordered by the
+        mean similarity of its translations (`positions`), and is shown from its
+        most similar one, whose similarity the decision reads; at most
+        `Calibration.pool` of them, and those taught questions near the reader's
+        point to. A taught question votes for its position as it does in a
+        content language's rank score (`signals.taught`), one rank step being one
+        `semantic_scale` step of similarity: asked again, it decides. How far the
+        best stands out is its nearest translation's similarity less the mean
+        over every paragraph of every language, in their standard deviations.
         """
-        config, keys = self.config, self.index.articles.keys
-        nearest: list[Found] = []
-        every, similarities = [], {}
-        for lang, idx in self.index.by_lang.items():
-            if idx.unit_vectors is None:
-                continue
-            similarity = idx.unit_vectors.similarity(vector)
-            every.append(similarity)
-            similarities[lang] = similarity
-            for unit in np.argsort(-similarity, kind="stable")[: config.calibration.pool].tolist():
-                key = (keys[int(idx.unit_article[unit])], int(idx.unit_section[unit]), int(idx.unit_paragraph[unit]))
-                nearest.append(Found(float(similarity[unit]), lang, unit, key))
-        nearest.sort(key=lambda found: -found.similarity)
-        positions: dict[Position, Found] = {}
-        for found in nearest:
-            if found.key not in positions and len(positions) < config.calibration.pool:
-                positions[found.key] = found
-        if not positions:
+        config = self.config
+        similarities = {
+            lang: idx.unit_vectors.similarity(vector) for lang, idx in self.index.by_lang.items() if idx.unit_vectors is not None
+        }
+        table = self._positions
+        means = table.mean_similarity(similarities) if similarities else np.zeros(0)
+        known = np.isfinite(means)
+        if not known.any():
             return [], 0.0
+        pool = min(config.calibration.pool, int(known.sum()))
+        top = np.argpartition(-np.where(known, means, -np.inf), pool - 1)[:pool]
+        shown = table.best_translations(top, similarities)
+        positions: dict[Position, Found] = {}
+        for position in top.tolist():
+            lang, unit = shown[position]
+            key = table.keys[position]
+            positions[key] = Found(float(means[position]), float(similarities[lang][unit]), lang, unit, key)
         questions = self.taught
         for key in [key for key in taught.units if key not in positions] if questions is not None else []:
-            units = questions.translations(key)
-            translations = [Found(float(similarities[lang][unit]), lang, unit, key) for lang, unit in units.items() if lang in similarities]
-            if translations:
-                positions[key] = max(translations, key=lambda found: found.similarity)
+            units = {lang: unit for lang, unit in questions.translations(key).items() if lang in similarities}
+            if units:
+                lang, unit = max(units.items(), key=lambda item: similarities[item[0]][item[1]])
+                mean = float(np.mean([similarities[lang][unit] for lang, unit in units.items()]))
+                positions[key] = Found(mean, float(similarities[lang][unit]), lang, unit, key)
         vote = config.taught_weight * config.semantic_scale
-        voted = [
-            replace(found, similarity=found.similarity + vote * taught.units.get(key, 0.0) ** config.taught_power)
-            for key, found in positions.items()
-        ]
+        voted = []
+        for key, found in positions.items():
+            voice = vote * taught.units.get(key, 0.0) ** config.taught_power
+            voted.append(replace(found, similarity=found.similarity + voice, nearest=found.nearest + voice))
         voted.sort(key=lambda found: -found.similarity)
-        values = np.concatenate(every)
+        values = np.concatenate(list(similarities.values()))
         deviation = float(values.std())
-        return voted, (voted[0].similarity - float(values.mean())) / deviation if deviation else 0.0
+        return voted, (voted[0].nearest - float(values.mean())) / deviation if deviation else 0.0
+
+    @cached_property
+    def _positions(self) -> Positions:
+        """Every paragraph's position in every translation, worked out on the first question read across languages."""
+        return Positions.of(self.index)
 
     def _translated(self, weighed: Weighed, preferences: tuple[str | None, ...]) -> tuple[int, int, int]:
         """The position of a paragraph found in any language, in the first preferred language its article is written in
