@@ -287,7 +287,7 @@ def test_an_english_question_is_answered_from_the_articles_in_the_chosen_languag
     (menu,) = bot.say("/lang", user, language_code="en")
     bot.press(menu, "Italiano", user)
     (reply,) = bot.say("how much does an account manager earn", user, language_code="en")
-    assert reply["text"].startswith("<i>La tua domanda è stata letta come inglese e la risposta viene dagli articoli.</i>\n\n<b>")
+    assert reply["text"].startswith("<i>La tua domanda è stata riconosciuta come scritta in inglese e la risposta viene dagli articoli.</i>\n\n<b>")
     assert "fascia di stipendio" in reply["text"] and "45.000" in reply["text"]
 
 

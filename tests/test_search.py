@@ -541,6 +541,24 @@ def test_a_question_in_a_language_the_bot_speaks_but_the_content_lacks_is_answer
     assert shown_text(answer).startswith(message("it", "read_as_ar") + "\n")
 
 
+def test_a_paragraph_only_one_translation_has_does_not_come_first_across_languages(tmp_path: Path) -> None:
+    """The Danish translation opens its first section with a note the others lack, so each of its paragraphs there sits
+    one place on and its last is held by Danish alone: an English question on pay is still answered with the salary
+    paragraph, not "no answer" behind a position that one chance-high translation put first."""
+    content = tmp_path / "content"
+    shutil.copytree(SEEDS, content)
+    danish = content / "account-manager.da.md"
+    text = danish.read_text(encoding="utf-8")
+    cut = text.index("\n\n", text.index("\n## ") + 4) + 2
+    note = "Bemærk: Denne artikel blev senest opdateret i marts, og tallene i eksemplerne er afrundede.\n\n"
+    danish.write_text(text[:cut] + note + text[cut:], encoding="utf-8")
+    index = load_index(content, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=10_000))
+    queries = RememberedQueries(SHARED_VECTORS / f"{MODEL_NAME}-questions.npz")
+    searcher = Searcher(index, default_language="en", reply_languages=available(), embedder=queries)
+    answer = searcher.answer("how much does an account manager earn")
+    assert answer.read_as == "en" and answer.kind == "paragraph" and "Indeed.com" in answer.text
+
+
 def test_a_question_in_a_content_language_keeps_it_whatever_the_app_language(searcher: Searcher) -> None:
     answer = searcher.answer("chi ha vinto la partita ieri", hint="en")
     assert (answer.kind, answer.language) == ("none", "it")

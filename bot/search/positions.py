@@ -3,7 +3,8 @@
 Translations are parallel: the same (article key, section, paragraph) holds the
 same paragraph in each language the article is written in. A question whose
 language the content lacks is compared by meaning with all of them, and a
-position is as near as the mean of its translations' similarities. The mean
+position is as near as the mean of its translations' similarities (drawn
+towards the question's average where few translations hold it). The mean
 rather than the best of them: the multilingual model rates some language pairs
 nearer than others and has a spread in each, so the best translation is often a
 chance high; the translations together are a steadier reading of one meaning
@@ -52,16 +53,31 @@ class Positions:
         ids = dict(zip(langs, np.split(inverse, ends[:-1]), strict=True))
         return cls(ids, [(names[int(k)], int(s), int(p)) for k, s, p in unique])
 
-    def mean_similarity(self, similarities: dict[str, np.ndarray]) -> np.ndarray:
+    def mean_similarity(self, similarities: dict[str, np.ndarray], prior: float) -> np.ndarray:
         """Per position, the mean of its translations' similarities (`similarities`: per language with vectors, each
-        unit's); -inf where no language with vectors has it."""
+        unit's), counting `prior` translations more at the question's mean similarity to every unit; -inf where no
+        language with vectors has it.
+
+        Translations are not always parallel: one may have a paragraph the
+        others lack, or an article may be written in one language only. A
+        position one translation holds is then as near as that one similarity,
+        with none of the others to temper a chance high, and would come first
+        for the very reason the mean is taken. Counting some translations at the
+        question's average (empirical Bayes, as a rating with few votes is drawn
+        towards the average) draws such a position towards it, and leaves the
+        order of positions every language holds as it is.
+        """
         total = np.zeros(len(self.keys))
         count = np.zeros(len(self.keys))
         for lang, similarity in similarities.items():
             ids = self.ids[lang]
             total += np.bincount(ids, weights=similarity, minlength=len(self.keys))
             count += np.bincount(ids, minlength=len(self.keys))
-        return np.divide(total, count, out=np.full(len(self.keys), -np.inf), where=count > 0)
+        if not similarities:
+            return np.full(len(self.keys), -np.inf)
+        average = float(np.mean(np.concatenate(list(similarities.values()))))
+        shrunk = (total + prior * average) / (count + prior)
+        return np.where(count > 0, shrunk, -np.inf)
 
     def best_translations(self, chosen: np.ndarray, similarities: dict[str, np.ndarray]) -> dict[int, tuple[str, int]]:
         """For each of the `chosen` positions, its most similar translation (language, unit): where a reply shows it

@@ -174,6 +174,13 @@ class RankingConfig:
     """Similarity from which a question in a language the content lacks is answered from another language's
     paragraph: across languages this model's similarities run lower (English out-of-scope questions reach about
     0.78 against the multi-article set, answerable ones 0.80 and up)."""
+    translation_prior: float = 1.0
+    """Translations counted at the question's average similarity in a position's mean (`positions`), so that one held
+    by a single translation (a paragraph the others lack, an article in one language) is not first on one chance
+    high. `python benchmarks/positions_study.py`: by meaning alone, with one article left in one language, 1 keeps
+    about as many right as the plain mean (176, 163, 167 of 275 against 177, 161, 168), and with one translation given
+    an extra opening paragraph, more (183, 179, 179 against 174, 163, 169); every position all languages hold keeps its
+    order."""
     informative_zipf: float = 5.5
     """How common a word may be and still say what a question asks (Zipf; "salary" is 4.3, "help" 5.6). A question
     in a content language made of stop words alone is searched only by those rarer than this (stop-word lists carry
