@@ -283,7 +283,7 @@ class Searcher:
             if chosen is None or lang != chosen.lang:
                 chosen = self.rankers[lang].rank(question, vector) if lang in self.rankers else None
         lexical = chosen is not None and (chosen.summary or chosen.lexical >= self.config.threshold)
-        foreign = None if lexical or chosen is None else self._written_in_another_language(question, chosen.lang, hint)
+        foreign = None if lexical else self._written_in_another_language(question, chosen.lang if chosen else None, hint)
         if foreign:
             answer = self.across_languages(question, foreign, (language, hint, self.default_language), vector)
         else:
@@ -323,7 +323,7 @@ class Searcher:
         spellings = accented_spellings(word for text in texts for word in normalize(text, ranked.lang))
         return respell(question, ranked.lang, spellings)
 
-    def _written_in_another_language(self, question: str, detected: str, hint: str | None) -> str | None:
+    def _written_in_another_language(self, question: str, detected: str | None, hint: str | None) -> str | None:
         """The language the content lacks that the question is written in, if it is one the bot speaks.
 
         lingua knows only the content's languages, so it takes "what is the
@@ -332,11 +332,16 @@ class Searcher:
         question its words do not answer is checked against the languages the
         bot has UI strings for but the content lacks (the reader's app
         language first): it is written in one when its words are clearly
-        commoner there (wordfreq) than in the language detected.
+        commoner there (wordfreq) than in the language detected. A question
+        no content language reads at all (`detected` None: Arabic script asked
+        of articles in Latin and Cyrillic ones) is in one whose words it
+        clearly has.
         """
         others = sorted(self.reply_languages - set(self.languages), key=lambda lang: lang != hint)
-        words = normalize(question, detected)
-        return commoner_in(words, self.rankers[detected].analyzer.zipf, others, self.config.app_language_margin)
+        margin = self.config.app_language_margin
+        if detected is None:
+            return next((lang for lang in others if commoner_in(normalize(question, lang), _unknown, [lang], margin)), None)
+        return commoner_in(normalize(question, detected), self.rankers[detected].analyzer.zipf, others, margin)
 
     def across_languages(
         self, question: str, foreign: str, preferences: tuple[str | None, ...], vector: np.ndarray | None
@@ -836,6 +841,11 @@ class Searcher:
             for section in range(len(self.index.articles.headings[fallback])):
                 add(fallback, section)
         return tuple(out)
+
+
+def _unknown(word: str) -> float:
+    """The Zipf frequency of any word in a language nothing was read in: none."""
+    return 0.0
 
 
 def _position(answer: Answer) -> tuple[int, int, int] | None:
