@@ -67,17 +67,17 @@ class Positions:
         towards the average) draws such a position towards it, and leaves the
         order of positions every language holds as it is.
         """
+        absent = np.full(len(self.keys), -np.inf)
+        if not self.keys or not any(len(similarity) for similarity in similarities.values()):
+            return absent
         total = np.zeros(len(self.keys))
         count = np.zeros(len(self.keys))
         for lang, similarity in similarities.items():
             ids = self.ids[lang]
             total += np.bincount(ids, weights=similarity, minlength=len(self.keys))
             count += np.bincount(ids, minlength=len(self.keys))
-        if not similarities:
-            return np.full(len(self.keys), -np.inf)
         average = float(np.mean(np.concatenate(list(similarities.values()))))
-        shrunk = (total + prior * average) / (count + prior)
-        return np.where(count > 0, shrunk, -np.inf)
+        return np.divide(total + prior * average, count + prior, out=absent, where=count > 0)
 
     def best_translations(self, chosen: np.ndarray, similarities: dict[str, np.ndarray]) -> dict[int, tuple[str, int]]:
         """For each of the `chosen` positions, its most similar translation (language, unit): where a reply shows it
