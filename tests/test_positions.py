@@ -21,7 +21,7 @@ def test_a_paragraph_has_one_position_in_every_translation_and_its_mean_similari
     assert len(salary) == len(index.by_lang)
     rng = np.random.default_rng(7)
     similarities = {lang: rng.random(len(idx.unit_article)) for lang, idx in index.by_lang.items()}
-    mean = positions.mean_similarity(similarities, 0.0)[int(positions.ids["tr"][0])]
+    mean = positions.mean_similarity(similarities, 0.0, 0.5)[int(positions.ids["tr"][0])]
     assert np.isclose(mean, np.mean([similarities[lang][unit] for lang, unit in salary.items()]))
 
 
@@ -33,7 +33,7 @@ def test_a_position_counts_only_the_languages_that_have_vectors_and_is_shown_fro
     first = int(positions.ids["tr"][0])
     similarities = {lang: np.full(len(index.by_lang[lang].unit_article), 0.5) for lang in ("tr", "da")}
     similarities["da"][np.flatnonzero(positions.ids["da"] == first)] = 0.9
-    assert np.isclose(positions.mean_similarity(similarities, 0.0)[first], 0.7)
+    assert np.isclose(positions.mean_similarity(similarities, 0.0, 0.5)[first], 0.7)
     lang, unit = positions.best_translations(np.array([first]), similarities)[first]
     assert lang == "da" and int(positions.ids["da"][unit]) == first
-    assert np.isneginf(positions.mean_similarity({}, 1.0)).all()
+    assert np.isneginf(positions.mean_similarity({}, 1.0, 0.5)).all()

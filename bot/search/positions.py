@@ -13,6 +13,7 @@ chance high; the translations together are a steadier reading of one meaning
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,9 @@ class Positions:
     """Per language, each unit's position (an index into `keys`)."""
     keys: list[Position]
     """Per position, its article's key, section and paragraph."""
+    counts: dict[str, np.ndarray]
+    """Per language, how many of its units each position has (0 or 1, more only for a malformed article): worked out
+    once, not per question."""
 
     @classmethod
     def of(cls, index: SearchIndex) -> Positions:
@@ -45,38 +49,28 @@ class Positions:
             for idx in (index.by_lang[lang] for lang in langs)
         ]
         if not rows or not sum(len(row) for row in rows):
-            return cls({lang: np.zeros(0, dtype=np.int64) for lang in langs}, [])
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(dict.fromkeys(langs, empty), [], dict.fromkeys(langs, empty))
         unique, inverse = np.unique(np.concatenate(rows), axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         names = list(numbered)
         ends = np.cumsum([len(row) for row in rows])
         ids = dict(zip(langs, np.split(inverse, ends[:-1]), strict=True))
-        return cls(ids, [(names[int(k)], int(s), int(p)) for k, s, p in unique])
+        counts = {lang: np.bincount(units, minlength=len(unique)) for lang, units in ids.items()}
+        return cls(ids, [(names[int(k)], int(s), int(p)) for k, s, p in unique], counts)
 
-    def mean_similarity(self, similarities: dict[str, np.ndarray], prior: float) -> np.ndarray:
+    def mean_similarity(self, similarities: dict[str, np.ndarray], prior: float, average: float) -> np.ndarray:
         """Per position, the mean of its translations' similarities (`similarities`: per language with vectors, each
-        unit's), counting `prior` translations more at the question's mean similarity to every unit; -inf where no
-        language with vectors has it.
-
-        Translations are not always parallel: one may have a paragraph the
-        others lack, or an article may be written in one language only. A
-        position one translation holds is then as near as that one similarity,
-        with none of the others to temper a chance high, and would come first
-        for the very reason the mean is taken. Counting some translations at the
-        question's average (empirical Bayes, as a rating with few votes is drawn
-        towards the average) draws such a position towards it, and leaves the
-        order of positions every language holds as it is.
-        """
+        unit's), counting `prior` translations more at `average`, the question's mean similarity to every unit
+        (`mean_with_prior`); -inf where no language with vectors has it."""
         absent = np.full(len(self.keys), -np.inf)
         if not self.keys or not any(len(similarity) for similarity in similarities.values()):
             return absent
         total = np.zeros(len(self.keys))
         count = np.zeros(len(self.keys))
         for lang, similarity in similarities.items():
-            ids = self.ids[lang]
-            total += np.bincount(ids, weights=similarity, minlength=len(self.keys))
-            count += np.bincount(ids, minlength=len(self.keys))
-        average = float(np.mean(np.concatenate(list(similarities.values()))))
+            total += np.bincount(self.ids[lang], weights=similarity, minlength=len(self.keys))
+            count += self.counts[lang]
         return np.divide(total + prior * average, count + prior, out=absent, where=count > 0)
 
     def best_translations(self, chosen: np.ndarray, similarities: dict[str, np.ndarray]) -> dict[int, tuple[str, int]]:
@@ -90,3 +84,18 @@ class Positions:
                 if position not in best or value > best[position][0]:
                     best[position] = (value, lang, unit)
         return {position: (lang, unit) for position, (_, lang, unit) in best.items()}
+
+
+def mean_with_prior(values: Sequence[float], prior: float, average: float) -> float:
+    """The mean of a position's translations' similarities, counting `prior` translations more at `average`.
+
+    Translations are not always parallel: one may have a paragraph the others
+    lack, or an article may be written in one language only. A position one
+    translation holds is then as near as that one similarity, with none of the
+    others to temper a chance high, and would come first for the very reason
+    the mean is taken. Counting some translations at the question's average
+    (empirical Bayes, as a rating with few votes is drawn towards the average)
+    draws such a position towards it, and leaves the order of positions every
+    language holds as it is.
+    """
+    return (sum(values) + prior * average) / (len(values) + prior)

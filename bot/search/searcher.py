@@ -30,7 +30,7 @@ from ..language.textnorm import clean, lower, normalize, word_spans
 from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide, points_to
 from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
-from .positions import Positions
+from .positions import Positions, mean_with_prior
 from .ranking import LanguageRanker, Ranked
 from .reading import SEMANTIC, TAUGHT
 from .signals import SWITCHES as RANKING_SWITCHES
@@ -442,7 +442,9 @@ class Searcher:
             lang: idx.unit_vectors.similarity(vector) for lang, idx in self.index.by_lang.items() if idx.unit_vectors is not None
         }
         table = self._positions
-        means = table.mean_similarity(similarities, config.translation_prior)
+        values = np.concatenate(list(similarities.values())) if similarities else np.zeros(0)
+        average = float(values.mean()) if len(values) else 0.0
+        means = table.mean_similarity(similarities, config.translation_prior, average)
         known = np.isfinite(means)
         if not known.any():
             return [], 0.0
@@ -459,7 +461,8 @@ class Searcher:
             units = {lang: unit for lang, unit in questions.translations(key).items() if lang in similarities}
             if units:
                 lang, unit = max(units.items(), key=lambda item: similarities[item[0]][item[1]])
-                mean = float(np.mean([similarities[lang][unit] for lang, unit in units.items()]))
+                found = [float(similarities[lang][unit]) for lang, unit in units.items()]
+                mean = mean_with_prior(found, config.translation_prior, average)
                 positions[key] = Found(mean, float(similarities[lang][unit]), lang, unit, key)
         vote = config.taught_weight * config.semantic_scale
         voted = []
@@ -467,9 +470,8 @@ class Searcher:
             voice = vote * taught.units.get(key, 0.0) ** config.taught_power
             voted.append(replace(found, similarity=found.similarity + voice, nearest=found.nearest + voice))
         voted.sort(key=lambda found: -found.similarity)
-        values = np.concatenate(list(similarities.values()))
         deviation = float(values.std())
-        return voted, (voted[0].nearest - float(values.mean())) / deviation if deviation else 0.0
+        return voted, (voted[0].nearest - average) / deviation if deviation else 0.0
 
     @cached_property
     def _positions(self) -> Positions:
