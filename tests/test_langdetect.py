@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.language.frequencies import APP_LANGUAGE_MARGIN, commoner_in
 from bot.language.langdetect import pick_fallback
 from bot.search.searcher import Conversation, Searcher
 
@@ -53,3 +54,14 @@ def test_clear_question_is_not_overridden_by_the_chosen_language(searcher: Searc
 def test_default_language_settles_what_nothing_else_does(searcher: Searcher) -> None:
     other = Searcher(searcher.index, default_language="da")
     assert other.answer("account manager").language == "da"
+
+
+def test_a_question_is_in_the_language_its_words_are_commonest_in_not_the_first_tried() -> None:
+    """Spanish and Portuguese share many words: a Spanish question is Spanish even when Portuguese is tried first."""
+
+    def unknown(word: str) -> float:
+        return 0.0
+
+    assert commoner_in("¿cuánto gana un vendedor al año?", unknown, ["pt", "es"], APP_LANGUAGE_MARGIN) == "es"
+    assert commoner_in("quanto ganha um vendedor por ano", unknown, ["es", "pt"], APP_LANGUAGE_MARGIN) == "pt"
+    assert commoner_in("blorf quux", unknown, ["es", "pt"], APP_LANGUAGE_MARGIN) is None

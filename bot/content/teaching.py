@@ -306,7 +306,7 @@ def question_language(question: str, read_in: str | None, others: Sequence[str])
         return None
     if read_in in others:
         return read_in
-    return commoner_in(normalize(question, read_in), frequencies_of(read_in).zipf, others, APP_LANGUAGE_MARGIN)
+    return commoner_in(question, frequencies_of(read_in).zipf, others, APP_LANGUAGE_MARGIN)
 
 
 def _lesson(number: int, text: str, quotes: QuoteIndex, language: Callable[[str, str | None], str | None]) -> Lesson | Skipped:

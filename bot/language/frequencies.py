@@ -22,7 +22,7 @@ import numpy as np
 import wordfreq
 from wordfreq.numbers import digit_freq, smash_numbers
 
-from .textnorm import fold
+from .textnorm import fold, normalize
 
 _WORDLIST = "small"
 """wordfreq's lists of words with a frequency of at least one per million: all a question needs."""
@@ -145,16 +145,26 @@ def frequencies_of(lang: str) -> WordFrequencies:
     return WordFrequencies.of(lang)
 
 
-def commoner_in(words: Sequence[str], ours: Callable[[str], float], others: Iterable[str], margin: float) -> str | None:
-    """The first of `others` in which `words` are clearly commoner (mean Zipf at least `margin` higher) than `ours`
-    says they are in the language they were read in.
+def commoner_in(question: str, ours: Callable[[str], float], others: Sequence[str], margin: float) -> str | None:
+    """The one of `others` whose words the question's are commonest in, when clearly commoner there (mean Zipf at
+    least `margin` higher, each language reading the words its own way) than `ours` says they are in the language they
+    were read in; on a tie the first of `others`.
 
     lingua knows only the content's languages, so it takes "what is the
     capital of France" for Italian; the words' frequencies in the languages
-    the bot speaks tell English from Italian.
+    the bot speaks tell English from Italian, and the commonest tells Spanish
+    from Portuguese rather than whichever is tried first.
     """
-    if not words:
-        return None
+    best, most = None, margin
+    for lang in others:
+        words = normalize(question, lang)
+        if not words:
+            continue
+        theirs = frequencies_of(lang)
+        commoner = sum(theirs.zipf(word) - ours(word) for word in words) / len(words)
+        if commoner > most or (best is None and commoner >= most):
+            best, most = lang, commoner
+    return best
     for lang in others:
         theirs = frequencies_of(lang)
         if sum(theirs.zipf(word) - ours(word) for word in words) / len(words) >= margin:

@@ -330,18 +330,16 @@ class Searcher:
         capital of France" for Italian; and the meaning of "how much does an
         account manager earn" is near a paragraph of every language. So a
         question its words do not answer is checked against the languages the
-        bot has UI strings for but the content lacks (the reader's app
-        language first): it is written in one when its words are clearly
-        commoner there (wordfreq) than in the language detected. A question
+        bot has UI strings for but the content lacks: it is written in the
+        one its words are commonest in (wordfreq; the reader's app language
+        on a tie) when clearly commoner there than in the language detected. A question
         no content language reads at all (`detected` None: Arabic script asked
         of articles in Latin and Cyrillic ones) is in one whose words it
         clearly has.
         """
-        others = sorted(self.reply_languages - set(self.languages), key=lambda lang: lang != hint)
-        margin = self.config.app_language_margin
-        if detected is None:
-            return next((lang for lang in others if commoner_in(normalize(question, lang), _unknown, [lang], margin)), None)
-        return commoner_in(normalize(question, detected), self.rankers[detected].analyzer.zipf, others, margin)
+        others = sorted(self.reply_languages - set(self.languages), key=lambda lang: (lang != hint, lang))
+        ours = _unknown if detected is None else self.rankers[detected].analyzer.zipf
+        return commoner_in(question, ours, others, self.config.app_language_margin)
 
     def across_languages(
         self, question: str, foreign: str, preferences: tuple[str | None, ...], vector: np.ndarray | None
