@@ -25,6 +25,7 @@ from .config import MAX_WEBHOOK_WORKERS, Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
 from .content.teaching import Outcome, learn_file
+from .language.cues import has_lists
 from .language.langdetect import guess_article_language
 from .language.languages import profile
 from .search.background import duration, expected_rate
@@ -167,10 +168,31 @@ def check_report(kb: KnowledgeBase, folder: Path, vectors: Sequence[str] = ()) -
     lines.append(
         f"{counted(len(kb.articles), 'article')}, {counted(len(topics), 'topic')}, {languages}: {', '.join(kb.languages) or 'none'}"
     )
+    lines += language_support(kb.languages)
     lines += vectors
     lines += [str(replace(issue, path=shown_path(issue.path))) for issue in kb.issues]
     if not kb.articles and not kb.issues:
         lines.append(NO_ARTICLES.format(folder=shown_path(folder)))
+    return lines
+
+
+def language_support(languages: Sequence[str]) -> list[str]:
+    """`check`'s notes on content languages the bot ships no data for: they are answered, but an owner should know how.
+
+    Without a catalogue its readers get the menus and notes in English; without cue lists a request for the key
+    points or a question's framing words ("how much") are recognised in English only.
+    """
+    lines = []
+    if unspoken := [lang for lang in languages if lang not in available()]:
+        lines.append(
+            f"bot messages in English for: {', '.join(unspoken)} (no catalogue of their own: add bot/locales/LANG.json, "
+            "with the keys of en.json)"
+        )
+    if uncued := [lang for lang in languages if not has_lists(lang)]:
+        lines.append(
+            f"key-point requests and question words read in English only for: {', '.join(uncued)} (add "
+            "bot/language/cue_lists/LANG.json, as the others)"
+        )
     return lines
 
 

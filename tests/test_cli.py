@@ -146,6 +146,20 @@ def test_check_fails_and_names_the_broken_file(capsys, monkeypatch, write: Write
     assert "\n1 article, 1 topic, language: it\n" in out
 
 
+def test_check_tells_the_owner_which_content_languages_the_bot_has_no_messages_or_cues_for(
+    capsys, monkeypatch, write: WriteFile, content: Path
+) -> None:
+    """A Finnish article is answered, but its readers would get English menus: the owner learns it, and how to add them."""
+    write("kahvi.fi.md", "---\ntitle: Kahvi\n---\n# Kahvi\n## Paahto\nKahvipavut paahdetaan kuumassa rummussa.\n")
+    write("caffe.it.md", "---\ntitle: Caffè\n---\n# Caffè\n## Tostatura\nI chicchi si tostano in un tamburo caldo.\n")
+    monkeypatch.setenv("CONTENT_DIR", str(content))
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert "bot messages in English for: fi (no catalogue of their own: add bot/locales/LANG.json" in out
+    assert "key-point requests and question words read in English only for: fi (" in out
+    assert "for: fi, it" not in out and "for: it" not in out
+
+
 def test_settings_read_dot_env_but_the_environment_wins(tmp_path: Path, monkeypatch) -> None:
     from bot.config import Settings
 

@@ -21,11 +21,11 @@ def test_catalogue_is_complete_and_keeps_placeholders(lang: str) -> None:
 
 
 def test_content_languages_all_have_a_catalogue() -> None:
-    assert {"ar", "da", "en", "it", "ru", "tr"} <= set(available())
+    assert {"ar", "da", "de", "en", "es", "fr", "it", "pt", "ru", "tr"} <= set(available())
 
 
 def test_unknown_language_falls_back_to_english() -> None:
-    assert message("de", "button_auto") == "Automatic"
+    assert message("xx", "button_auto") == "Automatic"
 
 
 @pytest.mark.parametrize("lang", available())

@@ -498,6 +498,26 @@ def test_a_question_in_a_language_the_content_lacks_is_answered_from_the_article
 
 
 @pytest.mark.parametrize(
+    ("question", "read_as"),
+    [
+        ("wie viel verdient ein Account Manager im Jahr", "de"),
+        ("¿cuánto gana un account manager al año?", "es"),
+        ("combien gagne un account manager par an", "fr"),
+        ("quanto ganha um account manager por ano", "pt"),
+    ],
+)
+def test_readers_of_every_language_the_bot_speaks_are_answered_across_languages(
+    searcher: Searcher, question: str, read_as: str
+) -> None:
+    """No German, Spanish, French or Portuguese article: each reader's question is read as written, not as the
+    content language lingua knows nearest (Danish, Italian), and the note over the answer says so."""
+    answer = searcher.answer(question, hint=read_as)
+    assert (answer.kind, answer.read_as) == ("paragraph", read_as)
+    assert "Indeed.com" in answer.text
+    assert shown_text(answer).startswith(message(answer.language, f"read_as_{read_as}") + "\n")
+
+
+@pytest.mark.parametrize(
     "question", ["why do companies need account managers", "what is the difference between account manager and sales rep"]
 )
 def test_an_answer_across_languages_offers_its_alternatives_in_its_own_language(searcher: Searcher, question: str) -> None:

@@ -39,6 +39,12 @@ def cues(lang: str, key: str, *, with_english: bool = True) -> list[str]:
     return own
 
 
+def has_lists(lang: str) -> bool:
+    """Whether `lang` has cue lists of its own (without them its readers' summary requests and question words are
+    recognised only in English)."""
+    return bool(_lists(lang))
+
+
 def fingerprint() -> str:
     """Changes whenever a cue file is added, removed or edited."""
     digest = hashlib.sha256()
