@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..language.frequencies import APP_LANGUAGE_MARGIN, commoner_in, frequencies_of
-from ..language.textnorm import normalize, well_formed
+from ..language.textnorm import well_formed
 from .articles import KnowledgeBase, Located
 from .files import Unreadable, read_content
 from .quotes import Quoted, QuoteIndex, place_name
