@@ -1,7 +1,7 @@
 """One line of inline markdown as a reader sees it: link text rather than link targets, emphasis without its marks.
 
 The rewrites are those of the regular expressions the reader used to apply
-(each kept beside its rewrite below), with the same result, but in time
+(each kept beside its rewrite below; the emphasis one in tests/test_parsing.py), with the same result, but in time
 linear in the text. Each of them, at every opening mark, searched ahead for
 the closing one: a line of unclosed marks (a backtick, `*`, `[`, `<http:`
 repeated) searched the rest of the line once per mark, and a 300 KB file of
@@ -134,21 +134,47 @@ def _autolinks(text: str) -> str:
     return "".join(parts) + text[done:]
 
 
-_MARKS = ("**", "__", "*", "`")
+_MARKS = ("**", "__", "*", "_", "`")
 """Emphasis and code marks, in the order they are tried at one position (`**` before `*`)."""
+_STAR_RUN = {"**": 2, "*": 1}
+_UNDERSCORE_RUN = {"__": 2, "_": 1}
+_CLOSERS = {
+    "**": r"(?<=[^\s*])\*\*(?!\*)",
+    "*": r"(?<=[^\s*])\*(?!\*)",
+    "__": r"(?<=[^\s_])__(?![_\w])",
+    "_": r"(?<=[^\s_])_(?![_\w])",
+    "`": r"(?<=\S)`",
+}
+"""Where each mark may close: after a non-space, a star or underscore run exactly as long as the opening one (the
+`*` of "2*3" is not closed by the first star of a later `**bold**`), an underscore not inside a word."""
 _MARK = re.compile(r"[*_`]")
+_WORD = re.compile(r"\w")
 _NEWLINE = re.compile(r"\n")
 
 
-def _emphasis(text: str) -> str:
-    r"""Emphasis and code, `**bold**`, `__bold__`, `*it*`, `code`, as their text:
-    `re.sub(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1", r"\2", text)`.
+def _opens(text: str, at: int, mark: str) -> bool:
+    """Whether `mark` may open emphasis at `at`: the whole run of its character (`**` is not a `*` and a `*`), an
+    underscore not inside a word ("snake_case"), and a non-space after it."""
+    start = at + len(mark)
+    if not text.startswith(mark, at) or start >= len(text) or text[start].isspace():
+        return False
+    if mark in _STAR_RUN or mark in _UNDERSCORE_RUN:
+        char = mark[0]
+        if text.startswith(char, start) or (at > 0 and text[at - 1] == char):
+            return False
+        if mark in _UNDERSCORE_RUN and at > 0 and _WORD.match(text, at - 1):
+            return False
+    return True
 
-    A mark opens where a non-space follows it and closes at the first same
-    mark after at least one character that has a non-space before it, on the
-    same line.
+
+def _emphasis(text: str) -> str:
+    """Emphasis and code, `**bold**`, `__bold__`, `*it*`, `_it_`, `code`, as their text: what the pattern `_EMPHASIS`
+    of tests/test_parsing.py gives, CommonMark's rules for one line as far as a reader notices them.
+
+    A mark opens where `_opens` says and closes at the first place after at
+    least one character where `_CLOSERS` says it may, on the same line.
     """
-    closers: dict[str, Callable[[int], int]] = {mark: _Next(text, re.compile(rf"(?<=\S){re.escape(mark)}")) for mark in _MARKS}
+    closers: dict[str, Callable[[int], int]] = {mark: _Next(text, re.compile(_CLOSERS[mark])) for mark in _MARKS}
     newline, mark_at = _Next(text, _NEWLINE), _Next(text, _MARK)
     parts: list[str] = []
     done = 0
@@ -156,8 +182,8 @@ def _emphasis(text: str) -> str:
     while at < len(text):
         resume = at + 1
         for mark in _MARKS:
-            start = at + len(mark)
-            if text.startswith(mark, at) and start < len(text) and not text[start].isspace():
+            if _opens(text, at, mark):
+                start = at + len(mark)
                 end = closers[mark](start + 1)
                 if end < len(text) and end < newline(at):
                     parts += (text[done:at], text[start:end])
