@@ -118,6 +118,13 @@ def test_out_of_scope_questions_get_no_answer_and_suggestions(searcher: Searcher
     assert not (answer.alternatives and answer.suggestions)
 
 
+@pytest.mark.parametrize("question", ["a", "A", "e", "и", "A?"])
+def test_a_question_of_one_letter_gets_no_answer(searcher: Searcher, question: str) -> None:
+    """One letter is a formula's variable, a preposition, an initial or a stray key, never a question: "a" was answered
+    with the salary paragraph at full confidence (its Italian translation has "a seconda del tipo")."""
+    assert searcher.answer(question).kind == "none"
+
+
 @pytest.mark.parametrize("question", ["blorf quux", "asdf qwerty", "xyzzy", "", "🙂🙂"])
 def test_a_question_in_no_language_gets_no_answer_in_the_readers_language(searcher: Searcher, question: str) -> None:
     """lingua calls "blorf quux" Danish with a clear lead; the reader is told in the language the bot speaks to them in.

@@ -95,6 +95,12 @@ def test_apostrophes_and_hyphens_separate_words() -> None:
     assert normalize("Cos'è un Account Manager-ruolo?", "it") == ["cos", "è", "un", "account", "manager", "ruolo"]
 
 
+def test_a_names_suffixes_after_an_apostrophe_are_no_words_in_turkish() -> None:
+    """ "ABD'deki" is "ABD" inflected and "P'dir" is "P is": their suffixes are no words a question could be found by."""
+    assert normalize("ABD'deki maaşlar, A − P’dir", "tr") == ["abd", "maaşlar", "a", "p"]
+    assert normalize("l'interesse", "it") == ["l", "interesse"]
+
+
 @pytest.mark.parametrize(
     ("lang", "inflected", "base"),
     [

@@ -23,13 +23,16 @@ class LanguageProfile:
     """Writes compounds as one word ("lønintervallet"), so parts are indexed too."""
     turkic_casing: bool = False
     """Dotted and dotless i are distinct letters (I/ı, İ/i)."""
+    suffix_apostrophe: bool = False
+    """Writes the suffixes of a name or a number after an apostrophe ("ABD'de", "P'dir", "2020'de"): what follows one
+    is no word of its own, unlike an elision's ("cos'è")."""
     proclitics: tuple[str, ...] = ()
     """One-letter words written onto the next one, which stemmers strip or keep inconsistently (Arabic و "and")."""
 
 
 _PROFILES = [
     LanguageProfile("ar", "العربية", "arabic", proclitics=("و", "ف")),
-    LanguageProfile("az", "Azərbaycanca", None, turkic_casing=True),
+    LanguageProfile("az", "Azərbaycanca", None, turkic_casing=True, suffix_apostrophe=True),
     LanguageProfile("ca", "Català", "catalan"),
     LanguageProfile("da", "Dansk", "danish", compounds=True),
     LanguageProfile("de", "Deutsch", "german", compounds=True),
@@ -56,7 +59,7 @@ _PROFILES = [
     LanguageProfile("sr", "Српски", "serbian"),
     LanguageProfile("sv", "Svenska", "swedish", compounds=True),
     LanguageProfile("ta", "தமிழ்", "tamil"),
-    LanguageProfile("tr", "Türkçe", "turkish", turkic_casing=True),
+    LanguageProfile("tr", "Türkçe", "turkish", turkic_casing=True, suffix_apostrophe=True),
     LanguageProfile("uk", "Українська"),
     LanguageProfile("yi", "ייִדיש", "yiddish"),
 ]

@@ -147,6 +147,15 @@ def word_spans(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group()) for m in _RAW_WORD.finditer(text)]
 
 
+_SUFFIX_AFTER_APOSTROPHE = re.compile(r"(?<=[^\W_])['’][^\W_]+")
+"""An apostrophe inside a word and the letters after it, in a language that writes a name's suffixes so."""
+
+
 def normalize(text: str, lang: str) -> list[str]:
-    """Cleaned, lowered words of `text` (not folded): the input to stemming."""
-    return words(lower(clean(text), lang))
+    """Cleaned, lowered words of `text` (not folded): the input to stemming. A name's suffixes written after an
+    apostrophe (`LanguageProfile.suffix_apostrophe`) are left out: "P'dir" and "Indeed.com'a" gave the words "dir"
+    and "a", which a question of one or two letters then found."""
+    text = lower(clean(text), lang)
+    if profile(lang).suffix_apostrophe:
+        text = _SUFFIX_AFTER_APOSTROPHE.sub("", text)
+    return words(text)

@@ -205,12 +205,15 @@ class LanguageRanker:
         Stop-word lists carry nouns ("город", city), so a question of stop
         words alone may still name something; but "bir", "che cosa" or "и в
         на" are the language's commonest words (`informative_zipf`), and every
-        paragraph has them: they ask nothing, and get no answer.
+        paragraph has them: they ask nothing, and get no answer. A word of one
+        letter is neither: a formula's variable ("A = P(1 + r)^n"), an
+        initial or a stray key, it found the formula for the question "a".
         """
-        content = [t for t in tokens if not t.stop]
+        words = [t for t in tokens if not (len(t.folded) == 1 and t.folded.isalpha())]
+        content = [t for t in words if not t.stop]
         if content:
             return content
-        return [t for t in tokens if self.analyzer.zipf(t.surface) < self.config.informative_zipf]
+        return [t for t in words if self.analyzer.zipf(t.surface) < self.config.informative_zipf]
 
     def _is_summary(self, tokens: list[Token]) -> tuple[bool, list[Token]]:
         """Whether the question asks for the key points, and its words other than the cue.
