@@ -171,11 +171,13 @@ def test_broken_files_are_skipped_with_a_reason_and_the_rest_loads(write: WriteF
     write("yaml.it.md", "---\ntitle: [unclosed\n---\n## S\nTesto.\n")
     write("empty.it.md", "---\ntitle: Vuoto\n---\n\n")
     write("headings.it.md", "---\ntitle: Titoli\n---\n# Titolo\n## Solo titoli\n")
+    write("unclosed.it.md", "---\ntitle: Aperto\ntranslationKey: aperto\n\n# Aperto\n## Sezione\nUn paragrafo.\n")
     (content / "latin1.it.md").write_bytes("---\ntitle: x\n---\n## S\ncaff\xe8\n".encode("latin-1"))
     kb = load(content)
     assert [a.key for a in kb.articles] == ["good"]
     reasons = {issue.path.name: issue.reason for issue in kb.issues if issue.skipped}
-    assert set(reasons) == {"yaml.it.md", "empty.it.md", "headings.it.md", "latin1.it.md"}
+    assert set(reasons) == {"yaml.it.md", "empty.it.md", "headings.it.md", "unclosed.it.md", "latin1.it.md"}
+    assert "never closed" in reasons["unclosed.it.md"]
     assert "YAML" in reasons["yaml.it.md"]
     assert "no body" in reasons["empty.it.md"]
     assert "no paragraphs" in reasons["headings.it.md"]

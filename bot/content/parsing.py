@@ -214,9 +214,17 @@ class _FrontMatter(YAMLHandler):
 _FRONT_MATTER = _FrontMatter()
 
 def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tuple[Article, list[str]]:
-    """One article and the warnings about it; raises `_Skip` when the file is unusable."""
+    """One article and the warnings about it; raises `_Skip` when the file is unusable.
+
+    Front matter opened and never closed is a broken file, not body text:
+    python-frontmatter reads it as text, and readers were answered with the
+    file's own "title:" and "translationKey:" lines.
+    """
+    opened = _FRONT_MATTER.detect(text)
+    if opened and len(_FRONT_MATTER.FM_BOUNDARY.findall(text)) < 2:
+        raise _Skip("front matter is never closed: the '---' line that opens it needs another after its last field")
     try:
-        post = frontmatter.loads(text, handler=_FRONT_MATTER if _FRONT_MATTER.detect(text) else None)
+        post = frontmatter.loads(text, handler=_FRONT_MATTER if opened else None)
     except AliasRefused as error:
         raise _Skip(f"{error} in front matter") from None
     except RecursionError:
