@@ -118,6 +118,22 @@ def test_out_of_scope_questions_get_no_answer_and_suggestions(searcher: Searcher
     assert not (answer.alternatives and answer.suggestions)
 
 
+@pytest.mark.parametrize(
+    ("question", "shouting"),
+    [
+        ("stipendio di un account manager", "STIPENDIO DI UN ACCOUNT MANAGER"),
+        ("hesap yöneticisi ne iş yapar", "HESAP YÖNETİCİSİ NE İŞ YAPAR"),
+        ("что делает менеджер по работе с клиентами", "ЧТО ДЕЛАЕТ МЕНЕДЖЕР ПО РАБОТЕ С КЛИЕНТАМИ"),
+    ],
+)
+def test_a_question_typed_in_capitals_gets_the_answer_it_gets_in_small_letters(
+    searcher: Searcher, question: str, shouting: str
+) -> None:
+    small, shouted = searcher.answer(question), searcher.answer(shouting)
+    assert unit_id(searcher, shouted) == unit_id(searcher, small)
+    assert [a.text for a in shouted.alternatives] == [a.text for a in small.alternatives]
+
+
 @pytest.mark.parametrize("question", ["a", "A", "e", "и", "A?"])
 def test_a_question_of_one_letter_gets_no_answer(searcher: Searcher, question: str) -> None:
     """One letter is a formula's variable, a preposition, an initial or a stray key, never a question: "a" was answered

@@ -10,7 +10,7 @@ import wordfreq
 
 from bot.language.analysis import Analyzer
 from bot.language.frequencies import WordFrequencies
-from bot.language.textnorm import clean, fold, lower, normalize, well_formed
+from bot.language.textnorm import clean, fold, lower, normalize, unshouted, well_formed
 
 
 @pytest.mark.parametrize(
@@ -156,3 +156,11 @@ def test_a_word_the_content_owner_lists_as_a_synonym_is_never_a_stop_word() -> N
     """stopwordsiso's Italian list carries "città"; a synonym group says it matters here."""
     assert Analyzer("it").token("città").stop
     assert not Analyzer("it", keep=["città"]).token("città").stop
+
+
+def test_a_question_typed_in_capitals_is_read_in_small_letters_and_emphasis_stays() -> None:
+    assert unshouted("INTERESSE COMPOSTO?", "it") == "interesse composto?"
+    assert unshouted("BİLEŞİK FAİZ NEDİR", "tr") == "bileşik faiz nedir"
+    assert unshouted("how is compound interest CALCULATED", "en") == "how is compound interest CALCULATED"
+    assert unshouted("ETF", "en") == "ETF"
+    assert unshouted("صندوق الاستثمار", "ar") == "صندوق الاستثمار"

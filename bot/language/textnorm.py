@@ -106,6 +106,21 @@ def lower(text: str, lang: str) -> str:
     return text.lower()
 
 
+def unshouted(text: str, lang: str) -> str:
+    """`text` in small letters when it has two words or more and every letter of it that has a case is a capital.
+
+    A question typed in capitals ("INTERESSE COMPOSTO") means what it means
+    in small letters, but the embedding model reads capitals as other words
+    and found another paragraph; capitals inside a sentence ("how is it
+    CALCULATED") are the writer's emphasis, and a word alone in capitals
+    ("ETF") is most often a name: they stay.
+    """
+    cased = [char for char in text if char.isupper() or char.islower()]
+    if not cased or any(char.islower() for char in cased) or len(text.split()) < 2:
+        return text
+    return lower(text, lang)
+
+
 def words(text: str) -> list[str]:
     """The words of already cleaned and lowered text, in order.
 

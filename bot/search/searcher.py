@@ -26,7 +26,7 @@ from ..content.articles import Article
 from ..language.frequencies import commoner_in, frequencies_of
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
-from ..language.textnorm import clean, lower, normalize, word_spans
+from ..language.textnorm import clean, lower, normalize, unshouted, word_spans
 from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide, points_to
 from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
@@ -311,9 +311,13 @@ class Searcher:
 
         The spellings come from the paragraphs its words found (`respelling_units`
         of them, best first): a word the reader typed bare ("yoneticisi") is one
-        the matcher found in them by its folded form.
+        the matcher found in them by its folded form. A question typed in
+        capitals is read in small letters (`unshouted`).
         """
-        if ranked is None or not self.config.on(RESPELLING):
+        if ranked is None:
+            return question
+        question = unshouted(question, ranked.lang)
+        if not self.config.on(RESPELLING):
             return question
         idx, articles = self.index.by_lang[ranked.lang], self.index.articles
         texts = (
