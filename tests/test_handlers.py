@@ -101,6 +101,12 @@ def test_highlights_command_follows_the_conversation_or_a_topic(bot: InProcessBo
     assert topic["text"].count("• ") == 3
 
 
+def test_highlights_of_a_topic_no_article_answers_says_so_above_the_key_points_shown(bot: InProcessBot, user: int) -> None:
+    note, points = bot.say("/highlights blorf quux", user, language_code="tr", count=2)
+    assert note["text"] == message("tr", "highlights_unknown_topic", topic="blorf quux")
+    assert points["text"].startswith("<b>Öne çıkanlar</b> · <i>Muhasebe Müdürü</i>")
+
+
 def test_highlights_command_without_context_shows_the_main_article(bot: InProcessBot, user: int) -> None:
     (points,) = bot.say("/highlights", user, language_code="tr")
     assert points["text"].startswith("<b>Öne çıkanlar</b> · <i>Muhasebe Müdürü</i>")
@@ -125,6 +131,8 @@ def test_lang_by_argument_by_button_and_unknown_code(bot: InProcessBot, user: in
     assert "<i>kundechef</i>" in ambiguous["text"]
     (unknown,) = bot.say("/lang xx", user)
     assert "“xx”" in unknown["text"] and "tr (Türkçe)" in unknown["text"] and "auto" in unknown["text"]
+    (two,) = bot.say("/lang tr da", user)
+    assert "“tr da”" in two["text"] and "tr (Türkçe)" in two["text"]
     (direct,) = bot.say("/lang ru", user)
     assert direct["text"].startswith("Теперь ваш язык — Русский.")
     (automatic,) = bot.say("/lang auto", user)

@@ -36,8 +36,10 @@ from .render import (
     alternative_buttons,
     answer_reply,
     language_menu,
+    noted,
     other_languages_reply,
     plain,
+    shortened,
     vote_buttons,
 )
 
@@ -199,14 +201,14 @@ class Dialogue:
             log.debug("chat %s: its context was not saved: %s", asker.chat_id, error)
 
     async def highlights(self, asker: Asker, topic: str) -> Reply:
-        """Key points of the article named by `topic`, else of the chat's article, else of the main one."""
+        """Key points of the article named by `topic`, else of the chat's article, else of the main one; a topic no
+        article answers is said to be unknown above the key points shown instead, so the reader does not take them
+        for the topic's."""
         searcher = self.searcher
-        topic = well_formed(topic)
+        topic = well_formed(topic).strip()
         lang = await self.ui_language(asker)
-        article_id = None
-        if topic.strip():
-            found = await self._answer(searcher, topic, language=await self.chosen_language(asker), hint=asker.hint)
-            article_id = found.article_id
+        found = await self._answer(searcher, topic, language=await self.chosen_language(asker), hint=asker.hint) if topic else None
+        article_id = found.article_id if found else None
         if article_id is None:
             state = await self._chat_state(asker)
             article_id = searcher.article_id(state.article_key, state.article_lang)
@@ -220,7 +222,10 @@ class Dialogue:
         answer = searcher.highlights(article_id)
         article = answer.article
         await self._remember(asker, article.key, article.lang, None)
-        return self._render(searcher, answer, lang)
+        reply = self._render(searcher, answer, lang)
+        if found and found.article_id is None:
+            return noted(message(lang, "highlights_unknown_topic", topic=shortened(topic)), reply)
+        return reply
 
     async def share(self, asker: Asker, query: str) -> list[Shared]:
         """Inline mode (`@bot question` in any chat): the answer, the paragraphs offered with it, then the sections

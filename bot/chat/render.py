@@ -11,7 +11,7 @@ them into an inline keyboard.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..language.languages import profile
 from ..search.index import HIGHLIGHTS
@@ -109,8 +109,14 @@ def plain(text: str) -> Reply:
     return Reply(pack([("\n\n", piece) for piece in _fit(text, [], LIMIT)]))
 
 
-def _label(text: str, limit: int = LABEL_LIMIT) -> str:
+def shortened(text: str, limit: int = LABEL_LIMIT) -> str:
+    """`text` cut to `limit` characters with an ellipsis: a button's label, or a reader's words quoted back."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def noted(note: str, reply: Reply) -> Reply:
+    """`reply` after a message of its own saying what the reader should know before reading it."""
+    return replace(reply, texts=(escape(note), *reply.texts))
 
 
 def _rows(buttons: list[Button], per_row: int) -> list[tuple[Button, ...]]:
@@ -132,7 +138,7 @@ def alternative_buttons(answer: Answer, generation: str, question_id: int | None
     for offered in answer.alternatives:
         shared = offered.section != HIGHLIGHTS and sections.count((offered.article_id, offered.section)) > 1
         number = f" ¶{offered.paragraph + 1}" if shared else ""
-        label = _label(offered.heading or offered.article.title, ALTERNATIVE_LABEL_LIMIT - len(number)) + number
+        label = shortened(offered.heading or offered.article.title, ALTERNATIVE_LABEL_LIMIT - len(number)) + number
         if question_id:
             action = Choose(generation, question_id, offered.article_id, offered.section, offered.paragraph)
         elif offered.section == HIGHLIGHTS:
@@ -173,7 +179,7 @@ def answer_reply(
         elif answer.suggestions:
             lines.append(("\n\n", escape(message(answer.language, "try_asking"))))
         buttons = [
-            Button(_label(s.heading), encode(show_section(generation, s.article_id, s.section))) for s in answer.suggestions
+            Button(shortened(s.heading), encode(show_section(generation, s.article_id, s.section))) for s in answer.suggestions
         ]
         return Reply(pack(lines), tuple(offered + _rows(buttons, 1)))
 
@@ -199,7 +205,7 @@ def answer_reply(
             for lang, i in sorted(translations.items())
         ]
     rows += _rows(others, LANGUAGES_PER_ROW)
-    rows += [(Button(_label(s.heading), encode(_suggested(generation, s.article_id, s.section, logged))),) for s in answer.suggestions]
+    rows += [(Button(shortened(s.heading), encode(_suggested(generation, s.article_id, s.section, logged))),) for s in answer.suggestions]
     return Reply(pack(blocks), tuple(offered) + ((votes,) if votes else ()) + tuple(rows))
 
 

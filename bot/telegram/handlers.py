@@ -72,8 +72,8 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def lang(update: Update, context: Context) -> None:
-    """/lang [CODE]: show the language menu, or set the language."""
-    code = context.args[0] if context.args else None
+    """/lang [CODE]: show the language menu, or set the language; "/lang tr da" is no code, and is told which are."""
+    code = " ".join(context.args) if context.args else None
     await send(context, update.effective_chat.id, await context.dialogue.language(asker_of(update), code))
 
 
