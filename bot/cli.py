@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .chat import review
 from .chat.messages import available, message
-from .chat.render import shown_text
+from .chat.render import reader_language, shown_text
 from .config import MAX_WEBHOOK_WORKERS, Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
@@ -37,14 +37,14 @@ from .storage import open_storage
 from .storage.records import StoreError
 
 
-def answer_json(answer: Answer) -> str:
-    """The `ask --json` contract: one object per question, keys fixed."""
+def answer_json(answer: Answer, chosen: str | None = None) -> str:
+    """The `ask --json` contract: one object per question, keys fixed; `chosen` is `--lang`."""
     return json.dumps(
         {
             "question": answer.question,
             "language": answer.language,
             "kind": answer.kind,
-            "text": shown_text(answer),
+            "text": shown_text(answer, reader_language(answer, chosen)),
             "article": answer.article.title if answer.article else None,
             "section": answer.section_heading,
             "score": answer.score,
@@ -55,14 +55,16 @@ def answer_json(answer: Answer) -> str:
     )
 
 
-def answer_readable(answer: Answer, languages: list[str]) -> str:
+def answer_readable(answer: Answer, languages: list[str], chosen: str | None = None) -> str:
     """The answer as the bot's reply reads, in plain text under a line naming its language, source and score.
 
     The paragraphs offered one tap away follow it, each under its article and
     section, as the bot's buttons offer them. `languages` are the content's:
     "no answer" in another language (a question in English, which the content
-    lacks) names them, as the bot's buttons do.
+    lacks) names them, as the bot's buttons do. The bot's own words are in the
+    reader's language (`reader_language`; `chosen` is `--lang`).
     """
+    ui_lang = reader_language(answer, chosen)
     offered = [f"  - {a.article.title} › {a.heading}\n    {' '.join(a.text.split())}" for a in answer.alternatives]
     if answer.kind == "none":
         lines = [f"[{answer.language}] {shown_text(answer)}"]
@@ -77,9 +79,9 @@ def answer_readable(answer: Answer, languages: list[str]) -> str:
             lines += [f"  - {s.heading}" for s in answer.suggestions]
         return "\n".join(lines)
     where = f"{answer.article.title} › {answer.section_heading}" if answer.article else ""
-    lines = [f"[{answer.language}] {where}  (score {answer.score:.2f})", shown_text(answer)]
+    lines = [f"[{answer.language}] {where}  (score {answer.score:.2f})", shown_text(answer, ui_lang)]
     if offered:
-        lines.append(message(answer.language, "did_you_mean"))
+        lines.append(message(ui_lang, "did_you_mean"))
         lines += offered
     return "\n".join(lines)
 
@@ -104,7 +106,11 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     searcher = _with_vectors(settings, searcher)
     conversation = Conversation()
-    render = answer_json if args.json else partial(answer_readable, languages=searcher.languages)
+    render = (
+        partial(answer_json, chosen=args.lang)
+        if args.json
+        else partial(answer_readable, languages=searcher.languages, chosen=args.lang)
+    )
     for question in _questions(args):
         answer = searcher.answer(question, language=args.lang, conversation=conversation)
         print(render(answer), flush=True)

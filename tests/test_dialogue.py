@@ -174,6 +174,23 @@ def test_questions_are_logged_and_counted_in_the_stats(talk) -> None:
     assert "Most frequent unanswered questions (last 7 days):\n2× pizza tarifi nedir" in text
 
 
+def test_a_reader_of_a_language_the_content_lacks_is_spoken_to_in_it_and_counted_under_it(talk) -> None:
+    """An English reader of articles without English: the paragraph is a translation's, but the note over it, the vote
+    buttons and the "no answer" to what follows are English, and the stats count an English question."""
+
+    async def scenario(dialogue: Dialogue) -> tuple[str, list[str], str, str]:
+        answer = await dialogue.ask(reader(10, "en"), "how much does an account manager earn")
+        votes = [b.label for row in answer.buttons for b in row if b.label.startswith(("👍", "👎"))]
+        nothing = await dialogue.ask(reader(10, "en"), "blorf quux")
+        return answer.texts[0], votes, nothing.texts[0], (await dialogue.stats(reader(ADMIN, "en"))).texts[0]
+
+    text, votes, nothing, stats = talk(scenario)
+    assert text.startswith(f"<i>{message('en', 'read_as_en')}</i>") and "Indeed.com" in text
+    assert votes == [message("en", "vote_helpful"), message("en", "vote_unhelpful")]
+    assert nothing.startswith(message("en", "no_answer"))
+    assert "English: 2 questions" in stats
+
+
 def test_only_admins_are_admins(talk) -> None:
     async def scenario(dialogue: Dialogue) -> list[bool]:
         return [dialogue.is_admin(reader(ADMIN)), dialogue.is_admin(reader(1)), dialogue.is_admin(Asker(1, None, None))]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.chat.messages import available, message
-from bot.chat.render import shown_text
+from bot.chat.render import reader_language, shown_text
 from bot.content.parsing import load_knowledge_base
 from bot.language.langdetect import guess_article_language
 from bot.search.embedding import MODEL_NAME
@@ -515,9 +515,21 @@ def test_a_question_in_a_language_the_content_lacks_is_answered_from_the_article
     answer = searcher.answer(question, language="ru", hint="en")
     assert (answer.kind, answer.language, answer.read_as) == ("paragraph", "ru", "en")
     assert unit_id(searcher, answer) in expected
-    assert shown_text(answer).startswith(message("ru", "read_as_en") + "\n")
+    assert shown_text(answer, reader_language(answer, "ru")).startswith(message("ru", "read_as_en") + "\n")
     anywhere = searcher.answer(question)
     assert anywhere.kind == "paragraph" and anywhere.read_as == "en" and anywhere.language in searcher.languages
+    assert shown_text(anywhere).startswith(message("en", "read_as_en") + "\n")
+
+
+def test_a_reader_of_a_language_the_content_lacks_keeps_reading_answers_in_one_translation(searcher: Searcher) -> None:
+    """Asked apart, these two are nearest in different translations; in one conversation the second answer stays in the
+    first's language, rather than moving the reader from one language to another question by question."""
+    first, second = "how much does an account manager earn", "what qualifications does an account manager need"
+    assert searcher.answer(first, hint="en").language != searcher.answer(second, hint="en").language
+    conversation = Conversation()
+    answers = [searcher.answer(question, hint="en", conversation=conversation) for question in (first, second)]
+    assert answers[0].language == answers[1].language and [a.read_as for a in answers] == ["en", "en"]
+    assert conversation.language == "en"
 
 
 @pytest.mark.parametrize(
@@ -533,11 +545,12 @@ def test_readers_of_every_language_the_bot_speaks_are_answered_across_languages(
     searcher: Searcher, question: str, read_as: str
 ) -> None:
     """No German, Spanish, French or Portuguese article: each reader's question is read as written, not as the
-    content language lingua knows nearest (Danish, Italian), and the note over the answer says so."""
+    content language lingua knows nearest (Danish, Italian), and the note over the answer says so in their language
+    (the paragraph is in a translation they may not read)."""
     answer = searcher.answer(question, hint=read_as)
     assert (answer.kind, answer.read_as) == ("paragraph", read_as)
     assert "Indeed.com" in answer.text
-    assert shown_text(answer).startswith(message(answer.language, f"read_as_{read_as}") + "\n")
+    assert shown_text(answer).startswith(message(read_as, f"read_as_{read_as}") + "\n")
 
 
 @pytest.mark.parametrize(
@@ -572,8 +585,8 @@ def test_an_answer_across_languages_is_not_moved_to_a_translation_shaped_otherwi
 
 def test_a_question_in_a_language_the_bot_speaks_but_the_content_lacks_is_answered_across_languages(tmp_path: Path) -> None:
     """Content without its Arabic translation: an Arabic reader's question, in a script no content language reads, is
-    read as Arabic, answered from another translation, and told so in the answer's language, whether the bot's
-    default language is one of the content's or not."""
+    read as Arabic, answered from another translation, and told so in Arabic, whether the bot's default language is
+    one of the content's or not."""
     content = tmp_path / "content"
     shutil.copytree(SEEDS, content, ignore=lambda _, names: [name for name in names if name.endswith(".ar.md")])
     index = load_index(content, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=10_000))
@@ -583,7 +596,7 @@ def test_a_question_in_a_language_the_bot_speaks_but_the_content_lacks_is_answer
         answer = searcher.answer("كم راتب مدير الحساب")
         assert answer.read_as == "ar" and answer.kind == "paragraph" and "Indeed.com" in answer.text, default
         assert answer.language == default if default in searcher.languages else answer.language in searcher.languages
-        assert shown_text(answer).startswith(message(answer.language, "read_as_ar") + "\n")
+        assert shown_text(answer).startswith(message("ar", "read_as_ar") + "\n")
 
 
 def test_a_paragraph_only_one_translation_has_does_not_come_first_across_languages(tmp_path: Path) -> None:

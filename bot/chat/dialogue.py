@@ -39,6 +39,7 @@ from .render import (
     noted,
     other_languages_reply,
     plain,
+    reader_language,
     shortened,
     vote_buttons,
 )
@@ -166,9 +167,8 @@ class Dialogue:
         searcher = self.searcher
         state = await self._chat_state(asker)
         conversation = Conversation(state.language, searcher.article_id(state.article_key, state.article_lang))
-        answer = await self._answer(
-            searcher, question, language=await self.chosen_language(asker), hint=asker.hint, conversation=conversation
-        )
+        chosen = await self.chosen_language(asker)
+        answer = await self._answer(searcher, question, language=chosen, hint=asker.hint, conversation=conversation)
         article = answer.article
         QUESTIONS.labels(language=answer.language or "?", outcome="unanswered" if answer.kind == "none" else "answered").inc()
         logged = None
@@ -180,7 +180,7 @@ class Dialogue:
                     asker.chat_id,
                     asker.user_id,
                     question,
-                    answer.language,
+                    answer.read_as or answer.language,
                     answer.kind,
                     article.key if article else None,
                     answer.section_heading,
@@ -191,7 +191,7 @@ class Dialogue:
             )
         except StoreError as error:
             log.debug("chat %s: the question was answered but not logged: %s", asker.chat_id, error)
-        return self._render(searcher, answer, answer.language, logged)
+        return self._render(searcher, answer, reader_language(answer, chosen), logged)
 
     async def _remember(self, asker: Asker, article_key: str, article_lang: str, language: str | None) -> None:
         """The chat's context; losing it costs a follow-up question its context, never the reply at hand."""
@@ -460,7 +460,7 @@ class Dialogue:
             translations=translations,
             generation=generation,
             ui_lang=ui_lang,
-            votes=vote_buttons(logged, answer.language) if logged and answer.kind != "none" else (),
+            votes=vote_buttons(logged, ui_lang) if logged and answer.kind != "none" else (),
             alternatives=alternatives,
             logged=logged if answer.kind != "none" else None,
         )

@@ -88,20 +88,30 @@ def pack(blocks: list[tuple[str, str]], limit: int = LIMIT) -> tuple[str, ...]:
     return tuple(messages)
 
 
-def shown_text(answer: Answer) -> str:
+def reader_language(answer: Answer, chosen: str | None = None) -> str:
+    """The language a reply to `answer` speaks to its reader in: a question in a content language is answered in its
+    own; one read across languages in the language the reader chose, else the one they wrote it in, which the bot
+    speaks (the paragraph is in a translation: the nearest's, when they chose none, which they may not read)."""
+    if answer.read_as:
+        return chosen or answer.read_as
+    return answer.language
+
+
+def shown_text(answer: Answer, ui_lang: str | None = None) -> str:
     """What the reader is shown: the paragraph or highlights, or for "none" the no-answer sentence in the answer's language.
 
-    An answer found across languages opens with the line saying how the question was read (`read_note`).
+    An answer found across languages opens with the line saying how the question was read (`read_note`), in the
+    reader's language (`ui_lang`, by default `reader_language`).
     """
     if answer.kind == "none":
         return message(answer.language, "no_answer")
-    note = read_note(answer)
+    note = read_note(answer, ui_lang or reader_language(answer))
     return f"{note}\n{answer.text}" if note else answer.text
 
 
-def read_note(answer: Answer) -> str | None:
-    """ "Your question was read as English and answered from the articles", in the answer's language, when it was."""
-    return message(answer.language, f"read_as_{answer.read_as}") if answer.read_as else None
+def read_note(answer: Answer, ui_lang: str) -> str | None:
+    """ "Your question was read as English and answered from the articles", in `ui_lang`, when it was."""
+    return message(ui_lang, f"read_as_{answer.read_as}") if answer.read_as else None
 
 
 def plain(text: str) -> Reply:
@@ -193,7 +203,7 @@ def answer_reply(
             Button(profile(lang).native_name, encode(ShowHighlights(generation, i))) for lang, i in sorted(translations.items())
         ]
     else:
-        note = read_note(answer)
+        note = read_note(answer, ui_lang)
         blocks = [("", f"<i>{escape(note)}</i>")] if note else []
         blocks.append(("\n\n", f"<b>{escape(answer.section_heading or '')}</b>"))
         blocks += [("\n\n", piece) for piece in _fit(answer.text, emphasis, LIMIT)]

@@ -285,13 +285,19 @@ class Searcher:
         lexical = chosen is not None and (chosen.summary or chosen.lexical >= self.config.threshold)
         foreign = None if lexical else self._written_in_another_language(question, chosen.lang if chosen else None, hint)
         if foreign:
-            answer = self.across_languages(question, foreign, (language, hint, self.default_language), vector)
+            preferences = (language, hint, self._last_read(conversation), self.default_language)
+            answer = self.across_languages(question, foreign, preferences, vector)
         else:
             answer = self._compose(question, chosen, conversation, fallback_language=reader, vector=vector)
-        conversation.language = answer.language
+        conversation.language = answer.read_as or answer.language
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
         return answer
+
+    def _last_read(self, conversation: Conversation) -> str | None:
+        """The language of the article the conversation was last answered from: a reader of a language the content
+        lacks, who chose none, keeps reading answers in it rather than in each question's nearest translation."""
+        return self.index.articles[conversation.article_id].lang if conversation.article_id is not None else None
 
     def _reader_language(self, language: str | None, hint: str | None, conversation: Conversation) -> str | None:
         """The language the conversation speaks to the reader in, as `chat.dialogue.Dialogue.ui_language` picks it.
