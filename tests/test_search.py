@@ -521,6 +521,25 @@ def test_a_question_in_a_language_the_content_lacks_is_answered_from_the_article
     assert shown_text(anywhere).startswith(message("en", "read_as_en") + "\n")
 
 
+@pytest.mark.parametrize(
+    ("question", "read_as", "language"),
+    [
+        ("What is an account manager?", "en", None),
+        ("what does an account manager do", "en", None),
+        ("lønintervallet for account managers", None, "da"),
+        ("hvad tjener en account manager i London", None, "da"),
+    ],
+)
+def test_a_question_whose_words_answer_in_a_content_language_is_still_read_in_the_language_it_is_written_in(
+    searcher: Searcher, question: str, read_as: str | None, language: str | None
+) -> None:
+    """ "account manager" is in the Danish article too; an English question that borrows it is English (the rest of
+    its words are), a Danish one that borrows a word or two stays Danish."""
+    answer = searcher.answer(question)
+    assert answer.kind == "paragraph" and answer.read_as == read_as
+    assert language is None or answer.language == language
+
+
 def test_a_reader_of_a_language_the_content_lacks_keeps_reading_answers_in_one_translation(searcher: Searcher) -> None:
     """Asked apart, these two are nearest in different translations; in one conversation the second answer stays in the
     first's language, rather than moving the reader from one language to another question by question."""

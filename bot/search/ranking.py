@@ -113,6 +113,11 @@ class LanguageRanker:
             if not t.stop and len(t.folded) > 1
         )
 
+    def unknown_words(self, question: str) -> tuple[list[str], int]:
+        """The question's words of letters this language's content does not have, and how many words of letters it has."""
+        tokens = [t for t in self._question_tokens(question) if t.surface.isalpha()]
+        return [t.surface for t in tokens if not self.matcher.knows(t)], len(tokens)
+
     def reads(self, question: str) -> bool:
         """Whether any word of the question is one this language commonly uses, or builds of them, or its content has.
 

@@ -282,8 +282,12 @@ class Searcher:
             lang = reader or (chosen.lang if chosen else guess.best)
             if chosen is None or lang != chosen.lang:
                 chosen = self.rankers[lang].rank(question, vector) if lang in self.rankers else None
-        lexical = chosen is not None and (chosen.summary or chosen.lexical >= self.config.threshold)
-        foreign = None if lexical else self._written_in_another_language(question, chosen.lang if chosen else None, hint)
+        if chosen is not None and chosen.summary:
+            foreign = None
+        elif chosen is not None and chosen.lexical >= self.config.threshold:
+            foreign = self._borrowing_from(question, chosen.lang, hint)
+        else:
+            foreign = self._written_in_another_language(question, chosen.lang if chosen else None, hint)
         if foreign:
             preferences = (language, hint, self._last_read(conversation), self.default_language)
             answer = self.across_languages(question, foreign, preferences, vector)
@@ -350,6 +354,22 @@ class Searcher:
         others = sorted(self.reply_languages - set(self.languages), key=lambda lang: (lang != hint, lang))
         ours = _unknown if detected is None else self.rankers[detected].analyzer.zipf
         return commoner_in(question, ours, others, self.config.app_language_margin)
+
+    def _borrowing_from(self, question: str, lang: str, hint: str | None) -> str | None:
+        """The language the content lacks that a question its words answer in `lang` is written in, if any.
+
+        "What is an account manager?" shares "account manager" with the Danish
+        articles, and "50 30 20 rule explained" its figures with the Turkish
+        ones: their words answer there, but the rest is English. Read so when at
+        least half the question's words are words that language's content
+        lacks, and those are clearly commoner in a language the bot speaks;
+        a Danish question with a borrowed word or two ("lønintervallet for
+        account managers", "... i London") stays Danish.
+        """
+        unknown, words = self.rankers[lang].unknown_words(question)
+        if not unknown or 2 * len(unknown) < words:
+            return None
+        return self._written_in_another_language(" ".join(unknown), lang, hint)
 
     def across_languages(
         self, question: str, foreign: str, preferences: tuple[str | None, ...], vector: np.ndarray | None
