@@ -108,7 +108,7 @@ def test_learn_finds_a_paragraph_rewrapped_stripped_of_markdown_or_with_a_word_c
         lines({"question": "elde tutmak neden ucuz", "answer": rewrapped}, {"question": "maaş ne kadar", "answer": edited}),
     )
     assert code == 0, out
-    assert "line 2: quoted with edits: 9" in out and "alike to account-manager [tr] § Hesap Yöneticisi Rolleri Örnekleri ¶5" in out
+    assert "line 2: taught, quoted with edits: 9" in out and "alike to account-manager [tr] § Hesap Yöneticisi Rolleri Örnekleri ¶5" in out
     assert [pair.target for pair in taught(content).taught] == [
         Located("account-manager", "tr", 2, 0),
         Located("account-manager", "tr", 2, 4),
@@ -132,8 +132,8 @@ def test_learn_finds_the_paragraph_an_answer_quotes_in_part_or_wraps_in_words_of
             {"question": "hangi şehirlerde", "answer": "New York'ta bulunur"},
         ),
     )
-    assert "line 1: quoted in part: 100% alike to account-manager [tr] § Hesap Yöneticisi Rolleri Örnekleri ¶5" in out
-    assert "line 2: quoted in part" in out and "line 3: no paragraph" in out
+    assert "line 1: taught, quoted in part: 100% alike to account-manager [tr] § Hesap Yöneticisi Rolleri Örnekleri ¶5" in out
+    assert "line 2: taught, quoted in part" in out and "line 3: no paragraph" in out
     assert [(pair.question, pair.target) for pair in taught(content).taught] == [
         ("en çok iş hangi şehirlerde", Located("account-manager", "tr", 2, 4)),
         ("elde tutmak neden önemli", Located("account-manager", "tr", 2, 0)),
@@ -185,7 +185,7 @@ def test_learn_names_each_line_it_could_not_teach_and_why_and_teaches_the_rest(c
     assert "line 7: bad language: \"language\" 'english' is not a language code" in out
     assert "line 8: taught already: line 1 teaches it another paragraph, account-manager [tr] § Hesap Yöneticisi Rolleri Örnekleri ¶5; kept that" in out
     assert "line 9: not UTF-8: byte 18 is not UTF-8 text" in out
-    assert "9 lines read: 1 taught" in out and "8 not (listed above)" in out
+    assert "9 lines read: 1 taught" in out and "8 not (listed above with why)" in out
     assert [pair.question for pair in taught(content).taught] == ["maaş aralığı"]
 
 

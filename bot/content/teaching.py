@@ -406,7 +406,11 @@ def learn_file(
     skipped += [Skipped(lesson.line, "taught already", why) for lesson, why in merged.refused]
     lines = _listed(
         [
-            (lesson.line, "quoted in part" if lesson.part else "quoted with edits", f"{lesson.alike}% alike to {place_name(kb, lesson.target)}")
+            (
+                lesson.line,
+                "taught, quoted in part" if lesson.part else "taught, quoted with edits",
+                f"{lesson.alike}% alike to {place_name(kb, lesson.target)}",
+            )
             for lesson in lessons
             if lesson.target is not None and (lesson.part or lesson.alike < 100)
         ]
@@ -417,7 +421,7 @@ def learn_file(
     lines.append(
         f"{source}: {counted(len(lessons) + len(skipped) - len(merged.refused), 'line')} read: "
         f"{len(targets):,} taught ({len(targets) - targets.count(None):,} to {counted(paragraphs, 'paragraph')}, "
-        f"{targets.count(None):,} to {NO_ANSWER}), {len(skipped):,} not{' (listed above)' if skipped else ''}"
+        f"{targets.count(None):,} to {NO_ANSWER}), {len(skipped):,} not{' (listed above with why)' if skipped else ''}"
     )
     lines += _added(kb, merged.added)
     written = write_merged(content_dir, kb, merged, current, max_bytes, len(merged.known))
