@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .chat import review
 from .chat.messages import available, message
-from .chat.render import reader_language, shown_text
+from .chat.render import SMALL_TALK, reader_language, shown_text
 from .config import MAX_WEBHOOK_WORKERS, Settings, SettingsError
 from .content.articles import KnowledgeBase
 from .content.parsing import load_knowledge_base
@@ -65,6 +65,8 @@ def answer_readable(answer: Answer, languages: list[str], chosen: str | None = N
     reader's language (`reader_language`; `chosen` is `--lang`).
     """
     ui_lang = reader_language(answer, chosen)
+    if answer.kind in SMALL_TALK:
+        return f"[{answer.language}] {shown_text(answer)}"
     offered = [f"  - {a.article.title} › {a.heading}\n    {' '.join(a.text.split())}" for a in answer.alternatives]
     if answer.kind == "none":
         lines = [f"[{answer.language}] {shown_text(answer)}"]

@@ -191,6 +191,18 @@ def test_a_reader_of_a_language_the_content_lacks_is_spoken_to_in_it_and_counted
     assert "English: 2 questions" in stats
 
 
+def test_a_greeting_gets_what_the_bot_does_and_thanks_a_welcome_and_neither_is_an_unanswered_question(talk) -> None:
+    async def scenario(dialogue: Dialogue) -> tuple[str, str, str]:
+        hello = await dialogue.ask(reader(21, "tr"), "merhaba")
+        thanks = await dialogue.ask(reader(21, "tr"), "teşekkürler!")
+        return hello.texts[0], thanks.texts[0], (await dialogue.stats(reader(ADMIN, "en"))).texts[0]
+
+    hello, thanks, stats = talk(scenario)
+    assert hello.startswith(message("tr", "help").split("\n")[0])
+    assert thanks == message("tr", "thanks_reply")
+    assert "Last 24 hours: 0 questions" in stats and "No unanswered questions" in stats
+
+
 def test_only_admins_are_admins(talk) -> None:
     async def scenario(dialogue: Dialogue) -> list[bool]:
         return [dialogue.is_admin(reader(ADMIN)), dialogue.is_admin(reader(1)), dialogue.is_admin(Asker(1, None, None))]

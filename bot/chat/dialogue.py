@@ -31,6 +31,7 @@ from .messages import message
 from .outage import StoreWatch
 from .reload import ContentReloader, ReloadOutcome
 from .render import (
+    SMALL_TALK,
     Button,
     Reply,
     alternative_buttons,
@@ -41,6 +42,7 @@ from .render import (
     plain,
     reader_language,
     shortened,
+    shown_text,
     vote_buttons,
 )
 
@@ -169,6 +171,8 @@ class Dialogue:
         conversation = Conversation(state.language, searcher.article_id(state.article_key, state.article_lang))
         chosen = await self.chosen_language(asker)
         answer = await self._answer(searcher, question, language=chosen, hint=asker.hint, conversation=conversation)
+        if answer.kind in SMALL_TALK:
+            return plain(shown_text(answer))
         article = answer.article
         QUESTIONS.labels(language=answer.language or "?", outcome="unanswered" if answer.kind == "none" else "answered").inc()
         logged = None
@@ -244,7 +248,7 @@ class Dialogue:
         else:
             found = await self._answer(searcher, query, language=await self.chosen_language(asker), hint=asker.hint)
             offered = [searcher.paragraph(a.article_id, a.section, max(a.paragraph, 0)) for a in found.alternatives]
-            if found.kind == "none":
+            if found.kind == "none" or found.article is None:
                 answers = offered
             else:
                 nearest = [searcher.paragraph(s.article_id, s.section) for s in found.suggestions]

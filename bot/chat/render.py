@@ -14,6 +14,7 @@ import html
 from dataclasses import dataclass, replace
 
 from ..language.languages import profile
+from ..language.small_talk import GREETING, THANKS
 from ..search.index import HIGHLIGHTS
 from ..search.searcher import Answer
 from .callbacks import AUTOMATIC, Action, Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, encode, show_section
@@ -88,6 +89,10 @@ def pack(blocks: list[tuple[str, str]], limit: int = LIMIT) -> tuple[str, ...]:
     return tuple(messages)
 
 
+SMALL_TALK = {GREETING: "help", THANKS: "thanks_reply"}
+"""What a greeting and a thanks are answered with: what the bot does, and "you're welcome"."""
+
+
 def reader_language(answer: Answer, chosen: str | None = None) -> str:
     """The language a reply to `answer` speaks to its reader in: a question in a content language is answered in its
     own; one read across languages in the language the reader chose, else the one they wrote it in, which the bot
@@ -103,6 +108,8 @@ def shown_text(answer: Answer, ui_lang: str | None = None) -> str:
     An answer found across languages opens with the line saying how the question was read (`read_note`), in the
     reader's language (`ui_lang`, by default `reader_language`).
     """
+    if answer.kind in SMALL_TALK:
+        return message(answer.language, SMALL_TALK[answer.kind])
     if answer.kind == "none":
         return message(answer.language, "no_answer")
     note = read_note(answer, ui_lang or reader_language(answer))

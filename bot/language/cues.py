@@ -3,8 +3,9 @@
 `summary_cues` ask for an article's key points ("riassunto", "кратко"),
 `quantity_cues` for a figure in any subject ("how much", "сколько"; the words
 of one subject, such as pay, are its content's: `synonyms.yml`'s `figures`),
-and `question_words` frame a question without saying what it is about
-("lazım", "нужен"). They are linguistic data for the matcher, kept apart from
+`question_words` frame a question without saying what it is about
+("lazım", "нужен"), and `greetings` and `thanks` are what a message that
+asks nothing says (`small_talk`). They are linguistic data for the matcher, kept apart from
 the translators' UI strings in `bot/locales/`. Question words are stop words
 of the index, so the lists shape it: their `fingerprint` is part of the
 index's (see `index_cache`).

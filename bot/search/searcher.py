@@ -26,6 +26,7 @@ from ..content.articles import Article
 from ..language.frequencies import commoner_in, frequencies_of
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
+from ..language.small_talk import small_talk
 from ..language.textnorm import clean, lower, normalize, unshouted, word_spans
 from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide, points_to
 from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
@@ -126,7 +127,8 @@ class Answer:
     question: str
     language: str
     kind: str
-    """"paragraph", "highlights" or "none"."""
+    """"paragraph", "highlights" or "none"; "greeting" or "thanks" for a message that only greets or thanks, which the
+    conversation answers in `language` (`language.small_talk`)."""
     text: str
     """The paragraph or highlights the reader is shown; empty for "none", which the conversation says in `language`."""
     article_id: int | None = None
@@ -265,6 +267,9 @@ class Searcher:
         conversation = conversation or Conversation()
         preferences = (language, hint, conversation.language, self.default_language)
         reader = self._reader_language(language, hint, conversation)
+        if talk := small_talk(question, preferences, sorted({*self.languages, *self.reply_languages})):
+            kind, conversation.language = talk
+            return Answer(question, conversation.language, kind, "")
         guess = self.detector.guess(question)
         if guess.top >= self.config.confident:
             candidates = [guess.best]

@@ -1,0 +1,85 @@
+"""Messages that greet or thank rather than ask: "hi", "merhaba!", "grazie mille 🙏".
+
+Readers open with a greeting and close with thanks. Searched as questions,
+they found nothing and were told "no answer", and counted among the
+questions nothing answers. A message is small talk when every word of it is
+a word of the language's greeting or thanks phrases (`cue_lists`) or one of
+its stop words, and it says one of those phrases, or a word of them that is
+no stop word: "how are you" is a greeting, "are you" alone is not, and
+"hi, what is compound interest" is a question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import stopwordsiso
+
+from .cues import ENGLISH, cues, has_lists
+from .textnorm import fold, normalize
+
+GREETING = "greeting"
+THANKS = "thanks"
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """One language's greeting and thanks phrases, as folded words."""
+
+    greetings: frozenset[tuple[str, ...]]
+    thanks: frozenset[tuple[str, ...]]
+    stop: frozenset[str]
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(word for phrase in self.greetings | self.thanks for word in phrase)
+
+
+@cache
+def _phrases(lang: str, with_english: bool) -> Phrases:
+    def folded(key: str) -> frozenset[tuple[str, ...]]:
+        return frozenset(
+            tuple(fold(word) for word in normalize(phrase, lang)) for phrase in cues(lang, key, with_english=with_english)
+        )
+
+    stop = {
+        word
+        for code in {lang, ENGLISH}
+        if (code == lang or with_english) and stopwordsiso.has_lang(code)
+        for word in stopwordsiso.stopwords(code)
+    }
+    return Phrases(folded("greetings"), folded("thanks"), frozenset(fold(word) for word in stop))
+
+
+def small_talk_in(message: str, lang: str, with_english: bool = True) -> str | None:
+    """`GREETING` or `THANKS` when `message`, read as `lang`, is only that; else None."""
+    phrases = _phrases(lang, with_english)
+    words = tuple(fold(word) for word in normalize(message, lang))
+    if not words or not all(word in phrases.words or word in phrases.stop for word in words):
+        return None
+    named = {word for word in words if word not in phrases.stop}
+
+    said = tuple(dict.fromkeys(words))
+
+    def says(kind: frozenset[tuple[str, ...]]) -> bool:
+        return said in kind or any(word in phrase for phrase in kind for word in named)
+
+    if says(phrases.thanks):
+        return THANKS
+    if says(phrases.greetings):
+        return GREETING
+    return None
+
+
+def small_talk(message: str, preferred: Iterable[str | None], languages: Iterable[str]) -> tuple[str, str] | None:
+    """What kind of small talk `message` is and in which language: the first of `preferred` (the reader's) whose
+    phrases or English ones it is, else the first of `languages` whose own phrases it is."""
+    for lang in preferred:
+        if lang and has_lists(lang) and (kind := small_talk_in(message, lang)):
+            return kind, lang
+    for lang in languages:
+        if has_lists(lang) and (kind := small_talk_in(message, lang, with_english=False)):
+            return kind, lang
+    return None
