@@ -134,6 +134,14 @@ def test_a_question_typed_in_capitals_gets_the_answer_it_gets_in_small_letters(
     assert [a.text for a in shouted.alternatives] == [a.text for a in small.alternatives]
 
 
+def test_a_question_after_a_long_story_is_answered(searcher: Searcher) -> None:
+    """The question comes last, after more words than are read: it is what is read, and the log keeps the message."""
+    story = "Merhaba, yeni mezunum ve kariyerimi planlamaya çalışıyorum, ailem de bana bir şeyler söyledi ama anlayamadım. "
+    message = story * 4 + "Hesap yöneticisi maaşı ne kadar?"
+    answer = searcher.answer(message)
+    assert answer.kind == "paragraph" and "45.000 ila 85.000" in answer.text and answer.question == message
+
+
 @pytest.mark.parametrize("question", ["a", "A", "e", "и", "A?"])
 def test_a_question_of_one_letter_gets_no_answer(searcher: Searcher, question: str) -> None:
     """One letter is a formula's variable, a preposition, an initial or a stray key, never a question: "a" was answered

@@ -10,7 +10,7 @@ import wordfreq
 
 from bot.language.analysis import Analyzer
 from bot.language.frequencies import WordFrequencies
-from bot.language.textnorm import clean, fold, lower, normalize, unshouted, well_formed
+from bot.language.textnorm import asked, clean, fold, lower, normalize, unshouted, well_formed
 
 
 @pytest.mark.parametrize(
@@ -164,3 +164,11 @@ def test_a_question_typed_in_capitals_is_read_in_small_letters_and_emphasis_stay
     assert unshouted("how is compound interest CALCULATED", "en") == "how is compound interest CALCULATED"
     assert unshouted("ETF", "en") == "ETF"
     assert unshouted("صندوق الاستثمار", "ar") == "صندوق الاستثمار"
+
+
+def test_of_a_long_message_the_question_is_read_and_a_short_one_whole() -> None:
+    story = "Merhaba, uzun zamandır düşünüyorum ve birikimlerimi değerlendirmek istiyorum. " * 4
+    assert asked(story + "Bileşik faiz nedir? Nasıl hesaplanır?", 40, 300) == "Bileşik faiz nedir? Nasıl hesaplanır?"
+    unasked = asked(story + "Bileşik faizi anlatır mısın", 40, 300)
+    assert unasked.endswith(". Bileşik faizi anlatır mısın") and len(unasked) <= 300 and len(unasked.split()) <= 40
+    assert asked("Merhaba. Maaş ne kadar?", 40, 300) == "Merhaba. Maaş ne kadar?"

@@ -174,3 +174,28 @@ def normalize(text: str, lang: str) -> list[str]:
     if profile(lang).suffix_apostrophe:
         text = _SUFFIX_AFTER_APOSTROPHE.sub("", text)
     return words(text)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
+
+
+def asked(message: str, max_words: int, max_chars: int) -> str:
+    """The part of a long message that asks: its sentences ending in a question mark, else its last sentences, as many
+    of the last as fit in `max_words` words and `max_chars` characters; a message within both, whole.
+
+    Readers write a few sentences of their situation and then ask ("Merhaba,
+    uzun zamandır düşünüyorum … Bileşik faiz nedir?"); read from the start,
+    such a message lost its question to the limits on what is read.
+    """
+    if len(message.split()) <= max_words and len(message) <= max_chars:
+        return message
+    sentences = [sentence.strip() for sentence in _SENTENCE_END.split(message) if sentence.strip()]
+    chosen = [sentence for sentence in sentences if sentence.endswith(("?", "؟"))] or sentences
+    kept: list[str] = []
+    words = chars = 0
+    for sentence in reversed(chosen):
+        words, chars = words + len(sentence.split()), chars + len(sentence) + 1
+        if kept and (words > max_words or chars > max_chars):
+            break
+        kept.insert(0, sentence)
+    return " ".join(kept)

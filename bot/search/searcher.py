@@ -27,12 +27,12 @@ from ..language.frequencies import commoner_in, frequencies_of
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
 from ..language.small_talk import small_talk
-from ..language.textnorm import clean, lower, normalize, unshouted, word_spans
+from ..language.textnorm import asked, clean, lower, normalize, unshouted, word_spans
 from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide, points_to
 from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
 from .positions import Positions, mean_with_prior
-from .ranking import LanguageRanker, Ranked
+from .ranking import MAX_QUESTION_WORDS, LanguageRanker, Ranked
 from .reading import SEMANTIC, TAUGHT
 from .signals import SWITCHES as RANKING_SWITCHES
 from .taught import NOWHERE_ACROSS, Near, Position, TaughtQuestions, unit_at
@@ -257,19 +257,21 @@ class Searcher:
         hint: str | None = None,
         conversation: Conversation | None = None,
     ) -> Answer:
-        """The answer to `question`; `language` and `hint` only settle ambiguous questions.
+        """The answer to `question`; `language` and `hint` only settle ambiguous questions. Of a long message, the
+        part that asks is read (`asked`).
 
         A question nothing answers and with no word of the language it was read
         in ("blorf quux", "🙂") is in no language: lingua's guess for it is
         noise, and its "no answer" is in the reader's language (`_reader_language`).
         """
-        question = question[:MAX_QUESTION_CHARS]
+        message = question[:MAX_QUESTION_CHARS]
+        question = asked(message, MAX_QUESTION_WORDS, MAX_EMBEDDED_CHARS)
         conversation = conversation or Conversation()
         preferences = (language, hint, conversation.language, self.default_language)
         reader = self._reader_language(language, hint, conversation)
         if talk := small_talk(question, preferences, sorted({*self.languages, *self.reply_languages})):
             kind, conversation.language = talk
-            return Answer(question, conversation.language, kind, "")
+            return Answer(message, conversation.language, kind, "")
         guess = self.detector.guess(question)
         if guess.top >= self.config.confident:
             candidates = [guess.best]
@@ -301,7 +303,7 @@ class Searcher:
         conversation.language = answer.read_as or answer.language
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
-        return answer
+        return replace(answer, question=message)
 
     def _last_read(self, conversation: Conversation) -> str | None:
         """The language of the article the conversation was last answered from: a reader of a language the content
