@@ -229,8 +229,14 @@ def coverage_report(settings: Settings) -> list[str]:
 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
-    kb = load_knowledge_base(settings.content_dir, guess_article_language, max_bytes=settings.max_article_bytes)
-    print("\n".join(check_report(kb, settings.content_dir, coverage_report(settings) if kb.articles else [])))
+    content_log = logging.getLogger("bot.content")
+    level = content_log.level
+    content_log.setLevel(logging.ERROR)  # the report names each file's problem; the log named it again over it
+    try:
+        kb = load_knowledge_base(settings.content_dir, guess_article_language, max_bytes=settings.max_article_bytes)
+        print("\n".join(check_report(kb, settings.content_dir, coverage_report(settings) if kb.articles else [])))
+    finally:
+        content_log.setLevel(level)
     skipped = [i for i in kb.issues if i.skipped]
     return 1 if skipped or not kb.articles else 0
 

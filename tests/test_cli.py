@@ -136,13 +136,15 @@ def test_check_lists_sections_and_highlights(capsys) -> None:
     )
 
 
-def test_check_fails_and_names_the_broken_file(capsys, monkeypatch, write: WriteFile, content: Path) -> None:
+def test_check_fails_and_names_the_broken_file(capsys, caplog, monkeypatch, write: WriteFile, content: Path) -> None:
+    """Named once, in the report: not again in the log lines over it."""
     write("ok.it.md", "---\ntitle: Buono\n---\n## S\nTesto.\n")
     write("bad.it.md", "---\ntitle: [oops\n---\n## S\nTesto.\n")
     monkeypatch.setenv("CONTENT_DIR", str(content))
     code, out, _ = run(capsys, "check")
     assert code == 1
-    assert "bad.it.md: skipped: front matter is not valid YAML" in out
+    assert out.count("bad.it.md") == 1 and "bad.it.md: skipped: front matter is not valid YAML" in out
+    assert "bad.it.md" not in caplog.text
     assert "\n1 article, 1 topic, language: it\n" in out
 
 
