@@ -144,9 +144,11 @@ def test_language_from_front_matter_then_file_name_then_text(write: WriteFile, c
     write("a.md", "---\ntitle: A\nlang: it\n---\n## S\nTesto.\n")
     write("b.da.md", "---\ntitle: B\n---\n## S\nTekst.\n")
     write("c.md", "---\ntitle: C\n---\n## S\nMetin.\n")
+    write("d.da.md", "---\ntitle: D\nlang: xx\n---\n## S\nTekst.\n")
     kb = load_knowledge_base(content, lambda text: "tr")
-    assert {a.key: a.lang for a in kb.articles} == {"a": "it", "b": "da", "c": "tr"}
+    assert {a.key: a.lang for a in kb.articles} == {"a": "it", "b": "da", "c": "tr", "d": "da"}
     assert any("detected as 'tr'" in issue.reason for issue in kb.issues)
+    assert any("lang 'xx' is not a language code" in issue.reason for issue in kb.issues)
 
 
 def test_turkish_file_without_language_in_its_name_is_detected_as_turkish(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import langcodes
+
 
 @dataclass(frozen=True)
 class LanguageProfile:
@@ -79,6 +81,7 @@ def is_language_code(text: str) -> bool:
 
 def language_code(value: object) -> str | None:
     """The language code an owner wrote (`tr`, `pt_BR`, `en-GB`): its language part, lower-case; None when it is not
-    one. Front matter, `synonyms.yml` and `questions.yml` read codes alike."""
+    one (`xx`, a typo, made the article a language of its own). Front matter, `synonyms.yml` and `questions.yml` read
+    codes alike."""
     code = str(value or "").strip().lower().replace("_", "-").split("-")[0]
-    return code if code.isalpha() and 2 <= len(code) <= 3 else None
+    return code if code.isalpha() and 2 <= len(code) <= 3 and langcodes.tag_is_valid(code) else None
