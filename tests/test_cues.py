@@ -7,7 +7,7 @@ import pytest
 from bot.chat.messages import _catalog, available
 from bot.language import cues
 
-KEYS = {"summary_cues", "quantity_cues", "question_words", "greetings", "thanks"}
+KEYS = {"summary_cues", "quantity_cues", "question_words", "greetings", "thanks", "follow_ups"}
 
 
 def cue_languages() -> list[str]:

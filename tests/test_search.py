@@ -142,6 +142,20 @@ def test_a_question_after_a_long_story_is_answered(searcher: Searcher) -> None:
     assert answer.kind == "paragraph" and "45.000 ila 85.000" in answer.text and answer.question == message
 
 
+def test_a_follow_up_is_read_on_the_subject_of_the_last_answer(searcher: Searcher) -> None:
+    """ "and the salary?" names no subject: after a question on account managers it asks for their salary (it got
+    "no answer"); a question naming a topic, or opening otherwise, is read as it is."""
+    conversation = Conversation()
+    searcher.answer("what does an account manager do", conversation=conversation)
+    answer = searcher.answer("and the salary?", conversation=conversation)
+    assert answer.kind == "paragraph" and "Indeed.com" in answer.text
+    italian = searcher.rankers["it"]
+    subjects = frozenset(italian.analyzer.term(word) for word in ("account", "manager"))
+    assert italian.follows_up("e lo stipendio?", subjects) and italian.follows_up("E invece i requisiti?", subjects)
+    assert not italian.follows_up("stipendio?", subjects) and not italian.follows_up("e cos'è un account manager?", subjects)
+    assert not italian.follows_up("è vero che guadagna tanto?", subjects)
+
+
 @pytest.mark.parametrize("question", ["a", "A", "e", "и", "A?"])
 def test_a_question_of_one_letter_gets_no_answer(searcher: Searcher, question: str) -> None:
     """One letter is a formula's variable, a preposition, an initial or a stray key, never a question: "a" was answered

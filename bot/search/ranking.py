@@ -84,6 +84,9 @@ class LanguageRanker:
         self.term_names = index.term_names
         self.summary_cues = self._cue_tokens(cues(self.lang, "summary_cues"))
         self.quantity_cues = self._cue_tokens([*cues(self.lang, "quantity_cues"), *index.figure_words])
+        self.follow_up_cues = [tuple(normalize(cue, self.lang)) for cue in cues(self.lang, "follow_ups")]
+        """How a question that goes on from the last answer opens ("ya", "and what about"): words as typed, since
+        folded the Italian "è" (is) would be "e" (and)."""
         """What asks for a figure: the language's "how much" and the content's own words for amounts ("salary")."""
         self.speller = index.speller or content_speller(self.analyzer, index.surfaces, index.kept_words, index.figure_words)
         self.lexicon = index.lexicon or Speller(self.analyzer.frequencies.lexicon)
@@ -117,6 +120,16 @@ class LanguageRanker:
         """The question's words of letters this language's content does not have, and how many words of letters it has."""
         tokens = [t for t in self._question_tokens(question) if t.surface.isalpha()]
         return [t.surface for t in tokens if not self.matcher.knows(t)], len(tokens)
+
+    def follows_up(self, question: str, subjects: frozenset[str]) -> bool:
+        """Whether the question goes on from the last answer without naming its subject: it opens as a follow-up does
+        ("ya riskleri?", "and the fees?") and none of its words stands for one of `subjects`' terms (the words of the
+        articles' titles: "and what is a mutual fund?" names one)."""
+        words = tuple(normalize(question, self.lang))
+        if not any(len(words) > len(cue) and words[: len(cue)] == cue for cue in self.follow_up_cues):
+            return False
+        tokens = [t for t in self._question_tokens(question) if not t.stop]
+        return not any(self.term_names[term] in subjects for token in tokens for term, _ in self.matcher.resolve(token))
 
     def reads(self, question: str) -> bool:
         """Whether any word of the question is one this language commonly uses, or builds of them, or its content has.

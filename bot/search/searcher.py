@@ -272,6 +272,7 @@ class Searcher:
         if talk := small_talk(question, preferences, sorted({*self.languages, *self.reply_languages})):
             kind, conversation.language = talk
             return Answer(message, conversation.language, kind, "")
+        meant = self._on_the_subject(question, conversation)
         guess = self.detector.guess(question)
         if guess.top >= self.config.confident:
             candidates = [guess.best]
@@ -281,8 +282,8 @@ class Searcher:
         results = [self.rankers[lang].rank(question) for lang in candidates if lang]
         chosen = self._choose(results, guess, preferences)
         vector = None
-        if self.embedder and not (chosen and chosen.decisive and self.config.skip_decisive):
-            vector = self.embedder.query(self._as_meant(question, chosen)[:MAX_EMBEDDED_CHARS])
+        if self.embedder and not (chosen and chosen.decisive and self.config.skip_decisive and meant == question):
+            vector = self.embedder.query(self._as_meant(meant, chosen)[:MAX_EMBEDDED_CHARS])
             results = [self.rankers[lang].rank(question, vector) for lang in candidates if lang]
             chosen = self._choose(results, guess, preferences)
         if chosen is None or not (self._answers(chosen) or self.rankers[chosen.lang].reads(question)):
@@ -304,6 +305,29 @@ class Searcher:
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
         return replace(answer, question=message)
+
+    def _on_the_subject(self, question: str, conversation: Conversation) -> str:
+        """A follow-up ("ya riskleri?", "а сколько стоит?", "and the fees?") as the reader means it, with the title
+        of the article the conversation is on: alone, its words could be any article's ("risks" are a fund's and a
+        budget's), and it got "no answer" or another article's paragraph. Only its meaning is read so (the model's
+        question): the title's words would find the article's opening paragraph, whatever was asked of it."""
+        if conversation.article_id is None:
+            return question
+        article = self.index.articles[conversation.article_id]
+        ranker = self.rankers.get(article.lang)
+        if ranker is None or not ranker.follows_up(question, self._subjects[article.lang]):
+            return question
+        return f"{question} {article.title}"
+
+    @cached_property
+    def _subjects(self) -> dict[str, frozenset[str]]:
+        """Per language, the terms of its articles' titles: what a question names its subject by."""
+        subjects: dict[str, set[str]] = {lang: set() for lang in self.languages}
+        for article in self.index.articles:
+            analyzer = self.rankers[article.lang].analyzer
+            words = normalize(article.title, article.lang)
+            subjects[article.lang].update(analyzer.term(word) for word in words if not analyzer.token(word).stop)
+        return {lang: frozenset(terms) for lang, terms in subjects.items()}
 
     def _last_read(self, conversation: Conversation) -> str | None:
         """The language of the article the conversation was last answered from: a reader of a language the content
