@@ -265,6 +265,12 @@ def test_inline_mode_offers_answers_that_post_the_paragraph_and_a_way_to_the_bot
     offered = bot.inline("", user, language_code="it")
     assert offered["results"][0]["input_message_content"]["message_text"].count("• ") == 3
     assert bot.inline("futbol maci kac kac bitti", user, language_code="tr")["results"] == []
+    assert bot.inline("merhaba", user, language_code="tr")["results"] == []
+
+
+def test_an_inline_answer_read_across_languages_tells_its_reader_so_in_their_language(bot: InProcessBot, user: int) -> None:
+    results = bot.inline("how much does an account manager earn", user, language_code="en")["results"]
+    assert results[0]["input_message_content"]["message_text"].startswith(f"<i>{message('en', 'read_as_en')}</i>")
 
 
 def test_a_question_in_no_language_is_told_no_answer_in_the_chosen_language(bot: InProcessBot, user: int) -> None:

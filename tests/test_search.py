@@ -140,6 +140,8 @@ def test_a_question_after_a_long_story_is_answered(searcher: Searcher) -> None:
     message = story * 4 + "Hesap yöneticisi maaşı ne kadar?"
     answer = searcher.answer(message)
     assert answer.kind == "paragraph" and "45.000 ila 85.000" in answer.text and answer.question == message
+    opened = "Merhaba, nasılsınız? " + story * 3 + "Bir hesap yöneticisinin maaş aralığını merak ediyorum, lütfen."
+    assert "45.000 ila 85.000" in searcher.answer(opened).text
 
 
 def test_a_follow_up_is_read_on_the_subject_of_the_last_answer(searcher: Searcher) -> None:
@@ -154,6 +156,16 @@ def test_a_follow_up_is_read_on_the_subject_of_the_last_answer(searcher: Searche
     assert italian.follows_up("e lo stipendio?", subjects) and italian.follows_up("E invece i requisiti?", subjects)
     assert not italian.follows_up("stipendio?", subjects) and not italian.follows_up("e cos'è un account manager?", subjects)
     assert not italian.follows_up("è vero che guadagna tanto?", subjects)
+
+
+@pytest.mark.parametrize("message", ["a", "y", "la", "no"])
+def test_a_message_of_stop_words_and_single_letters_keeps_a_readers_conversation_in_their_language(
+    searcher: Searcher, message: str
+) -> None:
+    """ "a" and "la" are Portuguese and Spanish words too, but say nothing: a Turkish reader's chat stays Turkish."""
+    conversation = Conversation("tr")
+    answer = searcher.answer(message, hint="tr", conversation=conversation)
+    assert answer.kind == "none" and answer.read_as is None and conversation.language in searcher.languages
 
 
 @pytest.mark.parametrize("question", ["a", "A", "e", "и", "A?"])

@@ -23,6 +23,10 @@ SPOKEN = available()
         ("Здравствуйте", (GREETING, "ru")),
         ("how are you", (GREETING, "en")),
         ("hi, thanks a lot", (THANKS, "en")),
+        ("hi there", (GREETING, "en")),
+        ("hey, thanks", (THANKS, "en")),
+        ("thank you very much", (THANKS, "en")),
+        ("how are you doing", (GREETING, "en")),
     ],
 )
 def test_a_message_that_only_greets_or_thanks_is_small_talk_in_its_language(text: str, expected: tuple[str, str]) -> None:

@@ -168,7 +168,12 @@ def test_a_question_typed_in_capitals_is_read_in_small_letters_and_emphasis_stay
 
 def test_of_a_long_message_the_question_is_read_and_a_short_one_whole() -> None:
     story = "Merhaba, uzun zamandır düşünüyorum ve birikimlerimi değerlendirmek istiyorum. " * 4
-    assert asked(story + "Bileşik faiz nedir? Nasıl hesaplanır?", 40, 300) == "Bileşik faiz nedir? Nasıl hesaplanır?"
-    unasked = asked(story + "Bileşik faizi anlatır mısın", 40, 300)
+
+    def asks(sentence: str) -> bool:
+        return sentence != "Nasılsınız?"
+
+    question = "Bileşik faiz nedir? Nasıl hesaplanır?"
+    assert asked("Nasılsınız? " + story + question, 40, 300, asks) == question
+    unasked = asked("Nasılsınız? " + story + "Bileşik faizi anlatır mısın", 40, 300, asks)
     assert unasked.endswith(". Bileşik faizi anlatır mısın") and len(unasked) <= 300 and len(unasked.split()) <= 40
-    assert asked("Merhaba. Maaş ne kadar?", 40, 300) == "Merhaba. Maaş ne kadar?"
+    assert asked("Merhaba. Maaş ne kadar?", 40, 300, asks) == "Merhaba. Maaş ne kadar?"

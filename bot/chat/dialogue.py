@@ -174,7 +174,8 @@ class Dialogue:
         if answer.kind in SMALL_TALK:
             return plain(shown_text(answer))
         article = answer.article
-        QUESTIONS.labels(language=answer.language or "?", outcome="unanswered" if answer.kind == "none" else "answered").inc()
+        asked_in = answer.read_as or answer.language
+        QUESTIONS.labels(language=asked_in or "?", outcome="unanswered" if answer.kind == "none" else "answered").inc()
         logged = None
         try:
             logged = await self.watch.write(
@@ -184,7 +185,7 @@ class Dialogue:
                     asker.chat_id,
                     asker.user_id,
                     question,
-                    answer.read_as or answer.language,
+                    asked_in,
                     answer.kind,
                     article.key if article else None,
                     answer.section_heading,
@@ -241,12 +242,13 @@ class Dialogue:
         """
         searcher = self.searcher
         lang = await self.ui_language(asker)
+        chosen = await self.chosen_language(asker)
         query = well_formed(query).strip()
         if not query:
             article_id = next((searcher.main_article(fallback) for fallback in (lang, *searcher.languages)), None)
             answers = [searcher.highlights(article_id)] if article_id is not None else []
         else:
-            found = await self._answer(searcher, query, language=await self.chosen_language(asker), hint=asker.hint)
+            found = await self._answer(searcher, query, language=chosen, hint=asker.hint)
             offered = [searcher.paragraph(a.article_id, a.section, max(a.paragraph, 0)) for a in found.alternatives]
             if found.kind == "none" or found.article is None:
                 answers = offered
@@ -259,7 +261,7 @@ class Dialogue:
             if key in keys or len(shared) == INLINE_RESULTS:
                 continue
             keys.add(key)
-            reply = self._render(searcher, answer, answer.language)
+            reply = self._render(searcher, answer, reader_language(answer, chosen))
             title = answer.section_heading or answer.article.title
             shared.append(Shared(key, title, " ".join(answer.text.split())[:INLINE_PREVIEW], reply.texts[0]))
         return shared

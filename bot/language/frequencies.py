@@ -165,8 +165,3 @@ def commoner_in(question: str, ours: Callable[[str], float], others: Sequence[st
         if commoner > most or (best is None and commoner >= most):
             best, most = lang, commoner
     return best
-    for lang in others:
-        theirs = frequencies_of(lang)
-        if sum(theirs.zipf(word) - ours(word) for word in words) / len(words) >= margin:
-            return lang
-    return None

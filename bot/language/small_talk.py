@@ -32,10 +32,6 @@ class Phrases:
     thanks: frozenset[tuple[str, ...]]
     stop: frozenset[str]
 
-    @property
-    def words(self) -> frozenset[str]:
-        return frozenset(word for phrase in self.greetings | self.thanks for word in phrase)
-
 
 @cache
 def _phrases(lang: str, with_english: bool) -> Phrases:
@@ -54,23 +50,21 @@ def _phrases(lang: str, with_english: bool) -> Phrases:
 
 
 def small_talk_in(message: str, lang: str, with_english: bool = True) -> str | None:
-    """`GREETING` or `THANKS` when `message`, read as `lang`, is only that; else None."""
+    """`THANKS` when `message`, read as `lang`, says a thanks phrase and nothing but such phrases and stop words;
+    `GREETING` when it says a greeting so; else None."""
     phrases = _phrases(lang, with_english)
     words = tuple(fold(word) for word in normalize(message, lang))
-    if not words or not all(word in phrases.words or word in phrases.stop for word in words):
+    said: set[str] = set()
+    covered = [False] * len(words)
+    for kind, found in ((THANKS, phrases.thanks), (GREETING, phrases.greetings)):
+        for phrase in found:
+            for at in range(len(words) - len(phrase) + 1):
+                if words[at : at + len(phrase)] == phrase:
+                    said.add(kind)
+                    covered[at : at + len(phrase)] = [True] * len(phrase)
+    if not said or not all(done or word in phrases.stop for word, done in zip(words, covered, strict=True)):
         return None
-    named = {word for word in words if word not in phrases.stop}
-
-    said = tuple(dict.fromkeys(words))
-
-    def says(kind: frozenset[tuple[str, ...]]) -> bool:
-        return said in kind or any(word in phrase for phrase in kind for word in named)
-
-    if says(phrases.thanks):
-        return THANKS
-    if says(phrases.greetings):
-        return GREETING
-    return None
+    return THANKS if THANKS in said else GREETING
 
 
 def small_talk(message: str, preferred: Iterable[str | None], languages: Iterable[str]) -> tuple[str, str] | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from .languages import profile
 
@@ -179,18 +180,24 @@ def normalize(text: str, lang: str) -> list[str]:
 _SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
 
 
-def asked(message: str, max_words: int, max_chars: int) -> str:
-    """The part of a long message that asks: its sentences ending in a question mark, else its last sentences, as many
-    of the last as fit in `max_words` words and `max_chars` characters; a message within both, whole.
+def fits(message: str, max_words: int, max_chars: int) -> bool:
+    """Whether all of `message` is read: at most `max_words` words and `max_chars` characters."""
+    return len(message.split()) <= max_words and len(message) <= max_chars
+
+
+def asked(message: str, max_words: int, max_chars: int, asks: Callable[[str], bool]) -> str:
+    """The part of a long message that asks: its sentences that end in a question mark and ask something (`asks`:
+    not "how are you?" or "can you help me?"), else its last sentences, as many of the last as fit in `max_words`
+    words and `max_chars` characters; a message within both, whole.
 
     Readers write a few sentences of their situation and then ask ("Merhaba,
     uzun zamandır düşünüyorum … Bileşik faiz nedir?"); read from the start,
     such a message lost its question to the limits on what is read.
     """
-    if len(message.split()) <= max_words and len(message) <= max_chars:
+    if fits(message, max_words, max_chars):
         return message
     sentences = [sentence.strip() for sentence in _SENTENCE_END.split(message) if sentence.strip()]
-    chosen = [sentence for sentence in sentences if sentence.endswith(("?", "؟"))] or sentences
+    chosen = [sentence for sentence in sentences if sentence.endswith(("?", "؟")) and asks(sentence)] or sentences
     kept: list[str] = []
     words = chars = 0
     for sentence in reversed(chosen):

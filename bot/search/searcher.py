@@ -27,7 +27,7 @@ from ..language.frequencies import commoner_in, frequencies_of
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
 from ..language.small_talk import small_talk
-from ..language.textnorm import asked, clean, lower, normalize, unshouted, word_spans
+from ..language.textnorm import asked, clean, fits, lower, normalize, unshouted, word_spans
 from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide, points_to
 from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
@@ -265,13 +265,13 @@ class Searcher:
         noise, and its "no answer" is in the reader's language (`_reader_language`).
         """
         message = question[:MAX_QUESTION_CHARS]
-        question = asked(message, MAX_QUESTION_WORDS, MAX_EMBEDDED_CHARS)
         conversation = conversation or Conversation()
         preferences = (language, hint, conversation.language, self.default_language)
         reader = self._reader_language(language, hint, conversation)
-        if talk := small_talk(question, preferences, sorted({*self.languages, *self.reply_languages})):
+        if talk := small_talk(message, preferences, self._spoken):
             kind, conversation.language = talk
             return Answer(message, conversation.language, kind, "")
+        question = self._asked(message)
         meant = self._on_the_subject(question, conversation)
         guess = self.detector.guess(question)
         if guess.top >= self.config.confident:
@@ -305,6 +305,23 @@ class Searcher:
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
         return replace(answer, question=message)
+
+    @cached_property
+    def _spoken(self) -> list[str]:
+        """The languages the content has and the bot speaks, in one order: where small talk is looked for."""
+        return sorted({*self.languages, *self.reply_languages})
+
+    def _asked(self, message: str) -> str:
+        """The part of a message that is read (`textnorm.asked`): of a long one, its question, not a pleasantry that
+        ends in a question mark ("Merhaba, nasılsınız?") or one that asks nothing ("can you help me?")."""
+        if fits(message, MAX_QUESTION_WORDS, MAX_EMBEDDED_CHARS):
+            return message
+        lang = self.detector.guess(message).best
+
+        def asks(sentence: str) -> bool:
+            return lang is not None and self._says_something(sentence, lang) and small_talk(sentence, [lang], ()) is None
+
+        return asked(message, MAX_QUESTION_WORDS, MAX_EMBEDDED_CHARS, asks)
 
     def _on_the_subject(self, question: str, conversation: Conversation) -> str:
         """A follow-up ("ya riskleri?", "а сколько стоит?", "and the fees?") as the reader means it, with the title
@@ -368,7 +385,9 @@ class Searcher:
         spellings = accented_spellings(word for text in texts for word in normalize(text, ranked.lang))
         return respell(question, ranked.lang, spellings)
 
-    def _written_in_another_language(self, question: str, detected: str | None, hint: str | None) -> str | None:
+    def _written_in_another_language(
+        self, question: str, detected: str | None, hint: str | None, compared: str | None = None
+    ) -> str | None:
         """The language the content lacks that the question is written in, if it is one the bot speaks.
 
         lingua knows only the content's languages, so it takes "what is the
@@ -380,11 +399,20 @@ class Searcher:
         on a tie) when clearly commoner there than in the language detected. A question
         no content language reads at all (`detected` None: Arabic script asked
         of articles in Latin and Cyrillic ones) is in one whose words it
-        clearly has.
+        clearly has. A message of stop words and single letters ("a", "la",
+        "no") is in a language only if it is the reader's app's: such a message
+        moved a Turkish reader's chat to Portuguese. `compared`: the words
+        whose frequencies tell the language, when not all the question's.
         """
         others = sorted(self.reply_languages - set(self.languages), key=lambda lang: (lang != hint, lang))
         ours = _unknown if detected is None else self.rankers[detected].analyzer.zipf
-        return commoner_in(question, ours, others, self.config.app_language_margin)
+        found = commoner_in(compared or question, ours, others, self.config.app_language_margin)
+        return found if found and (found == hint or self._has_content_word(question, found)) else None
+
+    def _has_content_word(self, question: str, lang: str) -> bool:
+        """Whether a word of the question, of more than one letter, is no stop word of `lang`."""
+        stop = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
+        return any(len(word) > 1 and word not in stop for word in normalize(question, lang))
 
     def _borrowing_from(self, question: str, lang: str, hint: str | None) -> str | None:
         """The language the content lacks that a question its words answer in `lang` is written in, if any.
@@ -400,7 +428,7 @@ class Searcher:
         unknown, words = self.rankers[lang].unknown_words(question)
         if not unknown or 2 * len(unknown) < words:
             return None
-        return self._written_in_another_language(" ".join(unknown), lang, hint)
+        return self._written_in_another_language(question, lang, hint, compared=" ".join(unknown))
 
     def across_languages(
         self, question: str, foreign: str, preferences: tuple[str | None, ...], vector: np.ndarray | None
