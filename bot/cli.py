@@ -198,7 +198,7 @@ def language_support(languages: Sequence[str]) -> list[str]:
         )
     if uncued := [lang for lang in languages if not has_lists(lang)]:
         lines.append(
-            f"key-point requests and question words read in English only for: {', '.join(uncued)} (add "
+            f"key-point requests, question words, greetings and thanks read in English only for: {', '.join(uncued)} (add "
             "bot/language/cue_lists/LANG.json, as the others)"
         )
     return lines

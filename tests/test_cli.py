@@ -158,7 +158,7 @@ def test_check_tells_the_owner_which_content_languages_the_bot_has_no_messages_o
     code, out, _ = run(capsys, "check")
     assert code == 0
     assert "bot messages in English for: fi (no catalogue of their own: add bot/locales/LANG.json" in out
-    assert "key-point requests and question words read in English only for: fi (" in out
+    assert "key-point requests, question words, greetings and thanks read in English only for: fi (" in out
     assert "for: fi, it" not in out and "for: it" not in out
 
 

@@ -67,8 +67,8 @@ def test_inline_markdown_is_reduced_to_what_a_reader_sees() -> None:
 def test_a_star_in_a_formula_and_an_underscore_in_a_name_stay_as_written() -> None:
     """A lone `*` is closed only by a lone `*`, an underscore inside a word is part of it: the formula and the
     emphasis a writer meant both reach the reader (the formula lost its star and the bold kept one before)."""
-    text = "formül 2*3=6 ve **gerçekten kalın** ve _italik_, file_name ve __init__"
-    assert inline_text(text) == "formül 2*3=6 ve gerçekten kalın ve italik, file_name ve init"
+    text = "formül 2*3=6 ve **gerçekten kalın** ve _italik_, file_name ve __init__, ***ikisi birden***"
+    assert inline_text(text) == "formül 2*3=6 ve gerçekten kalın ve italik, file_name ve init, ikisi birden"
 
 
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -77,7 +77,8 @@ _LINK_TARGET = re.compile(r"(?<!!)\[[^\]]+\]\(\s*<?([^)\s>]+)")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _EMPHASIS = re.compile(
-    r"(?<!\*)\*\*(?!\*)(?=\S)(.+?)(?<=[^\s*])\*\*(?!\*)"
+    r"(?<!\*)\*\*\*(?!\*)(?=\S)(.+?)(?<=[^\s*])\*\*\*(?!\*)"
+    r"|(?<!\*)\*\*(?!\*)(?=\S)(.+?)(?<=[^\s*])\*\*(?!\*)"
     r"|(?<![_\w])__(?!_)(?=\S)(.+?)(?<=[^\s_])__(?![_\w])"
     r"|(?<!\*)\*(?!\*)(?=\S)(.+?)(?<=[^\s*])\*(?!\*)"
     r"|(?<![_\w])_(?!_)(?=\S)(.+?)(?<=[^\s_])_(?![_\w])"

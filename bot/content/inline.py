@@ -134,11 +134,12 @@ def _autolinks(text: str) -> str:
     return "".join(parts) + text[done:]
 
 
-_MARKS = ("**", "__", "*", "_", "`")
+_MARKS = ("***", "**", "__", "*", "_", "`")
 """Emphasis and code marks, in the order they are tried at one position (`**` before `*`)."""
-_STAR_RUN = {"**": 2, "*": 1}
+_STAR_RUN = {"***": 3, "**": 2, "*": 1}
 _UNDERSCORE_RUN = {"__": 2, "_": 1}
 _CLOSERS = {
+    "***": r"(?<=[^\s*])\*\*\*(?!\*)",
     "**": r"(?<=[^\s*])\*\*(?!\*)",
     "*": r"(?<=[^\s*])\*(?!\*)",
     "__": r"(?<=[^\s_])__(?![_\w])",
@@ -168,8 +169,8 @@ def _opens(text: str, at: int, mark: str) -> bool:
 
 
 def _emphasis(text: str) -> str:
-    """Emphasis and code, `**bold**`, `__bold__`, `*it*`, `_it_`, `code`, as their text: what the pattern `_EMPHASIS`
-    of tests/test_parsing.py gives, CommonMark's rules for one line as far as a reader notices them.
+    """Emphasis and code, `***both***`, `**bold**`, `__bold__`, `*it*`, `_it_`, `code`, as their text: what the
+    pattern `_EMPHASIS` of tests/test_parsing.py gives, CommonMark's rules for one line as far as a reader notices them.
 
     A mark opens where `_opens` says and closes at the first place after at
     least one character where `_CLOSERS` says it may, on the same line.

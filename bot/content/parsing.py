@@ -261,7 +261,7 @@ def parse_article(path: Path, text: str, guess_language: LanguageGuesser) -> tup
         lang = guess_language(sample)
         if not lang:
             raise _Skip("language unknown: name the file SLUG.LANG.md or add 'lang:' to the front matter")
-        warnings.append(f"language not given; detected as {lang!r} from the text")
+        warnings.append(f"no language code in the file name or front matter; detected as {lang!r} from the text")
 
     article = Article(
         key=str(meta.get("translationKey") or slug),

@@ -41,8 +41,8 @@ def cues(lang: str, key: str, *, with_english: bool = True) -> list[str]:
 
 
 def has_lists(lang: str) -> bool:
-    """Whether `lang` has cue lists of its own (without them its readers' summary requests and question words are
-    recognised only in English)."""
+    """Whether `lang` has cue lists of its own (without them its readers' summary requests, question words,
+    greetings, thanks and follow-ups are recognised only in English)."""
     return bool(_lists(lang))
 
 

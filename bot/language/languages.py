@@ -84,4 +84,11 @@ def language_code(value: object) -> str | None:
     one (`xx`, a typo, made the article a language of its own). Front matter, `synonyms.yml` and `questions.yml` read
     codes alike."""
     code = str(value or "").strip().lower().replace("_", "-").split("-")[0]
-    return code if code.isalpha() and 2 <= len(code) <= 3 and langcodes.tag_is_valid(code) else None
+    if not (code.isalpha() and 2 <= len(code) <= 3) or code in _NO_LANGUAGE or "qaa" <= code <= "qtz":
+        return None
+    return code if langcodes.tag_is_valid(code) else None
+
+
+_NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+"""Codes the registry has for no language in particular (undetermined, multiple, no linguistic content, uncoded);
+`qaa` to `qtz` are for private use."""
