@@ -372,10 +372,8 @@ class Searcher:
         the matcher found in them by its folded form. A question typed in
         capitals is read in small letters (`unshouted`).
         """
-        if ranked is None:
-            return question
-        question = unshouted(question, ranked.lang)
-        if not self.config.on(RESPELLING):
+        question = unshouted(question, ranked.lang if ranked else "")
+        if ranked is None or not self.config.on(RESPELLING):
             return question
         idx, articles = self.index.by_lang[ranked.lang], self.index.articles
         texts = (
