@@ -574,6 +574,15 @@ def test_a_question_whose_words_answer_in_a_content_language_is_still_read_in_th
     assert language is None or answer.language == language
 
 
+def test_an_english_question_whose_words_answer_in_a_content_language_is_answered_on_them_before_vectors_exist() -> None:
+    """A bot that has just started embeds its paragraphs in the background: until then meaning cannot weigh a question
+    read as English, and one whose words answer in Danish gets the Danish paragraph, not "no answer"."""
+    index = load_index(SEEDS, None, guess_article_language)
+    searcher = Searcher(index, default_language="en", reply_languages=available())
+    answer = searcher.answer("What is an account manager?")
+    assert answer.kind == "paragraph" and answer.language in searcher.languages and answer.read_as is None
+
+
 def test_a_reader_of_a_language_the_content_lacks_keeps_reading_answers_in_one_translation(searcher: Searcher) -> None:
     """Asked apart, these two are nearest in different translations; in one conversation the second answer stays in the
     first's language, rather than moving the reader from one language to another question by question."""

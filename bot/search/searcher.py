@@ -290,16 +290,21 @@ class Searcher:
             lang = reader or (chosen.lang if chosen else guess.best)
             if chosen is None or lang != chosen.lang:
                 chosen = self.rankers[lang].rank(question, vector) if lang in self.rankers else None
+        borrowing = chosen is not None and not chosen.summary and chosen.lexical >= self.config.threshold
         if chosen is not None and chosen.summary:
             foreign = None
-        elif chosen is not None and chosen.lexical >= self.config.threshold:
+        elif borrowing:
             foreign = self._borrowing_from(question, chosen.lang, hint)
         else:
             foreign = self._written_in_another_language(question, chosen.lang if chosen else None, hint)
+        answer = None
         if foreign:
             preferences = (language, hint, self._last_read(conversation), self.default_language)
             answer = self.across_languages(question, foreign, preferences, vector)
-        else:
+            if borrowing and answer.weighing is None:
+                # Meaning could not weigh it (no vectors yet, as while a new bot embeds): its words still answer.
+                answer = None
+        if answer is None:
             answer = self._compose(question, chosen, conversation, fallback_language=reader, vector=vector)
         conversation.language = answer.read_as or answer.language
         if answer.article_id is not None:
