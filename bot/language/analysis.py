@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import Stemmer
 import stopwordsiso
@@ -60,6 +60,13 @@ class Token:
     stop: bool
 
 
+@cache
+def stop_words(lang: str) -> frozenset[str]:
+    """A language's stop words (stopwordsiso's; none for a language it lacks), read once: the library copies its set
+    on every call, and questions ask for them on every message."""
+    return frozenset(stopwordsiso.stopwords(lang)) if stopwordsiso.has_lang(lang) else frozenset()
+
+
 class Analyzer:
     """Everything language-specific about turning words into terms, for one language."""
 
@@ -76,14 +83,11 @@ class Analyzer:
         self.proclitics = self._profile.proclitics
         algorithm = self._profile.snowball
         self._stemmer = Stemmer.Stemmer(algorithm, 50_000) if algorithm else None
-        self.stopwords = frozenset(fold(w) for w in self._stopword_list() | self._question_words()) - {fold(w) for w in keep}
+        self.stopwords = frozenset(fold(w) for w in stop_words(self.lang) | self._question_words()) - {fold(w) for w in keep}
         self.term = lru_cache(maxsize=100_000)(self._term)
         self.importance = lru_cache(maxsize=50_000)(self._importance)
         self.zipf = lru_cache(maxsize=200_000)(self.frequencies.zipf)
         self.compound_parts = lru_cache(maxsize=100_000)(self._compound_parts)
-
-    def _stopword_list(self) -> set[str]:
-        return stopwordsiso.stopwords(self.lang) if stopwordsiso.has_lang(self.lang) else set()
 
     def _question_words(self) -> set[str]:
         """Words that frame a question ("lazım", "нужен", "kræver") rather than say what it is about.

@@ -2,11 +2,11 @@
 
 Readers open with a greeting and close with thanks. Searched as questions,
 they found nothing and were told "no answer", and counted among the
-questions nothing answers. A message is small talk when every word of it is
-a word of the language's greeting or thanks phrases (`cue_lists`) or one of
-its stop words, and it says one of those phrases, or a word of them that is
-no stop word: "how are you" is a greeting, "are you" alone is not, and
-"hi, what is compound interest" is a question.
+questions nothing answered. A message is small talk when it says one of the
+language's greeting or thanks phrases (`cue_lists`), its words in a row, and
+nothing else but stop words: "hello, thank you very much" thanks, "how are
+you doing" greets, "are you" alone does not, and "hi, what is compound
+interest" is a question.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-import stopwordsiso
-
+from .analysis import stop_words
 from .cues import ENGLISH, cues, has_lists
 from .textnorm import fold, normalize
 
@@ -31,6 +30,8 @@ class Phrases:
     greetings: frozenset[tuple[str, ...]]
     thanks: frozenset[tuple[str, ...]]
     stop: frozenset[str]
+    vocabulary: frozenset[str]
+    """Every word of the phrases: a message with a word neither in it nor a stop word is no small talk."""
 
 
 @cache
@@ -40,13 +41,10 @@ def _phrases(lang: str, with_english: bool) -> Phrases:
             tuple(fold(word) for word in normalize(phrase, lang)) for phrase in cues(lang, key, with_english=with_english)
         )
 
-    stop = {
-        word
-        for code in {lang, ENGLISH}
-        if (code == lang or with_english) and stopwordsiso.has_lang(code)
-        for word in stopwordsiso.stopwords(code)
-    }
-    return Phrases(folded("greetings"), folded("thanks"), frozenset(fold(word) for word in stop))
+    stop = stop_words(lang) | (stop_words(ENGLISH) if with_english else frozenset())
+    greetings, thanks = folded("greetings"), folded("thanks")
+    vocabulary = frozenset(word for phrase in greetings | thanks for word in phrase)
+    return Phrases(greetings, thanks, frozenset(fold(word) for word in stop), vocabulary)
 
 
 def small_talk_in(message: str, lang: str, with_english: bool = True) -> str | None:
@@ -54,6 +52,8 @@ def small_talk_in(message: str, lang: str, with_english: bool = True) -> str | N
     `GREETING` when it says a greeting so; else None."""
     phrases = _phrases(lang, with_english)
     words = tuple(fold(word) for word in normalize(message, lang))
+    if not all(word in phrases.vocabulary or word in phrases.stop for word in words):
+        return None
     said: set[str] = set()
     covered = [False] * len(words)
     for kind, found in ((THANKS, phrases.thanks), (GREETING, phrases.greetings)):

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
-import stopwordsiso
 
 from ..content.articles import Article
+from ..language.analysis import stop_words
 from ..language.frequencies import commoner_in, frequencies_of
 from ..language.langdetect import LanguageGuess, QuestionLanguageDetector, pick_fallback
 from ..language.respelling import accented_spellings, respell
@@ -414,7 +414,7 @@ class Searcher:
 
     def _has_content_word(self, question: str, lang: str) -> bool:
         """Whether a word of the question, of more than one letter, is no stop word of `lang`."""
-        stop = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
+        stop = stop_words(lang)
         return any(len(word) > 1 and word not in stop for word in normalize(question, lang))
 
     def _borrowing_from(self, question: str, lang: str, hint: str | None) -> str | None:
@@ -698,7 +698,7 @@ class Searcher:
         yet their meaning is as near one as any: a word must be neither a stop
         word nor one of the language's commonest (`informative_zipf`).
         """
-        stop = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
+        stop = stop_words(lang)
         frequencies = frequencies_of(lang)
         return any(
             word not in stop and frequencies.zipf(word) < self.config.informative_zipf for word in normalize(question, lang)
