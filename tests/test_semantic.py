@@ -245,6 +245,16 @@ def test_a_repeated_question_is_embedded_once_and_reloads_keep_what_was_remember
     assert len(counting.asked) == 2, "another spelling is another text to the model, which tells case apart"
 
 
+def test_the_model_reads_a_question_without_the_marks_matching_drops(content: Path, write: WriteFile) -> None:
+    """A soft hyphen pasted from a web page, or Arabic tashkeel, is nothing to the reader but another word to the model."""
+    write("kaffe.da.md", ARTICLE)
+    counting = CountingQuestions()
+    index = load_index(content, None, guess_article_language, semantic=Semantic(SHARED_VECTORS, embed_limit=100))
+    searcher = Searcher(index, default_language="da", embedder=counting)
+    assert searcher.answer("hvad skal jeg be\u00adta\u200ble").section_heading == "Pris"
+    assert counting.asked == ["hvad skal jeg betale"]
+
+
 class Numbered:
     """Stands in for the model: question n's vector is n·e1 (n counted from 1), so a remembered vector shows which call made it."""
 

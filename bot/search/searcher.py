@@ -375,9 +375,11 @@ class Searcher:
         The spellings come from the paragraphs its words found (`respelling_units`
         of them, best first): a word the reader typed bare ("yoneticisi") is one
         the matcher found in them by its folded form. A question typed in
-        capitals is read in small letters (`unshouted`).
+        capitals is read in small letters (`unshouted`), and without the marks
+        matching drops too (`clean`: Arabic tashkeel, which content seldom
+        writes, makes "مُدِيرُ" another word to the model).
         """
-        question = unshouted(question, ranked.lang if ranked else "")
+        question = unshouted(clean(question), ranked.lang if ranked else "")
         if ranked is None or not self.config.on(RESPELLING):
             return question
         idx, articles = self.index.by_lang[ranked.lang], self.index.articles
@@ -459,7 +461,7 @@ class Searcher:
         if self.embedder is None or not self._says_something(question, foreign):
             return refused
         if vector is None:
-            vector = self.embedder.query(question[:MAX_EMBEDDED_CHARS])
+            vector = self.embedder.query(clean(question)[:MAX_EMBEDDED_CHARS])
         near = self.taught.near_across(question, foreign, vector) if self.taught and self.config.on(TAUGHT) else NOWHERE_ACROSS
         positions, spread = self._nearest_positions(vector, near)
         if not positions:
