@@ -24,3 +24,15 @@ def test_no_answer_whose_first_candidate_is_implausible_offers_nothing() -> None
     """A runner-up's probability reads its place beside the first (same section, same article): for a question nothing
     answers ("futbol maçı kaç kaç bitti"), the first's neighbours come out near 0.15 all the same."""
     assert decide([0.01, 0.07, 0.15], False, CALIBRATION).offered == ()
+
+
+def test_a_likelier_runner_up_is_answered_and_the_first_by_rank_offered_before_the_others() -> None:
+    """The rank score and the probabilities disagree: the reader gets the likelier reading and, one tap away, the
+    other one first."""
+    decision = decide([0.22, 0.34, 0.31, 0.24], True, CALIBRATION)
+    assert decision.answer and decision.chosen == 1 and decision.offered == (0, 2)
+
+
+def test_across_languages_the_first_stays_the_answer_unless_a_taught_question_points_elsewhere() -> None:
+    assert decide([0.6, 0.7], True, CALIBRATION, across=True).chosen == 0
+    assert decide([0.6, 0.7], True, CALIBRATION, across=True, taught=[False, True]).chosen == 1

@@ -194,8 +194,8 @@ class Calibration:
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether a candidate is the answer, which (a position in the pool: the first unless a taught question moves it),
-    and which candidates are offered one tap away."""
+    """Whether a candidate is the answer, which (a position in the pool: the likeliest, see `decide`), and which
+    candidates are offered one tap away."""
 
     answer: bool
     offered: tuple[int, ...]
@@ -211,29 +211,35 @@ def decide(
 ) -> Decision:
     """The three outcomes from the candidates' probabilities (the first candidate's first).
 
-    An answerable question is answered; unless its first candidate is
-    `sure`, the others at least `close` (`across_close` for a question
-    `across` languages) times as likely are offered, most likely first. A
-    question that is not gets "no answer", and when its first candidate is at
-    least `plausible` (the question may be one the content answers, in words
-    the ranking did not weigh well), the candidates at least as likely, the
-    first among them.
+    An answerable question is answered; unless its answer is `sure`, the
+    others at least `close` (`across_close` for a question `across`
+    languages) times as likely are offered, most likely first. A question
+    that is not gets "no answer", and when its first candidate is at least
+    `plausible` (the question may be one the content answers, in words the
+    ranking did not weigh well), the candidates at least as likely, the first
+    among them.
 
-    When a taught question near the reader's points to another candidate
-    than the first (`taught`), the likeliest candidate is answered, the first
-    then offered like any other: the rank score adds that question's vote to
-    the other signals' by a fixed weight, the probabilities weigh it against
-    how clearly they chose.
+    The answer is the likeliest candidate, which is not always the first: the
+    rank score adds the signals by fixed weights, the probabilities weigh them
+    by how often each was right, reading what the rank score cannot (the
+    runner-up shares the first's section, the translations' meaning agrees
+    with it). When the two disagree, the reader gets both readings: the
+    first by rank is offered before the others. Across languages the
+    runners-up's model reads little but their gap, so there the first stays
+    the answer unless a taught question near the reader's points to another
+    candidate (`taught`), which the probabilities weigh against how clearly
+    the similarities chose.
     """
     if not probabilities:
         return Decision(answerable, ())
     chosen = 0
-    if answerable and any(taught[1:]):
+    if answerable and (not across or any(taught[1:])):
         likeliest = max(range(len(probabilities)), key=lambda i: probabilities[i])
         if probabilities[likeliest] > probabilities[0]:
             chosen = likeliest
     first = probabilities[chosen]
-    order = sorted((i for i in range(len(probabilities)) if i != chosen), key=lambda i: -probabilities[i])
+    order = sorted((i for i in range(len(probabilities)) if i not in (0, chosen)), key=lambda i: -probabilities[i])
+    order = [0, *order] if chosen else order
     if not answerable:
         if first < calibration.plausible:
             return Decision(False, ())
