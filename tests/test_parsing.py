@@ -71,6 +71,10 @@ def test_a_star_in_a_formula_and_an_underscore_in_a_name_stay_as_written() -> No
     assert inline_text(text) == "formül 2*3=6 ve gerçekten kalın ve italik, file_name ve init, ikisi birden"
 
 
+def test_emphasis_inside_emphasis_shows_no_stars() -> None:
+    assert inline_text("*a **key** word* and **a *key* word**") == "a key word and a key word"
+
+
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
 _LINK_TARGET = re.compile(r"(?<!!)\[[^\]]+\]\(\s*<?([^)\s>]+)")
@@ -89,11 +93,21 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})(?!#)\s*(.*?)(?:\s+#+)?\s*$")
 unclosed marks (see `bot.content.inline`)."""
 
 
+def emphasis_by_patterns(text: str, depth: int = 0) -> str:
+    """Each emphasis as its text, read again inside (not inside code) down to two levels more."""
+
+    def inner(match: re.Match[str]) -> str:
+        group = next(group for group in match.groups() if group is not None)
+        code = match.lastindex == len(match.groups())
+        return group if code or depth == 2 else emphasis_by_patterns(group, depth + 1)
+
+    return _EMPHASIS.sub(inner, text)
+
+
 def inline_text_by_patterns(markdown: str) -> str:
     text = _LINK.sub(r"\1", _IMAGE.sub(r"\1", markdown))
     text = _TAG.sub("", _AUTOLINK.sub(r"\1", text))
-    text = _EMPHASIS.sub(lambda match: next(group for group in match.groups() if group is not None), text)
-    return " ".join(html.unescape(text).split())
+    return " ".join(html.unescape(emphasis_by_patterns(text)).split())
 
 
 def test_inline_markdown_and_headings_read_as_the_patterns_read_them() -> None:

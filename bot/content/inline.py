@@ -149,6 +149,7 @@ _CLOSERS = {
 """Where each mark may close: after a non-space, a star or underscore run exactly as long as the opening one (the
 `*` of "2*3" is not closed by the first star of a later `**bold**`), an underscore not inside a word."""
 _MARK = re.compile(r"[*_`]")
+_NESTING = 2
 _WORD = re.compile(r"\w")
 _NEWLINE = re.compile(r"\n")
 
@@ -168,12 +169,15 @@ def _opens(text: str, at: int, mark: str) -> bool:
     return True
 
 
-def _emphasis(text: str) -> str:
+def _emphasis(text: str, depth: int = 0) -> str:
     """Emphasis and code, `***both***`, `**bold**`, `__bold__`, `*it*`, `_it_`, `code`, as their text: what the
     pattern `_EMPHASIS` of tests/test_parsing.py gives, CommonMark's rules for one line as far as a reader notices them.
 
     A mark opens where `_opens` says and closes at the first place after at
-    least one character where `_CLOSERS` says it may, on the same line.
+    least one character where `_CLOSERS` says it may, on the same line. What
+    it encloses is read the same way (`*an **important** word*`), down to
+    `_NESTING` levels: writers nest emphasis once, and each level reads the
+    text again.
     """
     closers: dict[str, Callable[[int], int]] = {mark: _Next(text, re.compile(_CLOSERS[mark])) for mark in _MARKS}
     newline, mark_at = _Next(text, _NEWLINE), _Next(text, _MARK)
@@ -187,7 +191,10 @@ def _emphasis(text: str) -> str:
                 start = at + len(mark)
                 end = closers[mark](start + 1)
                 if end < len(text) and end < newline(at):
-                    parts += (text[done:at], text[start:end])
+                    inner = text[start:end]
+                    if mark != "`" and depth < _NESTING and _MARK.search(inner):
+                        inner = _emphasis(inner, depth + 1)
+                    parts += (text[done:at], inner)
                     done = resume = end + len(mark)
                     break
         at = mark_at(resume)

@@ -35,7 +35,7 @@ from ..language.textnorm import fold, normalize
 from .similarity import UnitVectors
 from .tuning import INDEX_DEFAULT, BM25Field, IndexConfig
 
-FORMAT = 37
+FORMAT = 38
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 _DIGIT = re.compile(r"\d")
