@@ -615,6 +615,23 @@ def test_readers_of_every_language_the_bot_speaks_are_answered_across_languages(
     assert shown_text(answer).startswith(message(read_as, f"read_as_{read_as}") + "\n")
 
 
+def test_a_question_in_a_language_the_content_lacks_is_not_answered_below_the_floor_of_similarity(searcher: Searcher) -> None:
+    """Everyday questions nothing answers ("how do I fix my bike") reach a paragraph of any knowledge base at this
+    model's lowest similarities across languages: below `across_floor` the reply is "no answer", whatever the
+    decision would say."""
+    question = "how much does an account manager earn in a year"
+    assert searcher.answer(question, hint="en").kind == "paragraph"
+    strict = Searcher(
+        searcher.index,
+        default_language="en",
+        reply_languages=available(),
+        embedder=searcher.embedder,
+        config=RankingConfig(across_floor=0.99),
+    )
+    answer = strict.answer(question, hint="en")
+    assert (answer.kind, answer.language) == ("none", "en")
+
+
 @pytest.mark.parametrize(
     "question", ["why do companies need account managers", "what is the difference between account manager and sales rep"]
 )

@@ -444,8 +444,8 @@ class Searcher:
         near the salary paragraph of every translation; translations are
         parallel, so each position (article, section, paragraph) is ordered by
         the mean similarity of its translations (`positions`), and read by its
-        most similar one's. Below `across_threshold` (this
-        model's answers across languages were never right there) the reply
+        most similar one's. Below `across_floor` (this
+        model's answers across languages were hardly ever right there) the reply
         is "no answer", in the question's own language. Above it, whether the
         best is the answer is the calibrated decision's
         (`calibration.AcrossFirst`): how similar it is, and how far it stands
@@ -468,7 +468,7 @@ class Searcher:
             return refused
         config, calibration = self.config, self.config.calibration
         best = positions[0].nearest
-        if best < config.across_threshold:
+        if best < config.across_floor:
             return refused
         second = positions[1].nearest if len(positions) > 1 else best
         first = AcrossFirst(
