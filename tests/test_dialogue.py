@@ -227,6 +227,23 @@ def test_reload_reports_in_the_admins_language(talk, outcome: ReloadOutcome, sta
     assert ("• broken.it.md" in text) == bool(outcome.problem_files)
 
 
+def test_a_reload_counts_the_taught_questions_so_losing_them_shows(talk) -> None:
+    """A `questions.yml` broken by a typo is skipped, and every taught answer with it: the admin sees the count fall
+    to nothing beside the file named as broken, not just "reloaded"."""
+
+    async def scenario(dialogue: Dialogue) -> list[str]:
+        admin = reader(ADMIN, "en")
+        taught = await dialogue.reload_report(admin, ReloadOutcome("reloaded", 5, 5, (), 12))
+        broken = await dialogue.reload_report(admin, ReloadOutcome("reloaded", 5, 5, ("questions.yml",), 0))
+        none = await dialogue.reload_report(admin, ReloadOutcome("unchanged", 5, 5, (), 0))
+        return [taught.texts[0], broken.texts[0], none.texts[0]]
+
+    taught, broken, none = talk(scenario)
+    assert "Taught questions: 12." in taught
+    assert "Taught questions: 0." in broken and "• questions.yml" in broken
+    assert "Taught questions" not in none
+
+
 def test_notices_speak_the_readers_language(talk) -> None:
     async def scenario(dialogue: Dialogue) -> list[str]:
         asker = reader(10, "da")

@@ -170,7 +170,7 @@ def test_learn_names_each_line_it_could_not_teach_and_why_and_teaches_the_rest(c
             {"question": "no answer key"},
             {"question": "pizza tarifi", "answer": "Hamuru yoğurun, domatesi ekleyin ve fırında on dakika pişirin."},
             {"question": "!!!", "answer": SALARY},
-            {"question": "terfi", "language": "english", "answer": SALARY},
+            {"question": "terfi", "language": "xx", "answer": SALARY},
             {"question": "maaş aralığı", "answer": None},
         ).encode()
         + b'{"question": "caf\xe9"}\n'
@@ -182,7 +182,7 @@ def test_learn_names_each_line_it_could_not_teach_and_why_and_teaches_the_rest(c
     assert "line 4: no answer: \"answer\" is missing: the answer's text, or null for \"no answer\"" in out
     assert "line 5: no paragraph: the answer matches no paragraph" in out
     assert "line 6: no question: the question has no words" in out
-    assert "line 7: bad language: \"language\" 'english' is not a language code" in out
+    assert "line 7: bad language: \"language\" 'xx' is not a language code" in out
     assert "line 8: taught already: line 1 teaches it another paragraph, account-manager [tr] § Hesap Yöneticisi Rolleri Örnekleri ¶5; kept that" in out
     assert "line 9: not UTF-8: byte 18 is not UTF-8 text" in out
     assert "9 lines read: 1 taught" in out and "8 not (listed above with why)" in out

@@ -118,6 +118,23 @@ def test_a_malformed_entry_is_ignored_with_its_reason(folder: Path, text: str, r
     assert len(kb.issues) == 1 and reason in kb.issues[0].reason and "line 11" in kb.issues[0].reason
 
 
+def test_a_misspelt_key_of_an_entry_is_named_with_its_line(folder: Path) -> None:
+    """`questions2:` would otherwise be dropped without a word, and the questions under it never taught."""
+    teach(folder, SALARY + "- no answer: true\n  questions: [a]\n  questions2: [b]\n")
+    kb = load(folder)
+    assert len(kb.taught) == 4
+    assert [issue.reason for issue in kb.issues] == [
+        "line 11: `questions2` ignored: an entry has `questions` and either `article`, `lang`, `section`, `paragraph` or "
+        "`no answer`"
+    ]
+
+
+def test_a_file_that_is_not_yaml_is_named_with_the_line_of_its_mistake(folder: Path) -> None:
+    teach(folder, SALARY + "- no answer: true\n  questions: [a, b\n- no answer: true\n")
+    (issue,) = load(folder).issues
+    assert issue.skipped and "(line 13), while parsing a flow sequence opened on line 12" in issue.reason
+
+
 @pytest.mark.parametrize(
     "text",
     [

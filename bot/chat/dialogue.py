@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 
+from ..content.taught import TAUGHT_FILE
 from ..language.languages import profile
 from ..language.textnorm import well_formed
 from ..metrics import QUESTIONS
@@ -436,6 +437,8 @@ class Dialogue:
             return plain(message(lang, f"reload_{outcome.status}"))
         key = "reload_done" if outcome.status == "reloaded" else "reload_unchanged"
         lines = [message(lang, key, articles=outcome.articles, languages=outcome.languages)]
+        if outcome.taught or TAUGHT_FILE in outcome.problem_files:
+            lines.append(message(lang, "reload_taught", count=outcome.taught))
         if outcome.problem_files:
             lines.append(message(lang, "reload_problems", count=len(outcome.problem_files)))
             lines += [f"• {name}" for name in outcome.problem_files]

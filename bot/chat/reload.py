@@ -46,6 +46,9 @@ class ReloadOutcome:
     languages: int = 0
     problem_files: tuple[str, ...] = ()
     """Files skipped or warned about, by name relative to the content folder."""
+    taught: int = 0
+    """Questions taught (`questions.yml`): said with the articles, so that a file that could no longer be read, and
+    took every taught answer with it, shows as a count that fell rather than as "unchanged"."""
 
 
 class ContentReloader:
@@ -116,7 +119,7 @@ class ContentReloader:
     def _outcome(self, status: Literal["reloaded", "unchanged"]) -> ReloadOutcome:
         index = self.searcher.index
         problems = sorted({self._name(issue.path) for issue in index.kb.issues})
-        return ReloadOutcome(status, len(index.articles), len(index.by_lang), tuple(problems))
+        return ReloadOutcome(status, len(index.articles), len(index.by_lang), tuple(problems), len(index.kb.taught))
 
     def _name(self, path: Path) -> str:
         try:

@@ -194,15 +194,24 @@ def read_taught(content_dir: Path, max_bytes: int) -> tuple[list[TaughtEntry], l
             entry = TOO_DEEP.format("the entry")
         if isinstance(entry, str):
             issues.append(LoadIssue(path, f"line {line}: {entry}; entry ignored", skipped=False))
-        else:
-            entries.append(entry)
+            continue
+        entries.append(entry)
+        if unknown := sorted(map(str, set(item) - ENTRY_KEYS)) if isinstance(item, dict) else []:
+            named = ", ".join(f"`{key}`" for key in unknown)
+            issues.append(LoadIssue(path, f"line {line}: {named} ignored: an entry has {KNOWN_KEYS}", skipped=False))
     return entries, issues
+
+
+ENTRY_KEYS = frozenset({"article", "lang", "section", "paragraph", "questions", "no answer"})
+"""What an entry of `questions.yml` may say: a misspelt key (`question:`, `questions2:`) would otherwise be dropped
+without a word, and with it the questions the owner meant to teach."""
+KNOWN_KEYS = "`questions` and either `article`, `lang`, `section`, `paragraph` or `no answer`"
 
 
 def entry_of(value: object, line: int) -> TaughtEntry | str:
     """The entry an item of `questions.yml` (read at `line`) holds, or what is wrong with it."""
     if not isinstance(value, dict):
-        return "expected a mapping with `questions` and either `article`, `lang`, `section`, `paragraph` or `no answer`"
+        return f"expected a mapping with {KNOWN_KEYS}"
     questions = value.get("questions")
     if not isinstance(questions, list) or not questions:
         return "`questions` should be a list of at least one question"

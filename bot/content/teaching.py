@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..language.frequencies import APP_LANGUAGE_MARGIN, commoner_in, frequencies_of
+from ..language.languages import language_code
 from ..language.textnorm import well_formed
 from .articles import KnowledgeBase, Located
 from .files import Unreadable, read_content
@@ -328,8 +329,8 @@ def _lesson(number: int, text: str, quotes: QuoteIndex, language: Callable[[str,
         return Skipped(number, "no question", f"the question is longer than {QUESTION_LIMIT:,} characters")
     lang = value.get("language")
     if lang is not None:
-        code = str(lang).strip().lower().replace("_", "-").split("-")[0] if isinstance(lang, str) else ""
-        if not (code.isascii() and code.isalpha() and 2 <= len(code) <= 3):
+        code = language_code(lang) if isinstance(lang, str) else None
+        if code is None:
             return Skipped(number, "bad language", f'"language" {lang!r} is not a language code such as "tr"')
         lang = code
     if "answer" not in value:

@@ -59,7 +59,18 @@ def read_yaml(content_dir: Path, path: Path, max_bytes: int) -> tuple[yaml.Node 
     except RecursionError:
         return None, LoadIssue(path, TOO_DEEP.format("the YAML"), skipped=True)
     except yaml.YAMLError as error:
-        return None, LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)
+        return None, LoadIssue(path, f"not valid YAML: {_problem(error)}", skipped=True)
+
+
+def _problem(error: yaml.YAMLError) -> str:
+    """What is wrong and on which lines: in a long `questions.yml` the line is how the owner finds it, and an unclosed
+    bracket is noticed lines later, so where the bracket opened is said too."""
+    problem = getattr(error, "problem", None) or str(error)
+    mark, context, opened = (getattr(error, name, None) for name in ("problem_mark", "context", "context_mark"))
+    where = f"{problem} (line {mark.line + 1})" if mark is not None else problem
+    if context and opened is not None and mark is not None and opened.line != mark.line:
+        return f"{where}, {context} opened on line {opened.line + 1}"
+    return where
 
 
 def construct(node: yaml.Node) -> object:
@@ -95,7 +106,7 @@ def read_yaml_list(
     except AliasRefused as error:
         return [], LoadIssue(path, str(error), skipped=True)
     except yaml.YAMLError as error:
-        return [], LoadIssue(path, f"not valid YAML: {getattr(error, 'problem', None) or error}", skipped=True)
+        return [], LoadIssue(path, f"not valid YAML: {_problem(error)}", skipped=True)
     if items is None:
         return [], LoadIssue(path, expected, skipped=True)
     return items, None
