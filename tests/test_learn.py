@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -544,6 +545,32 @@ def test_a_pair_whose_paragraph_was_edited_away_is_shown_so_and_cannot_be_accept
     (pair,) = ids(rows)
     code, rows = review(capsys, "--accept", pair)
     assert code == 1 and rows == [f"{pair}: the paragraph is no longer in the content, so it cannot be taught; reject it. Nothing done"]
+
+
+PAY_OPENING = "Indeed.com'a göre, ABD'deki hesap yöneticileri için maaş aralığı yılda 45.000 ila 85.000…"
+"""The salary paragraph as the bot logs a tap on it: as `questions.yml` names it."""
+
+
+def test_a_pair_follows_its_paragraph_when_an_edit_moves_it_and_not_its_old_place(capsys, content: Path, database: Path) -> None:
+    """Readers tapped the salary paragraph; the owner then put a paragraph above it. Its old place (¶5) now holds
+    another paragraph, which accepting must not teach: the pair names the salary paragraph where it is now."""
+    readers_said(database, (1, "maaş", replace(PAY, opening=PAY_OPENING)))
+    article = content / "account-manager.tr.md"
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text.replace(f"## {ROLES}\n\n", f"## {ROLES}\n\nYeni bir giriş paragrafı.\n\n"), encoding="utf-8")
+    code, rows = review(capsys, "--review")
+    assert code == 0 and rows[2].endswith(f"§ {ROLES} ¶6: {PAY_OPENING}")
+    assert review(capsys, "--accept", rows[1].split()[0])[0] == 0
+    assert [p.target for p in taught(content).taught] == [Located("account-manager", "tr", 2, 5)]
+
+
+def test_a_pair_whose_paragraph_was_deleted_is_not_its_neighbours(capsys, content: Path, database: Path) -> None:
+    readers_said(database, (1, "maaş", replace(PAY, opening=PAY_OPENING)))
+    article = content / "account-manager.tr.md"
+    paragraphs = article.read_text(encoding="utf-8").split("\n\n")
+    article.write_text("\n\n".join(p for p in paragraphs if not p.startswith("Indeed.com")), encoding="utf-8")
+    code, rows = review(capsys, "--review")
+    assert rows[2].endswith(f"→ account-manager [tr] § {ROLES}: no longer in the content (edited since); reject it")
 
 
 def test_review_without_a_database_says_where_evidence_comes_from(capsys, content: Path, database: Path) -> None:

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 
-from ..content.taught import TAUGHT_FILE
+from ..content.taught import TAUGHT_FILE, reference
 from ..language.languages import profile
 from ..language.textnorm import well_formed
 from ..metrics import QUESTIONS
@@ -192,6 +192,7 @@ class Dialogue:
                     answer.section_heading,
                     answer.score,
                     _place(answer),
+                    _opening(answer),
                 ),
                 article.lang if article else None,
             )
@@ -354,7 +355,7 @@ class Dialogue:
         assert article is not None and place is not None
         question = None
         if asker.user_id is not None:
-            chosen = Choice(article.key, article.lang, answer.section_heading or "", place, choice.offered)
+            chosen = Choice(article.key, article.lang, answer.section_heading or "", place, choice.offered, _opening(answer))
             try:
                 question = await self.watch.write(
                     "choice", self.store.record_choice, choice.question_id, asker.chat_id, asker.user_id, chosen
@@ -473,6 +474,14 @@ class Dialogue:
             alternatives=alternatives,
             logged=logged if answer.kind != "none" else None,
         )
+
+
+def _opening(answer: Answer) -> str | None:
+    """The answer's paragraph as `questions.yml` names it (`reference`): what finds it when the owner reviews the
+    readers' evidence, after edits have moved it or put another paragraph in its place."""
+    if answer.kind == "none" or answer.article is None or answer.section is None:
+        return None
+    return reference(answer.article, answer.section, answer.paragraph or 0).opening
 
 
 def _place(answer: Answer) -> int | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..content.articles import HIGHLIGHTS, KnowledgeBase, Located
 from ..content.quotes import place_name
-from ..content.taught import opening_of, words_of
+from ..content.taught import ParagraphRef, locate, opening_of, words_of
 from ..content.teaching import Lesson, Outcome, TeachingError, counted, current_taught, merge, write_merged
 from ..storage import Storage
 from ..storage.records import Evidence, StoreError
@@ -42,7 +42,8 @@ class Pair:
 
 def pair_id(evidence: Evidence) -> str:
     """Eight hex digits naming the pair: its question's words and its paragraph, whoever confirmed it."""
-    named = "\0".join(map(str, (evidence.question_key, evidence.article_key, evidence.article_lang, evidence.section, evidence.paragraph)))
+    parts = (evidence.question_key, evidence.article_key, evidence.article_lang, evidence.section, evidence.paragraph)
+    named = "\0".join(map(str, parts + ((evidence.opening,) if evidence.opening else ())))
     return hashlib.blake2b(named.encode(), digest_size=4).hexdigest()
 
 
@@ -62,7 +63,12 @@ async def pairs_to_review(store: Storage, kb: KnowledgeBase) -> list[Pair]:
 
 
 def _located(kb: KnowledgeBase, evidence: Evidence) -> Located | None:
-    """The paragraph the store names (article, language, section heading, place) in today's content."""
+    """The paragraph the store names in today's content: by its opening words, as `questions.yml` finds one, wherever
+    edits have moved it and not where another paragraph took its place; by its section and place in it where the log
+    kept no opening (entries written before it did)."""
+    if evidence.opening:
+        found = locate(ParagraphRef(evidence.article_key, evidence.article_lang, evidence.section, evidence.opening), kb)
+        return found if isinstance(found, Located) else None
     article = kb.article(evidence.article_key, evidence.article_lang)
     if article is None:
         return None

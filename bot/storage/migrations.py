@@ -240,4 +240,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "the paragraph each answer showed and each reader tapped, as questions.yml names it: its place may hold "
+        "another paragraph by the time the owner reviews the evidence",
+        sqlite="""
+        ALTER TABLE questions ADD COLUMN opening TEXT;
+        ALTER TABLE choices ADD COLUMN opening TEXT;
+        """,
+        postgres="""
+        ALTER TABLE questions ADD COLUMN opening TEXT;
+        ALTER TABLE choices ADD COLUMN opening TEXT;
+        """,
+    ),
 )

@@ -273,8 +273,8 @@ class PostgresStore:
             return int(
                 await db.fetchval(
                     "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, "
-                    "answered, question_key, paragraph, article_lang) "
-                    "VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                    "answered, question_key, paragraph, opening, article_lang) "
+                    "VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                     *entry.row(),
                     article_lang,
                 )
@@ -304,10 +304,10 @@ class PostgresStore:
             if question is None:
                 return None
             await db.execute(
-                "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, offered, chosen_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, now()) ON CONFLICT (question_id, user_id) DO UPDATE SET "
+                "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, offered, opening, chosen_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (question_id, user_id) DO UPDATE SET "
                 "article_key = excluded.article_key, article_lang = excluded.article_lang, section = excluded.section, "
-                "paragraph = excluded.paragraph, offered = excluded.offered, chosen_at = excluded.chosen_at",
+                "paragraph = excluded.paragraph, offered = excluded.offered, opening = excluded.opening, chosen_at = excluded.chosen_at",
                 question_id,
                 user_id,
                 choice.article_key,
@@ -315,6 +315,7 @@ class PostgresStore:
                 choice.section,
                 choice.paragraph,
                 choice.offered,
+                choice.opening,
             )
         return str(question)
 

@@ -39,10 +39,15 @@ class LoggedQuestion:
     paragraph: int | None = None
     """The answer's place in its section, from 0 (-1: the article's key points; None: no answer), so that a reader's
     👍 or 👎 names the paragraph it is about."""
+    opening: str | None = None
+    """The answer's paragraph as `questions.yml` names it (`content.taught.reference`): its place may hold another
+    paragraph by the time the owner reviews the readers' evidence."""
 
     def row(
         self,
-    ) -> tuple[int | None, int | None, str, str | None, str, str | None, str | None, float, bool, int | None, int | None]:
+    ) -> tuple[
+        int | None, int | None, str, str | None, str, str | None, str | None, float, bool, int | None, int | None, str | None
+    ]:
         """The log entry's columns after `asked_at`, in `questions` order, as both backends insert them (the answer's
         article language, which `record_answer` takes beside it, follows)."""
         return (
@@ -57,6 +62,7 @@ class LoggedQuestion:
             self.kind != "none",
             question_key(self.question),
             self.paragraph,
+            self.opening,
         )
 
 
@@ -76,6 +82,8 @@ class Choice:
     paragraph: int
     """The paragraph's place in its section, from 0 (-1: the article's key points)."""
     offered: Offer = "alternative"
+    opening: str | None = None
+    """The paragraph as `questions.yml` names it, as `LoggedQuestion.opening`."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,9 @@ class Evidence:
     """The language it was read in."""
     readers_for: int
     readers_against: int
+    opening: str | None = None
+    """The paragraph as `questions.yml` names it (its opening words), when the log kept it: what finds it in today's
+    content wherever it has moved, and tells that another paragraph took its place."""
 
 
 @dataclass(frozen=True)
@@ -174,23 +185,24 @@ class StoreUnavailable(StoreError):
 
 EVIDENCE = """
 WITH said AS (
-    SELECT c.question_id, c.user_id, c.article_key, c.article_lang, c.section, c.paragraph, TRUE AS agrees FROM choices c
+    SELECT c.question_id, c.user_id, c.article_key, c.article_lang, c.section, c.paragraph, c.opening, TRUE AS agrees
+    FROM choices c
     WHERE c.offered = 'alternative'
        OR EXISTS (SELECT 1 FROM votes v WHERE v.question_id = c.question_id AND v.user_id = c.user_id AND NOT v.helpful)
     UNION ALL
-    SELECT v.question_id, v.user_id, q.article_key, q.article_lang, q.section, q.paragraph, v.helpful
+    SELECT v.question_id, v.user_id, q.article_key, q.article_lang, q.section, q.paragraph, q.opening, v.helpful
     FROM votes v JOIN questions q ON q.id = v.question_id
     WHERE q.paragraph IS NOT NULL AND q.article_lang IS NOT NULL AND q.section IS NOT NULL
 ), pairs AS (
-    SELECT q.question_key, s.article_key, s.article_lang, s.section, s.paragraph,
+    SELECT q.question_key, s.article_key, s.article_lang, s.section, s.paragraph, s.opening,
         count(DISTINCT CASE WHEN s.agrees THEN s.user_id END) AS readers_for,
         count(DISTINCT CASE WHEN NOT s.agrees THEN s.user_id END) AS readers_against,
         max(s.question_id) AS last
     FROM said s JOIN questions q ON q.id = s.question_id WHERE q.question_key IS NOT NULL
-    GROUP BY q.question_key, s.article_key, s.article_lang, s.section, s.paragraph
+    GROUP BY q.question_key, s.article_key, s.article_lang, s.section, s.paragraph, s.opening
 )
 SELECT p.question_key, p.article_key, p.article_lang, p.section, p.paragraph, q.question, q.language,
-    p.readers_for, p.readers_against
+    p.readers_for, p.readers_against, p.opening
 FROM pairs p JOIN questions q ON q.id = p.last
 WHERE p.readers_for > 0 AND NOT EXISTS (
     SELECT 1 FROM taught_verdicts t WHERE t.question_key = p.question_key AND t.article_key = p.article_key

@@ -298,7 +298,7 @@ class Store:
         await self._remember_chat(entry.chat_id, entry.article_key, article_lang, entry.language)
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, chat_id, user_id, question, language, kind, article_key, section, score, answered, "
-            "question_key, paragraph, article_lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "question_key, paragraph, opening, article_lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (_now(), *entry.row(), article_lang),
         )
         await self._db.commit()
@@ -339,11 +339,21 @@ class Store:
         if row is None:
             return None
         await self._db.execute(
-            "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, offered, chosen_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question_id, user_id) DO UPDATE SET article_key = excluded.article_key, "
+            "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, offered, opening, chosen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question_id, user_id) DO UPDATE SET article_key = excluded.article_key, "
             "article_lang = excluded.article_lang, section = excluded.section, paragraph = excluded.paragraph, "
-            "offered = excluded.offered, chosen_at = excluded.chosen_at",
-            (question_id, user_id, choice.article_key, choice.article_lang, choice.section, choice.paragraph, choice.offered, _now()),
+            "offered = excluded.offered, opening = excluded.opening, chosen_at = excluded.chosen_at",
+            (
+                question_id,
+                user_id,
+                choice.article_key,
+                choice.article_lang,
+                choice.section,
+                choice.paragraph,
+                choice.offered,
+                choice.opening,
+                _now(),
+            ),
         )
         await self._db.commit()
         return str(row[0])
