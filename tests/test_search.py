@@ -742,3 +742,22 @@ def test_a_few_common_words_in_a_language_the_content_lacks_are_no_question_for_
     """Their meaning is as near a paragraph as any; nothing in them asks about one."""
     answer = searcher.answer(question, hint="en")
     assert (answer.kind, answer.language) == ("none", "en")
+
+
+def test_buttons_outlive_teaching_and_edits_inside_paragraphs_but_not_a_moved_paragraph(tmp_path: Path) -> None:
+    """A button names a paragraph by its place: teaching a question or a synonym, or rewording a paragraph, leaves every
+    place naming the same paragraph, so readers' buttons keep working; a paragraph put above another does not."""
+    content = tmp_path / "content"
+    shutil.copytree(SEEDS, content)
+
+    def generation() -> str:
+        return load_index(content, None, guess_article_language).generation
+
+    before = generation()
+    (content / "questions.yml").write_text("- no answer: true\n  questions: [konut kredisi faizi]\n", encoding="utf-8")
+    (content / "synonyms.yml").write_text("tr:\n  - maaş, ücret\n", encoding="utf-8")
+    turkish = content / "account-manager.tr.md"
+    turkish.write_text(turkish.read_text(encoding="utf-8").replace("Indeed.com'a göre", "Indeed.com verilerine göre"), encoding="utf-8")
+    assert generation() == before
+    turkish.write_text(turkish.read_text(encoding="utf-8").replace("Indeed.com verilerine", "Yeni paragraf.\n\nIndeed.com verilerine"), encoding="utf-8")
+    assert generation() != before

@@ -15,6 +15,8 @@ seconds; `index_cache` keeps the built index on disk.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
 import zlib
 from array import array
@@ -35,7 +37,7 @@ from ..language.textnorm import fold, normalize
 from .similarity import UnitVectors
 from .tuning import INDEX_DEFAULT, BM25Field, IndexConfig
 
-FORMAT = 38
+FORMAT = 39
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 _DIGIT = re.compile(r"\d")
@@ -187,6 +189,9 @@ class SearchIndex:
     """Per taught question (`kb.taught`), the key of its embedding in the vector store (see `vectors`)."""
     taught_vectors: UnitVectors | None = None
     """Per taught question, its embedding, once every one has its own (see `vectors.attach`)."""
+    layout: str = ""
+    """A digest of where every paragraph is (each article's id, key, language, headings and paragraphs per section):
+    what a button's place names (`generation`)."""
 
     @property
     def articles(self) -> CompactArticles:
@@ -194,8 +199,10 @@ class SearchIndex:
 
     @property
     def generation(self) -> str:
-        """A short tag of this version of the content, carried by buttons so an outdated one is recognised."""
-        return self.fingerprint[:8]
+        """A short tag of where this version of the content has its paragraphs, carried by buttons so that one whose
+        place now names another paragraph is recognised as outdated. Only the articles' layout counts: teaching a
+        question (`questions.yml`), a synonym, or an edit inside a paragraph leaves every button working."""
+        return (self.layout or self.fingerprint)[:8]
 
 
 def unit_text(article: Article, section: int, paragraph: int) -> str:
@@ -574,11 +581,15 @@ def build_index(
     for article_id, lang in enumerate(kb.articles.langs):
         ids_by_lang.setdefault(lang, []).append(article_id)
     total, done = len(kb.articles.langs), 0
+    layout = hashlib.blake2b(digest_size=16)
 
     def articles(ids: list[int]) -> Iterator[tuple[int, Article]]:
         nonlocal done
         for i in ids:
-            yield i, kb.articles[i]
+            article = kb.articles[i]
+            headings = tuple(section.heading for section in article.sections)
+            layout.update(marshal.dumps((i, article.key, article.lang, headings, article.shape, len(article.highlights))))
+            yield i, article
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -587,4 +598,4 @@ def build_index(
         lang: build_language_index(lang, articles(ids), kb.synonyms.get(lang), figure_words_in(kb, lang), config)
         for lang, ids in sorted(ids_by_lang.items())
     }
-    return SearchIndex(kb, indexes, fingerprint, config)
+    return SearchIndex(kb, indexes, fingerprint, config, layout=layout.hexdigest())
