@@ -15,6 +15,7 @@ from bot.chat.render import (
     language_menu,
     pack,
     plain,
+    shortened,
 )
 from bot.content.articles import Article, Section
 from bot.search.index import HIGHLIGHTS
@@ -102,10 +103,11 @@ def test_button_data_round_trips_and_fits_telegrams_64_bytes() -> None:
 
 
 def test_offered_paragraphs_are_one_row_of_short_labels_whose_data_fits_telegrams_64_bytes() -> None:
-    """The largest ids a button carries (a 64-bit log id, six-digit positions) still fit; a long heading is cut, and
-    a paragraph of the answer's own section carries its number."""
+    """The largest ids a button carries (a 64-bit log id, six-digit positions) still fit; a long heading is cut
+    between words, and a paragraph of the answer's own section is named by its opening words."""
     heading = "Capire cosa fa davvero un account manager nella vita di tutti i giorni"
-    long = Article("k", "it", "T", "", (), (Section(heading, ("a", "b", "c")),), ("uno",), "", Path("k.it.md"))
+    third = "Collabora con vendite, marketing e assistenza clienti."
+    long = Article("k", "it", "T", "", (), (Section(heading, ("a", "b", third)),), ("uno",), "", Path("k.it.md"))
     answer = Answer(
         "q",
         "it",
@@ -116,12 +118,13 @@ def test_offered_paragraphs_are_one_row_of_short_labels_whose_data_fits_telegram
         section=0,
         paragraph=0,
         alternatives=(
-            Alternative(long, 999_999, 0, 2, heading, "c", 0.4),
+            Alternative(long, 999_999, 0, 2, heading, third, 0.4),
             Alternative(long, 999_999, HIGHLIGHTS, HIGHLIGHTS, "", "uno", 0.3),
         ),
     )
     offered = alternative_buttons(answer, "abcdef12", 10**18 - 1)
-    assert [b.label for b in offered] == ["Capire cosa fa davve… ¶3", "T"]
+    assert [b.label for b in offered] == ["Collabora con vendite…", "T"]
+    assert shortened(heading, ALTERNATIVE_LABEL_LIMIT) == "Capire cosa fa davvero…"
     assert all(0 < len(b.label) <= ALTERNATIVE_LABEL_LIMIT for b in offered)
     assert [decode(b.data) for b in offered] == [
         Choose("abcdef12", 10**18 - 1, 999_999, 0, 2),

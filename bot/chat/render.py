@@ -127,8 +127,20 @@ def plain(text: str) -> Reply:
 
 
 def shortened(text: str, limit: int = LABEL_LIMIT) -> str:
-    """`text` cut to `limit` characters with an ellipsis: a button's label, or a reader's words quoted back."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """`text` cut to `limit` characters with an ellipsis: a button's label, or a reader's words quoted back.
+
+    The cut falls between words where one ends in the second half of the
+    room ("Come si prepara un…", not "Come si prepara un b…"): a word's first
+    letters tell a reader less than the words before it.
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if text[limit - 1] != " " and space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + "…"
 
 
 def noted(note: str, reply: Reply) -> Reply:
@@ -143,10 +155,12 @@ def _rows(buttons: list[Button], per_row: int) -> list[tuple[Button, ...]]:
 def alternative_buttons(answer: Answer, generation: str, question_id: int | None) -> tuple[Button, ...]:
     """One button per paragraph offered with an answer (or a "no answer"), labelled with its section's heading.
 
-    Two paragraphs of one section (the answer's among them) are told apart by
-    the paragraph's number. With the question's log id, a press records the
-    reader's choice with it (`Choose`); without (the log could not be
-    written), it only shows the paragraph.
+    A paragraph of a section another one shown shares (the answer's, or the
+    other offer's) is labelled with its own opening words instead: the
+    heading, the same on both, would not tell them apart, and a paragraph's
+    number tells a reader nothing of what it says. With the question's log
+    id, a press records the reader's choice with it (`Choose`); without (the
+    log could not be written), it only shows the paragraph.
     """
     sections = [(a.article_id, a.section) for a in answer.alternatives]
     if answer.article_id is not None and answer.section is not None:
@@ -154,8 +168,8 @@ def alternative_buttons(answer: Answer, generation: str, question_id: int | None
     buttons = []
     for offered in answer.alternatives:
         shared = offered.section != HIGHLIGHTS and sections.count((offered.article_id, offered.section)) > 1
-        number = f" ¶{offered.paragraph + 1}" if shared else ""
-        label = shortened(offered.heading or offered.article.title, ALTERNATIVE_LABEL_LIMIT - len(number)) + number
+        named = offered.text if shared else offered.heading or offered.article.title
+        label = shortened(named, ALTERNATIVE_LABEL_LIMIT)
         if question_id:
             action = Choose(generation, question_id, offered.article_id, offered.section, offered.paragraph)
         elif offered.section == HIGHLIGHTS:
