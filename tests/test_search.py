@@ -761,3 +761,12 @@ def test_buttons_outlive_teaching_and_edits_inside_paragraphs_but_not_a_moved_pa
     assert generation() == before
     turkish.write_text(turkish.read_text(encoding="utf-8").replace("Indeed.com verilerine", "Yeni paragraf.\n\nIndeed.com verilerine"), encoding="utf-8")
     assert generation() != before
+
+
+def test_a_no_answer_is_said_in_the_readers_app_language_when_the_question_reads_as_much_in_it(searcher: Searcher) -> None:
+    """An English reader's "how do I cook pasta" reads as Italian too ("do", "i", "pasta"), and nothing answers it:
+    they are told so in English. A question clearly Italian keeps Italian whoever asks it."""
+    english = searcher.answer("how do I cook pasta", hint="en")
+    assert (english.kind, english.language) == ("none", "en")
+    italian = searcher.answer("come si cucina la pasta al dente", hint="en")
+    assert (italian.kind, italian.language) == ("none", "it")

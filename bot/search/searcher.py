@@ -306,6 +306,8 @@ class Searcher:
                 answer = None
         if answer is None:
             answer = self._compose(question, chosen, conversation, fallback_language=reader, vector=vector)
+            if language is None and self._said_in_the_app_language(answer, hint):
+                answer = Answer(question, hint, "none", "", score=answer.score)
         conversation.language = answer.read_as or answer.language
         if answer.article_id is not None:
             conversation.article_id = answer.article_id
@@ -413,6 +415,23 @@ class Searcher:
         ours = _unknown if detected is None else self.rankers[detected].analyzer.zipf
         found = commoner_in(compared or question, ours, others, self.config.app_language_margin)
         return found if found and (found == hint or self._has_content_word(question, found)) else None
+
+    def _said_in_the_app_language(self, answer: Answer, hint: str | None) -> bool:
+        """Whether a "no answer" that offers nothing is better said in the reader's app language, one the content
+        lacks: when the question's words are at least as common there as in the language it was read in.
+
+        "how do I cook pasta" asked of Italian articles by an English reader is
+        read as Italian ("do", "i" and "pasta" are Italian words too), and its
+        words are not clearly commoner in English, which answering across
+        languages needs; but nothing answers it, and telling them so is better
+        done in English. A question clearly in the content's language ("quanto
+        costa la pasta") keeps it.
+        """
+        if answer.kind != "none" or answer.alternatives or not hint or hint in self.languages:
+            return False
+        if hint not in self.reply_languages or answer.language not in self.rankers:
+            return False
+        return commoner_in(answer.question, self.rankers[answer.language].analyzer.zipf, [hint], 0.0) == hint
 
     def _has_content_word(self, question: str, lang: str) -> bool:
         """Whether a word of the question, of more than one letter, is no stop word of `lang`."""
