@@ -668,6 +668,23 @@ def test_a_suggestion_tapped_after_a_no_vote_says_which_section_the_reader_wante
     assert evidence(bot) == [("maaş aralığı nedir", suggested[0]["text"], 0, 1, 0)]
 
 
+def test_a_reader_who_tapped_an_offered_paragraph_can_say_it_did_not_help_either(bot: InProcessBot, user: int) -> None:
+    """The paragraph shown after a tap has its own 👍 and 👎: a tap to look counts for it, until the reader says it
+    did not help; another reader's 👍 on theirs still counts."""
+    (reply,) = bot.say("di cosa si occupa un account manager", user, language_code="it")
+    (shown,) = bot.press(reply, "Che cos'è un account…", user)
+    assert [b["text"] for b in buttons(shown)][:2] == [message("it", "vote_helpful"), message("it", "vote_unhelpful")]
+    wanted = ("di cosa si occupa un account manager", "Che cos'è un account manager?", 0)
+    assert evidence(bot) == [(*wanted, 1, 0)]
+    bot.press(shown, message("it", "vote_unhelpful"), user, count=0)
+    assert evidence(bot) == []
+    other = next(user_ids)
+    (theirs,) = bot.say("di cosa si occupa un account manager", other, language_code="it")
+    (seen,) = bot.press(theirs, "Che cos'è un account…", other)
+    bot.press(seen, message("it", "vote_helpful"), other, count=0)
+    assert evidence(bot) == [(*wanted, 1, 1)]
+
+
 def test_one_readers_taps_and_votes_change_nothing_for_other_readers(bot: InProcessBot, user: int) -> None:
     (first,) = bot.say("di cosa si occupa un account manager", user, language_code="it")
     for _ in range(5):

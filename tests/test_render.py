@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bot.chat.callbacks import Choose, SetLanguage, ShowHighlights, ShowParagraph, decode, encode
+from bot.chat.callbacks import Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, decode, encode
 from bot.chat.render import (
     ALTERNATIVE_LABEL_LIMIT,
     LIMIT,
@@ -94,7 +94,14 @@ def test_language_menu_names_languages_in_their_own_words() -> None:
 
 
 def test_button_data_round_trips_and_fits_telegrams_64_bytes() -> None:
-    for action in (ShowParagraph("abcdef12", 123456, 40, 30), ShowHighlights("abcdef12", 99999), SetLanguage("tr")):
+    actions = (
+        ShowParagraph("abcdef12", 123456, 40, 30),
+        ShowHighlights("abcdef12", 99999),
+        SetLanguage("tr"),
+        Vote(10**18 - 1, False),
+        Vote(10**18 - 1, True, chosen=True),
+    )
+    for action in actions:
         data = encode(action)
         assert len(data.encode()) <= 64
         assert decode(data) == action

@@ -400,6 +400,31 @@ def test_a_no_vote_against_an_answer_counts_once_its_reader_confirms_another_par
     assert (confirmed.section, confirmed.readers_for, confirmed.readers_against) == ("Roller", 1, 0)
 
 
+def test_a_readers_word_on_the_paragraph_they_tapped_counts_for_or_against_it_in_their_chat_only(backend: Opener) -> None:
+    """The evidence names the paragraph by its opening words too; a 👎 on the tapped paragraph turns the tap against
+    it, a press from another chat changes nothing, and tapping another paragraph starts afresh."""
+    salary = Choice("account-manager", "tr", "Roller", 4, opening="Indeed.com'a göre…")
+    what = Choice("account-manager", "tr", "Nedir?", 0, opening="Hesap yöneticisi…")
+
+    async def scenario() -> tuple[list[bool], list, list]:
+        store = await backend()
+        try:
+            entry = LoggedQuestion(1, 1, "maaş", "tr", "paragraph", "account-manager", "Nedir?", 0.7, 0, "Hesap yöneticisi…")
+            question = await store.record_answer(entry, "tr")
+            await store.record_choice(question, 1, 1, salary)
+            judged = [await store.judge_choice(question, 2, 1, False), await store.judge_choice(question, 1, 1, False)]
+            against = await store.reader_evidence()
+            await store.record_choice(question, 1, 1, what)
+            return judged, against, await store.reader_evidence()
+        finally:
+            await store.close()
+
+    judged, against, afresh = run(scenario())
+    assert judged == [False, True]
+    assert against == []
+    assert [(e.section, e.opening, e.readers_for, e.readers_against) for e in afresh] == [("Nedir?", "Hesap yöneticisi…", 1, 0)]
+
+
 def asked_long_ago(store: Storage, questions: list[str]) -> Awaitable[list[tuple]]:
     listed = ", ".join(f"'{question}'" for question in questions)
     return execute(store, f"UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question IN ({listed})")

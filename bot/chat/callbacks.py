@@ -46,10 +46,12 @@ class SetLanguage:
 
 @dataclass(frozen=True)
 class Vote:
-    """A reader's "helpful" or "not helpful" on the answer logged as `question_id`."""
+    """A reader's "helpful" or "not helpful" on the answer logged as `question_id`, or (`chosen`) on the paragraph
+    they tapped among those offered with it."""
 
     question_id: int
     helpful: bool
+    chosen: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,8 @@ def encode(action: Action) -> str:
             return f"h:{generation}:{article_id}"
         case SetLanguage(code):
             return f"l:{code}"
-        case Vote(question_id, helpful):
-            return f"v:{question_id}:{int(helpful)}"
+        case Vote(question_id, helpful, chosen):
+            return f"{'w' if chosen else 'v'}:{question_id}:{int(helpful)}"
         case Choose(generation, question_id, article_id, section, paragraph, offered):
             where = f"{_KEY_POINTS}:0" if section == HIGHLIGHTS else f"{section}:{paragraph}"
             return f"{_OFFERS[offered]}:{generation}:{question_id}:{article_id}:{where}"
@@ -106,8 +108,8 @@ def decode(data: str | None) -> Action | None:
         return ShowHighlights(parts[0], int(parts[1]))
     if kind == "l" and _LANGUAGE.fullmatch(rest):
         return SetLanguage(rest)
-    if kind == "v" and len(parts) == 2 and _LOGGED.fullmatch(parts[0]) and parts[1] in ("0", "1"):
-        return Vote(int(parts[0]), parts[1] == "1")
+    if kind in ("v", "w") and len(parts) == 2 and _LOGGED.fullmatch(parts[0]) and parts[1] in ("0", "1"):
+        return Vote(int(parts[0]), parts[1] == "1", chosen=kind == "w")
     offered = next((offer for offer, prefix in _OFFERS.items() if prefix == kind), None)
     if offered and len(parts) == 5 and _LOGGED.fullmatch(parts[1]) and _POSITION.fullmatch(parts[2]):
         if parts[3] == _KEY_POINTS and parts[4] == "0":

@@ -365,21 +365,25 @@ class Dialogue:
         if question:
             answer = replace(answer, question=question, matched_terms=searcher.matched(question, article.lang))
         await self._remember(asker, article.key, article.lang, article.lang)
-        return Pressed(self._render(searcher, answer, article.lang))
+        return Pressed(self._render(searcher, answer, article.lang, chosen_for=choice.question_id if question else None))
 
     async def _vote(self, asker: Asker, vote: Vote) -> Pressed:
-        """ "Helpful" or "not helpful": stored with the answer's log entry, one per reader (a second press changes it)."""
+        """ "Helpful" or "not helpful": stored with the answer's log entry, one per reader (a second press changes it);
+        on a paragraph the reader tapped, with their choice, so that a tap to look that did not help confirms nothing."""
         lang = await self.ui_language(asker)
+        record = self.store.judge_choice if vote.chosen else self.store.vote
         try:
             stored = asker.user_id is not None and await self.watch.write(
-                "vote", self.store.vote, vote.question_id, asker.chat_id, asker.user_id, vote.helpful
+                "vote", record, vote.question_id, asker.chat_id, asker.user_id, vote.helpful
             )
         except StoreError as error:
             log.debug("chat %s: a vote was not saved: %s", asker.chat_id, error)
             return Pressed(None, message(lang, "vote_not_saved"))
         if not stored:  # no such answer, or not given in this chat: the same reply, so ids cannot be probed
             return Pressed(None, message(lang, "outdated_button"))
-        return Pressed(None, message(lang, "vote_thanks"), vote_buttons(vote.question_id, lang, chosen=vote.helpful))
+        return Pressed(
+            None, message(lang, "vote_thanks"), vote_buttons(vote.question_id, lang, chosen=vote.helpful, on_choice=vote.chosen)
+        )
 
     async def flood_notice(self, asker: Asker) -> Reply:
         return plain(message(await self.ui_language(asker), "flood"))
@@ -451,9 +455,12 @@ class Dialogue:
     async def unknown_command(self, asker: Asker) -> Reply:
         return plain(message(await self.ui_language(asker), "unknown_command"))
 
-    def _render(self, searcher: Searcher, answer: Answer, ui_lang: str, logged: int | None = None) -> Reply:
+    def _render(
+        self, searcher: Searcher, answer: Answer, ui_lang: str, logged: int | None = None, chosen_for: int | None = None
+    ) -> Reply:
         """The reply to an answer; `logged` (its question log id) adds the buttons to vote on it, and makes a press on a
-        paragraph offered with it record the reader's choice."""
+        paragraph offered with it record the reader's choice. `chosen_for`: the answer is the paragraph the reader
+        tapped for that question, and the votes are on their choice."""
         generation = searcher.index.generation
         alternatives = alternative_buttons(answer, generation, logged)
         if answer.kind == "none" and answer.language not in searcher.languages:
@@ -470,7 +477,13 @@ class Dialogue:
             translations=translations,
             generation=generation,
             ui_lang=ui_lang,
-            votes=vote_buttons(logged, ui_lang) if logged and answer.kind != "none" else (),
+            votes=(
+                vote_buttons(logged, ui_lang)
+                if logged and answer.kind != "none"
+                else vote_buttons(chosen_for, ui_lang, on_choice=True)
+                if chosen_for
+                else ()
+            ),
             alternatives=alternatives,
             logged=logged if answer.kind != "none" else None,
         )

@@ -248,13 +248,14 @@ def _suggested(generation: str, article_id: int, section: int, logged: int | Non
     return Choose(generation, logged, article_id, section, HIGHLIGHTS if section == HIGHLIGHTS else 0, "suggestion")
 
 
-def vote_buttons(question_id: int, lang: str, chosen: bool | None = None) -> tuple[Button, ...]:
-    """ "Helpful" and "not helpful" for one logged answer, in one row first, so they never push the others out of view.
+def vote_buttons(question_id: int, lang: str, chosen: bool | None = None, on_choice: bool = False) -> tuple[Button, ...]:
+    """ "Helpful" and "not helpful" for one logged answer (`on_choice`: for the paragraph the reader tapped among those
+    offered with it), in one row first, so they never push the others out of view.
 
     After a vote the reader's choice is marked; pressing the other changes it.
     """
     return tuple(
-        Button(message(lang, key) + (" ✓" if chosen is helpful else ""), encode(Vote(question_id, helpful)))
+        Button(message(lang, key) + (" ✓" if chosen is helpful else ""), encode(Vote(question_id, helpful, on_choice)))
         for key, helpful in (("vote_helpful", True), ("vote_unhelpful", False))
     )
 

@@ -252,4 +252,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE choices ADD COLUMN opening TEXT;
         """,
     ),
+    Migration(
+        "a reader's word on the paragraph they tapped: shown as an answer is, it can be helpful or not, and a tap "
+        "to look is then no confirmation",
+        sqlite="""
+        ALTER TABLE choices ADD COLUMN helpful INTEGER;
+        """,
+        postgres="""
+        ALTER TABLE choices ADD COLUMN helpful BOOLEAN;
+        """,
+    ),
 )

@@ -307,7 +307,8 @@ class PostgresStore:
                 "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, offered, opening, chosen_at) "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (question_id, user_id) DO UPDATE SET "
                 "article_key = excluded.article_key, article_lang = excluded.article_lang, section = excluded.section, "
-                "paragraph = excluded.paragraph, offered = excluded.offered, opening = excluded.opening, chosen_at = excluded.chosen_at",
+                "paragraph = excluded.paragraph, offered = excluded.offered, opening = excluded.opening, helpful = NULL, "
+                "chosen_at = excluded.chosen_at",
                 question_id,
                 user_id,
                 choice.article_key,
@@ -318,6 +319,19 @@ class PostgresStore:
                 choice.opening,
             )
         return str(question)
+
+    @_guarded
+    async def judge_choice(self, question_id: int, chat_id: int, user_id: int, helpful: bool) -> bool:
+        """The reader's word on the paragraph they tapped (see `sqlite.Store.judge_choice`)."""
+        status = await self._pool.execute(
+            "UPDATE choices SET helpful = $1 WHERE question_id = $2 AND user_id = $3 "
+            "AND EXISTS (SELECT 1 FROM questions WHERE id = $2 AND chat_id = $4)",
+            helpful,
+            question_id,
+            user_id,
+            chat_id,
+        )
+        return status != "UPDATE 0"
 
     @_guarded
     async def reader_evidence(self) -> list[Evidence]:

@@ -93,7 +93,9 @@ class Evidence:
     For: each reader who tapped the paragraph among the alternatives offered
     for the question, tapped it among the suggestions after their 👎 on the
     answer, or gave 👍 to it as the answer. Against: each reader who gave it 👎
-    as the answer. Readers are counted once however often they tapped.
+    as the answer, or as the paragraph they had tapped (a tap to look is no
+    confirmation once the reader says it did not help). Readers are counted
+    once however often they tapped.
     """
 
     question_key: int
@@ -185,7 +187,8 @@ class StoreUnavailable(StoreError):
 
 EVIDENCE = """
 WITH said AS (
-    SELECT c.question_id, c.user_id, c.article_key, c.article_lang, c.section, c.paragraph, c.opening, TRUE AS agrees
+    SELECT c.question_id, c.user_id, c.article_key, c.article_lang, c.section, c.paragraph, c.opening,
+        coalesce(c.helpful, TRUE) AS agrees
     FROM choices c
     WHERE c.offered = 'alternative'
        OR EXISTS (SELECT 1 FROM votes v WHERE v.question_id = c.question_id AND v.user_id = c.user_id AND NOT v.helpful)

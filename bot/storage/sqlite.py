@@ -342,7 +342,7 @@ class Store:
             "INSERT INTO choices (question_id, user_id, article_key, article_lang, section, paragraph, offered, opening, chosen_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question_id, user_id) DO UPDATE SET article_key = excluded.article_key, "
             "article_lang = excluded.article_lang, section = excluded.section, paragraph = excluded.paragraph, "
-            "offered = excluded.offered, opening = excluded.opening, chosen_at = excluded.chosen_at",
+            "offered = excluded.offered, opening = excluded.opening, helpful = NULL, chosen_at = excluded.chosen_at",
             (
                 question_id,
                 user_id,
@@ -357,6 +357,18 @@ class Store:
         )
         await self._db.commit()
         return str(row[0])
+
+    @_write
+    async def judge_choice(self, question_id: int, chat_id: int, user_id: int, helpful: bool) -> bool:
+        """The reader's 👍 or 👎 on the paragraph they tapped for a question asked in `chat_id`; False when they tapped
+        none there (bound to the chat as votes are)."""
+        cursor = await self._db.execute(
+            "UPDATE choices SET helpful = ? WHERE question_id = ? AND user_id = ? "
+            "AND EXISTS (SELECT 1 FROM questions WHERE id = ? AND chat_id = ?)",
+            (int(helpful), question_id, user_id, question_id, chat_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
 
     @_read
     async def reader_evidence(self) -> list[Evidence]:
