@@ -606,7 +606,10 @@ def test_a_vote_counts_only_in_the_chat_the_answer_was_given_in_and_others_look_
     group = -400_000 - user
     (in_group,) = bot.say(f"@{BOT_USER['username']} terfi", user, chat_id=group, chat_type="supergroup", language_code="tr")
     member = button(in_group, "👎 Faydalı değil")["callback_data"]
-    assert bot.press_data(member, in_group["_message"], stranger, "tr")["text"] == "Teşekkürler, kaydedildi."
+    edits = sum(m == "editMessageReplyMarkup" for m, _ in bot.fake.calls)
+    thanked = bot.press_data(member, in_group["_message"], stranger, "tr")
+    assert thanked["text"] == "Teşekkürler, kaydedildi." and not thanked.get("show_alert")
+    assert sum(m == "editMessageReplyMarkup" for m, _ in bot.fake.calls) == edits, "one member's ✓ is not everyone's"
     with sqlite3.connect(bot.settings.database_path) as db:
         votes = db.execute("SELECT user_id, helpful FROM votes ORDER BY question_id").fetchall()
     assert votes == [(user, 1), (stranger, 0)]

@@ -89,7 +89,8 @@ class Pressed:
     reply: Reply | None
     notice: str | None = None
     votes: tuple[Button, ...] | None = None
-    """The answer's vote buttons as they should now read (the reader's vote marked), to replace the old ones."""
+    """The answer's vote buttons as they should now read (the reader's vote marked), to replace the old ones; empty
+    where they stay as they are (a group's message, which every member sees); None for a press that was no vote."""
 
 
 class Dialogue:
@@ -381,6 +382,8 @@ class Dialogue:
             return Pressed(None, message(lang, "vote_not_saved"))
         if not stored:  # no such answer, or not given in this chat: the same reply, so ids cannot be probed
             return Pressed(None, message(lang, "outdated_button"))
+        if asker.chat_id < 0:  # a group: the message is everyone's, and one member's ✓ would read as all of theirs
+            return Pressed(None, message(lang, "vote_thanks"), ())
         return Pressed(
             None, message(lang, "vote_thanks"), vote_buttons(vote.question_id, lang, chosen=vote.helpful, on_choice=vote.chosen)
         )

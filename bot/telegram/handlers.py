@@ -153,7 +153,7 @@ async def button(update: Update, context: Context) -> None:
         await query.answer()
         raise
     await query.answer(pressed.notice, show_alert=pressed.notice is not None and pressed.votes is None)
-    if pressed.votes is not None and query.message is not None and query.message.reply_markup is not None:
+    if pressed.votes and query.message is not None and query.message.reply_markup is not None:
         await query.edit_message_reply_markup(with_votes(query.message.reply_markup, pressed.votes))
     if pressed.reply is not None:
         await send(context, update.effective_chat.id, pressed.reply)
