@@ -311,12 +311,7 @@ class PostgresStore:
                 "chosen_at = excluded.chosen_at",
                 question_id,
                 user_id,
-                choice.article_key,
-                choice.article_lang,
-                choice.section,
-                choice.paragraph,
-                choice.offered,
-                choice.opening,
+                *choice.row(),
             )
         return str(question)
 

@@ -85,6 +85,10 @@ class Choice:
     opening: str | None = None
     """The paragraph as `questions.yml` names it, as `LoggedQuestion.opening`."""
 
+    def row(self) -> tuple[str, str, str, int, str, str | None]:
+        """Its columns in `choices` after the question and the reader, as both backends insert them."""
+        return (self.article_key, self.article_lang, self.section, self.paragraph, self.offered, self.opening)
+
 
 @dataclass(frozen=True)
 class Evidence:

@@ -343,17 +343,7 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question_id, user_id) DO UPDATE SET article_key = excluded.article_key, "
             "article_lang = excluded.article_lang, section = excluded.section, paragraph = excluded.paragraph, "
             "offered = excluded.offered, opening = excluded.opening, helpful = NULL, chosen_at = excluded.chosen_at",
-            (
-                question_id,
-                user_id,
-                choice.article_key,
-                choice.article_lang,
-                choice.section,
-                choice.paragraph,
-                choice.offered,
-                choice.opening,
-                _now(),
-            ),
+            (question_id, user_id, *choice.row(), _now()),
         )
         await self._db.commit()
         return str(row[0])
