@@ -425,6 +425,25 @@ def test_a_readers_word_on_the_paragraph_they_tapped_counts_for_or_against_it_in
     assert [(e.section, e.opening, e.readers_for, e.readers_against) for e in afresh] == [("Nedir?", "Hesap yöneticisi…", 1, 0)]
 
 
+def test_readers_who_tapped_before_the_log_kept_openings_and_after_count_as_one_pair(backend: Opener) -> None:
+    """Log rows from before the opening column have none: the same place and question is still one pair, counted
+    once per reader, and it carries the opening a later tap kept."""
+
+    async def scenario() -> list:
+        store = await backend()
+        try:
+            entry = LoggedQuestion(1, 1, "maaş", "tr", "paragraph", "account-manager", "Nedir?", 0.7, paragraph=0)
+            for user, opening in ((1, None), (2, "Indeed.com'a göre…")):
+                question = await store.record_answer(replace(entry, chat_id=user, user_id=user), "tr")
+                await store.record_choice(question, user, user, Choice("account-manager", "tr", "Roller", 4, opening=opening))
+            return await store.reader_evidence()
+        finally:
+            await store.close()
+
+    (pair,) = run(scenario())
+    assert (pair.section, pair.paragraph, pair.opening, pair.readers_for) == ("Roller", 4, "Indeed.com'a göre…", 2)
+
+
 def asked_long_ago(store: Storage, questions: list[str]) -> Awaitable[list[tuple]]:
     listed = ", ".join(f"'{question}'" for question in questions)
     return execute(store, f"UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE question IN ({listed})")

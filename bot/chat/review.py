@@ -42,8 +42,7 @@ class Pair:
 
 def pair_id(evidence: Evidence) -> str:
     """Eight hex digits naming the pair: its question's words and its paragraph, whoever confirmed it."""
-    parts = (evidence.question_key, evidence.article_key, evidence.article_lang, evidence.section, evidence.paragraph)
-    named = "\0".join(map(str, parts + ((evidence.opening,) if evidence.opening else ())))
+    named = "\0".join(map(str, (evidence.question_key, evidence.article_key, evidence.article_lang, evidence.section, evidence.paragraph)))
     return hashlib.blake2b(named.encode(), digest_size=4).hexdigest()
 
 

@@ -201,12 +201,12 @@ WITH said AS (
     FROM votes v JOIN questions q ON q.id = v.question_id
     WHERE q.paragraph IS NOT NULL AND q.article_lang IS NOT NULL AND q.section IS NOT NULL
 ), pairs AS (
-    SELECT q.question_key, s.article_key, s.article_lang, s.section, s.paragraph, s.opening,
+    SELECT q.question_key, s.article_key, s.article_lang, s.section, s.paragraph, max(s.opening) AS opening,
         count(DISTINCT CASE WHEN s.agrees THEN s.user_id END) AS readers_for,
         count(DISTINCT CASE WHEN NOT s.agrees THEN s.user_id END) AS readers_against,
         max(s.question_id) AS last
     FROM said s JOIN questions q ON q.id = s.question_id WHERE q.question_key IS NOT NULL
-    GROUP BY q.question_key, s.article_key, s.article_lang, s.section, s.paragraph, s.opening
+    GROUP BY q.question_key, s.article_key, s.article_lang, s.section, s.paragraph
 )
 SELECT p.question_key, p.article_key, p.article_lang, p.section, p.paragraph, q.question, q.language,
     p.readers_for, p.readers_against, p.opening
@@ -218,4 +218,6 @@ WHERE p.readers_for > 0 AND NOT EXISTS (
 ORDER BY p.readers_for - p.readers_against DESC, p.readers_for DESC, p.last DESC
 """
 """Readers' evidence (`reader_evidence` of either store): each reader's word on a pair (`said`), counted per pair;
-written in the SQL both SQLite and PostgreSQL read alike (`TRUE`, `count(DISTINCT CASE ...)`)."""
+written in the SQL both SQLite and PostgreSQL read alike (`TRUE`, `count(DISTINCT CASE ...)`). A pair is a place, as
+the owner's verdicts name it, so that readers who tapped before the log kept openings and after count together; its
+opening words, where any reader's tap kept them, find the paragraph in today's content (`chat.review`)."""
