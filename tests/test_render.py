@@ -170,3 +170,14 @@ def test_sections_suggested_under_a_logged_answer_keep_the_readers_choice_within
         ShowParagraph("abcdef12", 999_999, 999_998, 0),
         ShowHighlights("abcdef12", 999_999),
     ]
+
+
+def test_paragraphs_whose_openings_read_alike_are_told_apart_by_heading_and_number() -> None:
+    """Two paragraphs of the answer's section both open with the subject's name: their openings would make two
+    identical buttons, so they are numbered under their heading."""
+    heading = "Понимание того, чем занимается менеджер"
+    first, third = "Менеджер по работе с клиентами отвечает за одно.", "Менеджер по работе с клиентами делает другое."
+    article = Article("k", "ru", "T", "", (), (Section(heading, (first, "Другое.", third)),), (), "", Path("k.ru.md"))
+    offers = (Alternative(article, 0, 0, 0, heading, first, 0.4), Alternative(article, 0, 0, 2, heading, third, 0.3))
+    answer = Answer("q", "ru", "paragraph", "Другое.", article_id=0, article=article, section=0, paragraph=1, alternatives=offers)
+    assert [b.label for b in alternative_buttons(answer, "abcdef12", None)] == ["Понимание того, чем… ¶1", "Понимание того, чем… ¶3"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from ..language.languages import profile
 from ..language.small_talk import GREETING, THANKS
 from ..search.index import HIGHLIGHTS
-from ..search.searcher import Answer
+from ..search.searcher import Alternative, Answer
 from .callbacks import AUTOMATIC, Action, Choose, SetLanguage, ShowHighlights, ShowParagraph, Vote, encode, show_section
 from .messages import message
 
@@ -158,18 +158,24 @@ def alternative_buttons(answer: Answer, generation: str, question_id: int | None
     A paragraph of a section another one shown shares (the answer's, or the
     other offer's) is labelled with its own opening words instead: the
     heading, the same on both, would not tell them apart, and a paragraph's
-    number tells a reader nothing of what it says. With the question's log
+    number tells a reader nothing of what it says. Where openings read alike
+    ("Менеджер по работе с…" twice, or as the answer's own), those
+    paragraphs are told apart by heading and number after all. With the question's log
     id, a press records the reader's choice with it (`Choose`); without (the
     log could not be written), it only shows the paragraph.
     """
     sections = [(a.article_id, a.section) for a in answer.alternatives]
     if answer.article_id is not None and answer.section is not None:
         sections.append((answer.article_id, answer.section))
+    shared = [a.section != HIGHLIGHTS and sections.count((a.article_id, a.section)) > 1 for a in answer.alternatives]
+    labels = [
+        shortened(offered.text if share else offered.heading or offered.article.title, ALTERNATIVE_LABEL_LIMIT)
+        for offered, share in zip(answer.alternatives, shared, strict=True)
+    ]
+    if any(share for share in shared) and len({*labels, shortened(answer.text, ALTERNATIVE_LABEL_LIMIT)}) <= len(labels):
+        labels = [_numbered(offered) if share else label for offered, share, label in zip(answer.alternatives, shared, labels, strict=True)]
     buttons = []
-    for offered in answer.alternatives:
-        shared = offered.section != HIGHLIGHTS and sections.count((offered.article_id, offered.section)) > 1
-        named = offered.text if shared else offered.heading or offered.article.title
-        label = shortened(named, ALTERNATIVE_LABEL_LIMIT)
+    for offered, label in zip(answer.alternatives, labels, strict=True):
         if question_id:
             action = Choose(generation, question_id, offered.article_id, offered.section, offered.paragraph)
         elif offered.section == HIGHLIGHTS:
@@ -178,6 +184,12 @@ def alternative_buttons(answer: Answer, generation: str, question_id: int | None
             action = ShowParagraph(generation, offered.article_id, offered.section, offered.paragraph)
         buttons.append(Button(label, encode(action)))
     return tuple(buttons)
+
+
+def _numbered(offered: Alternative) -> str:
+    """A shared section's paragraph by its heading and number, where its opening words would read as another's do."""
+    number = f" ¶{offered.paragraph + 1}"
+    return shortened(offered.heading or offered.article.title, ALTERNATIVE_LABEL_LIMIT - len(number)) + number
 
 
 def answer_reply(

@@ -16,7 +16,7 @@ seconds; `index_cache` keeps the built index on disk.
 from __future__ import annotations
 
 import hashlib
-import marshal
+import json
 import re
 import zlib
 from array import array
@@ -37,7 +37,7 @@ from ..language.textnorm import fold, normalize
 from .similarity import UnitVectors
 from .tuning import INDEX_DEFAULT, BM25Field, IndexConfig
 
-FORMAT = 39
+FORMAT = 40
 """Bump when analysis or layout changes, so old caches are rebuilt rather than misread."""
 
 _DIGIT = re.compile(r"\d")
@@ -190,8 +190,8 @@ class SearchIndex:
     taught_vectors: UnitVectors | None = None
     """Per taught question, its embedding, once every one has its own (see `vectors.attach`)."""
     layout: str = ""
-    """A digest of where every paragraph is (each article's id, key, language, headings and paragraphs per section):
-    what a button's place names (`generation`)."""
+    """A digest of where every paragraph is (each article's id, key, language, headings and paragraphs per section,
+    written as JSON, the same bytes on every Python): what a button's place names (`generation`)."""
 
     @property
     def articles(self) -> CompactArticles:
@@ -200,8 +200,9 @@ class SearchIndex:
     @property
     def generation(self) -> str:
         """A short tag of where this version of the content has its paragraphs, carried by buttons so that one whose
-        place now names another paragraph is recognised as outdated. Only the articles' layout counts: teaching a
-        question (`questions.yml`), a synonym, or an edit inside a paragraph leaves every button working."""
+        place may now name another paragraph is recognised as outdated. Only the articles' layout counts (a
+        paragraph, section or article added, moved or removed, anywhere, dates every button): teaching a question
+        (`questions.yml`), a synonym, or an edit inside a paragraph leaves every button working."""
         return (self.layout or self.fingerprint)[:8]
 
 
@@ -588,7 +589,7 @@ def build_index(
         for i in ids:
             article = kb.articles[i]
             headings = tuple(section.heading for section in article.sections)
-            layout.update(marshal.dumps((i, article.key, article.lang, headings, article.shape, len(article.highlights))))
+            layout.update(json.dumps([i, article.key, article.lang, headings, article.shape, len(article.highlights)]).encode())
             yield i, article
             done += 1
             if progress is not None:
