@@ -223,8 +223,9 @@ def decide(
     rank score adds the signals by fixed weights, the probabilities weigh them
     by how often each was right, reading what the rank score cannot (the
     runner-up shares the first's section, the translations' meaning agrees
-    with it). When the two disagree, the reader gets both readings: the
-    first by rank is offered before the others. Across languages the
+    with it). When the two disagree, the reader gets both readings where
+    the first by rank is close enough to be offered at all (`close`; none is
+    beside a `sure` answer): it comes before the others. Across languages the
     runners-up's model reads little but their gap, so there the first stays
     the answer unless a taught question near the reader's points to another
     candidate (`taught`), which the probabilities weigh against how clearly
