@@ -15,7 +15,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.language.langdetect import guess_article_language
 from bot.search import index_cache
-from bot.search.embedding import DIMENSIONS, E5Embedder, QuestionCache
+from bot.search.embedding import DIMENSIONS, E5Embedder, QuestionCache, question_text
 from bot.search.encoder import Encoder
 from bot.search.index_cache import Semantic, load_index
 from bot.search.loading import load_searcher
@@ -253,6 +253,11 @@ def test_the_model_reads_a_question_without_the_marks_matching_drops(content: Pa
     searcher = Searcher(index, default_language="da", embedder=counting)
     assert searcher.answer("hvad skal jeg be\u00adta\u200ble").section_heading == "Pris"
     assert counting.asked == ["hvad skal jeg betale"]
+
+
+def test_a_taught_question_is_read_by_the_model_as_a_readers_question_is() -> None:
+    """Taught with tashkeel, asked without (or the other way round): one text to the model, so one vector."""
+    assert question_text("مُدِيرُ الحِسَابِ مَا رَاتِبُهُ") == question_text("مدير الحساب ما راتبه") == "مدير الحساب ما راتبه"
 
 
 class Numbered:

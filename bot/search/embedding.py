@@ -27,6 +27,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ..content.articles import Article
+from ..language.textnorm import clean
 from .encoder import Encoder
 from .index import HIGHLIGHTS, unit_heading, unit_text
 
@@ -176,8 +177,9 @@ def text_keys(texts: Iterable[str]) -> np.ndarray:
 
 
 def question_text(question: str) -> str:
-    """What the model reads of a question (after `QUERY`, which `Embedder.query` adds)."""
-    return question[:MAX_EMBEDDED_CHARS]
+    """What the model reads of a taught question (after `QUERY`, which `Embedder.query` adds): as a reader's is read,
+    without the marks matching drops (`clean`), so a taught question and the same words asked share one vector."""
+    return clean(question)[:MAX_EMBEDDED_CHARS]
 
 
 def question_keys(questions: Iterable[str]) -> np.ndarray:
