@@ -181,3 +181,12 @@ def test_paragraphs_whose_openings_read_alike_are_told_apart_by_heading_and_numb
     offers = (Alternative(article, 0, 0, 0, heading, first, 0.4), Alternative(article, 0, 0, 2, heading, third, 0.3))
     answer = Answer("q", "ru", "paragraph", "Другое.", article_id=0, article=article, section=0, paragraph=1, alternatives=offers)
     assert [b.label for b in alternative_buttons(answer, "abcdef12", None)] == ["Понимание того, чем… ¶1", "Понимание того, чем… ¶3"]
+
+
+def test_a_paragraph_offered_alone_has_the_whole_row_for_its_label() -> None:
+    heading = "Capire cosa fa davvero un account manager nella vita di tutti i giorni"
+    article = Article("k", "it", "T", "", (), (Section("A", ("a",)), Section(heading, ("b",))), (), "", Path("k.it.md"))
+    offer = Alternative(article, 0, 1, 0, heading, "b", 0.4)
+    answer = Answer("q", "it", "paragraph", "a", article_id=0, article=article, section=0, paragraph=0, alternatives=(offer,))
+    (button,) = alternative_buttons(answer, "abcdef12", None)
+    assert button.label == "Capire cosa fa davvero un account manager nella…"

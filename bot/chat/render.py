@@ -24,7 +24,7 @@ LIMIT = 4096
 LABEL_LIMIT = 60
 ALTERNATIVE_LABEL_LIMIT = 24
 """Characters of a section heading on a button offering another paragraph: two share one row, and a phone shows
-about this much of each before cutting the label off itself."""
+about this much of each before cutting the label off itself; one alone has the row, and twice the room."""
 LANGUAGES_PER_ROW = 3
 
 
@@ -168,12 +168,16 @@ def alternative_buttons(answer: Answer, generation: str, question_id: int | None
     if answer.article_id is not None and answer.section is not None:
         sections.append((answer.article_id, answer.section))
     shared = [a.section != HIGHLIGHTS and sections.count((a.article_id, a.section)) > 1 for a in answer.alternatives]
+    room = ALTERNATIVE_LABEL_LIMIT * (2 if len(answer.alternatives) == 1 else 1)
     labels = [
-        shortened(offered.text if share else offered.heading or offered.article.title, ALTERNATIVE_LABEL_LIMIT)
+        shortened(offered.text if share else offered.heading or offered.article.title, room)
         for offered, share in zip(answer.alternatives, shared, strict=True)
     ]
-    if any(share for share in shared) and len({*labels, shortened(answer.text, ALTERNATIVE_LABEL_LIMIT)}) <= len(labels):
-        labels = [_numbered(offered) if share else label for offered, share, label in zip(answer.alternatives, shared, labels, strict=True)]
+    if any(share for share in shared) and len({*labels, shortened(answer.text, room)}) <= len(labels):
+        labels = [
+            _numbered(offered, room) if share else label
+            for offered, share, label in zip(answer.alternatives, shared, labels, strict=True)
+        ]
     buttons = []
     for offered, label in zip(answer.alternatives, labels, strict=True):
         if question_id:
@@ -186,10 +190,10 @@ def alternative_buttons(answer: Answer, generation: str, question_id: int | None
     return tuple(buttons)
 
 
-def _numbered(offered: Alternative) -> str:
+def _numbered(offered: Alternative, room: int) -> str:
     """A shared section's paragraph by its heading and number, where its opening words would read as another's do."""
     number = f" ¶{offered.paragraph + 1}"
-    return shortened(offered.heading or offered.article.title, ALTERNATIVE_LABEL_LIMIT - len(number)) + number
+    return shortened(offered.heading or offered.article.title, room - len(number)) + number
 
 
 def answer_reply(
