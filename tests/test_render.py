@@ -132,6 +132,7 @@ def test_offered_paragraphs_are_one_row_of_short_labels_whose_data_fits_telegram
     offered = alternative_buttons(answer, "abcdef12", 10**18 - 1)
     assert [b.label for b in offered] == ["Collabora con vendite…", "T"]
     assert shortened(heading, ALTERNATIVE_LABEL_LIMIT) == "Capire cosa fa davvero…"
+    assert shortened("Many popular houseplants like monstera", ALTERNATIVE_LABEL_LIMIT) == "Many popular houseplant…"
     assert all(0 < len(b.label) <= ALTERNATIVE_LABEL_LIMIT for b in offered)
     assert [decode(b.data) for b in offered] == [
         Choose("abcdef12", 10**18 - 1, 999_999, 0, 2),

@@ -129,16 +129,17 @@ def plain(text: str) -> Reply:
 def shortened(text: str, limit: int = LABEL_LIMIT) -> str:
     """`text` cut to `limit` characters with an ellipsis: a button's label, or a reader's words quoted back.
 
-    The cut falls between words where one ends in the second half of the
-    room ("Come si prepara un…", not "Come si prepara un b…"): a word's first
-    letters tell a reader less than the words before it.
+    The cut falls between words where that loses at most a quarter of the
+    room ("Come si prepara un…", not "Come si prepara un b…": a word's first
+    letters tell a reader little), else inside the long word it meets ("Many
+    popular houseplant…", not "Many popular…").
     """
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
     space = cut.rfind(" ")
-    if text[limit - 1] != " " and space >= limit // 2:
+    if text[limit - 1] != " " and space >= len(cut) - limit // 4:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-–—") + "…"
 
