@@ -466,6 +466,12 @@ class Dialogue:
         tapped for that question, and the votes are on their choice."""
         generation = searcher.index.generation
         alternatives = alternative_buttons(answer, generation, logged)
+        if logged and answer.kind != "none":
+            votes = vote_buttons(logged, ui_lang)
+        elif chosen_for:
+            votes = vote_buttons(chosen_for, ui_lang, on_choice=True)
+        else:
+            votes = ()
         if answer.kind == "none" and answer.language not in searcher.languages:
             return other_languages_reply(answer, searcher.languages, alternatives)
         translations: dict[str, int] = {}
@@ -480,13 +486,7 @@ class Dialogue:
             translations=translations,
             generation=generation,
             ui_lang=ui_lang,
-            votes=(
-                vote_buttons(logged, ui_lang)
-                if logged and answer.kind != "none"
-                else vote_buttons(chosen_for, ui_lang, on_choice=True)
-                if chosen_for
-                else ()
-            ),
+            votes=votes,
             alternatives=alternatives,
             logged=logged if answer.kind != "none" else None,
         )

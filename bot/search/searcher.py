@@ -29,7 +29,7 @@ from ..language.respelling import accented_spellings, respell
 from ..language.small_talk import small_talk
 from ..language.textnorm import asked, clean, fits, lower, normalize, unshouted, word_spans
 from .calibration import AcrossFirst, AcrossNext, Features, First, Next, decide, points_to
-from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache
+from .embedding import MAX_EMBEDDED_CHARS, E5Embedder, Embedder, QuestionCache, question_text
 from .index import HIGHLIGHTS, SearchIndex, unit_heading, unit_text
 from .positions import Positions, mean_with_prior
 from .ranking import MAX_QUESTION_WORDS, LanguageRanker, Ranked
@@ -480,7 +480,7 @@ class Searcher:
         if self.embedder is None or not self._says_something(question, foreign):
             return refused
         if vector is None:
-            vector = self.embedder.query(clean(question)[:MAX_EMBEDDED_CHARS])
+            vector = self.embedder.query(question_text(question))
         near = self.taught.near_across(question, foreign, vector) if self.taught and self.config.on(TAUGHT) else NOWHERE_ACROSS
         positions, spread = self._nearest_positions(vector, near)
         if not positions:
